@@ -1,0 +1,15 @@
+//! Diancan's domain core: the restaurant's own rules as plain Rust.
+//! No I/O, no web or database types: storage and the web edge depend on this crate, never the reverse.
+#![forbid(unsafe_code)]
+
+pub mod catalog;
+pub mod ids;
+pub mod money;
+pub mod schedule;
+pub mod staff;
+pub mod store;
+pub mod text;
+pub mod validation;
+
+pub use ids::*;
+pub use money::Money;

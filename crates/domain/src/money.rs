@@ -1,0 +1,160 @@
+//! Money as integer fen (分). Never floats: rounding is explicit wherever it happens.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Sub};
+
+/// An amount in fen (1/100 yuan). The field is private so every amount is built on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Money(i64);
+
+/// The largest price a single item may carry: ¥100,000. Anything above is a typo, not a dish.
+pub const MAX_ITEM_PRICE: Money = Money(10_000_000);
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub const fn from_fen(fen: i64) -> Self {
+        Money(fen)
+    }
+
+    pub const fn from_yuan(yuan: i64) -> Self {
+        Money(yuan * 100)
+    }
+
+    pub const fn fen(self) -> i64 {
+        self.0
+    }
+
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+
+    pub fn checked_mul(self, quantity: i64) -> Option<Money> {
+        self.0.checked_mul(quantity).map(Money)
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    /// Parses a yuan amount as merchants type it: "18", "18.5", "18.50", "¥18.50".
+    /// More than two decimals is an error rather than a silent rounding.
+    pub fn parse_yuan(text: &str) -> Result<Money, MoneyParseError> {
+        let trimmed = text.trim().trim_start_matches(['¥', '￥']).trim();
+        let (negative, digits) = match trimmed.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, trimmed),
+        };
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (digits, ""),
+        };
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+            return Err(MoneyParseError::NotANumber);
+        }
+        if fraction.len() > 2 {
+            return Err(MoneyParseError::TooManyDecimals);
+        }
+        let whole: i64 = whole.parse().map_err(|_| MoneyParseError::TooLarge)?;
+        let fraction_fen: i64 = match fraction.len() {
+            0 => 0,
+            1 => fraction.parse::<i64>().unwrap_or(0) * 10,
+            _ => fraction.parse::<i64>().unwrap_or(0),
+        };
+        let fen = whole
+            .checked_mul(100)
+            .and_then(|f| f.checked_add(fraction_fen))
+            .ok_or(MoneyParseError::TooLarge)?;
+        Ok(Money(if negative { -fen } else { fen }))
+    }
+
+    /// Yuan with two decimals only when the fen are not zero: "18", "18.50", "-2".
+    pub fn to_yuan_string(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        if abs % 100 == 0 {
+            format!("{sign}{}", abs / 100)
+        } else {
+            format!("{sign}{}.{:02}", abs / 100, abs % 100)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyParseError {
+    #[error("not an amount of money")]
+    NotANumber,
+    #[error("more than two decimals")]
+    TooManyDecimals,
+    #[error("amount too large")]
+    TooLarge,
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "¥{}", self.to_yuan_string())
+    }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        Money(self.0 + rhs.0)
+    }
+}
+
+impl AddAssign for Money {
+    fn add_assign(&mut self, rhs: Money) {
+        self.0 += rhs.0;
+    }
+}
+
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, rhs: Money) -> Money {
+        Money(self.0 - rhs.0)
+    }
+}
+
+impl Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        iter.fold(Money::ZERO, Add::add)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_what_merchants_type() {
+        assert_eq!(Money::parse_yuan("18"), Ok(Money::from_fen(1800)));
+        assert_eq!(Money::parse_yuan("18.5"), Ok(Money::from_fen(1850)));
+        assert_eq!(Money::parse_yuan(" ¥18.05 "), Ok(Money::from_fen(1805)));
+        assert_eq!(Money::parse_yuan("-2"), Ok(Money::from_fen(-200)));
+        assert_eq!(Money::parse_yuan("18.505"), Err(MoneyParseError::TooManyDecimals));
+        assert_eq!(Money::parse_yuan("abc"), Err(MoneyParseError::NotANumber));
+        assert_eq!(Money::parse_yuan(""), Err(MoneyParseError::NotANumber));
+        assert_eq!(Money::parse_yuan("1e3"), Err(MoneyParseError::NotANumber));
+    }
+
+    #[test]
+    fn displays_like_the_menu_board() {
+        assert_eq!(Money::from_fen(1800).to_string(), "¥18");
+        assert_eq!(Money::from_fen(1850).to_string(), "¥18.50");
+        assert_eq!(Money::from_fen(5).to_string(), "¥0.05");
+    }
+
+    proptest! {
+        #[test]
+        fn yuan_text_round_trips(fen in -10_000_000_000i64..10_000_000_000) {
+            let money = Money::from_fen(fen);
+            prop_assert_eq!(Money::parse_yuan(&money.to_yuan_string()), Ok(money));
+        }
+    }
+}

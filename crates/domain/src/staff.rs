@@ -1,0 +1,108 @@
+//! Staff roles and what each may do. Checked at the web edge, decided here.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Manager,
+    Cashier,
+    Waiter,
+    Kitchen,
+    Rider,
+}
+
+/// Things a staff member may do; each role is a fixed set of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Create stores, change brand settings, manage staff.
+    ManageBrand,
+    /// Edit the brand menu: categories, dishes, specs, options, combos, images.
+    EditMenu,
+    /// Per-store prices, shelf and schedules, store settings, areas and tables.
+    ManageStore,
+    /// Stock counts and 沽清 (sold out): kitchens and cashiers do this all day.
+    ManageStock,
+    /// Open and clear tables, take orders for diners.
+    ServeTables,
+    /// See the console at all.
+    ViewConsole,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] =
+        [Role::Owner, Role::Manager, Role::Cashier, Role::Waiter, Role::Kitchen, Role::Rider];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Manager => "manager",
+            Role::Cashier => "cashier",
+            Role::Waiter => "waiter",
+            Role::Kitchen => "kitchen",
+            Role::Rider => "rider",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Owner => "老板",
+            Role::Manager => "店长",
+            Role::Cashier => "收银",
+            Role::Waiter => "服务员",
+            Role::Kitchen => "后厨",
+            Role::Rider => "骑手",
+        }
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Owner => true,
+            Role::Manager => !matches!(permission, ManageBrand),
+            Role::Cashier => matches!(permission, ManageStock | ServeTables | ViewConsole),
+            Role::Waiter => matches!(permission, ServeTables | ViewConsole),
+            Role::Kitchen => matches!(permission, ManageStock | ViewConsole),
+            Role::Rider => matches!(permission, ViewConsole),
+        }
+    }
+}
+
+/// Which stores a staff member works in: an owner sees all of the brand's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAccess {
+    AllStores,
+    Only(Vec<crate::StoreId>),
+}
+
+impl StoreAccess {
+    pub fn allows(&self, store: crate::StoreId) -> bool {
+        match self {
+            StoreAccess::AllStores => true,
+            StoreAccess::Only(stores) => stores.contains(&store),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owners_manage_the_brand_and_kitchens_only_touch_stock() {
+        assert!(Role::Owner.can(Permission::ManageBrand));
+        assert!(!Role::Manager.can(Permission::ManageBrand));
+        assert!(Role::Manager.can(Permission::EditMenu));
+        assert!(Role::Kitchen.can(Permission::ManageStock));
+        assert!(!Role::Kitchen.can(Permission::EditMenu));
+        assert!(!Role::Waiter.can(Permission::ManageStock));
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+}

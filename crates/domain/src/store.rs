@@ -1,0 +1,142 @@
+//! A store's trading rules: hours, how diners pay, and the fees the pricing function adds.
+
+use crate::money::{MAX_ITEM_PRICE, Money};
+use crate::schedule::{Schedule, TimeOfDay};
+use crate::validation::{FieldErrors, Problem};
+use serde::{Deserialize, Serialize};
+
+/// Pay before the kitchen starts (fast food) or settle the table's bill at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayMode {
+    PayFirst,
+    PayAfterMeal,
+}
+
+impl PayMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayMode::PayFirst => "pay_first",
+            PayMode::PayAfterMeal => "pay_after_meal",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PayMode> {
+        match text {
+            "pay_first" => Some(PayMode::PayFirst),
+            "pay_after_meal" => Some(PayMode::PayAfterMeal),
+            _ => None,
+        }
+    }
+}
+
+/// The packing fee for takeaway and delivery (打包费).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PackingFee {
+    None,
+    PerOrder { fee_fen: Money },
+    PerItem { fee_fen: Money },
+}
+
+/// Everything about a store that decides whether and how it takes orders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreRules {
+    /// IANA name such as "Asia/Shanghai"; business dates and hours follow it.
+    pub time_zone: String,
+    /// Weekly opening hours; an empty list means open around the clock.
+    pub hours: Schedule,
+    /// The merchant's switch (营业中 / 暂停营业), independent of the hours.
+    pub accepting_orders: bool,
+    pub pay_mode: PayMode,
+    pub packing_fee: PackingFee,
+    /// Per diner, dine-in only (餐位费 / 茶位费).
+    pub seat_fee_fen: Money,
+    /// When the trading day rolls over, in local time.
+    pub business_day_starts_at: TimeOfDay,
+}
+
+impl StoreRules {
+    pub fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Err(problem) = crate::schedule::parse_time_zone(&self.time_zone) {
+            errors.add("time_zone", problem);
+        }
+        self.hours.validate(&mut errors, "hours");
+        let fee = match self.packing_fee {
+            PackingFee::None => Money::ZERO,
+            PackingFee::PerOrder { fee_fen } | PackingFee::PerItem { fee_fen } => fee_fen,
+        };
+        check_fee(&mut errors, "packing_fee.fee_fen", fee);
+        check_fee(&mut errors, "seat_fee_fen", self.seat_fee_fen);
+        errors.finish(|| ())
+    }
+}
+
+/// A fee must be between zero and the largest sensible item price.
+pub fn check_fee(errors: &mut FieldErrors, field: &str, fee: Money) {
+    if fee.is_negative() {
+        errors.add(field, Problem::MustNotBeNegative);
+    } else if fee > MAX_ITEM_PRICE {
+        errors.add(field, Problem::TooLarge { max: MAX_ITEM_PRICE.fen() });
+    }
+}
+
+/// A point on the map in micro-degrees (WGS-84), kept as integers like money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    pub latitude_e6: i32,
+    pub longitude_e6: i32,
+}
+
+impl GeoPoint {
+    pub fn parse(latitude_e6: i64, longitude_e6: i64) -> Result<GeoPoint, Problem> {
+        if !(-90_000_000..=90_000_000).contains(&latitude_e6)
+            || !(-180_000_000..=180_000_000).contains(&longitude_e6)
+        {
+            return Err(Problem::OutOfRange { min: -180_000_000, max: 180_000_000 });
+        }
+        Ok(GeoPoint { latitude_e6: latitude_e6 as i32, longitude_e6: longitude_e6 as i32 })
+    }
+
+    /// Great-circle distance in metres (haversine; plenty for "nearest store").
+    pub fn distance_m(self, other: GeoPoint) -> u32 {
+        const EARTH_RADIUS_M: f64 = 6_371_000.0;
+        let to_rad = |e6: i32| (e6 as f64 / 1e6).to_radians();
+        let (lat1, lat2) = (to_rad(self.latitude_e6), to_rad(other.latitude_e6));
+        let d_lat = lat2 - lat1;
+        let d_lon = to_rad(other.longitude_e6) - to_rad(self.longitude_e6);
+        let a = (d_lat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (d_lon / 2.0).sin().powi(2);
+        (2.0 * EARTH_RADIUS_M * a.sqrt().asin()).round() as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_between_two_shanghai_points() {
+        let people_square = GeoPoint::parse(31_232_000, 121_475_000).unwrap();
+        let bund = GeoPoint::parse(31_240_000, 121_490_000).unwrap();
+        let d = people_square.distance_m(bund);
+        assert!((1_500..1_800).contains(&d), "{d} m");
+        assert_eq!(people_square.distance_m(people_square), 0);
+    }
+
+    #[test]
+    fn rejects_negative_fees_and_unknown_zones() {
+        let rules = StoreRules {
+            time_zone: "Mars/Olympus".into(),
+            hours: Schedule::always(),
+            accepting_orders: true,
+            pay_mode: PayMode::PayFirst,
+            packing_fee: PackingFee::PerItem { fee_fen: Money::from_fen(-1) },
+            seat_fee_fen: Money::ZERO,
+            business_day_starts_at: TimeOfDay::MIDNIGHT,
+        };
+        let errors = rules.validate().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["time_zone", "packing_fee.fee_fen"]);
+    }
+}
