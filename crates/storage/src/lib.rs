@@ -1,1 +1,23 @@
+//! Diancan's storage: one repository API over SQLite (embedded, the default) and PostgreSQL (chains).
+//! Handlers never see sqlx types; repositories take and return domain types.
 #![forbid(unsafe_code)]
+
+#[macro_use]
+mod db;
+mod catalog;
+mod error;
+mod rows;
+mod staff;
+mod tenancy;
+pub mod testing;
+
+pub use catalog::{ImageData, MenuImport, MenuImportReport, StoreMenuSettings};
+pub use db::{Backend, Db, DbConfig};
+pub use error::StorageError;
+pub use staff::{NewStaff, SessionStaff, StaffAccount};
+pub use tenancy::{Area, Brand, DiningTable, NewStore, Store, StoreProfile};
+
+/// Milliseconds since the Unix epoch, as every timestamp column stores them.
+pub fn epoch_ms(at: jiff::Timestamp) -> i64 {
+    at.as_millisecond()
+}

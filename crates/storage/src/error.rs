@@ -1,0 +1,39 @@
+//! Storage failures, named so the web edge can map them to stable API codes in one place.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    /// A unique or foreign-key constraint refused the write; `constraint` names what clashed.
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    /// Something the caller asked for contradicts stored data (e.g. deleting a category with dishes).
+    #[error("{0}")]
+    Refused(&'static str),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => StorageError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+                // SQLite names no constraint; its message names the columns instead.
+                let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+                StorageError::Conflict { constraint }
+            }
+            _ => StorageError::Database(error),
+        }
+    }
+}
+
+impl From<serde_json::Error> for StorageError {
+    fn from(error: serde_json::Error) -> Self {
+        StorageError::Corrupt(error.to_string())
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

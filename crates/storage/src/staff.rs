@@ -1,0 +1,211 @@
+//! Staff accounts, their sessions (stored as token hashes), and the shared login throttle.
+
+use crate::db::Db;
+use crate::error::{Result, StorageError};
+use diancan_domain::staff::{Role, StoreAccess};
+use diancan_domain::{BrandId, StaffId, StoreId};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+pub struct NewStaff {
+    pub brand_id: BrandId,
+    pub login: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub access: StoreAccess,
+}
+
+/// An account as the login check needs it.
+#[derive(Debug, Clone)]
+pub struct StaffAccount {
+    pub id: StaffId,
+    pub brand_id: BrandId,
+    pub login: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// Who is behind a session token: enough to scope every query to their brand and stores.
+#[derive(Debug, Clone)]
+pub struct SessionStaff {
+    pub staff_id: StaffId,
+    pub brand_id: BrandId,
+    pub display_name: String,
+    pub login: String,
+    pub role: Role,
+    pub access: StoreAccess,
+}
+
+const INSERT_STAFF: &str = "INSERT INTO staff (id, brand_id, login, display_name, password_hash, role, all_stores, active, created_at_ms)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_STAFF_STORE: &str = "INSERT INTO staff_stores (staff_id, store_id)
+    SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM stores WHERE id = $2 AND brand_id = $3)";
+const SELECT_STAFF_BY_LOGIN: &str = "SELECT id, brand_id, login, display_name, password_hash, role, active FROM staff WHERE login = $1";
+const INSERT_SESSION: &str = "INSERT INTO staff_sessions (token_hash, staff_id, brand_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)";
+const SELECT_SESSION: &str = "SELECT s.id, s.brand_id, s.login, s.display_name, s.role, s.all_stores
+    FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
+    WHERE x.token_hash = $1 AND x.expires_at_ms > $2 AND s.active = $3";
+const SELECT_STAFF_STORES: &str = "SELECT store_id FROM staff_stores WHERE staff_id = $1";
+const DELETE_SESSION: &str = "DELETE FROM staff_sessions WHERE token_hash = $1";
+const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM staff_sessions WHERE expires_at_ms <= $1";
+const SELECT_THROTTLE: &str = "SELECT window_started_ms, failures FROM login_throttle WHERE throttle_key = $1";
+const RECORD_FAILURE: &str = "INSERT INTO login_throttle (throttle_key, window_started_ms, failures) VALUES ($1, $2, 1)
+    ON CONFLICT (throttle_key) DO UPDATE SET
+        failures = CASE WHEN login_throttle.window_started_ms <= $3 THEN 1 ELSE login_throttle.failures + 1 END,
+        window_started_ms = CASE WHEN login_throttle.window_started_ms <= $3 THEN $2 ELSE login_throttle.window_started_ms END
+    RETURNING failures";
+const CLEAR_THROTTLE: &str = "DELETE FROM login_throttle WHERE throttle_key = $1";
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: Uuid,
+    brand_id: Uuid,
+    login: String,
+    display_name: String,
+    password_hash: String,
+    role: String,
+    active: bool,
+}
+
+#[derive(FromRow)]
+struct SessionRow {
+    id: Uuid,
+    brand_id: Uuid,
+    login: String,
+    display_name: String,
+    role: String,
+    all_stores: bool,
+}
+
+fn role(text: &str) -> Result<Role> {
+    Role::parse(text).ok_or_else(|| StorageError::Corrupt(format!("unknown role {text:?}")))
+}
+
+impl Db {
+    pub async fn create_staff(&self, staff: &NewStaff, now_ms: i64) -> Result<StaffId> {
+        let id = StaffId::new();
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(INSERT_STAFF)
+            .bind(id.as_uuid())
+            .bind(staff.brand_id.as_uuid())
+            .bind(&staff.login)
+            .bind(&staff.display_name)
+            .bind(&staff.password_hash)
+            .bind(staff.role.as_str())
+            .bind(matches!(staff.access, StoreAccess::AllStores))
+            .bind(true)
+            .bind(now_ms)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if let StoreAccess::Only(stores) = &staff.access {
+            for store in stores {
+                let done = on_tx!(&mut tx, |c| sqlx::query(INSERT_STAFF_STORE)
+                    .bind(id.as_uuid())
+                    .bind(store.as_uuid())
+                    .bind(staff.brand_id.as_uuid())
+                    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+                if done == 0 {
+                    return Err(StorageError::NotFound);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn staff_by_login(&self, login: &str) -> Result<StaffAccount> {
+        let r: AccountRow =
+            on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_BY_LOGIN).bind(login).fetch_one(p).await)?;
+        Ok(StaffAccount {
+            id: StaffId::from_uuid(r.id),
+            brand_id: BrandId::from_uuid(r.brand_id),
+            login: r.login,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            role: role(&r.role)?,
+            active: r.active,
+        })
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &[u8],
+        staff_id: StaffId,
+        brand_id: BrandId,
+        now_ms: i64,
+        expires_at_ms: i64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_EXPIRED_SESSIONS).bind(now_ms).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |c| sqlx::query(INSERT_SESSION)
+            .bind(token_hash)
+            .bind(staff_id.as_uuid())
+            .bind(brand_id.as_uuid())
+            .bind(now_ms)
+            .bind(expires_at_ms)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+
+    /// The staff member behind a live session, or `NotFound` for unknown, expired or deactivated ones.
+    pub async fn session_staff(&self, token_hash: &[u8], now_ms: i64) -> Result<SessionStaff> {
+        let r: SessionRow = on_pool!(self, |p| sqlx::query_as(SELECT_SESSION)
+            .bind(token_hash)
+            .bind(now_ms)
+            .bind(true)
+            .fetch_one(p)
+            .await)?;
+        let access = if r.all_stores {
+            StoreAccess::AllStores
+        } else {
+            let stores: Vec<(Uuid,)> =
+                on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_STORES).bind(r.id).fetch_all(p).await)?;
+            StoreAccess::Only(stores.into_iter().map(|(id,)| StoreId::from_uuid(id)).collect())
+        };
+        Ok(SessionStaff {
+            staff_id: StaffId::from_uuid(r.id),
+            brand_id: BrandId::from_uuid(r.brand_id),
+            display_name: r.display_name,
+            login: r.login,
+            role: role(&r.role)?,
+            access,
+        })
+    }
+
+    pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_SESSION).bind(token_hash).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+
+    /// Failed logins for `key` within the window that started after `window_start_ms`.
+    pub async fn recent_login_failures(&self, key: &str, window_start_ms: i64) -> Result<i64> {
+        let row: Option<(i64, i64)> =
+            on_pool!(self, |p| sqlx::query_as(SELECT_THROTTLE).bind(key).fetch_optional(p).await)?;
+        Ok(match row {
+            Some((started, failures)) if started > window_start_ms => failures,
+            _ => 0,
+        })
+    }
+
+    /// Counts one failed login; a window older than `window_start_ms` starts over.
+    pub async fn record_login_failure(&self, key: &str, now_ms: i64, window_start_ms: i64) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let (failures,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(RECORD_FAILURE)
+            .bind(key)
+            .bind(now_ms)
+            .bind(window_start_ms)
+            .fetch_one(&mut *c)
+            .await)?;
+        tx.commit().await?;
+        Ok(failures)
+    }
+
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(CLEAR_THROTTLE).bind(key).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await
+    }
+}
