@@ -1,1 +1,7 @@
+//! The `diancan` binary's pieces as a library, so tests can start the real server
+//! and seed the same demo restaurant that `cargo run` shows.
 #![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod demo;
+pub mod server;

@@ -1,1 +1,14 @@
-fn main() {}
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let cli = diancan::cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(diancan::cli::run(cli))
+}

@@ -6,6 +6,7 @@ use std::iter::Sum;
 use std::ops::{Add, AddAssign, Sub};
 
 /// An amount in fen (1/100 yuan). The field is private so every amount is built on purpose.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(i64);

@@ -8,6 +8,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 /// A wall-clock time of day, minute precision, written "HH:MM". "24:00" means end of day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "11:00"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimeOfDay(u16);
 
@@ -60,6 +61,7 @@ impl<'de> Deserialize<'de> for TimeOfDay {
 }
 
 /// Days of the week as a set; serialized as ISO weekday numbers (1 = Monday … 7 = Sunday).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = Vec<u8>, example = json!([1, 2, 3, 4, 5])))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Weekdays(u8);
 
@@ -107,6 +109,7 @@ impl<'de> Deserialize<'de> for Weekdays {
 
 /// A daily window on some weekdays. `end` before `start` crosses midnight (17:00–02:00):
 /// the part after midnight still belongs to the weekday the window started on.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeWindow {
     pub weekdays: Weekdays,
@@ -140,6 +143,7 @@ impl TimeWindow {
 }
 
 /// When something is available: no windows means always.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Schedule(Vec<TimeWindow>);
@@ -200,6 +204,7 @@ impl Schedule {
 
 /// A store's trading day. Orders placed before the day's start cut-off (say 04:00)
 /// belong to the previous business date, so a 01:30 supper order counts for yesterday.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Date))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct BusinessDate(Date);

@@ -6,6 +6,7 @@ use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
 /// Pay before the kitchen starts (fast food) or settle the table's bill at the end.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PayMode {
@@ -31,6 +32,7 @@ impl PayMode {
 }
 
 /// The packing fee for takeaway and delivery (打包费).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PackingFee {
@@ -40,6 +42,7 @@ pub enum PackingFee {
 }
 
 /// Everything about a store that decides whether and how it takes orders.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreRules {
     /// IANA name such as "Asia/Shanghai"; business dates and hours follow it.
@@ -83,6 +86,7 @@ pub fn check_fee(errors: &mut FieldErrors, field: &str, fee: Money) {
 }
 
 /// A point on the map in micro-degrees (WGS-84), kept as integers like money.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeoPoint {
     pub latitude_e6: i32,

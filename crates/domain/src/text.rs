@@ -4,6 +4,7 @@ use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
 
 /// A required, trimmed, non-empty name of bounded length (in characters, not bytes).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Name(String);

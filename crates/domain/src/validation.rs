@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 /// What is wrong with one field. Each has a stable code and a message in Chinese and English.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Problem {
@@ -82,6 +83,7 @@ impl Problem {
 }
 
 /// One problem at a field path such as `skus[1].price`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,

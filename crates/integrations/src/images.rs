@@ -53,7 +53,9 @@ impl ImageError {
         match self {
             ImageError::TooLarge => "图片不能超过 8 MB".into(),
             ImageError::UnsupportedFormat => "只支持 JPEG、PNG 或 WebP 图片".into(),
-            ImageError::TooManyPixels => format!("图片尺寸不能超过 {MAX_SIDE_PX}×{MAX_SIDE_PX} 像素"),
+            ImageError::TooManyPixels => {
+                format!("图片尺寸不能超过 {MAX_SIDE_PX}×{MAX_SIDE_PX} 像素")
+            }
             ImageError::Corrupt(_) => "图片已损坏，无法读取".into(),
         }
     }
@@ -114,10 +116,14 @@ fn decode_within_limits(bytes: &[u8], format: ImageFormat) -> Result<DynamicImag
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits.clone());
     let mut decoder = reader.into_decoder().map_err(from_decode_error)?;
-    limits.reserve(decoder.total_bytes()).map_err(from_decode_error)?;
+    limits
+        .reserve(decoder.total_bytes())
+        .map_err(from_decode_error)?;
     // Phones store portrait photos sideways plus an EXIF note; a missing or broken note
     // is not worth refusing the photo over.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut photo = DynamicImage::from_decoder(decoder).map_err(from_decode_error)?;
     photo.apply_orientation(orientation);
     Ok(photo)
@@ -139,7 +145,8 @@ fn flatten_onto_white(photo: DynamicImage) -> RgbImage {
     let rgba = photo.into_rgba8();
     RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
         let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let over_white = |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
+        let over_white =
+            |c: u8| ((u16::from(c) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
         image::Rgb([over_white(r), over_white(g), over_white(b)])
     })
 }
@@ -149,7 +156,9 @@ fn fit_within(photo: RgbImage, max_side: u32) -> RgbImage {
     if photo.width() <= max_side && photo.height() <= max_side {
         return photo;
     }
-    DynamicImage::ImageRgb8(photo).resize(max_side, max_side, FilterType::CatmullRom).into_rgb8()
+    DynamicImage::ImageRgb8(photo)
+        .resize(max_side, max_side, FilterType::CatmullRom)
+        .into_rgb8()
 }
 
 fn encode_jpeg(picture: &RgbImage) -> Result<Vec<u8>, ImageError> {
@@ -168,18 +177,29 @@ mod tests {
 
     fn png(width: u32, height: u32) -> Vec<u8> {
         let picture = RgbaImage::from_fn(width, height, |x, y| {
-            Rgba([(x % 256) as u8, (y % 256) as u8, 120, if x < 4 { 0 } else { 255 }])
+            Rgba([
+                (x % 256) as u8,
+                (y % 256) as u8,
+                120,
+                if x < 4 { 0 } else { 255 },
+            ])
         });
         let mut out = Vec::new();
         PngEncoder::new(&mut out)
-            .write_image(picture.as_raw(), width, height, image::ExtendedColorType::Rgba8)
+            .write_image(
+                picture.as_raw(),
+                width,
+                height,
+                image::ExtendedColorType::Rgba8,
+            )
             .expect("encode test png");
         out
     }
 
     fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
         assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]), "not a JPEG");
-        let picture = image::load_from_memory_with_format(bytes, ImageFormat::Jpeg).expect("decodes");
+        let picture =
+            image::load_from_memory_with_format(bytes, ImageFormat::Jpeg).expect("decodes");
         (picture.width(), picture.height())
     }
 
@@ -189,7 +209,11 @@ mod tests {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -212,10 +236,18 @@ mod tests {
 
     #[test]
     fn random_bytes_and_renamed_text_are_unsupported() {
-        let noise: Vec<u8> = (0u32..4096).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let noise: Vec<u8> = (0u32..4096)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         assert_eq!(process_upload(&noise), Err(ImageError::UnsupportedFormat));
-        assert_eq!(process_upload("红烧牛肉面 28 元".as_bytes()), Err(ImageError::UnsupportedFormat));
-        assert_eq!(ImageError::UnsupportedFormat.code(), "IMAGE_UNSUPPORTED_FORMAT");
+        assert_eq!(
+            process_upload("红烧牛肉面 28 元".as_bytes()),
+            Err(ImageError::UnsupportedFormat)
+        );
+        assert_eq!(
+            ImageError::UnsupportedFormat.code(),
+            "IMAGE_UNSUPPORTED_FORMAT"
+        );
     }
 
     #[test]
@@ -227,7 +259,10 @@ mod tests {
         let crc = crc32(&bomb[12..29]);
         bomb[29..33].copy_from_slice(&crc.to_be_bytes());
         assert_eq!(process_upload(&bomb), Err(ImageError::TooManyPixels));
-        assert_eq!(process_upload(&png(7000, 10)), Err(ImageError::TooManyPixels));
+        assert_eq!(
+            process_upload(&png(7000, 10)),
+            Err(ImageError::TooManyPixels)
+        );
     }
 
     #[test]
@@ -241,6 +276,9 @@ mod tests {
     #[test]
     fn a_truncated_png_is_corrupt() {
         let broken = &png(64, 64)[..60];
-        assert_eq!(process_upload(broken).map_err(|e| e.code()), Err("IMAGE_CORRUPT"));
+        assert_eq!(
+            process_upload(broken).map_err(|e| e.code()),
+            Err("IMAGE_CORRUPT")
+        );
     }
 }

@@ -284,6 +284,7 @@ impl Db {
     /// Adds a table to an area of the store. `qr_token` is made by the caller (it signs it).
     pub async fn create_table(
         &self,
+        id: TableId,
         brand_id: BrandId,
         store_id: StoreId,
         area_id: AreaId,
@@ -291,7 +292,6 @@ impl Db {
         seats: i64,
         qr_token: &str,
     ) -> Result<DiningTable> {
-        let id = TableId::new();
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |c| sqlx::query(INSERT_TABLE)
             .bind(id.as_uuid())
@@ -325,3 +325,18 @@ impl Db {
     }
 }
 
+
+const INSERT_SECRET: &str = "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+const SELECT_SECRET: &str = "SELECT secret FROM server_secrets WHERE name = $1";
+
+impl Db {
+    /// The named server secret, storing `candidate` first if there is none yet.
+    /// Every instance on the same database ends up with the same value.
+    pub async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, |c| sqlx::query(INSERT_SECRET).bind(name).bind(candidate).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        let (secret,): (Vec<u8>,) = on_tx!(&mut tx, |c| sqlx::query_as(SELECT_SECRET).bind(name).fetch_one(&mut *c).await)?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+}

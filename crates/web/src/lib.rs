@@ -1,1 +1,61 @@
+//! Diancan's web edge: the `/api/v1` JSON API with its OpenAPI document, the static pages
+//! (customer app, merchant console, kitchen display), images and health checks.
 #![forbid(unsafe_code)]
+
+mod api;
+mod auth;
+mod error;
+mod extract;
+mod menu_cache;
+pub mod menu_transfer;
+mod pages;
+pub mod passwords;
+mod state;
+pub mod table_token;
+
+pub use api::openapi_document;
+pub use error::ApiError;
+pub use state::{AppConfig, AppState, Clock};
+
+use axum::Router;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// The whole application as one router, built from its state.
+pub fn router(state: AppState) -> Router {
+    api::router(state.clone())
+        .merge(pages::router())
+        // Photos may be up to 8 MiB; every other body is far smaller.
+        .layer(axum::extract::DefaultBodyLimit::max(9 * 1024 * 1024))
+        .layer(axum::middleware::from_fn(detach_writes))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(error::panic_response))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Runs every state-changing request to completion even if the client hangs up:
+/// a dropped connection must never cancel a write halfway or lose an acknowledged one.
+async fn detach_writes(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::Method;
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(join_error) => {
+            tracing::error!(%join_error, "request task failed");
+            axum::response::IntoResponse::into_response(ApiError::internal("request task failed"))
+        }
+    }
+}

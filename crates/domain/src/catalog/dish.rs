@@ -34,6 +34,7 @@ fn check_delta(errors: &mut FieldErrors, field: &str, delta: Money) {
 }
 
 /// A menu section (热销, 面食, 饮品) with an optional time window (breakfast-only).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Category {
     pub id: CategoryId,
@@ -44,6 +45,7 @@ pub struct Category {
     pub availability: Schedule,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryDraft {
@@ -75,6 +77,7 @@ impl CategoryDraft {
 }
 
 /// A kitchen station (热菜, 凉菜, 饮品) that receives its own tickets.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Station {
     pub id: StationId,
@@ -84,6 +87,7 @@ pub struct Station {
     pub sort_order: i64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DishKind {
@@ -112,6 +116,7 @@ impl DishKind {
 
 /// A sellable variant of a dish with its own code, price and stock (大/中/小, 热/冰).
 /// A dish with one spec has one SKU whose `name` is `None`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sku {
     pub id: SkuId,
@@ -122,6 +127,7 @@ pub struct Sku {
 }
 
 /// A choice on a dish: 辣度 (pick one), 加料 (pick up to three, each with a price).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptionGroup {
     pub id: OptionGroupId,
@@ -138,6 +144,7 @@ impl OptionGroup {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DishOption {
     pub id: OptionId,
@@ -147,6 +154,7 @@ pub struct DishOption {
 }
 
 /// One slot of a set meal: a fixed item (one choice, pick one) or a choice group.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComboSlot {
     pub id: ComboSlotId,
@@ -157,6 +165,7 @@ pub struct ComboSlot {
     pub choices: Vec<ComboChoice>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComboChoice {
     pub id: ComboChoiceId,
@@ -166,6 +175,7 @@ pub struct ComboChoice {
 }
 
 /// A dish as the brand defines it for all its stores.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dish {
     pub id: DishId,
@@ -204,6 +214,7 @@ impl Dish {
 
 // ---- drafts: what a merchant submits; ids are optional so edits keep them stable ----
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DishDraft {
@@ -252,6 +263,7 @@ fn yes() -> bool {
     true
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SkuDraft {
@@ -265,6 +277,7 @@ pub struct SkuDraft {
     pub price_fen: Money,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionGroupDraft {
@@ -278,6 +291,7 @@ pub struct OptionGroupDraft {
     pub options: Vec<OptionDraft>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionDraft {
@@ -290,6 +304,7 @@ pub struct OptionDraft {
     pub price_delta_fen: Money,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComboSlotDraft {
@@ -303,6 +318,7 @@ pub struct ComboSlotDraft {
     pub choices: Vec<ComboChoiceDraft>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComboChoiceDraft {

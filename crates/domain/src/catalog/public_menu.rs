@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A store's choices about one brand dish.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DishStoreSettings {
     /// Whether this store sells the dish at all.
@@ -64,14 +65,17 @@ impl StoreClock<'_> {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicMenu {
     pub business_date: BusinessDate,
     /// The menu may change by itself at this instant (a time window opens or closes).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub valid_until: Option<Timestamp>,
     pub categories: Vec<PublicCategory>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicCategory {
     pub id: CategoryId,
@@ -80,6 +84,7 @@ pub struct PublicCategory {
     pub dishes: Vec<PublicDish>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicDish {
     pub id: DishId,
@@ -104,6 +109,7 @@ pub struct PublicDish {
     pub combo_slots: Vec<PublicComboSlot>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicSku {
     pub id: SkuId,
@@ -115,6 +121,7 @@ pub struct PublicSku {
     pub remaining: Option<i64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicOptionGroup {
     pub id: OptionGroupId,
@@ -125,6 +132,7 @@ pub struct PublicOptionGroup {
     pub options: Vec<PublicOption>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicOption {
     pub id: OptionId,
@@ -133,6 +141,7 @@ pub struct PublicOption {
     pub price_delta_fen: Money,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicComboSlot {
     pub id: ComboSlotId,
@@ -143,6 +152,7 @@ pub struct PublicComboSlot {
     pub choices: Vec<PublicComboChoice>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PublicComboChoice {
     pub id: ComboChoiceId,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_STOCK: i64 = 1_000_000;
 
 /// Per-store settings and counters for one SKU.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SkuStoreState {
     /// The store's own price; `None` uses the brand price.
@@ -54,6 +55,7 @@ impl SkuStoreState {
 }
 
 /// What a merchant may change about a spec in one store.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SkuStoreSettings {

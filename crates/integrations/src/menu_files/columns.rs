@@ -72,10 +72,16 @@ impl Column {
             Column::Description | Column::Options => 40.0,
             Column::Ingredients => 24.0,
             Column::Dish | Column::NameEn | Column::Tags | Column::Allergens => 18.0,
-            Column::Category | Column::Station | Column::SkuCode | Column::SkuName | Column::Portion => 12.0,
-            Column::CategorySortOrder | Column::Price | Column::OnShelf | Column::SortOrder | Column::Calories => {
-                9.0
-            }
+            Column::Category
+            | Column::Station
+            | Column::SkuCode
+            | Column::SkuName
+            | Column::Portion => 12.0,
+            Column::CategorySortOrder
+            | Column::Price
+            | Column::OnShelf
+            | Column::SortOrder
+            | Column::Calories => 9.0,
         }
     }
 }

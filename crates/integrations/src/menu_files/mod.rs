@@ -83,6 +83,8 @@ pub enum MenuFileError {
     NotUtf8,
     #[error("the file cannot be read: {0}")]
     Unreadable(String),
+    #[error("the workbook cannot be written: {0}")]
+    Unwritable(String),
     #[error("the file has no dishes")]
     Empty,
 }
@@ -94,6 +96,7 @@ impl MenuFileError {
             MenuFileError::MissingColumns(_) => "MENU_FILE_MISSING_COLUMNS",
             MenuFileError::NotUtf8 => "MENU_FILE_NOT_UTF8",
             MenuFileError::Unreadable(_) => "MENU_FILE_UNREADABLE",
+            MenuFileError::Unwritable(_) => "MENU_FILE_UNWRITABLE",
             MenuFileError::Empty => "MENU_FILE_EMPTY",
         }
     }
@@ -104,19 +107,32 @@ impl MenuFileError {
             MenuFileError::Rows(rows) => format!("有 {} 处错误，请修改后重新导入", rows.len()),
             MenuFileError::MissingColumns(columns) => format!("缺少列：{}", columns.join("、")),
             // Excel zh-CN saves plain "CSV" as GBK; the fix is one menu choice away.
-            MenuFileError::NotUtf8 => "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8”或 .xlsx".into(),
+            MenuFileError::NotUtf8 => {
+                "文件不是 UTF-8 编码，请在 Excel 中另存为“CSV UTF-8”或 .xlsx".into()
+            }
             MenuFileError::Unreadable(_) => "无法读取文件，请使用 .xlsx 或 CSV 格式".into(),
+            MenuFileError::Unwritable(_) => "无法生成表格文件".into(),
             MenuFileError::Empty => "文件中没有菜品".into(),
         }
     }
 
     pub fn message_en(&self) -> String {
         match self {
-            MenuFileError::Rows(rows) => format!("{} problems found; fix them and import again", rows.len()),
-            MenuFileError::MissingColumns(columns) => format!("Missing columns: {}", columns.join(", ")),
-            MenuFileError::NotUtf8 => "The file is not UTF-8; save it as \"CSV UTF-8\" or .xlsx".into(),
+            MenuFileError::Rows(rows) => {
+                format!("{} problems found; fix them and import again", rows.len())
+            }
+            MenuFileError::MissingColumns(columns) => {
+                format!("Missing columns: {}", columns.join(", "))
+            }
+            MenuFileError::NotUtf8 => {
+                "The file is not UTF-8; save it as \"CSV UTF-8\" or .xlsx".into()
+            }
             MenuFileError::Unreadable(_) => "The file cannot be read; use .xlsx or CSV".into(),
+            MenuFileError::Unwritable(_) => "The spreadsheet could not be created".into(),
             MenuFileError::Empty => "The file has no dishes".into(),
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -169,3 +169,10 @@ CREATE TABLE store_sku_states (
     sold_out INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (store_id, sku_id)
 ) STRICT;
+
+-- Keys the server makes for itself on first start (e.g. for signing table QR tokens),
+-- shared by every instance that uses this database.
+CREATE TABLE server_secrets (
+    name TEXT PRIMARY KEY,
+    secret BLOB NOT NULL
+) STRICT;

@@ -6,7 +6,7 @@ async fn stores_areas_and_tables_stay_inside_their_brand(db: &Db) {
     let (other_brand, other_store) = brand_with_store(db, "other").await;
 
     let hall = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
-    let table = db.create_table(brand.id, store.id, hall.id, "A1", 4, "tok-a1").await.unwrap();
+    let table = db.create_table(diancan_domain::TableId::new(), brand.id, store.id, hall.id, "A1", 4, "tok-a1").await.unwrap();
     assert_eq!(db.tables(brand.id, store.id).await.unwrap(), vec![table.clone()]);
     assert_eq!(db.table_by_token("tok-a1").await.unwrap().id, table.id);
 
@@ -18,7 +18,7 @@ async fn stores_areas_and_tables_stay_inside_their_brand(db: &Db) {
         Err(StorageError::NotFound)
     ));
     assert!(matches!(
-        db.create_table(other_brand.id, other_store.id, hall.id, "B1", 2, "tok-b1").await,
+        db.create_table(diancan_domain::TableId::new(), other_brand.id, other_store.id, hall.id, "B1", 2, "tok-b1").await,
         Err(StorageError::NotFound)
     ));
     let mut renamed = store_profile("外滩店");
@@ -37,9 +37,9 @@ both!(stores_areas_and_tables_stay_inside_their_brand);
 async fn duplicate_table_codes_and_tokens_conflict(db: &Db) {
     let (brand, store) = brand_with_store(db, "dup").await;
     let hall = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
-    db.create_table(brand.id, store.id, hall.id, "A1", 4, "t1").await.unwrap();
+    db.create_table(diancan_domain::TableId::new(), brand.id, store.id, hall.id, "A1", 4, "t1").await.unwrap();
     assert!(matches!(
-        db.create_table(brand.id, store.id, hall.id, "A1", 4, "t2").await,
+        db.create_table(diancan_domain::TableId::new(), brand.id, store.id, hall.id, "A1", 4, "t2").await,
         Err(StorageError::Conflict { .. })
     ));
     assert!(matches!(

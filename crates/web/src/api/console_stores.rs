@@ -1,0 +1,228 @@
+//! The merchant console's stores, areas and tables.
+
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use diancan_domain::staff::Permission;
+use diancan_domain::text::{Name, required_name};
+use diancan_domain::validation::{FieldErrors, check_range};
+use diancan_domain::{AreaId, StoreId};
+use diancan_storage::{Area, DiningTable, Store, StoreProfile};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A store as its staff see it, with every setting.
+#[derive(Serialize, ToSchema)]
+pub struct StoreView {
+    pub id: StoreId,
+    #[serde(flatten)]
+    pub profile: StoreProfileBody,
+}
+
+/// A store's editable profile: name, address, coordinates and trading rules.
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreProfileBody {
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    pub address: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub location: diancan_domain::store::GeoPoint,
+    pub rules: diancan_domain::store::StoreRules,
+}
+
+impl From<Store> for StoreView {
+    fn from(store: Store) -> Self {
+        let p = store.profile;
+        StoreView {
+            id: store.id,
+            profile: StoreProfileBody { name: p.name, name_en: p.name_en, address: p.address, phone: p.phone, location: p.location, rules: p.rules },
+        }
+    }
+}
+
+impl StoreProfileBody {
+    fn parse(self) -> Result<StoreProfile, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = required_name(&mut errors, "name", &self.name);
+        let address = diancan_domain::text::optional_text(&mut errors, "address", Some(&self.address), 200);
+        if address.is_none() && errors.is_empty() {
+            errors.add("address", diancan_domain::validation::Problem::Required);
+        }
+        let phone = diancan_domain::text::optional_text(&mut errors, "phone", self.phone.as_deref(), 30);
+        if let Err(rule_errors) = self.rules.validate() {
+            errors.absorb("rules", rule_errors);
+        }
+        errors.finish(|| StoreProfile {
+            name: name.map(Name::into_string).unwrap_or_default(),
+            name_en: self.name_en.filter(|n| !n.trim().is_empty()),
+            address: address.unwrap_or_default(),
+            phone,
+            location: self.location,
+            rules: self.rules,
+        })
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/console/stores", tag = "console",
+    responses((status = 200, body = Vec<StoreView>), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn list_stores(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<Vec<StoreView>>> {
+    staff.require(Permission::ViewConsole)?;
+    let stores = state.db.stores_of_brand(staff.brand_id).await?;
+    Ok(Json(stores.into_iter().filter(|s| staff.access.allows(s.id)).map(StoreView::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/console/stores", tag = "console", request_body = StoreProfileBody,
+    responses((status = 201, body = StoreView), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_store(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(body): ApiJson<StoreProfileBody>,
+) -> ApiResult<(StatusCode, Json<StoreView>)> {
+    staff.require(Permission::ManageBrand)?;
+    let profile = body.parse()?;
+    let store = state.db.create_store(staff.brand_id, &profile, state.clock.now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(store.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/console/stores/{store_id}", tag = "console", params(("store_id" = StoreId, Path)),
+    responses((status = 200, body = StoreView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_store(State(state): State<AppState>, staff: Staff, ApiPath(store_id): ApiPath<StoreId>) -> ApiResult<Json<StoreView>> {
+    Ok(Json(staff.store(&state, store_id).await?.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/console/stores/{store_id}", tag = "console", params(("store_id" = StoreId, Path)),
+    request_body = StoreProfileBody,
+    responses((status = 200, body = StoreView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_store(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(store_id): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<StoreProfileBody>,
+) -> ApiResult<Json<StoreView>> {
+    staff.require(Permission::ManageStore)?;
+    staff.store(&state, store_id).await?;
+    let profile = body.parse()?;
+    let store = state.db.update_store(staff.brand_id, store_id, &profile, state.clock.now_ms()).await?;
+    state.menus.invalidate_all();
+    Ok(Json(store.into()))
+}
+
+/// A store's dining areas and tables, with each table's QR link.
+#[derive(Serialize, ToSchema)]
+pub struct FloorPlan {
+    pub areas: Vec<AreaView>,
+    pub tables: Vec<TableView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AreaView {
+    pub id: AreaId,
+    pub name: String,
+    pub sort_order: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TableView {
+    pub id: diancan_domain::TableId,
+    pub area_id: AreaId,
+    pub code: String,
+    pub seats: i64,
+    /// The path printed in the table's QR code.
+    pub qr_path: String,
+}
+
+impl From<Area> for AreaView {
+    fn from(a: Area) -> Self {
+        AreaView { id: a.id, name: a.name, sort_order: a.sort_order }
+    }
+}
+
+impl From<DiningTable> for TableView {
+    fn from(t: DiningTable) -> Self {
+        TableView { id: t.id, area_id: t.area_id, code: t.code, seats: t.seats, qr_path: format!("/t/{}", t.qr_token) }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/tables", tag = "console", params(("store_id" = StoreId, Path)),
+    responses((status = 200, body = FloorPlan), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn floor_plan(State(state): State<AppState>, staff: Staff, ApiPath(store_id): ApiPath<StoreId>) -> ApiResult<Json<FloorPlan>> {
+    staff.require(Permission::ServeTables)?;
+    staff.store(&state, store_id).await?;
+    let areas = state.db.areas(staff.brand_id, store_id).await?;
+    let tables = state.db.tables(staff.brand_id, store_id).await?;
+    Ok(Json(FloorPlan { areas: areas.into_iter().map(Into::into).collect(), tables: tables.into_iter().map(Into::into).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AreaBody {
+    pub name: String,
+    #[serde(default)]
+    pub sort_order: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/areas", tag = "console", params(("store_id" = StoreId, Path)),
+    request_body = AreaBody,
+    responses((status = 201, body = AreaView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_area(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(store_id): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<AreaBody>,
+) -> ApiResult<(StatusCode, Json<AreaView>)> {
+    staff.require(Permission::ManageStore)?;
+    staff.store(&state, store_id).await?;
+    let mut errors = FieldErrors::new();
+    let name = required_name(&mut errors, "name", &body.name);
+    check_range(&mut errors, "sort_order", body.sort_order, 0, 1_000_000);
+    let name = errors.finish(|| name.expect("checked"))?;
+    let area = state.db.create_area(staff.brand_id, store_id, name.as_str(), body.sort_order).await?;
+    Ok((StatusCode::CREATED, Json(area.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableBody {
+    pub area_id: AreaId,
+    /// What is printed on the table card, such as "A3".
+    pub code: String,
+    pub seats: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/tables", tag = "console", params(("store_id" = StoreId, Path)),
+    request_body = TableBody,
+    responses((status = 201, body = TableView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_table(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(store_id): ApiPath<StoreId>,
+    ApiJson(body): ApiJson<TableBody>,
+) -> ApiResult<(StatusCode, Json<TableView>)> {
+    staff.require(Permission::ManageStore)?;
+    staff.store(&state, store_id).await?;
+    let mut errors = FieldErrors::new();
+    let code = body.code.trim();
+    if code.is_empty() || code.chars().count() > 12 {
+        errors.add("code", diancan_domain::validation::Problem::OutOfRange { min: 1, max: 12 });
+    }
+    check_range(&mut errors, "seats", body.seats, 1, 100);
+    errors.finish(|| ())?;
+    let table_id = diancan_domain::TableId::new();
+    let token = crate::table_token::issue(&state.config.table_token_key, table_id);
+    let table = state
+        .db
+        .create_table(table_id, staff.brand_id, store_id, body.area_id, code, body.seats, &token)
+        .await
+        .map_err(|e| match e {
+            diancan_storage::StorageError::NotFound => ApiError::invalid_field("area_id", diancan_domain::validation::Problem::UnknownReference),
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(table.into())))
+}

@@ -1,0 +1,89 @@
+//! The `/api/v1` contract: every route is registered together with its OpenAPI description,
+//! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
+
+mod console_menu;
+mod console_stores;
+pub mod public;
+mod session;
+mod upload;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Diancan API", version = "1", description = "Restaurant ordering: stores, menus, and the merchant console.\n\nMoney is integer fen (`price_fen: 2800` is ¥28). Errors are `{\"error\": {\"code\", \"message\", \"message_en\", \"details\"}}` with a stable `code`."),
+    tags(
+        (name = "public", description = "No login: store directory, menus, table codes"),
+        (name = "session", description = "Staff login and logout"),
+        (name = "console", description = "Stores, areas and tables (staff)"),
+        (name = "console menu", description = "Menu management (staff)"),
+    )
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(public::list_stores))
+        .routes(routes!(public::get_store))
+        .routes(routes!(public::store_menu))
+        .routes(routes!(public::table_landing))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(console_stores::list_stores, console_stores::create_store))
+        .routes(routes!(console_stores::get_store, console_stores::update_store))
+        .routes(routes!(console_stores::floor_plan, console_stores::create_table))
+        .routes(routes!(console_stores::create_area))
+        .routes(routes!(console_menu::catalog))
+        .routes(routes!(console_menu::create_station))
+        .routes(routes!(console_menu::create_category))
+        .routes(routes!(console_menu::update_category, console_menu::delete_category))
+        .routes(routes!(console_menu::create_dish))
+        .routes(routes!(console_menu::get_dish, console_menu::update_dish, console_menu::delete_dish))
+        .routes(routes!(console_menu::upload_image))
+        .routes(routes!(console_menu::store_menu_settings))
+        .routes(routes!(console_menu::set_sku_settings))
+        .routes(routes!(console_menu::set_dish_listing))
+        .routes(routes!(console_menu::export_menu))
+        .routes(routes!(console_menu::import_menu))
+}
+
+/// The OpenAPI document, as served and as snapshot-tested.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+pub fn router(_state: AppState) -> Router<AppState> {
+    let (api, document) = api_router().split_for_parts();
+    let document = std::sync::Arc::new(document);
+    api.route("/api/v1/openapi.json", get(move || {
+        let document = document.clone();
+        async move { axum::Json(document.as_ref().clone()) }
+    }))
+    .route("/api/v1/images/{id}/{variant}", get(public::image))
+    .route("/images/{id}/{variant}", get(public::image))
+    .route("/healthz", get(|| async { "ok" }))
+    .route("/readyz", get(readyz))
+    .fallback(api_fallback)
+}
+
+/// Ready when the database answers: load balancers stop sending traffic otherwise.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db.is_reachable().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unreachable") }
+}
+
+async fn api_fallback(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        crate::error::ApiError::new(StatusCode::NOT_FOUND, "NO_SUCH_ENDPOINT", "没有这个接口", "No such endpoint").into_response()
+    } else {
+        crate::pages::not_found_page().into_response()
+    }
+}

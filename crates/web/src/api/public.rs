@@ -1,0 +1,228 @@
+//! What anyone may read without logging in: the store directory, a store's orderable menu,
+//! a table's QR landing data, and dish images.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use diancan_domain::catalog::PublicCategory;
+use diancan_domain::schedule::{BusinessDate, Schedule, parse_time_zone};
+use diancan_domain::store::{GeoPoint, PackingFee, PayMode};
+use diancan_domain::{BrandId, ImageId, Money, StoreId, TableId};
+use diancan_storage::Store;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A store as diners see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicStore {
+    pub id: StoreId,
+    pub brand_id: BrandId,
+    pub brand_name: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub address: String,
+    pub phone: Option<String>,
+    pub location: GeoPoint,
+    pub time_zone: String,
+    pub hours: Schedule,
+    /// Within opening hours and the merchant has not paused orders.
+    pub open_now: bool,
+    /// When closed: the next opening in the store's local time ("2026-11-27T11:00").
+    pub opens_at: Option<String>,
+    pub pay_mode: PayMode,
+    pub packing_fee: PackingFee,
+    pub seat_fee_fen: Money,
+    /// Distance from the point the directory was asked about, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<u32>,
+    #[serde(skip)]
+    pub next_change: Option<Timestamp>,
+}
+
+impl PublicStore {
+    pub fn new(store: &Store, brand_name: &str, now: Timestamp, from: Option<GeoPoint>) -> PublicStore {
+        let rules = &store.profile.rules;
+        let (open_now, opens_at, next_change) = match parse_time_zone(&rules.time_zone) {
+            Ok(zone) => {
+                let local = now.to_zoned_datetime(zone.clone()).datetime();
+                let in_hours = rules.hours.contains(local);
+                let opens_at = (!in_hours).then(|| rules.hours.next_start_at_or_after(local)).flatten();
+                let next_change = rules
+                    .hours
+                    .next_change_after(local)
+                    .and_then(|l| l.to_zoned_datetime(zone).ok())
+                    .map(|z| z.timestamp());
+                (in_hours && rules.accepting_orders, opens_at.map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string()), next_change)
+            }
+            Err(_) => (false, None, None),
+        };
+        PublicStore {
+            id: store.id,
+            brand_id: store.brand_id,
+            brand_name: brand_name.to_owned(),
+            name: store.profile.name.clone(),
+            name_en: store.profile.name_en.clone(),
+            address: store.profile.address.clone(),
+            phone: store.profile.phone.clone(),
+            location: store.profile.location,
+            time_zone: rules.time_zone.clone(),
+            hours: rules.hours.clone(),
+            open_now,
+            opens_at,
+            pay_mode: rules.pay_mode,
+            packing_fee: rules.packing_fee,
+            seat_fee_fen: rules.seat_fee_fen,
+            distance_m: from.map(|p| p.distance_m(store.profile.location)),
+            next_change,
+        }
+    }
+}
+
+/// Where a dish's images are: replace `{id}` with an id from `image_ids`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImageUrls {
+    pub thumbnail: String,
+    pub detail: String,
+}
+
+pub fn image_urls() -> ImageUrls {
+    ImageUrls { thumbnail: "/images/{id}/thumbnail".into(), detail: "/images/{id}/detail".into() }
+}
+
+/// Everything orderable at a store right now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoreMenu {
+    pub store: PublicStore,
+    pub business_date: BusinessDate,
+    /// The menu changes by itself at this instant (a time window opens or closes).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub valid_until: Option<Timestamp>,
+    pub image_urls: ImageUrls,
+    pub categories: Vec<PublicCategory>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NearQuery {
+    /// Latitude in micro-degrees (31.2304° → 31230400).
+    pub latitude_e6: Option<i64>,
+    pub longitude_e6: Option<i64>,
+}
+
+/// The store directory, nearest first when a point is given.
+#[utoipa::path(get, path = "/api/v1/stores", tag = "public", params(NearQuery),
+    responses((status = 200, body = Vec<PublicStore>), (status = 400, body = crate::error::ErrorBody)))]
+pub async fn list_stores(State(state): State<AppState>, ApiQuery(near): ApiQuery<NearQuery>) -> ApiResult<axum::Json<Vec<PublicStore>>> {
+    let from = match (near.latitude_e6, near.longitude_e6) {
+        (Some(lat), Some(lng)) => {
+            Some(GeoPoint::parse(lat, lng).map_err(|p| ApiError::invalid_field("latitude_e6", p))?)
+        }
+        (None, None) => None,
+        _ => return Err(ApiError::bad_request("INVALID_QUERY", "经纬度需同时提供", "Give both latitude_e6 and longitude_e6")),
+    };
+    let now = state.clock.now();
+    let brands: std::collections::HashMap<BrandId, String> =
+        state.db.brands().await?.into_iter().map(|b| (b.id, b.name)).collect();
+    let mut stores: Vec<PublicStore> = state
+        .db
+        .all_stores()
+        .await?
+        .iter()
+        .map(|s| PublicStore::new(s, brands.get(&s.brand_id).map(String::as_str).unwrap_or(""), now, from))
+        .collect();
+    if from.is_some() {
+        stores.sort_by_key(|s| s.distance_m);
+    }
+    Ok(axum::Json(stores))
+}
+
+/// One store's header information.
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}", tag = "public",
+    params(("store_id" = StoreId, Path)),
+    responses((status = 200, body = PublicStore), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_store(State(state): State<AppState>, ApiPath(store_id): ApiPath<StoreId>) -> ApiResult<axum::Json<PublicStore>> {
+    let store = state.db.store(store_id).await?;
+    let brand = state.db.brand(store.brand_id).await?;
+    Ok(axum::Json(PublicStore::new(&store, &brand.name, state.clock.now(), None)))
+}
+
+/// What can be ordered at the store now. Cached; send `If-None-Match` to get a 304.
+#[utoipa::path(get, path = "/api/v1/stores/{store_id}/menu", tag = "public",
+    params(("store_id" = StoreId, Path)),
+    responses((status = 200, body = StoreMenu), (status = 304, description = "Unchanged since the ETag you sent"),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn store_menu(
+    State(state): State<AppState>,
+    ApiPath(store_id): ApiPath<StoreId>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let menu = state.menus.get(&state, store_id).await?;
+    let etag = HeaderValue::from_str(&menu.etag).map_err(ApiError::internal)?;
+    let cache = HeaderValue::from_static("no-cache");
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == menu.etag.as_bytes()) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::ETAG, etag),
+            (header::CACHE_CONTROL, cache),
+        ],
+        menu.body.clone(),
+    )
+        .into_response())
+}
+
+/// What a scanned table QR code opens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TableLanding {
+    pub store_id: StoreId,
+    pub table_id: TableId,
+    pub table_code: String,
+    pub area_name: String,
+    pub seats: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/tables/{token}", tag = "public",
+    params(("token" = String, Path, description = "The token in the table's QR code")),
+    responses((status = 200, body = TableLanding), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn table_landing(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> ApiResult<axum::Json<TableLanding>> {
+    let unknown = || ApiError::new(StatusCode::NOT_FOUND, "UNKNOWN_TABLE_CODE", "桌码无效或已更换，请扫描桌上的新二维码", "This table code is invalid or was replaced; scan the code on the table");
+    let table_id = crate::table_token::verify(&state.config.table_token_key, &token).ok_or_else(unknown)?;
+    let table = state.db.table_by_token(&token).await.map_err(|_| unknown())?;
+    if table.id != table_id {
+        return Err(unknown());
+    }
+    let store = state.db.store(table.store_id).await?;
+    let area_name = state
+        .db
+        .areas(store.brand_id, store.id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == table.area_id)
+        .map(|a| a.name)
+        .unwrap_or_default();
+    Ok(axum::Json(TableLanding { store_id: store.id, table_id: table.id, table_code: table.code, area_name, seats: table.seats }))
+}
+
+/// Dish images are immutable (a new upload gets a new id), so browsers keep them for a year.
+pub async fn image(State(state): State<AppState>, ApiPath((id, variant)): ApiPath<(ImageId, String)>) -> ApiResult<Response> {
+    let thumbnail = match variant.as_str() {
+        "thumbnail" => true,
+        "detail" => false,
+        _ => return Err(ApiError::not_found()),
+    };
+    let bytes = state.db.image_bytes(id, thumbnail).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+        ],
+        bytes,
+    )
+        .into_response())
+}

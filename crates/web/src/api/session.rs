@@ -1,0 +1,144 @@
+//! Staff login, logout and "who am I".
+
+use crate::auth::{self, Staff};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ClientAddress};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use diancan_domain::staff::Role;
+use diancan_domain::{BrandId, StaffId, StoreId};
+use diancan_storage::StorageError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Failed logins allowed per login name, and per client address, in one window.
+const MAX_FAILURES_PER_LOGIN: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoreRef {
+    pub id: StoreId,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaffView {
+    pub id: StaffId,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub role_label: String,
+    pub brand_id: BrandId,
+    pub brand_name: String,
+    /// The stores this person works in.
+    pub stores: Vec<StoreRef>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Bearer token for devices; browsers also receive it as an HttpOnly cookie.
+    pub token: String,
+    pub staff: StaffView,
+}
+
+async fn staff_view(state: &AppState, staff: &Staff) -> ApiResult<StaffView> {
+    let brand = state.db.brand(staff.brand_id).await?;
+    let stores = state
+        .db
+        .stores_of_brand(staff.brand_id)
+        .await?
+        .into_iter()
+        .filter(|s| staff.access.allows(s.id))
+        .map(|s| StoreRef { id: s.id, name: s.profile.name })
+        .collect();
+    Ok(StaffView {
+        id: staff.id,
+        login: staff.login.clone(),
+        display_name: staff.display_name.clone(),
+        role: staff.role,
+        role_label: staff.role.label_zh().to_owned(),
+        brand_id: brand.id,
+        brand_name: brand.name,
+        stores,
+    })
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "WRONG_CREDENTIALS", "账号或密码错误", "Wrong login name or password")
+}
+
+/// Logs a staff member in. Repeated failures for one login name or one address are throttled
+/// across all instances (the counter lives in the database).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let now = state.clock.now_ms();
+    let window_start = now - THROTTLE_WINDOW_MS;
+    let login_key = format!("login:{}", request.login.trim().to_lowercase());
+    let address_key = address.map(|ip| format!("ip:{ip}"));
+    if state.db.recent_login_failures(&login_key, window_start).await? >= MAX_FAILURES_PER_LOGIN {
+        return Err(ApiError::too_many_attempts((THROTTLE_WINDOW_MS / 1000) as u64));
+    }
+    if let Some(key) = &address_key {
+        if state.db.recent_login_failures(key, window_start).await? >= MAX_FAILURES_PER_ADDRESS {
+            return Err(ApiError::too_many_attempts((THROTTLE_WINDOW_MS / 1000) as u64));
+        }
+    }
+
+    let account = match state.db.staff_by_login(request.login.trim()).await {
+        Ok(account) if account.active => Some(account),
+        Ok(_) | Err(StorageError::NotFound) => None,
+        Err(other) => return Err(other.into()),
+    };
+    let phc = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| crate::passwords::decoy_hash().to_owned());
+    let password_ok = crate::passwords::verify(request.password, phc).await;
+    let Some(account) = account.filter(|_| password_ok) else {
+        state.db.record_login_failure(&login_key, now, window_start).await?;
+        if let Some(key) = &address_key {
+            state.db.record_login_failure(key, now, window_start).await?;
+        }
+        tracing::info!(login = %login_key, "failed staff login");
+        return Err(wrong_credentials());
+    };
+    state.db.clear_login_failures(&login_key).await?;
+
+    let (token, hash) = auth::new_session_token();
+    state.db.create_session(&hash, account.id, account.brand_id, now, now + auth::SESSION_TTL_MS).await?;
+    let staff: Staff = state.db.session_staff(&hash, now).await?.into();
+    let body = LoginResponse { staff: staff_view(&state, &staff).await?, token: token.clone() };
+    let cookie = HeaderValue::from_str(&auth::session_cookie(&token, state.config.secure_cookies)).map_err(ApiError::internal)?;
+    Ok(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response())
+}
+
+/// Ends the current session (the token stops working everywhere at once).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session",
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = auth::session_token(&headers) {
+        state.db.delete_session(&auth::token_hash(&token)).await?;
+    }
+    let cookie = HeaderValue::from_str(&auth::clear_session_cookie()).map_err(ApiError::internal)?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "session",
+    responses((status = 200, body = StaffView), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, staff: Staff) -> ApiResult<axum::Json<StaffView>> {
+    Ok(axum::Json(staff_view(&state, &staff).await?))
+}
+

@@ -1,0 +1,103 @@
+//! Staff login and sessions: opaque random tokens (only their SHA-256 is stored), sent as an
+//! HttpOnly cookie to browsers or as a bearer token by devices, and the scoping checks that keep
+//! every request inside the caller's brand and stores.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diancan_domain::staff::{Permission, Role, StoreAccess};
+use diancan_domain::{BrandId, StaffId, StoreId};
+use diancan_storage::{SessionStaff, StorageError, Store};
+use sha2::{Digest, Sha256};
+
+pub const SESSION_COOKIE: &str = "diancan_session";
+pub const SESSION_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// A new random session token and the hash to store for it.
+pub fn new_session_token() -> (String, Vec<u8>) {
+    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The session token from `Authorization: Bearer …` or the session cookie.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(bearer.trim().to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000)
+}
+
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+}
+
+/// A logged-in staff member. Extracting it fails with 401 when there is no live session.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub id: StaffId,
+    pub brand_id: BrandId,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub access: StoreAccess,
+}
+
+impl From<SessionStaff> for Staff {
+    fn from(s: SessionStaff) -> Self {
+        Staff { id: s.staff_id, brand_id: s.brand_id, login: s.login, display_name: s.display_name, role: s.role, access: s.access }
+    }
+}
+
+impl Staff {
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if self.role.can(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    /// A store the caller may work in: another brand's store does not exist for them (404),
+    /// a store of their brand they are not assigned to is forbidden (403).
+    pub async fn store(&self, state: &AppState, store_id: StoreId) -> ApiResult<Store> {
+        let store = state.db.store_in_brand(self.brand_id, store_id).await?;
+        if !self.access.allows(store.id) {
+            return Err(ApiError::forbidden());
+        }
+        Ok(store)
+    }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        match state.db.session_staff(&token_hash(&token), state.clock.now_ms()).await {
+            Ok(staff) => Ok(staff.into()),
+            Err(StorageError::NotFound) => Err(ApiError::unauthenticated()),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

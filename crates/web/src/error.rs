@@ -1,0 +1,192 @@
+//! The one error type of the HTTP edge: a status, a stable machine code, a message in
+//! Chinese and English, and field details for validation failures. Causes of 5xx are logged,
+//! never sent to the client.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use diancan_domain::validation::FieldErrors;
+use diancan_storage::StorageError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message_zh: String,
+    pub message_en: String,
+    pub details: Vec<ErrorDetail>,
+    retry_after_secs: Option<u64>,
+}
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorPayload,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorPayload {
+    /// Stable, machine-readable: clients branch on this, never on the message.
+    pub code: &'static str,
+    /// Chinese, for the diner or merchant.
+    pub message: String,
+    pub message_en: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<ErrorDetail>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Path of the offending field, such as `skus[1].price_fen`, or a row such as `row 12`.
+    pub field: String,
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError { status, code, message_zh: zh.into(), message_en: en.into(), details: Vec::new(), retry_after_secs: None }
+    }
+
+    pub fn with_details(mut self, details: Vec<ErrorDetail>) -> Self {
+        self.details = details;
+        self
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "找不到该对象", "Not found")
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录", "Please log in")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "你的账号没有此权限", "Your account may not do this")
+    }
+
+    pub fn bad_request(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, zh, en)
+    }
+
+    pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_ATTEMPTS",
+            format!("尝试次数过多，请 {} 分钟后再试", retry_after_secs.div_ceil(60)),
+            format!("Too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60)),
+        );
+        error.retry_after_secs = Some(retry_after_secs);
+        error
+    }
+
+    /// A server fault: logged with its cause, answered without it.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "服务器出错了，请稍后再试", "Something went wrong on our side; please try again")
+    }
+
+    pub fn validation(errors: FieldErrors) -> Self {
+        let details = errors
+            .iter()
+            .map(|e| ErrorDetail {
+                field: e.field.clone(),
+                code: e.problem.code().to_owned(),
+                message: e.problem.message_zh(),
+                message_en: e.problem.message_en(),
+            })
+            .collect();
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "提交的内容有误，请检查标出的字段", "Some fields are invalid")
+            .with_details(details)
+    }
+
+    /// One invalid field, for checks made outside the domain's parsers.
+    pub fn invalid_field(field: &str, problem: diancan_domain::validation::Problem) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, problem);
+        Self::validation(errors)
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::validation(errors)
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound => ApiError::not_found(),
+            StorageError::Conflict { constraint } => conflict(&constraint),
+            StorageError::Refused(code) => refused(code),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Names the clash from the constraint (PostgreSQL) or the columns in the message (SQLite).
+fn conflict(constraint: &str) -> ApiError {
+    let has = |needle: &str| constraint.contains(needle);
+    let (code, zh, en) = if has("skus") && has("code") {
+        ("SKU_CODE_TAKEN", "规格编码已被其他菜品使用", "This SKU code is already used by another dish")
+    } else if has("categories") {
+        ("CATEGORY_NAME_TAKEN", "已有同名分类", "A category with this name exists")
+    } else if has("stations") {
+        ("STATION_NAME_TAKEN", "已有同名档口", "A station with this name exists")
+    } else if has("dining_tables") && has("qr_token") {
+        ("TABLE_TOKEN_TAKEN", "桌码冲突，请重试", "Table code clash; try again")
+    } else if has("dining_tables") {
+        ("TABLE_CODE_TAKEN", "本店已有同号桌台", "This store already has a table with this code")
+    } else if has("areas") {
+        ("AREA_NAME_TAKEN", "本店已有同名区域", "This store already has an area with this name")
+    } else if has("staff") {
+        ("LOGIN_TAKEN", "登录名已被使用", "This login name is taken")
+    } else {
+        ("CONFLICT", "与现有数据冲突", "Conflicts with existing data")
+    };
+    ApiError::new(StatusCode::CONFLICT, code, zh, en)
+}
+
+fn refused(code: &'static str) -> ApiError {
+    let (status, zh, en) = match code {
+        "CATEGORY_NOT_EMPTY" => (StatusCode::CONFLICT, "分类下还有菜品，请先移走或删除菜品", "The category still has dishes; move or delete them first"),
+        "SKU_IN_COMBO" => (StatusCode::CONFLICT, "该规格在套餐中使用，请先从套餐移除", "This spec is part of a combo; remove it from the combo first"),
+        "UNKNOWN_CATEGORY" => (StatusCode::UNPROCESSABLE_ENTITY, "分类不存在", "No such category"),
+        "UNKNOWN_STATION" => (StatusCode::UNPROCESSABLE_ENTITY, "档口不存在", "No such kitchen station"),
+        "UNKNOWN_IMAGE" => (StatusCode::UNPROCESSABLE_ENTITY, "图片不存在，请重新上传", "No such image; upload it again"),
+        "UNKNOWN_SKU" => (StatusCode::UNPROCESSABLE_ENTITY, "规格不存在", "No such spec"),
+        _ => (StatusCode::CONFLICT, "操作被拒绝", "Refused"),
+    };
+    ApiError::new(status, code, zh, en)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorPayload { code: self.code, message: self.message_zh, message_en: self.message_en, details: self.details },
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+pub fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("handler panicked").into_response()
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message_en, self.code)
+    }
+}
+
+impl std::error::Error for ApiError {}

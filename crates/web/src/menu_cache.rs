@@ -1,0 +1,90 @@
+//! The public menu, computed once per store and served from memory with an ETag.
+//! An entry is fresh until the menu could change by itself (a time window, the business day,
+//! opening hours) or until a short TTL bounds how long another instance's edit stays unseen.
+//! Edits made through this instance invalidate at once.
+
+use crate::api::public::{PublicStore, StoreMenu, image_urls};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::body::Bytes;
+use diancan_domain::StoreId;
+use diancan_domain::catalog::{MenuInputs, StoreClock, build_public_menu};
+use diancan_domain::schedule::parse_time_zone;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+pub struct CachedMenu {
+    pub etag: String,
+    pub body: Bytes,
+    fresh_until_ms: i64,
+}
+
+#[derive(Clone)]
+pub struct MenuCache {
+    entries: moka::future::Cache<StoreId, Arc<CachedMenu>>,
+    ttl_ms: i64,
+}
+
+impl MenuCache {
+    pub fn new(ttl_ms: u64) -> MenuCache {
+        MenuCache { entries: moka::future::Cache::new(10_000), ttl_ms: ttl_ms as i64 }
+    }
+
+    /// Drops every cached menu: called after any catalog or store change on this instance.
+    pub fn invalidate_all(&self) {
+        self.entries.invalidate_all();
+    }
+
+    pub async fn get(&self, state: &AppState, store_id: StoreId) -> ApiResult<Arc<CachedMenu>> {
+        let now_ms = state.clock.now_ms();
+        if let Some(entry) = self.entries.get(&store_id).await {
+            if now_ms < entry.fresh_until_ms {
+                return Ok(entry);
+            }
+            self.entries.invalidate(&store_id).await;
+        }
+        // Concurrent misses for one store share a single build.
+        self.entries
+            .try_get_with(store_id, build(state, store_id, self.ttl_ms))
+            .await
+            .map_err(|e: Arc<crate::error::ApiError>| (*e).clone())
+    }
+}
+
+async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Arc<CachedMenu>> {
+    let store = state.db.store(store_id).await?;
+    let brand = state.db.brand(store.brand_id).await?;
+    let categories = state.db.categories(store.brand_id).await?;
+    let dishes = state.db.dishes(store.brand_id).await?;
+    let settings = state.db.store_menu_settings(store_id).await?;
+    let now = state.clock.now();
+    let zone = parse_time_zone(&store.profile.rules.time_zone)
+        .map_err(|_| crate::error::ApiError::internal("store has an unknown time zone"))?;
+    let clock = StoreClock { now, zone: &zone, business_day_starts_at: store.profile.rules.business_day_starts_at };
+    let menu = build_public_menu(
+        &MenuInputs {
+            categories: &categories,
+            dishes: &dishes,
+            dish_settings: &settings.dish_settings,
+            sku_states: &settings.sku_states,
+        },
+        &clock,
+    );
+    let public_store = PublicStore::new(&store, &brand.name, now, None);
+    let hours_change = public_store.next_change.map(|t| t.as_millisecond());
+    let response = StoreMenu {
+        store: public_store,
+        business_date: menu.business_date,
+        valid_until: menu.valid_until,
+        image_urls: image_urls(),
+        categories: menu.categories,
+    };
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(crate::error::ApiError::internal)?);
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..12]));
+    let fresh_until_ms = [Some(now.as_millisecond() + ttl_ms), menu.valid_until.map(|t| t.as_millisecond()), hours_change]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(now.as_millisecond() + ttl_ms);
+    Ok(Arc::new(CachedMenu { etag, body, fresh_until_ms }))
+}

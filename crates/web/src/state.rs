@@ -1,0 +1,72 @@
+//! What every handler shares: the database, the menu cache, the clock and the server's keys.
+
+use crate::menu_cache::MenuCache;
+use diancan_storage::Db;
+use jiff::Timestamp;
+use std::sync::Arc;
+
+/// The time source, injected so tests can stand at 11:59 on a Friday.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(Arc::new(Timestamp::now))
+    }
+
+    pub fn fixed(at: Timestamp) -> Clock {
+        Clock(Arc::new(move || at))
+    }
+
+    pub fn from_fn(f: impl Fn() -> Timestamp + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(f))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.now().as_millisecond()
+    }
+}
+
+/// Process settings that are not per-store data.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// Mark session cookies `Secure` (behind HTTPS in production).
+    pub secure_cookies: bool,
+    /// Cheap password hashing, for tests only.
+    pub fast_password_hashing: bool,
+    /// Key for signing table QR tokens; shared by all instances via the database.
+    pub table_token_key: Vec<u8>,
+    /// How long a public menu may be served from one instance's cache without re-reading it
+    /// (changes made through this instance invalidate at once; others within this many ms).
+    pub menu_cache_ttl_ms: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            secure_cookies: false,
+            fast_password_hashing: false,
+            table_token_key: Vec::new(),
+            menu_cache_ttl_ms: 2_000,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Clock,
+    pub config: Arc<AppConfig>,
+    pub(crate) menus: MenuCache,
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Clock, config: AppConfig) -> AppState {
+        let menus = MenuCache::new(config.menu_cache_ttl_ms);
+        AppState { db, clock, config: Arc::new(config), menus }
+    }
+}
