@@ -7,10 +7,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "diancan", version, about = "Diancan 点餐: restaurant ordering in one binary")]
+#[command(
+    name = "diancan",
+    version,
+    about = "Diancan 点餐: restaurant ordering in one binary"
+)]
 pub struct Cli {
     /// SQLite file (default) or PostgreSQL URL (postgres://user@host/db).
-    #[arg(long, global = true, env = "DIANCAN_DATABASE_URL", default_value = "sqlite://data/diancan.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DIANCAN_DATABASE_URL",
+        default_value = "sqlite://data/diancan.db"
+    )]
     pub database_url: String,
 
     #[command(subcommand)]
@@ -51,7 +60,13 @@ pub struct ServeArgs {
 
 impl Default for ServeArgs {
     fn default() -> Self {
-        ServeArgs { listen: "127.0.0.1:8080".parse().expect("valid"), no_demo: false, secure_cookies: false, db_pool: 16, sqlite_fast_unsafe: false }
+        ServeArgs {
+            listen: "127.0.0.1:8080".parse().expect("valid"),
+            no_demo: false,
+            secure_cookies: false,
+            db_pool: 16,
+            sqlite_fast_unsafe: false,
+        }
     }
 }
 
@@ -77,14 +92,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => crate::server::run(&cli.database_url, args).await,
         Command::Migrate => {
             let db = connect(&cli.database_url, 2, true).await?;
-            println!("数据库已是最新 · database is up to date ({:?})", db.backend());
+            println!(
+                "数据库已是最新 · database is up to date ({:?})",
+                db.backend()
+            );
             Ok(())
         }
         Command::SeedDemo => {
             let db = connect(&cli.database_url, 2, true).await?;
             match crate::demo::seed_if_empty(&db, false).await? {
                 Some(_) => println!("已创建演示餐厅 · demo restaurant created"),
-                None => println!("数据库里已有品牌，未重复创建 · the database already has a brand; nothing added"),
+                None => println!(
+                    "数据库里已有品牌，未重复创建 · the database already has a brand; nothing added"
+                ),
             }
             Ok(())
         }
@@ -96,7 +116,9 @@ pub async fn connect(url: &str, pool: u32, durable: bool) -> anyhow::Result<Db> 
     let mut config = DbConfig::new(url);
     config.max_connections = pool;
     config.sqlite_durable = durable;
-    Db::connect(&config).await.with_context(|| format!("connecting to {}", redact_url(url)))
+    Db::connect(&config)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(url)))
 }
 
 /// A database URL without its password, for messages and logs.
@@ -115,7 +137,13 @@ pub fn redact_url(url: &str) -> String {
 mod tests {
     #[test]
     fn database_passwords_never_reach_messages() {
-        assert_eq!(super::redact_url("postgres://app:s3cret@db:5432/diancan"), "postgres://app:***@db:5432/diancan");
-        assert_eq!(super::redact_url("sqlite://data/diancan.db"), "sqlite://data/diancan.db");
+        assert_eq!(
+            super::redact_url("postgres://app:s3cret@db:5432/diancan"),
+            "postgres://app:***@db:5432/diancan"
+        );
+        assert_eq!(
+            super::redact_url("sqlite://data/diancan.db"),
+            "sqlite://data/diancan.db"
+        );
     }
 }

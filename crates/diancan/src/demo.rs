@@ -2,7 +2,9 @@
 //! with two Shanghai stores, about forty dishes with specs, tastes, add-ons and combos, tables in
 //! 大厅 and 包间, three kitchen stations, and a login for every role. Pictures are drawn locally.
 
-use diancan_domain::catalog::{Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station};
+use diancan_domain::catalog::{
+    Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station,
+};
 use diancan_domain::money::Money;
 use diancan_domain::schedule::{Schedule, TimeOfDay, TimeWindow, Weekdays};
 use diancan_domain::staff::{Role, StoreAccess};
@@ -10,7 +12,7 @@ use diancan_domain::store::{GeoPoint, PackingFee, PayMode, StoreRules};
 use diancan_domain::text::Name;
 use diancan_domain::*;
 use diancan_integrations::demo_images::{DishStyle, dish_picture};
-use diancan_storage::{Brand, Db, ImageData, NewStaff, Store, StoreProfile};
+use diancan_storage::{Brand, Db, DiningTable, ImageData, NewStaff, Store, StoreProfile};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
@@ -36,12 +38,36 @@ pub struct DemoTour {
 
 /// The first demo store and one of its tables, when the demo brand exists.
 pub async fn tour(db: &Db) -> anyhow::Result<Option<DemoTour>> {
-    let Some(brand) = db.brands().await?.into_iter().find(|b| b.slug == DEMO_BRAND_SLUG) else { return Ok(None) };
-    let Some(store) = db.stores_of_brand(brand.id).await?.into_iter().next() else { return Ok(None) };
+    let Some(brand) = db
+        .brands()
+        .await?
+        .into_iter()
+        .find(|b| b.slug == DEMO_BRAND_SLUG)
+    else {
+        return Ok(None);
+    };
+    let Some(store) = db.stores_of_brand(brand.id).await?.into_iter().next() else {
+        return Ok(None);
+    };
     let areas = db.areas(brand.id, store.id).await?;
-    let Some(table) = db.tables(brand.id, store.id).await?.into_iter().find(|t| t.code == "A3") else { return Ok(None) };
-    let area = areas.iter().find(|a| a.id == table.area_id).map(|a| a.name.clone()).unwrap_or_default();
-    Ok(Some(DemoTour { store_id: store.id, table_label: format!("{area} {}", table.code), table_path: format!("/t/{}", table.qr_token) }))
+    let Some(table) = db
+        .tables(brand.id, store.id)
+        .await?
+        .into_iter()
+        .find(|t| t.code == "A3")
+    else {
+        return Ok(None);
+    };
+    let area = areas
+        .iter()
+        .find(|a| a.id == table.area_id)
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
+    Ok(Some(DemoTour {
+        store_id: store.id,
+        table_label: format!("{area} {}", table.code),
+        table_path: format!("/t/{}", table.qr_token),
+    }))
 }
 
 /// Seeds the demo when the database has no brand yet; returns the demo brand if it did.
@@ -58,10 +84,22 @@ fn now_ms() -> i64 {
 }
 
 fn window(days: Weekdays, start: &str, end: &str) -> TimeWindow {
-    TimeWindow { weekdays: days, start: TimeOfDay::parse(start).expect("demo time"), end: TimeOfDay::parse(end).expect("demo time") }
+    TimeWindow {
+        weekdays: days,
+        start: TimeOfDay::parse(start).expect("demo time"),
+        end: TimeOfDay::parse(end).expect("demo time"),
+    }
 }
 
-fn store_profile(name: &str, address: &str, lat: i64, lng: i64, pay_mode: PayMode, open: &str, close: &str) -> StoreProfile {
+fn store_profile(
+    name: &str,
+    address: &str,
+    lat: i64,
+    lng: i64,
+    pay_mode: PayMode,
+    open: &str,
+    close: &str,
+) -> StoreProfile {
     StoreProfile {
         name: name.into(),
         name_en: None,
@@ -73,8 +111,14 @@ fn store_profile(name: &str, address: &str, lat: i64, lng: i64, pay_mode: PayMod
             hours: Schedule::new(vec![window(Weekdays::ALL, open, close)]),
             accepting_orders: true,
             pay_mode,
-            packing_fee: PackingFee::PerItem { fee_fen: Money::from_fen(100) },
-            seat_fee_fen: if pay_mode == PayMode::PayAfterMeal { Money::from_fen(200) } else { Money::ZERO },
+            packing_fee: PackingFee::PerItem {
+                fee_fen: Money::from_fen(100),
+            },
+            seat_fee_fen: if pay_mode == PayMode::PayAfterMeal {
+                Money::from_fen(200)
+            } else {
+                Money::ZERO
+            },
             business_day_starts_at: TimeOfDay::parse("04:00").expect("demo time"),
         },
     }
@@ -86,14 +130,30 @@ async fn seed(db: &Db, fast_hashing: bool) -> anyhow::Result<Brand> {
     let people_square = db
         .create_store(
             brand.id,
-            &store_profile("人民广场店", "上海市黄浦区南京西路 2 号", 31_232_400, 121_475_600, PayMode::PayFirst, "07:00", "22:00"),
+            &store_profile(
+                "人民广场店",
+                "上海市黄浦区南京西路 2 号",
+                31_232_400,
+                121_475_600,
+                PayMode::PayFirst,
+                "07:00",
+                "22:00",
+            ),
             now,
         )
         .await?;
     let xujiahui = db
         .create_store(
             brand.id,
-            &store_profile("徐家汇店", "上海市徐汇区漕溪北路 88 号", 31_195_500, 121_437_000, PayMode::PayAfterMeal, "10:00", "21:30"),
+            &store_profile(
+                "徐家汇店",
+                "上海市徐汇区漕溪北路 88 号",
+                31_195_500,
+                121_437_000,
+                PayMode::PayAfterMeal,
+                "10:00",
+                "21:30",
+            ),
             now,
         )
         .await?;
@@ -114,17 +174,45 @@ async fn seed_floor(db: &Db, brand: &Brand, store: &Store) -> anyhow::Result<()>
     for n in 1..=12 {
         let id = TableId::new();
         let token = diancan_web::table_token::issue(&key, id);
-        db.create_table(id, brand.id, store.id, hall.id, &format!("A{n}"), if n <= 8 { 4 } else { 6 }, &token).await?;
+        let seats = if n <= 8 { 4 } else { 6 };
+        db.create_table(
+            brand.id,
+            &DiningTable {
+                id,
+                store_id: store.id,
+                area_id: hall.id,
+                code: format!("A{n}"),
+                seats,
+                qr_token: token,
+            },
+        )
+        .await?;
     }
     for n in 1..=4 {
         let id = TableId::new();
         let token = diancan_web::table_token::issue(&key, id);
-        db.create_table(id, brand.id, store.id, rooms.id, &format!("包间{n}"), 10, &token).await?;
+        db.create_table(
+            brand.id,
+            &DiningTable {
+                id,
+                store_id: store.id,
+                area_id: rooms.id,
+                code: format!("包间{n}"),
+                seats: 10,
+                qr_token: token,
+            },
+        )
+        .await?;
     }
     Ok(())
 }
 
-async fn seed_staff(db: &Db, brand: &Brand, store: &Store, fast_hashing: bool) -> anyhow::Result<()> {
+async fn seed_staff(
+    db: &Db,
+    brand: &Brand,
+    store: &Store,
+    fast_hashing: bool,
+) -> anyhow::Result<()> {
     let hash = diancan_web::passwords::hash(DEMO_PASSWORD.to_owned(), fast_hashing).await;
     let people = [
         ("owner", "满老板", Role::Owner),
@@ -135,9 +223,20 @@ async fn seed_staff(db: &Db, brand: &Brand, store: &Store, fast_hashing: bool) -
         ("rider", "赵骑手", Role::Rider),
     ];
     for (login, name, role) in people {
-        let access = if role == Role::Owner { StoreAccess::AllStores } else { StoreAccess::Only(vec![store.id]) };
+        let access = if role == Role::Owner {
+            StoreAccess::AllStores
+        } else {
+            StoreAccess::Only(vec![store.id])
+        };
         db.create_staff(
-            &NewStaff { brand_id: brand.id, login: login.into(), display_name: name.into(), password_hash: hash.clone(), role, access },
+            &NewStaff {
+                brand_id: brand.id,
+                login: login.into(),
+                display_name: name.into(),
+                password_hash: hash.clone(),
+                role,
+                access,
+            },
             now_ms(),
         )
         .await?;
@@ -170,62 +269,477 @@ const fn dish(
     specs: &'static [(&'static str, &'static str, i64)],
     options: &'static [&'static str],
 ) -> DemoDish {
-    DemoDish { category, name, name_en, description, tags, station, style, specs, options }
+    DemoDish {
+        category,
+        name,
+        name_en,
+        description,
+        tags,
+        station,
+        style,
+        specs,
+        options,
+    }
 }
 
 use DishStyle::*;
 
 const MENU: &[DemoDish] = &[
-    dish("热销", "红烧牛肉面", "Braised Beef Noodles", "慢炖四小时的牛腱，汤浓面韧", &["招牌", "辣"], "热菜", Noodles, &[("NR-L", "大碗", 32), ("NR-M", "中碗", 28)], &["辣度", "面条加料"]),
-    dish("热销", "老坛酸菜鱼", "Pickled Cabbage Fish", "现杀黑鱼，老坛酸菜，酸辣开胃", &["招牌", "辣"], "热菜", Soup, &[("SCY", "", 68)], &["辣度"]),
-    dish("热销", "葱油拌面", "Scallion Oil Noodles", "熬足葱油，开洋提鲜", &["招牌"], "热菜", Noodles, &[("CYBM", "", 18)], &["面条加料"]),
-    dish("热销", "小笼包", "Soup Dumplings", "八只一笼，皮薄汤多", &["招牌"], "热菜", Dumplings, &[("XLB", "8只", 22)], &[]),
-    dish("新品", "番茄肥牛面", "Tomato Beef Noodles", "新鲜番茄熬汤，肥牛现涮", &["新品"], "热菜", Noodles, &[("FQFN-L", "大碗", 36), ("FQFN-M", "中碗", 32)], &["面条加料"]),
-    dish("新品", "藤椒鸡丝凉面", "Sichuan Pepper Chicken Cold Noodles", "藤椒清麻，鸡丝手撕", &["新品", "辣"], "凉菜", Noodles, &[("TJLM", "", 26)], &["辣度"]),
-    dish("新品", "芋泥波波奶茶", "Taro Boba Milk Tea", "手捣芋泥配黑糖波波", &["新品"], "饮品", Drink, &[("YNBB-M", "中杯", 18), ("YNBB-L", "大杯", 21)], &["甜度", "温度"]),
-    dish("面食", "阳春面", "Plain Noodle Soup", "清汤细面，一撮葱花", &[], "热菜", Noodles, &[("YCM", "", 12)], &["面条加料"]),
-    dish("面食", "雪菜肉丝面", "Pickled Greens & Pork Noodles", "雪菜爽脆，肉丝滑嫩", &[], "热菜", Noodles, &[("XCRS", "", 22)], &["面条加料"]),
-    dish("面食", "大排面", "Pork Chop Noodles", "现炸大排，浇头另放", &[], "热菜", Noodles, &[("DPM", "", 26)], &["面条加料"]),
-    dish("面食", "辣肉面", "Spicy Pork Noodles", "本帮辣肉浇头，甜辣适口", &["辣"], "热菜", Noodles, &[("LRM", "", 24)], &["辣度", "面条加料"]),
-    dish("面食", "老北京炸酱面", "Zhajiang Noodles", "黄酱甜面酱双酱炒制", &[], "热菜", Noodles, &[("ZJM", "", 22)], &[]),
-    dish("面食", "虾仁拌面", "Shrimp Noodles", "现剥河虾仁", &[], "热菜", Noodles, &[("XRBM", "", 38)], &[]),
-    dish("面食", "三鲜馄饨", "Three-Treasure Wontons", "十二只，荠菜鲜肉虾仁", &[], "热菜", Dumplings, &[("SXHT", "12只", 20)], &[]),
-    dish("面食", "担担面", "Dan Dan Noodles", "芽菜肉末，红油花生碎", &["辣"], "热菜", Noodles, &[("DDM", "", 20)], &["辣度"]),
-    dish("面食", "牛肉炒面", "Beef Fried Noodles", "大火快炒，锅气十足", &[], "热菜", Noodles, &[("NRCM", "", 28)], &[]),
-    dish("小吃", "拍黄瓜", "Smashed Cucumber", "蒜香醋汁", &[], "凉菜", Greens, &[("PHG", "", 10)], &[]),
-    dish("小吃", "卤蛋", "Braised Egg", "老卤浸足一夜", &[], "凉菜", Snack, &[("LD", "", 3)], &[]),
-    dish("小吃", "炸春卷", "Spring Rolls", "四根，外酥里嫩", &[], "热菜", Snack, &[("ZCJ", "4根", 12)], &[]),
-    dish("小吃", "煎饺", "Pan-fried Dumplings", "底部焦脆，十只", &[], "热菜", Dumplings, &[("JJ", "10只", 16)], &[]),
-    dish("小吃", "凉拌木耳", "Wood Ear Salad", "小米辣，陈醋", &["辣"], "凉菜", Greens, &[("LBME", "", 14)], &[]),
-    dish("小吃", "口水鸡", "Mouthwatering Chicken", "红油麻辣，鸡肉嫩滑", &["辣"], "凉菜", Rice, &[("KSJ", "", 32)], &[]),
-    dish("小吃", "椒盐排条", "Salt & Pepper Pork Strips", "外脆里嫩", &[], "热菜", Snack, &[("JYPT", "", 28)], &[]),
-    dish("小吃", "糖醋小排", "Sweet & Sour Ribs", "本帮做法，浓油赤酱", &[], "热菜", Rice, &[("TCXP", "", 36)], &[]),
-    dish("小吃", "蒜蓉西兰花", "Garlic Broccoli", "清炒时蔬", &[], "热菜", Greens, &[("SRXLH", "", 18)], &[]),
-    dish("小吃", "生煎包", "Pan-fried Buns", "四只，汤汁饱满", &[], "热菜", Dumplings, &[("SJB", "4只", 15)], &[]),
-    dish("早餐", "豆浆", "Soy Milk", "现磨", &[], "饮品", Drink, &[("DJ-H", "热", 4), ("DJ-C", "冰", 4)], &["甜度"]),
-    dish("早餐", "油条", "Fried Dough Stick", "现炸", &[], "热菜", Snack, &[("YT", "", 3)], &[]),
-    dish("早餐", "粢饭团", "Sticky Rice Roll", "油条肉松咸蛋黄", &[], "热菜", Rice, &[("CFT", "", 8)], &[]),
-    dish("早餐", "菜肉包", "Vegetable & Pork Bun", "", &[], "热菜", Dumplings, &[("CRB", "", 3)], &[]),
-    dish("饮品", "酸梅汤", "Sour Plum Drink", "乌梅山楂桂花，古法熬煮", &[], "饮品", Drink, &[("SMT-M", "中杯", 8), ("SMT-L", "大杯", 10)], &[]),
-    dish("饮品", "冻柠檬茶", "Iced Lemon Tea", "港式手打", &[], "饮品", Drink, &[("DNMC", "", 12)], &["甜度"]),
-    dish("饮品", "珍珠奶茶", "Bubble Milk Tea", "", &[], "饮品", Drink, &[("ZZNC-M", "中杯", 15), ("ZZNC-L", "大杯", 18)], &["甜度", "温度", "奶茶加料"]),
-    dish("饮品", "可乐", "Cola", "", &[], "饮品", Drink, &[("KL", "330ml", 6)], &[]),
-    dish("饮品", "青岛啤酒", "Tsingtao Beer", "", &[], "饮品", Drink, &[("QDPJ", "500ml", 10)], &[]),
-    dish("甜品", "红糖糍粑", "Brown Sugar Rice Cakes", "外脆内糯，淋红糖浆", &[], "热菜", Dessert, &[("HTCB", "", 16)], &[]),
-    dish("甜品", "杨枝甘露", "Mango Pomelo Sago", "芒果西柚西米", &[], "饮品", Dessert, &[("YZGL", "", 22)], &[]),
-    dish("甜品", "桂花酒酿圆子", "Osmanthus Rice Balls", "", &[], "热菜", Dessert, &[("GHJN", "", 14)], &[]),
+    dish(
+        "热销",
+        "红烧牛肉面",
+        "Braised Beef Noodles",
+        "慢炖四小时的牛腱，汤浓面韧",
+        &["招牌", "辣"],
+        "热菜",
+        Noodles,
+        &[("NR-L", "大碗", 32), ("NR-M", "中碗", 28)],
+        &["辣度", "面条加料"],
+    ),
+    dish(
+        "热销",
+        "老坛酸菜鱼",
+        "Pickled Cabbage Fish",
+        "现杀黑鱼，老坛酸菜，酸辣开胃",
+        &["招牌", "辣"],
+        "热菜",
+        Soup,
+        &[("SCY", "", 68)],
+        &["辣度"],
+    ),
+    dish(
+        "热销",
+        "葱油拌面",
+        "Scallion Oil Noodles",
+        "熬足葱油，开洋提鲜",
+        &["招牌"],
+        "热菜",
+        Noodles,
+        &[("CYBM", "", 18)],
+        &["面条加料"],
+    ),
+    dish(
+        "热销",
+        "小笼包",
+        "Soup Dumplings",
+        "八只一笼，皮薄汤多",
+        &["招牌"],
+        "热菜",
+        Dumplings,
+        &[("XLB", "8只", 22)],
+        &[],
+    ),
+    dish(
+        "新品",
+        "番茄肥牛面",
+        "Tomato Beef Noodles",
+        "新鲜番茄熬汤，肥牛现涮",
+        &["新品"],
+        "热菜",
+        Noodles,
+        &[("FQFN-L", "大碗", 36), ("FQFN-M", "中碗", 32)],
+        &["面条加料"],
+    ),
+    dish(
+        "新品",
+        "藤椒鸡丝凉面",
+        "Sichuan Pepper Chicken Cold Noodles",
+        "藤椒清麻，鸡丝手撕",
+        &["新品", "辣"],
+        "凉菜",
+        Noodles,
+        &[("TJLM", "", 26)],
+        &["辣度"],
+    ),
+    dish(
+        "新品",
+        "芋泥波波奶茶",
+        "Taro Boba Milk Tea",
+        "手捣芋泥配黑糖波波",
+        &["新品"],
+        "饮品",
+        Drink,
+        &[("YNBB-M", "中杯", 18), ("YNBB-L", "大杯", 21)],
+        &["甜度", "温度"],
+    ),
+    dish(
+        "面食",
+        "阳春面",
+        "Plain Noodle Soup",
+        "清汤细面，一撮葱花",
+        &[],
+        "热菜",
+        Noodles,
+        &[("YCM", "", 12)],
+        &["面条加料"],
+    ),
+    dish(
+        "面食",
+        "雪菜肉丝面",
+        "Pickled Greens & Pork Noodles",
+        "雪菜爽脆，肉丝滑嫩",
+        &[],
+        "热菜",
+        Noodles,
+        &[("XCRS", "", 22)],
+        &["面条加料"],
+    ),
+    dish(
+        "面食",
+        "大排面",
+        "Pork Chop Noodles",
+        "现炸大排，浇头另放",
+        &[],
+        "热菜",
+        Noodles,
+        &[("DPM", "", 26)],
+        &["面条加料"],
+    ),
+    dish(
+        "面食",
+        "辣肉面",
+        "Spicy Pork Noodles",
+        "本帮辣肉浇头，甜辣适口",
+        &["辣"],
+        "热菜",
+        Noodles,
+        &[("LRM", "", 24)],
+        &["辣度", "面条加料"],
+    ),
+    dish(
+        "面食",
+        "老北京炸酱面",
+        "Zhajiang Noodles",
+        "黄酱甜面酱双酱炒制",
+        &[],
+        "热菜",
+        Noodles,
+        &[("ZJM", "", 22)],
+        &[],
+    ),
+    dish(
+        "面食",
+        "虾仁拌面",
+        "Shrimp Noodles",
+        "现剥河虾仁",
+        &[],
+        "热菜",
+        Noodles,
+        &[("XRBM", "", 38)],
+        &[],
+    ),
+    dish(
+        "面食",
+        "三鲜馄饨",
+        "Three-Treasure Wontons",
+        "十二只，荠菜鲜肉虾仁",
+        &[],
+        "热菜",
+        Dumplings,
+        &[("SXHT", "12只", 20)],
+        &[],
+    ),
+    dish(
+        "面食",
+        "担担面",
+        "Dan Dan Noodles",
+        "芽菜肉末，红油花生碎",
+        &["辣"],
+        "热菜",
+        Noodles,
+        &[("DDM", "", 20)],
+        &["辣度"],
+    ),
+    dish(
+        "面食",
+        "牛肉炒面",
+        "Beef Fried Noodles",
+        "大火快炒，锅气十足",
+        &[],
+        "热菜",
+        Noodles,
+        &[("NRCM", "", 28)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "拍黄瓜",
+        "Smashed Cucumber",
+        "蒜香醋汁",
+        &[],
+        "凉菜",
+        Greens,
+        &[("PHG", "", 10)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "卤蛋",
+        "Braised Egg",
+        "老卤浸足一夜",
+        &[],
+        "凉菜",
+        Snack,
+        &[("LD", "", 3)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "炸春卷",
+        "Spring Rolls",
+        "四根，外酥里嫩",
+        &[],
+        "热菜",
+        Snack,
+        &[("ZCJ", "4根", 12)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "煎饺",
+        "Pan-fried Dumplings",
+        "底部焦脆，十只",
+        &[],
+        "热菜",
+        Dumplings,
+        &[("JJ", "10只", 16)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "凉拌木耳",
+        "Wood Ear Salad",
+        "小米辣，陈醋",
+        &["辣"],
+        "凉菜",
+        Greens,
+        &[("LBME", "", 14)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "口水鸡",
+        "Mouthwatering Chicken",
+        "红油麻辣，鸡肉嫩滑",
+        &["辣"],
+        "凉菜",
+        Rice,
+        &[("KSJ", "", 32)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "椒盐排条",
+        "Salt & Pepper Pork Strips",
+        "外脆里嫩",
+        &[],
+        "热菜",
+        Snack,
+        &[("JYPT", "", 28)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "糖醋小排",
+        "Sweet & Sour Ribs",
+        "本帮做法，浓油赤酱",
+        &[],
+        "热菜",
+        Rice,
+        &[("TCXP", "", 36)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "蒜蓉西兰花",
+        "Garlic Broccoli",
+        "清炒时蔬",
+        &[],
+        "热菜",
+        Greens,
+        &[("SRXLH", "", 18)],
+        &[],
+    ),
+    dish(
+        "小吃",
+        "生煎包",
+        "Pan-fried Buns",
+        "四只，汤汁饱满",
+        &[],
+        "热菜",
+        Dumplings,
+        &[("SJB", "4只", 15)],
+        &[],
+    ),
+    dish(
+        "早餐",
+        "豆浆",
+        "Soy Milk",
+        "现磨",
+        &[],
+        "饮品",
+        Drink,
+        &[("DJ-H", "热", 4), ("DJ-C", "冰", 4)],
+        &["甜度"],
+    ),
+    dish(
+        "早餐",
+        "油条",
+        "Fried Dough Stick",
+        "现炸",
+        &[],
+        "热菜",
+        Snack,
+        &[("YT", "", 3)],
+        &[],
+    ),
+    dish(
+        "早餐",
+        "粢饭团",
+        "Sticky Rice Roll",
+        "油条肉松咸蛋黄",
+        &[],
+        "热菜",
+        Rice,
+        &[("CFT", "", 8)],
+        &[],
+    ),
+    dish(
+        "早餐",
+        "菜肉包",
+        "Vegetable & Pork Bun",
+        "",
+        &[],
+        "热菜",
+        Dumplings,
+        &[("CRB", "", 3)],
+        &[],
+    ),
+    dish(
+        "饮品",
+        "酸梅汤",
+        "Sour Plum Drink",
+        "乌梅山楂桂花，古法熬煮",
+        &[],
+        "饮品",
+        Drink,
+        &[("SMT-M", "中杯", 8), ("SMT-L", "大杯", 10)],
+        &[],
+    ),
+    dish(
+        "饮品",
+        "冻柠檬茶",
+        "Iced Lemon Tea",
+        "港式手打",
+        &[],
+        "饮品",
+        Drink,
+        &[("DNMC", "", 12)],
+        &["甜度"],
+    ),
+    dish(
+        "饮品",
+        "珍珠奶茶",
+        "Bubble Milk Tea",
+        "",
+        &[],
+        "饮品",
+        Drink,
+        &[("ZZNC-M", "中杯", 15), ("ZZNC-L", "大杯", 18)],
+        &["甜度", "温度", "奶茶加料"],
+    ),
+    dish(
+        "饮品",
+        "可乐",
+        "Cola",
+        "",
+        &[],
+        "饮品",
+        Drink,
+        &[("KL", "330ml", 6)],
+        &[],
+    ),
+    dish(
+        "饮品",
+        "青岛啤酒",
+        "Tsingtao Beer",
+        "",
+        &[],
+        "饮品",
+        Drink,
+        &[("QDPJ", "500ml", 10)],
+        &[],
+    ),
+    dish(
+        "甜品",
+        "红糖糍粑",
+        "Brown Sugar Rice Cakes",
+        "外脆内糯，淋红糖浆",
+        &[],
+        "热菜",
+        Dessert,
+        &[("HTCB", "", 16)],
+        &[],
+    ),
+    dish(
+        "甜品",
+        "杨枝甘露",
+        "Mango Pomelo Sago",
+        "芒果西柚西米",
+        &[],
+        "饮品",
+        Dessert,
+        &[("YZGL", "", 22)],
+        &[],
+    ),
+    dish(
+        "甜品",
+        "桂花酒酿圆子",
+        "Osmanthus Rice Balls",
+        "",
+        &[],
+        "热菜",
+        Dessert,
+        &[("GHJN", "", 14)],
+        &[],
+    ),
 ];
 
 fn option_group(name: &str) -> serde_json::Value {
     let (min, max, options): (i64, i64, Vec<(&str, i64)>) = match name {
-        "辣度" => (1, 1, vec![("不辣", 0), ("微辣", 0), ("中辣", 0), ("特辣", 0)]),
-        "面条加料" => (0, 3, vec![("加蛋", 200), ("加牛肉", 1000), ("加面", 300), ("加青菜", 200)]),
-        "甜度" => (1, 1, vec![("标准糖", 0), ("七分糖", 0), ("半糖", 0), ("无糖", 0)]),
-        "温度" => (1, 1, vec![("正常冰", 0), ("少冰", 0), ("去冰", 0), ("热", 0)]),
+        "辣度" => (
+            1,
+            1,
+            vec![("不辣", 0), ("微辣", 0), ("中辣", 0), ("特辣", 0)],
+        ),
+        "面条加料" => (
+            0,
+            3,
+            vec![
+                ("加蛋", 200),
+                ("加牛肉", 1000),
+                ("加面", 300),
+                ("加青菜", 200),
+            ],
+        ),
+        "甜度" => (
+            1,
+            1,
+            vec![("标准糖", 0), ("七分糖", 0), ("半糖", 0), ("无糖", 0)],
+        ),
+        "温度" => (
+            1,
+            1,
+            vec![("正常冰", 0), ("少冰", 0), ("去冰", 0), ("热", 0)],
+        ),
         "奶茶加料" => (0, 3, vec![("珍珠", 200), ("椰果", 200), ("布丁", 300)]),
         _ => (0, 1, vec![]),
     };
-    let label = if name.ends_with("加料") { "加料" } else { name };
+    let label = if name.ends_with("加料") {
+        "加料"
+    } else {
+        name
+    };
     json!({
         "name": label, "min_select": min, "max_select": max,
         "options": options.iter().map(|(n, fen)| json!({"name": n, "price_delta_fen": fen})).collect::<Vec<_>>()
@@ -241,7 +755,13 @@ async fn picture(db: &Db, brand: BrandId, seed: u64, style: DishStyle) -> anyhow
     let id = ImageId::new();
     db.save_image(
         brand,
-        &ImageData { id, thumbnail: processed.thumbnail, detail: processed.detail, width: processed.width, height: processed.height },
+        &ImageData {
+            id,
+            thumbnail: processed.thumbnail,
+            detail: processed.detail,
+            width: processed.width,
+            height: processed.height,
+        },
         now_ms(),
     )
     .await?;
@@ -250,8 +770,22 @@ async fn picture(db: &Db, brand: BrandId, seed: u64, style: DishStyle) -> anyhow
 
 async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static str, Dish>> {
     let mut stations = HashMap::new();
-    for (i, (name, en)) in [("热菜", "Hot kitchen"), ("凉菜", "Cold kitchen"), ("饮品", "Drinks bar")].into_iter().enumerate() {
-        let station = Station { id: StationId::new(), brand_id: brand.id, name: Name::parse(name).map_err(|p| anyhow::anyhow!("demo station: {}", p.message_en()))?, name_en: Some(en.into()), sort_order: i as i64 };
+    for (i, (name, en)) in [
+        ("热菜", "Hot kitchen"),
+        ("凉菜", "Cold kitchen"),
+        ("饮品", "Drinks bar"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let station = Station {
+            id: StationId::new(),
+            brand_id: brand.id,
+            name: Name::parse(name)
+                .map_err(|p| anyhow::anyhow!("demo station: {}", p.message_en()))?,
+            name_en: Some(en.into()),
+            sort_order: i as i64,
+        };
         db.create_station(&station).await?;
         stations.insert(name, station.id);
     }
@@ -271,9 +805,14 @@ async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static st
     .into_iter()
     .enumerate()
     {
-        let category = CategoryDraft { name: name.into(), name_en: Some(en.into()), sort_order: i as i64 * 10, availability }
-            .parse(CategoryId::new(), brand.id)
-            .map_err(|e| anyhow::anyhow!("demo category {name}: {e}"))?;
+        let category = CategoryDraft {
+            name: name.into(),
+            name_en: Some(en.into()),
+            sort_order: i as i64 * 10,
+            availability,
+        }
+        .parse(CategoryId::new(), brand.id)
+        .map_err(|e| anyhow::anyhow!("demo category {name}: {e}"))?;
         db.create_category(&category).await?;
         categories.insert(name, category);
     }
@@ -300,7 +839,9 @@ async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static st
             "skus": skus,
             "option_groups": demo.options.iter().map(|n| option_group(n)).collect::<Vec<_>>(),
         }))?;
-        let dish = draft.parse(DishId::new(), brand.id, &HashSet::new()).map_err(|e| anyhow::anyhow!("demo dish {}: {e}", demo.name))?;
+        let dish = draft
+            .parse(DishId::new(), brand.id, &HashSet::new())
+            .map_err(|e| anyhow::anyhow!("demo dish {}: {e}", demo.name))?;
         db.save_dish(&dish, true, now_ms()).await?;
         dishes.insert(demo.name, dish);
     }
@@ -337,7 +878,10 @@ async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static st
             ]),
         ),
     ];
-    let known: HashSet<SkuId> = dishes.values().flat_map(|d| d.skus.iter().map(|s| s.id)).collect();
+    let known: HashSet<SkuId> = dishes
+        .values()
+        .flat_map(|d| d.skus.iter().map(|s| s.id))
+        .collect();
     for (i, (name, en, description, price, availability, slots)) in combos.into_iter().enumerate() {
         let image = picture(db, brand.id, 900 + i as u64, Combo).await?;
         let draft: DishDraft = serde_json::from_value(json!({
@@ -347,7 +891,9 @@ async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static st
             "skus": [{"code": format!("COMBO-{}", i + 1), "price_fen": price}],
             "combo_slots": slots,
         }))?;
-        let dish = draft.parse(DishId::new(), brand.id, &known).map_err(|e| anyhow::anyhow!("demo combo {name}: {e}"))?;
+        let dish = draft
+            .parse(DishId::new(), brand.id, &known)
+            .map_err(|e| anyhow::anyhow!("demo combo {name}: {e}"))?;
         db.save_dish(&dish, true, now_ms()).await?;
     }
     Ok(dishes)
@@ -355,14 +901,40 @@ async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static st
 
 /// A realistic day at the first store: a daily limit on the fish, shrimp noodles sold out,
 /// a little beer left.
-async fn seed_store_stock(db: &Db, brand: &Brand, store: &Store, dishes: &HashMap<&'static str, Dish>) -> anyhow::Result<()> {
+async fn seed_store_stock(
+    db: &Db,
+    brand: &Brand,
+    store: &Store,
+    dishes: &HashMap<&'static str, Dish>,
+) -> anyhow::Result<()> {
     let settings = [
-        ("老坛酸菜鱼", SkuStoreSettings { daily_limit: Some(20), low_stock_threshold: Some(5), ..Default::default() }),
-        ("虾仁拌面", SkuStoreSettings { sold_out: true, ..Default::default() }),
-        ("青岛啤酒", SkuStoreSettings { stock: Some(4), low_stock_threshold: Some(5), ..Default::default() }),
+        (
+            "老坛酸菜鱼",
+            SkuStoreSettings {
+                daily_limit: Some(20),
+                low_stock_threshold: Some(5),
+                ..Default::default()
+            },
+        ),
+        (
+            "虾仁拌面",
+            SkuStoreSettings {
+                sold_out: true,
+                ..Default::default()
+            },
+        ),
+        (
+            "青岛啤酒",
+            SkuStoreSettings {
+                stock: Some(4),
+                low_stock_threshold: Some(5),
+                ..Default::default()
+            },
+        ),
     ];
     for (name, setting) in settings {
-        db.set_sku_settings(brand.id, store.id, dishes[name].skus[0].id, &setting).await?;
+        db.set_sku_settings(brand.id, store.id, dishes[name].skus[0].id, &setting)
+            .await?;
     }
     Ok(())
 }

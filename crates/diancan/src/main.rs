@@ -10,5 +10,8 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .init();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(diancan::cli::run(cli))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(diancan::cli::run(cli))
 }

@@ -14,9 +14,16 @@ pub async fn app_state(db: Db, clock: Clock, mut config: AppConfig) -> anyhow::R
 
 pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let db = connect(database_url, args.db_pool, !args.sqlite_fast_unsafe).await?;
-    let config = AppConfig { secure_cookies: args.secure_cookies, ..AppConfig::default() };
+    let config = AppConfig {
+        secure_cookies: args.secure_cookies,
+        ..AppConfig::default()
+    };
     let state = app_state(db.clone(), Clock::system(), config).await?;
-    let demo = if args.no_demo { None } else { crate::demo::seed_if_empty(&db, false).await? };
+    let demo = if args.no_demo {
+        None
+    } else {
+        crate::demo::seed_if_empty(&db, false).await?
+    };
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     print_welcome(&state, address, demo.is_some()).await?;
@@ -25,22 +32,41 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn print_welcome(state: &AppState, address: std::net::SocketAddr, seeded_now: bool) -> anyhow::Result<()> {
+async fn print_welcome(
+    state: &AppState,
+    address: std::net::SocketAddr,
+    seeded_now: bool,
+) -> anyhow::Result<()> {
     let base = format!("http://{address}");
     println!();
-    println!("  点餐 Diancan is running on {base} ({:?})", state.db.backend());
+    println!(
+        "  点餐 Diancan is running on {base} ({:?})",
+        state.db.backend()
+    );
     if seeded_now {
         println!("  (已创建演示餐厅 · demo restaurant created)");
     }
     if let Some(tour) = crate::demo::tour(&state.db).await? {
         println!();
-        println!("  顾客扫码点餐 · customer (table {}):  {base}{}", tour.table_label, tour.table_path);
-        println!("  外卖自取     · takeaway:               {base}/s/{}", tour.store_id);
+        println!(
+            "  顾客扫码点餐 · customer (table {}):  {base}{}",
+            tour.table_label, tour.table_path
+        );
+        println!(
+            "  外卖自取     · takeaway:               {base}/s/{}",
+            tour.store_id
+        );
         println!("  商家后台     · merchant console:       {base}/console/");
-        println!("  后厨屏       · kitchen display:        {base}/kitchen?store={}", tour.store_id);
+        println!(
+            "  后厨屏       · kitchen display:        {base}/kitchen?store={}",
+            tour.store_id
+        );
         println!("  接口文档     · API docs:               {base}/api/v1/docs");
         println!();
-        println!("  演示账号 · demo logins (password {}):", crate::demo::DEMO_PASSWORD);
+        println!(
+            "  演示账号 · demo logins (password {}):",
+            crate::demo::DEMO_PASSWORD
+        );
         for (login, role) in crate::demo::DEMO_STAFF_LOGINS {
             println!("    {login:<10} {role}");
         }
@@ -62,7 +88,9 @@ pub async fn menu_command(database_url: &str, command: MenuCommand) -> anyhow::R
     match command {
         MenuCommand::Export { store, file } => {
             let store = find_store(&db, &store).await?;
-            let bytes = diancan_web::menu_transfer::export(&db, store.brand_id, &file.to_string_lossy()).await?;
+            let bytes =
+                diancan_web::menu_transfer::export(&db, store.brand_id, &file.to_string_lossy())
+                    .await?;
             std::fs::write(&file, bytes)?;
             println!("已导出 · exported {}", file.display());
         }
@@ -70,7 +98,15 @@ pub async fn menu_command(database_url: &str, command: MenuCommand) -> anyhow::R
             let store = find_store(&db, &store).await?;
             let bytes = std::fs::read(&file)?;
             let now = jiff::Timestamp::now().as_millisecond();
-            match diancan_web::menu_transfer::import(&db, store.brand_id, &file.to_string_lossy(), &bytes, now).await {
+            match diancan_web::menu_transfer::import(
+                &db,
+                store.brand_id,
+                &file.to_string_lossy(),
+                &bytes,
+                now,
+            )
+            .await
+            {
                 Ok(report) => println!(
                     "已导入 · imported: {} 个新分类, {} 道新菜, {} 道更新",
                     report.categories_created, report.dishes_created, report.dishes_updated

@@ -49,6 +49,18 @@ macro_rules! id_type {
 }
 
 id_type!(
-    BrandId, StoreId, AreaId, TableId, StaffId, StationId, CategoryId, DishId, SkuId,
-    OptionGroupId, OptionId, ComboSlotId, ComboChoiceId, ImageId,
+    BrandId,
+    StoreId,
+    AreaId,
+    TableId,
+    StaffId,
+    StationId,
+    CategoryId,
+    DishId,
+    SkuId,
+    OptionGroupId,
+    OptionId,
+    ComboSlotId,
+    ComboChoiceId,
+    ImageId,
 );

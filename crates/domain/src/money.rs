@@ -7,7 +7,9 @@ use std::ops::{Add, AddAssign, Sub};
 
 /// An amount in fen (1/100 yuan). The field is private so every amount is built on purpose.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(i64);
 
@@ -77,7 +79,7 @@ impl Money {
     pub fn to_yuan_string(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
-        if abs % 100 == 0 {
+        if abs.is_multiple_of(100) {
             format!("{sign}{}", abs / 100)
         } else {
             format!("{sign}{}.{:02}", abs / 100, abs % 100)
@@ -138,7 +140,10 @@ mod tests {
         assert_eq!(Money::parse_yuan("18.5"), Ok(Money::from_fen(1850)));
         assert_eq!(Money::parse_yuan(" ¥18.05 "), Ok(Money::from_fen(1805)));
         assert_eq!(Money::parse_yuan("-2"), Ok(Money::from_fen(-200)));
-        assert_eq!(Money::parse_yuan("18.505"), Err(MoneyParseError::TooManyDecimals));
+        assert_eq!(
+            Money::parse_yuan("18.505"),
+            Err(MoneyParseError::TooManyDecimals)
+        );
         assert_eq!(Money::parse_yuan("abc"), Err(MoneyParseError::NotANumber));
         assert_eq!(Money::parse_yuan(""), Err(MoneyParseError::NotANumber));
         assert_eq!(Money::parse_yuan("1e3"), Err(MoneyParseError::NotANumber));

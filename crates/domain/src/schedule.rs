@@ -169,7 +169,12 @@ impl Schedule {
 
     pub fn validate(&self, errors: &mut FieldErrors, field: &str) {
         if self.0.len() > Self::MAX_WINDOWS {
-            errors.add(field, Problem::TooLarge { max: Self::MAX_WINDOWS as i64 });
+            errors.add(
+                field,
+                Problem::TooLarge {
+                    max: Self::MAX_WINDOWS as i64,
+                },
+            );
         }
         for (i, window) in self.0.iter().enumerate() {
             window.validate(errors, &format!("{field}[{i}]"));
@@ -270,7 +275,10 @@ mod tests {
         // 2026-11-23 is a Monday.
         assert!(breakfast.contains(date(2026, 11, 23).at(7, 0, 0, 0)));
         assert!(!breakfast.contains(date(2026, 11, 23).at(10, 0, 0, 0)));
-        assert!(!breakfast.contains(date(2026, 11, 28).at(7, 0, 0, 0)), "Saturday");
+        assert!(
+            !breakfast.contains(date(2026, 11, 28).at(7, 0, 0, 0)),
+            "Saturday"
+        );
         assert_eq!(
             breakfast.next_change_after(date(2026, 11, 23).at(9, 15, 30, 0)),
             Some(date(2026, 11, 23).at(10, 0, 0, 0))
@@ -284,10 +292,23 @@ mod tests {
 
     #[test]
     fn late_window_crosses_midnight_and_belongs_to_its_start_day() {
-        let supper = Schedule::new(vec![window(Weekdays::from_iso_numbers(&[5]).unwrap(), "22:00", "02:00")]);
-        assert!(supper.contains(date(2026, 11, 27).at(23, 0, 0, 0)), "Friday 23:00");
-        assert!(supper.contains(date(2026, 11, 28).at(1, 0, 0, 0)), "Saturday 01:00 is Friday night");
-        assert!(!supper.contains(date(2026, 11, 29).at(1, 0, 0, 0)), "Sunday 01:00 is not");
+        let supper = Schedule::new(vec![window(
+            Weekdays::from_iso_numbers(&[5]).unwrap(),
+            "22:00",
+            "02:00",
+        )]);
+        assert!(
+            supper.contains(date(2026, 11, 27).at(23, 0, 0, 0)),
+            "Friday 23:00"
+        );
+        assert!(
+            supper.contains(date(2026, 11, 28).at(1, 0, 0, 0)),
+            "Saturday 01:00 is Friday night"
+        );
+        assert!(
+            !supper.contains(date(2026, 11, 29).at(1, 0, 0, 0)),
+            "Sunday 01:00 is not"
+        );
     }
 
     #[test]
@@ -296,8 +317,14 @@ mod tests {
         let four = TimeOfDay::parse("04:00").unwrap();
         // 2026-11-26 17:30 UTC is 2026-11-27 01:30 in Shanghai.
         let late: Timestamp = "2026-11-26T17:30:00Z".parse().unwrap();
-        assert_eq!(BusinessDate::of(late, &shanghai, four).date(), date(2026, 11, 26));
+        assert_eq!(
+            BusinessDate::of(late, &shanghai, four).date(),
+            date(2026, 11, 26)
+        );
         let morning: Timestamp = "2026-11-26T21:00:00Z".parse().unwrap();
-        assert_eq!(BusinessDate::of(morning, &shanghai, four).date(), date(2026, 11, 27));
+        assert_eq!(
+            BusinessDate::of(morning, &shanghai, four).date(),
+            date(2026, 11, 27)
+        );
     }
 }

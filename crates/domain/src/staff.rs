@@ -32,8 +32,14 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] =
-        [Role::Owner, Role::Manager, Role::Cashier, Role::Waiter, Role::Kitchen, Role::Rider];
+    pub const ALL: [Role; 6] = [
+        Role::Owner,
+        Role::Manager,
+        Role::Cashier,
+        Role::Waiter,
+        Role::Kitchen,
+        Role::Rider,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

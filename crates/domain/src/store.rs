@@ -81,7 +81,12 @@ pub fn check_fee(errors: &mut FieldErrors, field: &str, fee: Money) {
     if fee.is_negative() {
         errors.add(field, Problem::MustNotBeNegative);
     } else if fee > MAX_ITEM_PRICE {
-        errors.add(field, Problem::TooLarge { max: MAX_ITEM_PRICE.fen() });
+        errors.add(
+            field,
+            Problem::TooLarge {
+                max: MAX_ITEM_PRICE.fen(),
+            },
+        );
     }
 }
 
@@ -98,9 +103,15 @@ impl GeoPoint {
         if !(-90_000_000..=90_000_000).contains(&latitude_e6)
             || !(-180_000_000..=180_000_000).contains(&longitude_e6)
         {
-            return Err(Problem::OutOfRange { min: -180_000_000, max: 180_000_000 });
+            return Err(Problem::OutOfRange {
+                min: -180_000_000,
+                max: 180_000_000,
+            });
         }
-        Ok(GeoPoint { latitude_e6: latitude_e6 as i32, longitude_e6: longitude_e6 as i32 })
+        Ok(GeoPoint {
+            latitude_e6: latitude_e6 as i32,
+            longitude_e6: longitude_e6 as i32,
+        })
     }
 
     /// Great-circle distance in metres (haversine; plenty for "nearest store").
@@ -135,7 +146,9 @@ mod tests {
             hours: Schedule::always(),
             accepting_orders: true,
             pay_mode: PayMode::PayFirst,
-            packing_fee: PackingFee::PerItem { fee_fen: Money::from_fen(-1) },
+            packing_fee: PackingFee::PerItem {
+                fee_fen: Money::from_fen(-1),
+            },
             seat_fee_fen: Money::ZERO,
             business_day_starts_at: TimeOfDay::MIDNIGHT,
         };

@@ -18,7 +18,9 @@ impl Name {
             return Err(Problem::Required);
         }
         if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(Problem::TooLong { max: Self::MAX_CHARS });
+            return Err(Problem::TooLong {
+                max: Self::MAX_CHARS,
+            });
         }
         if trimmed.chars().any(char::is_control) {
             return Err(Problem::InvalidCharacters);

@@ -100,7 +100,10 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: impl Into<String>, problem: Problem) {
-        self.0.push(FieldError { field: field.into(), problem });
+        self.0.push(FieldError {
+            field: field.into(),
+            problem,
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -117,7 +120,11 @@ impl FieldErrors {
 
     /// `Ok(value)` when nothing was wrong, otherwise every problem.
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, FieldErrors> {
-        if self.0.is_empty() { Ok(value()) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(self)
+        }
     }
 
     /// Keeps problems from a nested part of the input, prefixing their field paths.
@@ -128,15 +135,21 @@ impl FieldErrors {
             } else {
                 format!("{prefix}.{}", error.field)
             };
-            self.0.push(FieldError { field, problem: error.problem });
+            self.0.push(FieldError {
+                field,
+                problem: error.problem,
+            });
         }
     }
 }
 
 impl std::fmt::Display for FieldErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> =
-            self.0.iter().map(|e| format!("{}: {}", e.field, e.problem.message_en())).collect();
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.problem.message_en()))
+            .collect();
         f.write_str(&parts.join("; "))
     }
 }

@@ -19,7 +19,8 @@ use uuid::Uuid;
 const BUMP_REVISION: &str = "UPDATE brands SET menu_revision = menu_revision + 1 WHERE id = $1";
 const SELECT_REVISION: &str = "SELECT menu_revision FROM brands WHERE id = $1";
 
-const INSERT_STATION: &str = "INSERT INTO stations (id, brand_id, name, name_en, sort_order) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_STATION: &str =
+    "INSERT INTO stations (id, brand_id, name, name_en, sort_order) VALUES ($1, $2, $3, $4, $5)";
 const SELECT_STATIONS: &str = "SELECT id, brand_id, name, name_en, sort_order FROM stations WHERE brand_id = $1 ORDER BY sort_order, name";
 
 const INSERT_CATEGORY: &str = "INSERT INTO categories (id, brand_id, name, name_en, sort_order, availability_json) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -46,13 +47,15 @@ const UPSERT_SKU: &str = "INSERT INTO skus (id, brand_id, dish_id, code, name, n
     WHERE skus.dish_id = excluded.dish_id AND skus.brand_id = excluded.brand_id";
 const DELETE_SKU: &str = "DELETE FROM skus WHERE id = $1";
 // Combo slots are JSON on the combo dish, so "is this SKU in a combo" is a text search.
-const SKU_IN_COMBO: &str = "SELECT COUNT(*) FROM dishes WHERE brand_id = $1 AND id <> $2 AND combo_slots_json LIKE $3";
+const SKU_IN_COMBO: &str =
+    "SELECT COUNT(*) FROM dishes WHERE brand_id = $1 AND id <> $2 AND combo_slots_json LIKE $3";
 const BRAND_OWNS_CATEGORY: &str = "SELECT COUNT(*) FROM categories WHERE id = $1 AND brand_id = $2";
 const BRAND_OWNS_STATION: &str = "SELECT COUNT(*) FROM stations WHERE id = $1 AND brand_id = $2";
 const BRAND_OWNS_IMAGE: &str = "SELECT COUNT(*) FROM images WHERE id = $1 AND brand_id = $2";
 const BRAND_OWNS_SKU: &str = "SELECT COUNT(*) FROM skus WHERE id = $1 AND brand_id = $2";
 
-const SELECT_DISH_SETTINGS: &str = "SELECT dish_id, listed FROM store_dish_settings WHERE store_id = $1";
+const SELECT_DISH_SETTINGS: &str =
+    "SELECT dish_id, listed FROM store_dish_settings WHERE store_id = $1";
 const UPSERT_DISH_SETTING: &str = "INSERT INTO store_dish_settings (store_id, dish_id, listed)
     SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM dishes WHERE id = $2 AND brand_id = $4)
     ON CONFLICT (store_id, dish_id) DO UPDATE SET listed = excluded.listed";
@@ -183,7 +186,8 @@ fn dish_from(r: DishRow, skus: Vec<Sku>) -> Result<Dish> {
         id: DishId::from_uuid(r.id),
         brand_id: BrandId::from_uuid(r.brand_id),
         category_id: CategoryId::from_uuid(r.category_id),
-        kind: DishKind::parse(&r.kind).ok_or_else(|| StorageError::Corrupt(format!("dish kind {:?}", r.kind)))?,
+        kind: DishKind::parse(&r.kind)
+            .ok_or_else(|| StorageError::Corrupt(format!("dish kind {:?}", r.kind)))?,
         name: name(r.name)?,
         name_en: r.name_en,
         description: r.description,
@@ -206,9 +210,11 @@ fn dish_from(r: DishRow, skus: Vec<Sku>) -> Result<Dish> {
 
 fn sku_state_from(r: SkuStateRow) -> Result<(SkuId, SkuStoreState)> {
     let sold_on = match r.sold_on {
-        Some(text) => Some(BusinessDate::from_date(
-            text.parse().map_err(|_| StorageError::Corrupt(format!("sold_on {text:?}")))?,
-        )),
+        Some(text) => {
+            Some(BusinessDate::from_date(text.parse().map_err(|_| {
+                StorageError::Corrupt(format!("sold_on {text:?}"))
+            })?))
+        }
         None => None,
     };
     Ok((
@@ -226,17 +232,31 @@ fn sku_state_from(r: SkuStateRow) -> Result<(SkuId, SkuStoreState)> {
 }
 
 pub(crate) async fn bump_menu_revision(tx: &mut Tx, brand_id: BrandId) -> Result<()> {
-    on_tx!(tx, |c| sqlx::query(BUMP_REVISION).bind(brand_id.as_uuid()).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    on_tx!(tx, |c| sqlx::query(BUMP_REVISION)
+        .bind(brand_id.as_uuid())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Counts rows of an ownership or reference check inside a transaction.
 async fn count_in(tx: &mut Tx, sql: &'static str, a: Uuid, b: Uuid) -> Result<i64> {
-    let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(sql).bind(a).bind(b).fetch_one(&mut *c).await)?;
+    let (n,): (i64,) = on_tx!(tx, |c| sqlx::query_as(sql)
+        .bind(a)
+        .bind(b)
+        .fetch_one(&mut *c)
+        .await)?;
     Ok(n)
 }
 
-async fn require_owned(tx: &mut Tx, sql: &'static str, id: Uuid, brand_id: BrandId, what: &'static str) -> Result<()> {
+async fn require_owned(
+    tx: &mut Tx,
+    sql: &'static str,
+    id: Uuid,
+    brand_id: BrandId,
+    what: &'static str,
+) -> Result<()> {
     if count_in(tx, sql, id, brand_id.as_uuid()).await? == 0 {
         return Err(StorageError::Refused(what));
     }
@@ -251,7 +271,9 @@ async fn insert_category(tx: &mut Tx, category: &Category) -> Result<()> {
         .bind(&category.name_en)
         .bind(category.sort_order)
         .bind(to_json(&category.availability))
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -263,7 +285,9 @@ async fn update_category_in(tx: &mut Tx, category: &Category) -> Result<()> {
         .bind(&category.name_en)
         .bind(category.sort_order)
         .bind(to_json(&category.availability))
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     if done == 0 {
         return Err(StorageError::NotFound);
     }
@@ -277,24 +301,58 @@ async fn insert_station(tx: &mut Tx, station: &Station) -> Result<()> {
         .bind(station.name.as_str())
         .bind(&station.name_en)
         .bind(station.sort_order)
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Writes one dish and its SKUs inside `tx`, checking every reference belongs to the dish's brand.
 async fn save_dish_in(tx: &mut Tx, dish: &Dish, is_new: bool, now_ms: i64) -> Result<()> {
     let brand = dish.brand_id;
-    require_owned(tx, BRAND_OWNS_CATEGORY, dish.category_id.as_uuid(), brand, "UNKNOWN_CATEGORY").await?;
+    require_owned(
+        tx,
+        BRAND_OWNS_CATEGORY,
+        dish.category_id.as_uuid(),
+        brand,
+        "UNKNOWN_CATEGORY",
+    )
+    .await?;
     if let Some(station) = dish.station_id {
-        require_owned(tx, BRAND_OWNS_STATION, station.as_uuid(), brand, "UNKNOWN_STATION").await?;
+        require_owned(
+            tx,
+            BRAND_OWNS_STATION,
+            station.as_uuid(),
+            brand,
+            "UNKNOWN_STATION",
+        )
+        .await?;
     }
     for image in &dish.image_ids {
-        require_owned(tx, BRAND_OWNS_IMAGE, image.as_uuid(), brand, "UNKNOWN_IMAGE").await?;
+        require_owned(
+            tx,
+            BRAND_OWNS_IMAGE,
+            image.as_uuid(),
+            brand,
+            "UNKNOWN_IMAGE",
+        )
+        .await?;
     }
     for choice in dish.combo_slots.iter().flat_map(|s| &s.choices) {
-        require_owned(tx, BRAND_OWNS_SKU, choice.sku_id.as_uuid(), brand, "UNKNOWN_SKU").await?;
+        require_owned(
+            tx,
+            BRAND_OWNS_SKU,
+            choice.sku_id.as_uuid(),
+            brand,
+            "UNKNOWN_SKU",
+        )
+        .await?;
     }
-    let sql = if is_new { DISH_COLUMNS_INSERT } else { UPDATE_DISH };
+    let sql = if is_new {
+        DISH_COLUMNS_INSERT
+    } else {
+        UPDATE_DISH
+    };
     let done = on_tx!(tx, |c| sqlx::query(sql)
         .bind(dish.id.as_uuid())
         .bind(brand.as_uuid())
@@ -317,13 +375,17 @@ async fn save_dish_in(tx: &mut Tx, dish: &Dish, is_new: bool, now_ms: i64) -> Re
         .bind(to_json(&dish.option_groups))
         .bind(to_json(&dish.combo_slots))
         .bind(now_ms)
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
     if done == 0 {
         return Err(StorageError::NotFound);
     }
 
-    let existing: Vec<(Uuid,)> =
-        on_tx!(tx, |c| sqlx::query_as(SELECT_DISH_SKU_IDS).bind(dish.id.as_uuid()).fetch_all(&mut *c).await)?;
+    let existing: Vec<(Uuid,)> = on_tx!(tx, |c| sqlx::query_as(SELECT_DISH_SKU_IDS)
+        .bind(dish.id.as_uuid())
+        .fetch_all(&mut *c)
+        .await)?;
     let kept: HashSet<Uuid> = dish.skus.iter().map(|s| s.id.as_uuid()).collect();
     for (gone,) in existing.into_iter().filter(|(id,)| !kept.contains(id)) {
         let pattern = format!("%{gone}%");
@@ -336,7 +398,11 @@ async fn save_dish_in(tx: &mut Tx, dish: &Dish, is_new: bool, now_ms: i64) -> Re
         if uses > 0 {
             return Err(StorageError::Refused("SKU_IN_COMBO"));
         }
-        on_tx!(tx, |c| sqlx::query(DELETE_SKU).bind(gone).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_tx!(tx, |c| sqlx::query(DELETE_SKU)
+            .bind(gone)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
     }
     for (position, sku) in dish.skus.iter().enumerate() {
         let done = on_tx!(tx, |c| sqlx::query(UPSERT_SKU)
@@ -348,7 +414,9 @@ async fn save_dish_in(tx: &mut Tx, dish: &Dish, is_new: bool, now_ms: i64) -> Re
             .bind(&sku.name_en)
             .bind(sku.price_fen.fen())
             .bind(position as i64)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             // The id belongs to another dish or brand: never let a draft move someone else's SKU.
             return Err(StorageError::Refused("UNKNOWN_SKU"));
@@ -360,8 +428,10 @@ async fn save_dish_in(tx: &mut Tx, dish: &Dish, is_new: bool, now_ms: i64) -> Re
 impl Db {
     /// The brand's menu revision; it changes with every catalog or store-menu edit.
     pub async fn menu_revision(&self, brand_id: BrandId) -> Result<i64> {
-        let (revision,): (i64,) =
-            on_pool!(self, |p| sqlx::query_as(SELECT_REVISION).bind(brand_id.as_uuid()).fetch_one(p).await)?;
+        let (revision,): (i64,) = on_pool!(self, |p| sqlx::query_as(SELECT_REVISION)
+            .bind(brand_id.as_uuid())
+            .fetch_one(p)
+            .await)?;
         Ok(revision)
     }
 
@@ -373,8 +443,10 @@ impl Db {
     }
 
     pub async fn stations(&self, brand_id: BrandId) -> Result<Vec<Station>> {
-        let rows: Vec<StationRow> =
-            on_pool!(self, |p| sqlx::query_as(SELECT_STATIONS).bind(brand_id.as_uuid()).fetch_all(p).await)?;
+        let rows: Vec<StationRow> = on_pool!(self, |p| sqlx::query_as(SELECT_STATIONS)
+            .bind(brand_id.as_uuid())
+            .fetch_all(p)
+            .await)?;
         rows.into_iter()
             .map(|r| {
                 Ok(Station {
@@ -415,7 +487,9 @@ impl Db {
         let done = on_tx!(&mut tx, |c| sqlx::query(DELETE_CATEGORY)
             .bind(id.as_uuid())
             .bind(brand_id.as_uuid())
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StorageError::NotFound);
         }
@@ -424,16 +498,24 @@ impl Db {
     }
 
     pub async fn categories(&self, brand_id: BrandId) -> Result<Vec<Category>> {
-        let rows: Vec<CategoryRow> =
-            on_pool!(self, |p| sqlx::query_as(SELECT_CATEGORIES).bind(brand_id.as_uuid()).fetch_all(p).await)?;
+        let rows: Vec<CategoryRow> = on_pool!(self, |p| sqlx::query_as(SELECT_CATEGORIES)
+            .bind(brand_id.as_uuid())
+            .fetch_all(p)
+            .await)?;
         rows.into_iter().map(Category::try_from).collect()
     }
 
     /// Every dish of the brand with its SKUs, in menu order.
     pub async fn dishes(&self, brand_id: BrandId) -> Result<Vec<Dish>> {
         let (dish_rows, sku_rows): (Vec<DishRow>, Vec<SkuRow>) = on_pool!(self, |p| {
-            let dishes = sqlx::query_as(SELECT_DISHES).bind(brand_id.as_uuid()).fetch_all(p).await?;
-            let skus = sqlx::query_as(SELECT_SKUS).bind(brand_id.as_uuid()).fetch_all(p).await?;
+            let dishes = sqlx::query_as(SELECT_DISHES)
+                .bind(brand_id.as_uuid())
+                .fetch_all(p)
+                .await?;
+            let skus = sqlx::query_as(SELECT_SKUS)
+                .bind(brand_id.as_uuid())
+                .fetch_all(p)
+                .await?;
             Ok::<_, sqlx::Error>((dishes, skus))
         })?;
         let mut skus_by_dish: HashMap<Uuid, Vec<Sku>> = HashMap::new();
@@ -456,7 +538,11 @@ impl Db {
     }
 
     pub async fn dish(&self, brand_id: BrandId, id: DishId) -> Result<Dish> {
-        self.dishes(brand_id).await?.into_iter().find(|d| d.id == id).ok_or(StorageError::NotFound)
+        self.dishes(brand_id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or(StorageError::NotFound)
     }
 
     /// Creates (`is_new`) or replaces a dish with its SKUs.
@@ -469,8 +555,10 @@ impl Db {
 
     pub async fn delete_dish(&self, brand_id: BrandId, id: DishId) -> Result<()> {
         let mut tx = self.begin().await?;
-        let sku_ids: Vec<(Uuid,)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(SELECT_DISH_SKU_IDS).bind(id.as_uuid()).fetch_all(&mut *c).await)?;
+        let sku_ids: Vec<(Uuid,)> = on_tx!(&mut tx, |c| sqlx::query_as(SELECT_DISH_SKU_IDS)
+            .bind(id.as_uuid())
+            .fetch_all(&mut *c)
+            .await)?;
         for (sku,) in sku_ids {
             let pattern = format!("%{sku}%");
             let (uses,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(SKU_IN_COMBO)
@@ -486,7 +574,9 @@ impl Db {
         let done = on_tx!(&mut tx, |c| sqlx::query(DELETE_DISH)
             .bind(id.as_uuid())
             .bind(brand_id.as_uuid())
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StorageError::NotFound);
         }
@@ -496,13 +586,24 @@ impl Db {
 
     /// Every SKU id of the brand, which a combo may refer to.
     pub async fn brand_sku_ids(&self, brand_id: BrandId) -> Result<HashSet<SkuId>> {
-        Ok(self.dishes(brand_id).await?.iter().flat_map(|d| d.skus.iter().map(|s| s.id)).collect())
+        Ok(self
+            .dishes(brand_id)
+            .await?
+            .iter()
+            .flat_map(|d| d.skus.iter().map(|s| s.id))
+            .collect())
     }
 
     pub async fn store_menu_settings(&self, store_id: StoreId) -> Result<StoreMenuSettings> {
         let (dish_rows, state_rows): (Vec<(Uuid, bool)>, Vec<SkuStateRow>) = on_pool!(self, |p| {
-            let dishes = sqlx::query_as(SELECT_DISH_SETTINGS).bind(store_id.as_uuid()).fetch_all(p).await?;
-            let states = sqlx::query_as(SELECT_SKU_STATES).bind(store_id.as_uuid()).fetch_all(p).await?;
+            let dishes = sqlx::query_as(SELECT_DISH_SETTINGS)
+                .bind(store_id.as_uuid())
+                .fetch_all(p)
+                .await?;
+            let states = sqlx::query_as(SELECT_SKU_STATES)
+                .bind(store_id.as_uuid())
+                .fetch_all(p)
+                .await?;
             Ok::<_, sqlx::Error>((dishes, states))
         })?;
         Ok(StoreMenuSettings {
@@ -510,12 +611,21 @@ impl Db {
                 .into_iter()
                 .map(|(id, listed)| (DishId::from_uuid(id), DishStoreSettings { listed }))
                 .collect(),
-            sku_states: state_rows.into_iter().map(sku_state_from).collect::<Result<_>>()?,
+            sku_states: state_rows
+                .into_iter()
+                .map(sku_state_from)
+                .collect::<Result<_>>()?,
         })
     }
 
     /// Whether `store_id` (of `brand_id`) sells a dish at all.
-    pub async fn set_dish_listed(&self, brand_id: BrandId, store_id: StoreId, dish_id: DishId, listed: bool) -> Result<()> {
+    pub async fn set_dish_listed(
+        &self,
+        brand_id: BrandId,
+        store_id: StoreId,
+        dish_id: DishId,
+        listed: bool,
+    ) -> Result<()> {
         self.store_in_brand(brand_id, store_id).await?;
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |c| sqlx::query(UPSERT_DISH_SETTING)
@@ -523,7 +633,9 @@ impl Db {
             .bind(dish_id.as_uuid())
             .bind(listed)
             .bind(brand_id.as_uuid())
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StorageError::NotFound);
         }
@@ -550,7 +662,9 @@ impl Db {
             .bind(settings.low_stock_threshold)
             .bind(settings.sold_out)
             .bind(brand_id.as_uuid())
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StorageError::NotFound);
         }
@@ -558,7 +672,12 @@ impl Db {
         tx.commit().await
     }
 
-    pub async fn save_image(&self, brand_id: BrandId, image: &ImageData, now_ms: i64) -> Result<()> {
+    pub async fn save_image(
+        &self,
+        brand_id: BrandId,
+        image: &ImageData,
+        now_ms: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| sqlx::query(INSERT_IMAGE)
             .bind(image.id.as_uuid())
@@ -568,19 +687,33 @@ impl Db {
             .bind(image.width as i64)
             .bind(image.height as i64)
             .bind(now_ms)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await
     }
 
     /// The JPEG bytes of an image: the square thumbnail or the large detail picture.
     pub async fn image_bytes(&self, id: ImageId, thumbnail: bool) -> Result<Vec<u8>> {
-        let sql = if thumbnail { SELECT_THUMBNAIL } else { SELECT_DETAIL };
-        let (bytes,): (Vec<u8>,) = on_pool!(self, |p| sqlx::query_as(sql).bind(id.as_uuid()).fetch_one(p).await)?;
+        let sql = if thumbnail {
+            SELECT_THUMBNAIL
+        } else {
+            SELECT_DETAIL
+        };
+        let (bytes,): (Vec<u8>,) = on_pool!(self, |p| sqlx::query_as(sql)
+            .bind(id.as_uuid())
+            .fetch_one(p)
+            .await)?;
         Ok(bytes)
     }
 
     /// Applies a whole imported menu or nothing at all.
-    pub async fn import_menu(&self, brand_id: BrandId, import: &MenuImport, now_ms: i64) -> Result<MenuImportReport> {
+    pub async fn import_menu(
+        &self,
+        brand_id: BrandId,
+        import: &MenuImport,
+        now_ms: i64,
+    ) -> Result<MenuImportReport> {
         let mut tx = self.begin().await?;
         for station in &import.new_stations {
             insert_station(&mut tx, station).await?;

@@ -29,13 +29,20 @@ pub struct DbConfig {
 
 impl DbConfig {
     pub fn new(url: impl Into<String>) -> Self {
-        DbConfig { url: url.into(), max_connections: 16, sqlite_durable: true }
+        DbConfig {
+            url: url.into(),
+            max_connections: 16,
+            sqlite_durable: true,
+        }
     }
 }
 
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, readers: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -80,7 +87,8 @@ macro_rules! on_tx {
 impl Db {
     /// Connects, creating the SQLite file (and its folder) when missing, and applies migrations.
     pub async fn connect(config: &DbConfig) -> Result<Db> {
-        let db = if config.url.starts_with("postgres://") || config.url.starts_with("postgresql://") {
+        let db = if config.url.starts_with("postgres://") || config.url.starts_with("postgresql://")
+        {
             let options = PgConnectOptions::from_str(&config.url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections)
@@ -99,11 +107,19 @@ impl Db {
         let options = SqliteConnectOptions::from_str(&config.url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(if config.sqlite_durable { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+            .synchronous(if config.sqlite_durable {
+                SqliteSynchronous::Full
+            } else {
+                SqliteSynchronous::Normal
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(folder) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|e| sqlx::Error::Io(e))?;
+        if let Some(folder) = options
+            .get_filename()
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(folder).map_err(sqlx::Error::Io)?;
         }
         // One writer: SQLite allows one write transaction at a time anyway, and a single connection
         // means a cancelled request can never leave a second connection stuck mid-transaction.
@@ -164,7 +180,10 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.iter().map(|m| (m.version, m.description.to_string())).collect()
+        migrator
+            .iter()
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
     }
 }
 

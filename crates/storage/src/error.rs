@@ -20,9 +20,14 @@ impl From<sqlx::Error> for StorageError {
     fn from(error: sqlx::Error) -> Self {
         match &error {
             sqlx::Error::RowNotFound => StorageError::NotFound,
-            sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() || db.is_foreign_key_violation() =>
+            {
                 // SQLite names no constraint; its message names the columns instead.
-                let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+                let constraint = db
+                    .constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| db.message().to_owned());
                 StorageError::Conflict { constraint }
             }
             _ => StorageError::Database(error),

@@ -5,7 +5,8 @@ use diancan_domain::text::Name;
 use serde::de::DeserializeOwned;
 
 pub fn name(text: String) -> Result<Name> {
-    Name::parse(&text).map_err(|_| StorageError::Corrupt(format!("stored name {text:?} is invalid")))
+    Name::parse(&text)
+        .map_err(|_| StorageError::Corrupt(format!("stored name {text:?} is invalid")))
 }
 
 pub fn optional_name(text: Option<String>) -> Result<Option<Name>> {

@@ -45,13 +45,15 @@ const INSERT_STAFF_STORE: &str = "INSERT INTO staff_stores (staff_id, store_id)
     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM stores WHERE id = $2 AND brand_id = $3)";
 const SELECT_STAFF_BY_LOGIN: &str = "SELECT id, brand_id, login, display_name, password_hash, role, active FROM staff WHERE login = $1";
 const INSERT_SESSION: &str = "INSERT INTO staff_sessions (token_hash, staff_id, brand_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)";
-const SELECT_SESSION: &str = "SELECT s.id, s.brand_id, s.login, s.display_name, s.role, s.all_stores
+const SELECT_SESSION: &str =
+    "SELECT s.id, s.brand_id, s.login, s.display_name, s.role, s.all_stores
     FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
     WHERE x.token_hash = $1 AND x.expires_at_ms > $2 AND s.active = $3";
 const SELECT_STAFF_STORES: &str = "SELECT store_id FROM staff_stores WHERE staff_id = $1";
 const DELETE_SESSION: &str = "DELETE FROM staff_sessions WHERE token_hash = $1";
 const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM staff_sessions WHERE expires_at_ms <= $1";
-const SELECT_THROTTLE: &str = "SELECT window_started_ms, failures FROM login_throttle WHERE throttle_key = $1";
+const SELECT_THROTTLE: &str =
+    "SELECT window_started_ms, failures FROM login_throttle WHERE throttle_key = $1";
 const RECORD_FAILURE: &str = "INSERT INTO login_throttle (throttle_key, window_started_ms, failures) VALUES ($1, $2, 1)
     ON CONFLICT (throttle_key) DO UPDATE SET
         failures = CASE WHEN login_throttle.window_started_ms <= $3 THEN 1 ELSE login_throttle.failures + 1 END,
@@ -98,14 +100,18 @@ impl Db {
             .bind(matches!(staff.access, StoreAccess::AllStores))
             .bind(true)
             .bind(now_ms)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if let StoreAccess::Only(stores) = &staff.access {
             for store in stores {
                 let done = on_tx!(&mut tx, |c| sqlx::query(INSERT_STAFF_STORE)
                     .bind(id.as_uuid())
                     .bind(store.as_uuid())
                     .bind(staff.brand_id.as_uuid())
-                    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+                    .execute(&mut *c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 if done == 0 {
                     return Err(StorageError::NotFound);
                 }
@@ -116,8 +122,10 @@ impl Db {
     }
 
     pub async fn staff_by_login(&self, login: &str) -> Result<StaffAccount> {
-        let r: AccountRow =
-            on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_BY_LOGIN).bind(login).fetch_one(p).await)?;
+        let r: AccountRow = on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_BY_LOGIN)
+            .bind(login)
+            .fetch_one(p)
+            .await)?;
         Ok(StaffAccount {
             id: StaffId::from_uuid(r.id),
             brand_id: BrandId::from_uuid(r.brand_id),
@@ -138,14 +146,20 @@ impl Db {
         expires_at_ms: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(DELETE_EXPIRED_SESSIONS).bind(now_ms).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_EXPIRED_SESSIONS)
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         on_tx!(&mut tx, |c| sqlx::query(INSERT_SESSION)
             .bind(token_hash)
             .bind(staff_id.as_uuid())
             .bind(brand_id.as_uuid())
             .bind(now_ms)
             .bind(expires_at_ms)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await
     }
 
@@ -160,9 +174,16 @@ impl Db {
         let access = if r.all_stores {
             StoreAccess::AllStores
         } else {
-            let stores: Vec<(Uuid,)> =
-                on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_STORES).bind(r.id).fetch_all(p).await)?;
-            StoreAccess::Only(stores.into_iter().map(|(id,)| StoreId::from_uuid(id)).collect())
+            let stores: Vec<(Uuid,)> = on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_STORES)
+                .bind(r.id)
+                .fetch_all(p)
+                .await)?;
+            StoreAccess::Only(
+                stores
+                    .into_iter()
+                    .map(|(id,)| StoreId::from_uuid(id))
+                    .collect(),
+            )
         };
         Ok(SessionStaff {
             staff_id: StaffId::from_uuid(r.id),
@@ -176,14 +197,20 @@ impl Db {
 
     pub async fn delete_session(&self, token_hash: &[u8]) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(DELETE_SESSION).bind(token_hash).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_SESSION)
+            .bind(token_hash)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await
     }
 
     /// Failed logins for `key` within the window that started after `window_start_ms`.
     pub async fn recent_login_failures(&self, key: &str, window_start_ms: i64) -> Result<i64> {
-        let row: Option<(i64, i64)> =
-            on_pool!(self, |p| sqlx::query_as(SELECT_THROTTLE).bind(key).fetch_optional(p).await)?;
+        let row: Option<(i64, i64)> = on_pool!(self, |p| sqlx::query_as(SELECT_THROTTLE)
+            .bind(key)
+            .fetch_optional(p)
+            .await)?;
         Ok(match row {
             Some((started, failures)) if started > window_start_ms => failures,
             _ => 0,
@@ -191,7 +218,12 @@ impl Db {
     }
 
     /// Counts one failed login; a window older than `window_start_ms` starts over.
-    pub async fn record_login_failure(&self, key: &str, now_ms: i64, window_start_ms: i64) -> Result<i64> {
+    pub async fn record_login_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window_start_ms: i64,
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let (failures,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(RECORD_FAILURE)
             .bind(key)
@@ -205,7 +237,11 @@ impl Db {
 
     pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(CLEAR_THROTTLE).bind(key).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, |c| sqlx::query(CLEAR_THROTTLE)
+            .bind(key)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await
     }
 }

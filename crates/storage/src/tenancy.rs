@@ -54,7 +54,8 @@ pub struct DiningTable {
     pub qr_token: String,
 }
 
-const INSERT_BRAND: &str = "INSERT INTO brands (id, name, slug, menu_revision, created_at_ms) VALUES ($1, $2, $3, 0, $4)";
+const INSERT_BRAND: &str =
+    "INSERT INTO brands (id, name, slug, menu_revision, created_at_ms) VALUES ($1, $2, $3, 0, $4)";
 const SELECT_BRAND: &str = "SELECT id, name, slug FROM brands WHERE id = $1";
 const SELECT_BRANDS: &str = "SELECT id, name, slug FROM brands ORDER BY created_at_ms";
 const INSERT_STORE: &str = "INSERT INTO stores (id, brand_id, name, name_en, address, phone, latitude_e6, longitude_e6, rules_json, created_at_ms, updated_at_ms)
@@ -64,12 +65,14 @@ const UPDATE_STORE: &str = "UPDATE stores SET name = $3, name_en = $4, address =
 const SELECT_STORE: &str = "SELECT id, brand_id, name, name_en, address, phone, latitude_e6, longitude_e6, rules_json FROM stores WHERE id = $1";
 const SELECT_BRAND_STORES: &str = "SELECT id, brand_id, name, name_en, address, phone, latitude_e6, longitude_e6, rules_json FROM stores WHERE brand_id = $1 ORDER BY created_at_ms, name";
 const SELECT_ALL_STORES: &str = "SELECT id, brand_id, name, name_en, address, phone, latitude_e6, longitude_e6, rules_json FROM stores ORDER BY created_at_ms, name";
-const INSERT_AREA: &str = "INSERT INTO areas (id, brand_id, store_id, name, sort_order) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_AREA: &str =
+    "INSERT INTO areas (id, brand_id, store_id, name, sort_order) VALUES ($1, $2, $3, $4, $5)";
 const SELECT_AREAS: &str = "SELECT id, store_id, name, sort_order FROM areas WHERE brand_id = $1 AND store_id = $2 ORDER BY sort_order, name";
 const INSERT_TABLE: &str = "INSERT INTO dining_tables (id, brand_id, store_id, area_id, code, seats, qr_token)
     SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM areas WHERE id = $4 AND store_id = $3 AND brand_id = $2)";
 const SELECT_TABLES: &str = "SELECT id, store_id, area_id, code, seats, qr_token FROM dining_tables WHERE brand_id = $1 AND store_id = $2 ORDER BY code";
-const SELECT_TABLE_BY_TOKEN: &str = "SELECT id, store_id, area_id, code, seats, qr_token FROM dining_tables WHERE qr_token = $1";
+const SELECT_TABLE_BY_TOKEN: &str =
+    "SELECT id, store_id, area_id, code, seats, qr_token FROM dining_tables WHERE qr_token = $1";
 
 #[derive(FromRow)]
 struct BrandRow {
@@ -111,7 +114,11 @@ struct TableRow {
 
 impl From<BrandRow> for Brand {
     fn from(r: BrandRow) -> Self {
-        Brand { id: BrandId::from_uuid(r.id), name: r.name, slug: r.slug }
+        Brand {
+            id: BrandId::from_uuid(r.id),
+            name: r.name,
+            slug: r.slug,
+        }
     }
 }
 
@@ -137,7 +144,12 @@ impl TryFrom<StoreRow> for Store {
 
 impl From<AreaRow> for Area {
     fn from(r: AreaRow) -> Self {
-        Area { id: AreaId::from_uuid(r.id), store_id: StoreId::from_uuid(r.store_id), name: r.name, sort_order: r.sort_order }
+        Area {
+            id: AreaId::from_uuid(r.id),
+            store_id: StoreId::from_uuid(r.store_id),
+            name: r.name,
+            sort_order: r.sort_order,
+        }
     }
 }
 
@@ -167,22 +179,37 @@ impl Db {
             .bind(name)
             .bind(slug)
             .bind(now_ms)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await?;
-        Ok(Brand { id, name: name.to_owned(), slug: slug.to_owned() })
+        Ok(Brand {
+            id,
+            name: name.to_owned(),
+            slug: slug.to_owned(),
+        })
     }
 
     pub async fn brand(&self, id: BrandId) -> Result<Brand> {
-        let row: BrandRow = on_pool!(self, |p| sqlx::query_as(SELECT_BRAND).bind(id.as_uuid()).fetch_one(p).await)?;
+        let row: BrandRow = on_pool!(self, |p| sqlx::query_as(SELECT_BRAND)
+            .bind(id.as_uuid())
+            .fetch_one(p)
+            .await)?;
         Ok(row.into())
     }
 
     pub async fn brands(&self) -> Result<Vec<Brand>> {
-        let rows: Vec<BrandRow> = on_pool!(self, |p| sqlx::query_as(SELECT_BRANDS).fetch_all(p).await)?;
+        let rows: Vec<BrandRow> =
+            on_pool!(self, |p| sqlx::query_as(SELECT_BRANDS).fetch_all(p).await)?;
         Ok(rows.into_iter().map(Brand::from).collect())
     }
 
-    pub async fn create_store(&self, brand_id: BrandId, profile: &StoreProfile, now_ms: i64) -> Result<Store> {
+    pub async fn create_store(
+        &self,
+        brand_id: BrandId,
+        profile: &StoreProfile,
+        now_ms: i64,
+    ) -> Result<Store> {
         let id = StoreId::new();
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| sqlx::query(INSERT_STORE)
@@ -196,9 +223,15 @@ impl Db {
             .bind(profile.location.longitude_e6 as i64)
             .bind(to_json(&profile.rules))
             .bind(now_ms)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await?;
-        Ok(Store { id, brand_id, profile: profile.clone() })
+        Ok(Store {
+            id,
+            brand_id,
+            profile: profile.clone(),
+        })
     }
 
     /// Replaces a store's profile; the store must belong to `brand_id`.
@@ -221,19 +254,28 @@ impl Db {
             .bind(profile.location.longitude_e6 as i64)
             .bind(to_json(&profile.rules))
             .bind(now_ms)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StorageError::NotFound);
         }
         // Hours and fees change what the public menu says.
         crate::catalog::bump_menu_revision(&mut tx, brand_id).await?;
         tx.commit().await?;
-        Ok(Store { id: store_id, brand_id, profile: profile.clone() })
+        Ok(Store {
+            id: store_id,
+            brand_id,
+            profile: profile.clone(),
+        })
     }
 
     /// Any store by id: for public pages, which are not scoped to a brand.
     pub async fn store(&self, id: StoreId) -> Result<Store> {
-        let row: StoreRow = on_pool!(self, |p| sqlx::query_as(SELECT_STORE).bind(id.as_uuid()).fetch_one(p).await)?;
+        let row: StoreRow = on_pool!(self, |p| sqlx::query_as(SELECT_STORE)
+            .bind(id.as_uuid())
+            .fetch_one(p)
+            .await)?;
         row.try_into()
     }
 
@@ -247,17 +289,27 @@ impl Db {
     }
 
     pub async fn stores_of_brand(&self, brand_id: BrandId) -> Result<Vec<Store>> {
-        let rows: Vec<StoreRow> =
-            on_pool!(self, |p| sqlx::query_as(SELECT_BRAND_STORES).bind(brand_id.as_uuid()).fetch_all(p).await)?;
+        let rows: Vec<StoreRow> = on_pool!(self, |p| sqlx::query_as(SELECT_BRAND_STORES)
+            .bind(brand_id.as_uuid())
+            .fetch_all(p)
+            .await)?;
         stores_from(rows)
     }
 
     pub async fn all_stores(&self) -> Result<Vec<Store>> {
-        let rows: Vec<StoreRow> = on_pool!(self, |p| sqlx::query_as(SELECT_ALL_STORES).fetch_all(p).await)?;
+        let rows: Vec<StoreRow> = on_pool!(self, |p| sqlx::query_as(SELECT_ALL_STORES)
+            .fetch_all(p)
+            .await)?;
         stores_from(rows)
     }
 
-    pub async fn create_area(&self, brand_id: BrandId, store_id: StoreId, name: &str, sort_order: i64) -> Result<Area> {
+    pub async fn create_area(
+        &self,
+        brand_id: BrandId,
+        store_id: StoreId,
+        name: &str,
+        sort_order: i64,
+    ) -> Result<Area> {
         self.store_in_brand(brand_id, store_id).await?;
         let id = AreaId::new();
         let mut tx = self.begin().await?;
@@ -267,9 +319,16 @@ impl Db {
             .bind(store_id.as_uuid())
             .bind(name)
             .bind(sort_order)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         tx.commit().await?;
-        Ok(Area { id, store_id, name: name.to_owned(), sort_order })
+        Ok(Area {
+            id,
+            store_id,
+            name: name.to_owned(),
+            sort_order,
+        })
     }
 
     pub async fn areas(&self, brand_id: BrandId, store_id: StoreId) -> Result<Vec<Area>> {
@@ -284,29 +343,34 @@ impl Db {
     /// Adds a table to an area of the store. `qr_token` is made by the caller (it signs it).
     pub async fn create_table(
         &self,
-        id: TableId,
         brand_id: BrandId,
-        store_id: StoreId,
-        area_id: AreaId,
-        code: &str,
-        seats: i64,
-        qr_token: &str,
+        table: &DiningTable,
     ) -> Result<DiningTable> {
+        let DiningTable {
+            id,
+            store_id,
+            area_id,
+            code,
+            seats,
+            qr_token,
+        } = table.clone();
         let mut tx = self.begin().await?;
         let done = on_tx!(&mut tx, |c| sqlx::query(INSERT_TABLE)
             .bind(id.as_uuid())
             .bind(brand_id.as_uuid())
             .bind(store_id.as_uuid())
             .bind(area_id.as_uuid())
-            .bind(code)
+            .bind(&code)
             .bind(seats)
-            .bind(qr_token)
-            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .bind(&qr_token)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StorageError::NotFound);
         }
         tx.commit().await?;
-        Ok(DiningTable { id, store_id, area_id, code: code.to_owned(), seats, qr_token: qr_token.to_owned() })
+        Ok(table.clone())
     }
 
     pub async fn tables(&self, brand_id: BrandId, store_id: StoreId) -> Result<Vec<DiningTable>> {
@@ -319,14 +383,16 @@ impl Db {
     }
 
     pub async fn table_by_token(&self, token: &str) -> Result<DiningTable> {
-        let row: TableRow =
-            on_pool!(self, |p| sqlx::query_as(SELECT_TABLE_BY_TOKEN).bind(token).fetch_one(p).await)?;
+        let row: TableRow = on_pool!(self, |p| sqlx::query_as(SELECT_TABLE_BY_TOKEN)
+            .bind(token)
+            .fetch_one(p)
+            .await)?;
         Ok(row.into())
     }
 }
 
-
-const INSERT_SECRET: &str = "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+const INSERT_SECRET: &str =
+    "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
 const SELECT_SECRET: &str = "SELECT secret FROM server_secrets WHERE name = $1";
 
 impl Db {
@@ -334,8 +400,16 @@ impl Db {
     /// Every instance on the same database ends up with the same value.
     pub async fn server_secret(&self, name: &str, candidate: &[u8]) -> Result<Vec<u8>> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(INSERT_SECRET).bind(name).bind(candidate).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        let (secret,): (Vec<u8>,) = on_tx!(&mut tx, |c| sqlx::query_as(SELECT_SECRET).bind(name).fetch_one(&mut *c).await)?;
+        on_tx!(&mut tx, |c| sqlx::query(INSERT_SECRET)
+            .bind(name)
+            .bind(candidate)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let (secret,): (Vec<u8>,) = on_tx!(&mut tx, |c| sqlx::query_as(SELECT_SECRET)
+            .bind(name)
+            .fetch_one(&mut *c)
+            .await)?;
         tx.commit().await?;
         Ok(secret)
     }

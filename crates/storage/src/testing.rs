@@ -38,7 +38,12 @@ impl TestDb {
         // Tests do not need power-cut durability; production default stays FULL.
         config.sqlite_durable = false;
         let db = Db::connect(&config).await.expect("sqlite test database");
-        TestDb { db, url, _dir: Some(tempfile_dir::TempDir(dir)), pg_name: None }
+        TestDb {
+            db,
+            url,
+            _dir: Some(tempfile_dir::TempDir(dir)),
+            pg_name: None,
+        }
     }
 
     /// A fresh PostgreSQL database, or `None` (with a loud message) when the server is
@@ -51,7 +56,9 @@ impl TestDb {
                 if std::env::var("CI").is_ok_and(|v| v == "true") {
                     panic!("CI=true but PostgreSQL at {admin_url} is unreachable: {error}");
                 }
-                eprintln!("!!! SKIPPING PostgreSQL case: {admin_url} unreachable ({error}); set DIANCAN_TEST_POSTGRES_URL");
+                eprintln!(
+                    "!!! SKIPPING PostgreSQL case: {admin_url} unreachable ({error}); set DIANCAN_TEST_POSTGRES_URL"
+                );
                 return None;
             }
         };
@@ -65,7 +72,12 @@ impl TestDb {
         let mut config = DbConfig::new(&url);
         config.max_connections = 8;
         let db = Db::connect(&config).await.expect("postgres test database");
-        Some(TestDb { db, url, _dir: None, pg_name: Some(name) })
+        Some(TestDb {
+            db,
+            url,
+            _dir: None,
+            pg_name: Some(name),
+        })
     }
 
     pub async fn of(backend: Backend) -> Option<TestDb> {
@@ -78,12 +90,14 @@ impl TestDb {
     /// Closes the pools and drops a PostgreSQL test database.
     pub async fn cleanup(self) {
         self.db.close().await;
-        if let Some(name) = &self.pg_name {
-            if let Ok(mut admin) = PgConnection::connect(&postgres_admin_url()).await {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&mut admin)
-                    .await;
-            }
+        if let Some(name) = &self.pg_name
+            && let Ok(mut admin) = PgConnection::connect(&postgres_admin_url()).await
+        {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
         }
     }
 }

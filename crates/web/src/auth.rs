@@ -49,7 +49,10 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 pub fn session_cookie(token: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000)
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        SESSION_TTL_MS / 1000
+    )
 }
 
 pub fn clear_session_cookie() -> String {
@@ -69,13 +72,24 @@ pub struct Staff {
 
 impl From<SessionStaff> for Staff {
     fn from(s: SessionStaff) -> Self {
-        Staff { id: s.staff_id, brand_id: s.brand_id, login: s.login, display_name: s.display_name, role: s.role, access: s.access }
+        Staff {
+            id: s.staff_id,
+            brand_id: s.brand_id,
+            login: s.login,
+            display_name: s.display_name,
+            role: s.role,
+            access: s.access,
+        }
     }
 }
 
 impl Staff {
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
-        if self.role.can(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
+        if self.role.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 
     /// A store the caller may work in: another brand's store does not exist for them (404),
@@ -92,9 +106,16 @@ impl Staff {
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = session_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-        match state.db.session_staff(&token_hash(&token), state.clock.now_ms()).await {
+        match state
+            .db
+            .session_staff(&token_hash(&token), state.clock.now_ms())
+            .await
+        {
             Ok(staff) => Ok(staff.into()),
             Err(StorageError::NotFound) => Err(ApiError::unauthenticated()),
             Err(other) => Err(other.into()),

@@ -47,8 +47,20 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        ApiError { status, code, message_zh: zh.into(), message_en: en.into(), details: Vec::new(), retry_after_secs: None }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            message_zh: zh.into(),
+            message_en: en.into(),
+            details: Vec::new(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn with_details(mut self, details: Vec<ErrorDetail>) -> Self {
@@ -57,15 +69,30 @@ impl ApiError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "找不到该对象", "Not found")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "找不到该对象",
+            "Not found",
+        )
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "请先登录", "Please log in")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "请先登录",
+            "Please log in",
+        )
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", "你的账号没有此权限", "Your account may not do this")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "你的账号没有此权限",
+            "Your account may not do this",
+        )
     }
 
     pub fn bad_request(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
@@ -76,8 +103,14 @@ impl ApiError {
         let mut error = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_ATTEMPTS",
-            format!("尝试次数过多，请 {} 分钟后再试", retry_after_secs.div_ceil(60)),
-            format!("Too many attempts; try again in {} minutes", retry_after_secs.div_ceil(60)),
+            format!(
+                "尝试次数过多，请 {} 分钟后再试",
+                retry_after_secs.div_ceil(60)
+            ),
+            format!(
+                "Too many attempts; try again in {} minutes",
+                retry_after_secs.div_ceil(60)
+            ),
         );
         error.retry_after_secs = Some(retry_after_secs);
         error
@@ -86,7 +119,12 @@ impl ApiError {
     /// A server fault: logged with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "服务器出错了，请稍后再试", "Something went wrong on our side; please try again")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "服务器出错了，请稍后再试",
+            "Something went wrong on our side; please try again",
+        )
     }
 
     pub fn validation(errors: FieldErrors) -> Self {
@@ -99,8 +137,13 @@ impl ApiError {
                 message_en: e.problem.message_en(),
             })
             .collect();
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED", "提交的内容有误，请检查标出的字段", "Some fields are invalid")
-            .with_details(details)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            "提交的内容有误，请检查标出的字段",
+            "Some fields are invalid",
+        )
+        .with_details(details)
     }
 
     /// One invalid field, for checks made outside the domain's parsers.
@@ -132,17 +175,41 @@ impl From<StorageError> for ApiError {
 fn conflict(constraint: &str) -> ApiError {
     let has = |needle: &str| constraint.contains(needle);
     let (code, zh, en) = if has("skus") && has("code") {
-        ("SKU_CODE_TAKEN", "规格编码已被其他菜品使用", "This SKU code is already used by another dish")
+        (
+            "SKU_CODE_TAKEN",
+            "规格编码已被其他菜品使用",
+            "This SKU code is already used by another dish",
+        )
     } else if has("categories") {
-        ("CATEGORY_NAME_TAKEN", "已有同名分类", "A category with this name exists")
+        (
+            "CATEGORY_NAME_TAKEN",
+            "已有同名分类",
+            "A category with this name exists",
+        )
     } else if has("stations") {
-        ("STATION_NAME_TAKEN", "已有同名档口", "A station with this name exists")
+        (
+            "STATION_NAME_TAKEN",
+            "已有同名档口",
+            "A station with this name exists",
+        )
     } else if has("dining_tables") && has("qr_token") {
-        ("TABLE_TOKEN_TAKEN", "桌码冲突，请重试", "Table code clash; try again")
+        (
+            "TABLE_TOKEN_TAKEN",
+            "桌码冲突，请重试",
+            "Table code clash; try again",
+        )
     } else if has("dining_tables") {
-        ("TABLE_CODE_TAKEN", "本店已有同号桌台", "This store already has a table with this code")
+        (
+            "TABLE_CODE_TAKEN",
+            "本店已有同号桌台",
+            "This store already has a table with this code",
+        )
     } else if has("areas") {
-        ("AREA_NAME_TAKEN", "本店已有同名区域", "This store already has an area with this name")
+        (
+            "AREA_NAME_TAKEN",
+            "本店已有同名区域",
+            "This store already has an area with this name",
+        )
     } else if has("staff") {
         ("LOGIN_TAKEN", "登录名已被使用", "This login name is taken")
     } else {
@@ -153,12 +220,36 @@ fn conflict(constraint: &str) -> ApiError {
 
 fn refused(code: &'static str) -> ApiError {
     let (status, zh, en) = match code {
-        "CATEGORY_NOT_EMPTY" => (StatusCode::CONFLICT, "分类下还有菜品，请先移走或删除菜品", "The category still has dishes; move or delete them first"),
-        "SKU_IN_COMBO" => (StatusCode::CONFLICT, "该规格在套餐中使用，请先从套餐移除", "This spec is part of a combo; remove it from the combo first"),
-        "UNKNOWN_CATEGORY" => (StatusCode::UNPROCESSABLE_ENTITY, "分类不存在", "No such category"),
-        "UNKNOWN_STATION" => (StatusCode::UNPROCESSABLE_ENTITY, "档口不存在", "No such kitchen station"),
-        "UNKNOWN_IMAGE" => (StatusCode::UNPROCESSABLE_ENTITY, "图片不存在，请重新上传", "No such image; upload it again"),
-        "UNKNOWN_SKU" => (StatusCode::UNPROCESSABLE_ENTITY, "规格不存在", "No such spec"),
+        "CATEGORY_NOT_EMPTY" => (
+            StatusCode::CONFLICT,
+            "分类下还有菜品，请先移走或删除菜品",
+            "The category still has dishes; move or delete them first",
+        ),
+        "SKU_IN_COMBO" => (
+            StatusCode::CONFLICT,
+            "该规格在套餐中使用，请先从套餐移除",
+            "This spec is part of a combo; remove it from the combo first",
+        ),
+        "UNKNOWN_CATEGORY" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "分类不存在",
+            "No such category",
+        ),
+        "UNKNOWN_STATION" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "档口不存在",
+            "No such kitchen station",
+        ),
+        "UNKNOWN_IMAGE" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "图片不存在，请重新上传",
+            "No such image; upload it again",
+        ),
+        "UNKNOWN_SKU" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "规格不存在",
+            "No such spec",
+        ),
         _ => (StatusCode::CONFLICT, "操作被拒绝", "Refused"),
     };
     ApiError::new(status, code, zh, en)
@@ -167,11 +258,18 @@ fn refused(code: &'static str) -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorPayload { code: self.code, message: self.message_zh, message_en: self.message_en, details: self.details },
+            error: ErrorPayload {
+                code: self.code,
+                message: self.message_zh,
+                message_en: self.message_en,
+                details: self.details,
+            },
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

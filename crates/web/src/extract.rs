@@ -52,7 +52,11 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         let reason = rejection.body_text();
-        ApiError::bad_request("INVALID_QUERY", format!("查询参数有误：{reason}"), format!("Invalid query parameters: {reason}"))
+        ApiError::bad_request(
+            "INVALID_QUERY",
+            format!("查询参数有误：{reason}"),
+            format!("Invalid query parameters: {reason}"),
+        )
     }
 }
 
@@ -62,8 +66,13 @@ pub struct ClientAddress(pub Option<std::net::IpAddr>);
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let info = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let info = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
         Ok(ClientAddress(info.map(|c| c.0.ip())))
     }
 }

@@ -27,7 +27,10 @@ pub struct MenuCache {
 
 impl MenuCache {
     pub fn new(ttl_ms: u64) -> MenuCache {
-        MenuCache { entries: moka::future::Cache::new(10_000), ttl_ms: ttl_ms as i64 }
+        MenuCache {
+            entries: moka::future::Cache::new(10_000),
+            ttl_ms: ttl_ms as i64,
+        }
     }
 
     /// Drops every cached menu: called after any catalog or store change on this instance.
@@ -60,7 +63,11 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
     let now = state.clock.now();
     let zone = parse_time_zone(&store.profile.rules.time_zone)
         .map_err(|_| crate::error::ApiError::internal("store has an unknown time zone"))?;
-    let clock = StoreClock { now, zone: &zone, business_day_starts_at: store.profile.rules.business_day_starts_at };
+    let clock = StoreClock {
+        now,
+        zone: &zone,
+        business_day_starts_at: store.profile.rules.business_day_starts_at,
+    };
     let menu = build_public_menu(
         &MenuInputs {
             categories: &categories,
@@ -79,12 +86,21 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
         image_urls: image_urls(),
         categories: menu.categories,
     };
-    let body = Bytes::from(serde_json::to_vec(&response).map_err(crate::error::ApiError::internal)?);
+    let body =
+        Bytes::from(serde_json::to_vec(&response).map_err(crate::error::ApiError::internal)?);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..12]));
-    let fresh_until_ms = [Some(now.as_millisecond() + ttl_ms), menu.valid_until.map(|t| t.as_millisecond()), hours_change]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(now.as_millisecond() + ttl_ms);
-    Ok(Arc::new(CachedMenu { etag, body, fresh_until_ms }))
+    let fresh_until_ms = [
+        Some(now.as_millisecond() + ttl_ms),
+        menu.valid_until.map(|t| t.as_millisecond()),
+        hours_change,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(now.as_millisecond() + ttl_ms);
+    Ok(Arc::new(CachedMenu {
+        etag,
+        body,
+        fresh_until_ms,
+    }))
 }

@@ -8,7 +8,9 @@ use diancan_domain::catalog::{Category, Dish, DishDraft, DishKind, Station};
 use diancan_domain::text::Name;
 use diancan_domain::validation::Problem;
 use diancan_domain::*;
-use diancan_integrations::menu_files::{self, MenuFileError, MenuSheet, RowError, SheetCategory, SheetDish};
+use diancan_integrations::menu_files::{
+    self, MenuFileError, MenuSheet, RowError, SheetCategory, SheetDish,
+};
 use diancan_storage::{Db, MenuImport, MenuImportReport};
 use std::collections::{HashMap, HashSet};
 
@@ -18,8 +20,12 @@ fn is_xlsx(file_name: &str) -> bool {
 
 /// The brand's menu (combos excepted: they point at other specs) as CSV or XLSX bytes.
 pub async fn export(db: &Db, brand_id: BrandId, file_name: &str) -> Result<Vec<u8>, ApiError> {
-    let stations: HashMap<StationId, String> =
-        db.stations(brand_id).await?.into_iter().map(|s| (s.id, s.name.into_string())).collect();
+    let stations: HashMap<StationId, String> = db
+        .stations(brand_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name.into_string()))
+        .collect();
     let dishes = db.dishes(brand_id).await?;
     let categories = db
         .categories(brand_id)
@@ -37,7 +43,7 @@ pub async fn export(db: &Db, brand_id: BrandId, file_name: &str) -> Result<Vec<u
         .collect();
     let sheet = MenuSheet { categories };
     if is_xlsx(file_name) {
-        menu_files::write_xlsx(&sheet).map_err(|e| ApiError::internal(e))
+        menu_files::write_xlsx(&sheet).map_err(ApiError::internal)
     } else {
         Ok(menu_files::write_csv(&sheet))
     }
@@ -95,7 +101,14 @@ fn sheet_dish(dish: &Dish, stations: &HashMap<StationId, String>) -> SheetDish {
 fn row_details(rows: &[RowError]) -> Vec<ErrorDetail> {
     rows.iter()
         .map(|r| ErrorDetail {
-            field: format!("row {}{}", r.row, r.column.as_ref().map(|c| format!(" {c}")).unwrap_or_default()),
+            field: format!(
+                "row {}{}",
+                r.row,
+                r.column
+                    .as_ref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()
+            ),
             code: r.problem.code().to_owned(),
             message: r.message_zh(),
             message_en: r.message_en(),
@@ -108,27 +121,56 @@ fn file_error(error: MenuFileError) -> ApiError {
         MenuFileError::Rows(rows) => row_details(rows),
         _ => Vec::new(),
     };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.code(), error.message_zh(), error.message_en()).with_details(details)
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        error.code(),
+        error.message_zh(),
+        error.message_en(),
+    )
+    .with_details(details)
 }
 
 /// Reads a menu file and applies it to the brand: all of it or, on any problem, none of it.
 /// Categories and stations match by name, dishes by name, specs by code, so re-importing an
 /// edited export updates in place and keeps every store's stock and prices.
-pub async fn import(db: &Db, brand_id: BrandId, file_name: &str, bytes: &[u8], now_ms: i64) -> Result<MenuImportReport, ApiError> {
+pub async fn import(
+    db: &Db,
+    brand_id: BrandId,
+    file_name: &str,
+    bytes: &[u8],
+    now_ms: i64,
+) -> Result<MenuImportReport, ApiError> {
     let sheet = menu_files::read_any(file_name, bytes).map_err(file_error)?;
-    let mut categories: HashMap<String, Category> =
-        db.categories(brand_id).await?.into_iter().map(|c| (c.name.to_string(), c)).collect();
-    let mut stations: HashMap<String, StationId> =
-        db.stations(brand_id).await?.into_iter().map(|s| (s.name.to_string(), s.id)).collect();
+    let mut categories: HashMap<String, Category> = db
+        .categories(brand_id)
+        .await?
+        .into_iter()
+        .map(|c| (c.name.to_string(), c))
+        .collect();
+    let mut stations: HashMap<String, StationId> = db
+        .stations(brand_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.name.to_string(), s.id))
+        .collect();
     let existing = db.dishes(brand_id).await?;
-    let dishes_by_name: HashMap<&str, &Dish> =
-        existing.iter().filter(|d| d.kind == DishKind::Single).map(|d| (d.name.as_str(), d)).collect();
-    let sku_owner: HashMap<&str, (DishId, SkuId)> =
-        existing.iter().flat_map(|d| d.skus.iter().map(move |s| (s.code.as_str(), (d.id, s.id)))).collect();
+    let dishes_by_name: HashMap<&str, &Dish> = existing
+        .iter()
+        .filter(|d| d.kind == DishKind::Single)
+        .map(|d| (d.name.as_str(), d))
+        .collect();
+    let sku_owner: HashMap<&str, (DishId, SkuId)> = existing
+        .iter()
+        .flat_map(|d| d.skus.iter().map(move |s| (s.code.as_str(), (d.id, s.id))))
+        .collect();
 
     let mut import = MenuImport::default();
     let mut row_errors = Vec::new();
-    let imported_names: HashSet<&str> = sheet.categories.iter().flat_map(|c| c.dishes.iter().map(|d| d.name.as_str())).collect();
+    let imported_names: HashSet<&str> = sheet
+        .categories
+        .iter()
+        .flat_map(|c| c.dishes.iter().map(|d| d.name.as_str()))
+        .collect();
     for sheet_category in &sheet.categories {
         let category_id = match categories.get_mut(&sheet_category.name) {
             Some(category) => {
@@ -142,7 +184,8 @@ pub async fn import(db: &Db, brand_id: BrandId, file_name: &str, bytes: &[u8], n
                 let category = Category {
                     id: CategoryId::new(),
                     brand_id,
-                    name: Name::parse(&sheet_category.name).map_err(|p| ApiError::invalid_field("分类", p))?,
+                    name: Name::parse(&sheet_category.name)
+                        .map_err(|p| ApiError::invalid_field("分类", p))?,
                     name_en: None,
                     sort_order: sheet_category.sort_order,
                     availability: Default::default(),
@@ -161,7 +204,8 @@ pub async fn import(db: &Db, brand_id: BrandId, file_name: &str, bytes: &[u8], n
                         let station = Station {
                             id: StationId::new(),
                             brand_id,
-                            name: Name::parse(name).map_err(|p| ApiError::invalid_field("档口", p))?,
+                            name: Name::parse(name)
+                                .map_err(|p| ApiError::invalid_field("档口", p))?,
                             name_en: None,
                             sort_order: stations.len() as i64,
                         };
@@ -181,9 +225,17 @@ pub async fn import(db: &Db, brand_id: BrandId, file_name: &str, bytes: &[u8], n
                     Some((owner, sku_id)) if *owner == dish_id => sku.id = Some(*sku_id),
                     // A code held by a dish this file does not also re-import would clash.
                     Some((owner, _)) => {
-                        let owner_name = existing.iter().find(|d| d.id == *owner).map(|d| d.name.as_str()).unwrap_or("");
+                        let owner_name = existing
+                            .iter()
+                            .find(|d| d.id == *owner)
+                            .map(|d| d.name.as_str())
+                            .unwrap_or("");
                         if !imported_names.contains(owner_name) || owner_name == sheet_dish.name {
-                            row_errors.push(RowError { row: sheet_dish.first_row + i, column: Some("规格编码".into()), problem: Problem::Duplicate });
+                            row_errors.push(RowError {
+                                row: sheet_dish.first_row + i,
+                                column: Some("规格编码".into()),
+                                problem: Problem::Duplicate,
+                            });
                         }
                     }
                     None => {}
@@ -214,7 +266,11 @@ pub async fn import(db: &Db, brand_id: BrandId, file_name: &str, bytes: &[u8], n
                 Ok(dish) => import.dishes.push((dish, previous.is_none())),
                 Err(errors) => {
                     for error in errors.iter() {
-                        row_errors.push(RowError { row: sheet_dish.first_row, column: Some(error.field.clone()), problem: error.problem.clone() });
+                        row_errors.push(RowError {
+                            row: sheet_dish.first_row,
+                            column: Some(error.field.clone()),
+                            problem: error.problem.clone(),
+                        });
                     }
                 }
             }

@@ -16,7 +16,10 @@ fn hasher(fast: bool) -> Argon2<'static> {
 pub async fn hash(password: String, fast: bool) -> String {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        hasher(fast).hash_password(password.as_bytes(), &salt).expect("argon2 hashing cannot fail with valid params").to_string()
+        hasher(fast)
+            .hash_password(password.as_bytes(), &salt)
+            .expect("argon2 hashing cannot fail with valid params")
+            .to_string()
     })
     .await
     .expect("hashing task")
@@ -25,7 +28,9 @@ pub async fn hash(password: String, fast: bool) -> String {
 /// Checks a password against a stored PHC string; the parameters come from the string.
 pub async fn verify(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     })
     .await

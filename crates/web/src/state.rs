@@ -67,6 +67,11 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, clock: Clock, config: AppConfig) -> AppState {
         let menus = MenuCache::new(config.menu_cache_ttl_ms);
-        AppState { db, clock, config: Arc::new(config), menus }
+        AppState {
+            db,
+            clock,
+            config: Arc::new(config),
+            menus,
+        }
     }
 }

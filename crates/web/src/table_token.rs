@@ -65,7 +65,11 @@ mod tests {
 pub const KEY_NAME: &str = "table_token_key";
 
 /// The signing key shared by every instance: read from the database, created on first use.
-pub async fn load_or_create_key(db: &diancan_storage::Db) -> Result<Vec<u8>, diancan_storage::StorageError> {
-    let candidate: Vec<u8> = (0..2).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+pub async fn load_or_create_key(
+    db: &diancan_storage::Db,
+) -> Result<Vec<u8>, diancan_storage::StorageError> {
+    let candidate: Vec<u8> = (0..2)
+        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+        .collect();
     db.server_secret(KEY_NAME, &candidate).await
 }

@@ -24,13 +24,24 @@ pub fn check_price(errors: &mut FieldErrors, field: &str, price: Money) {
     if price.fen() <= 0 {
         errors.add(field, Problem::MustBePositive);
     } else if price > MAX_ITEM_PRICE {
-        errors.add(field, Problem::TooLarge { max: MAX_ITEM_PRICE.fen() });
+        errors.add(
+            field,
+            Problem::TooLarge {
+                max: MAX_ITEM_PRICE.fen(),
+            },
+        );
     }
 }
 
 /// A price delta (加料 +¥2, 少饭 -¥1) stays within one item's price either way.
 fn check_delta(errors: &mut FieldErrors, field: &str, delta: Money) {
-    check_range(errors, field, delta.fen(), -MAX_ITEM_PRICE.fen(), MAX_ITEM_PRICE.fen());
+    check_range(
+        errors,
+        field,
+        delta.fen(),
+        -MAX_ITEM_PRICE.fen(),
+        MAX_ITEM_PRICE.fen(),
+    );
 }
 
 /// A menu section (热销, 面食, 饮品) with an optional time window (breakfast-only).
@@ -62,8 +73,19 @@ impl CategoryDraft {
     pub fn parse(self, id: CategoryId, brand_id: BrandId) -> Result<Category, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = required_name(&mut errors, "name", &self.name);
-        let name_en = optional_text(&mut errors, "name_en", self.name_en.as_deref(), Name::MAX_CHARS);
-        check_range(&mut errors, "sort_order", self.sort_order, 0, MAX_SORT_ORDER);
+        let name_en = optional_text(
+            &mut errors,
+            "name_en",
+            self.name_en.as_deref(),
+            Name::MAX_CHARS,
+        );
+        check_range(
+            &mut errors,
+            "sort_order",
+            self.sort_order,
+            0,
+            MAX_SORT_ORDER,
+        );
         self.availability.validate(&mut errors, "availability");
         errors.finish(|| Category {
             id,
@@ -208,7 +230,11 @@ impl Dish {
 
     /// The lowest spec price, shown as "¥18起" on the menu.
     pub fn from_price(&self) -> Money {
-        self.skus.iter().map(|s| s.price_fen).min().unwrap_or(Money::ZERO)
+        self.skus
+            .iter()
+            .map(|s| s.price_fen)
+            .min()
+            .unwrap_or(Money::ZERO)
     }
 }
 
@@ -344,15 +370,28 @@ pub fn parse_sku_code(code: &str) -> Result<String, Problem> {
     if code.len() > 32 {
         return Err(Problem::TooLong { max: 32 });
     }
-    if !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !code
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(Problem::InvalidCharacters);
     }
     Ok(code.to_owned())
 }
 
-fn parse_tags(errors: &mut FieldErrors, field: &str, tags: &[String], max_chars: usize) -> Vec<String> {
+fn parse_tags(
+    errors: &mut FieldErrors,
+    field: &str,
+    tags: &[String],
+    max_chars: usize,
+) -> Vec<String> {
     if tags.len() > MAX_TAGS {
-        errors.add(field, Problem::TooLarge { max: MAX_TAGS as i64 });
+        errors.add(
+            field,
+            Problem::TooLarge {
+                max: MAX_TAGS as i64,
+            },
+        );
     }
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -377,7 +416,13 @@ fn parse_select_bounds(
     count: usize,
 ) -> (u8, u8) {
     check_range(errors, &format!("{field}.min_select"), min, 0, count as i64);
-    check_range(errors, &format!("{field}.max_select"), max, 1, count.max(1) as i64);
+    check_range(
+        errors,
+        &format!("{field}.max_select"),
+        max,
+        1,
+        count.max(1) as i64,
+    );
     if min > max {
         errors.add(format!("{field}.min_select"), Problem::MinAboveMax);
     }
@@ -395,27 +440,51 @@ impl DishDraft {
     ) -> Result<Dish, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = required_name(&mut errors, "name", &self.name);
-        let name_en = optional_text(&mut errors, "name_en", self.name_en.as_deref(), Name::MAX_CHARS);
-        let description =
-            optional_text(&mut errors, "description", self.description.as_deref(), MAX_DESCRIPTION_CHARS);
+        let name_en = optional_text(
+            &mut errors,
+            "name_en",
+            self.name_en.as_deref(),
+            Name::MAX_CHARS,
+        );
+        let description = optional_text(
+            &mut errors,
+            "description",
+            self.description.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        );
         let description_en = optional_text(
             &mut errors,
             "description_en",
             self.description_en.as_deref(),
             MAX_DESCRIPTION_CHARS,
         );
-        let ingredients =
-            optional_text(&mut errors, "ingredients", self.ingredients.as_deref(), MAX_DESCRIPTION_CHARS);
+        let ingredients = optional_text(
+            &mut errors,
+            "ingredients",
+            self.ingredients.as_deref(),
+            MAX_DESCRIPTION_CHARS,
+        );
         let portion = optional_text(&mut errors, "portion", self.portion.as_deref(), 30);
         let tags = parse_tags(&mut errors, "tags", &self.tags, MAX_TAG_CHARS);
         let allergens = parse_tags(&mut errors, "allergens", &self.allergens, 20);
         if let Some(kcal) = self.calories_kcal {
             check_range(&mut errors, "calories_kcal", kcal, 0, 10_000);
         }
-        check_range(&mut errors, "sort_order", self.sort_order, 0, MAX_SORT_ORDER);
+        check_range(
+            &mut errors,
+            "sort_order",
+            self.sort_order,
+            0,
+            MAX_SORT_ORDER,
+        );
         self.availability.validate(&mut errors, "availability");
         if self.image_ids.len() > MAX_IMAGES {
-            errors.add("image_ids", Problem::TooLarge { max: MAX_IMAGES as i64 });
+            errors.add(
+                "image_ids",
+                Problem::TooLarge {
+                    max: MAX_IMAGES as i64,
+                },
+            );
         }
 
         let skus = parse_skus(&mut errors, self.skus);
@@ -424,7 +493,12 @@ impl DishDraft {
         let combo_slots = match self.kind {
             DishKind::Single => {
                 if !self.combo_slots.is_empty() {
-                    errors.add("combo_slots", Problem::InvalidChoice { allowed: vec!["[]".into()] });
+                    errors.add(
+                        "combo_slots",
+                        Problem::InvalidChoice {
+                            allowed: vec!["[]".into()],
+                        },
+                    );
                 }
                 Vec::new()
             }
@@ -467,7 +541,12 @@ fn parse_skus(errors: &mut FieldErrors, drafts: Vec<SkuDraft>) -> Vec<Sku> {
         errors.add("skus", Problem::Empty);
     }
     if drafts.len() > MAX_SKUS {
-        errors.add("skus", Problem::TooLarge { max: MAX_SKUS as i64 });
+        errors.add(
+            "skus",
+            Problem::TooLarge {
+                max: MAX_SKUS as i64,
+            },
+        );
     }
     let several = drafts.len() > 1;
     let mut codes = HashSet::new();
@@ -486,7 +565,12 @@ fn parse_skus(errors: &mut FieldErrors, drafts: Vec<SkuDraft>) -> Vec<Sku> {
             }
         };
         // With several specs each needs a name (大/中/小); a single spec may go unnamed.
-        let name = match draft.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let name = match draft
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             Some(text) => required_name(errors, &format!("{field}.name"), text),
             None if several => {
                 errors.add(format!("{field}.name"), Problem::Required);
@@ -494,43 +578,75 @@ fn parse_skus(errors: &mut FieldErrors, drafts: Vec<SkuDraft>) -> Vec<Sku> {
             }
             None => None,
         };
-        let name_en =
-            optional_text(errors, &format!("{field}.name_en"), draft.name_en.as_deref(), Name::MAX_CHARS);
+        let name_en = optional_text(
+            errors,
+            &format!("{field}.name_en"),
+            draft.name_en.as_deref(),
+            Name::MAX_CHARS,
+        );
         check_price(errors, &format!("{field}.price_fen"), draft.price_fen);
         if let Some(code) = code {
-            skus.push(Sku { id: draft.id.unwrap_or_default(), code, name, name_en, price_fen: draft.price_fen });
+            skus.push(Sku {
+                id: draft.id.unwrap_or_default(),
+                code,
+                name,
+                name_en,
+                price_fen: draft.price_fen,
+            });
         }
     }
     skus
 }
 
-fn parse_option_groups(errors: &mut FieldErrors, drafts: Vec<OptionGroupDraft>) -> Vec<OptionGroup> {
+fn parse_option_groups(
+    errors: &mut FieldErrors,
+    drafts: Vec<OptionGroupDraft>,
+) -> Vec<OptionGroup> {
     if drafts.len() > MAX_OPTION_GROUPS {
-        errors.add("option_groups", Problem::TooLarge { max: MAX_OPTION_GROUPS as i64 });
+        errors.add(
+            "option_groups",
+            Problem::TooLarge {
+                max: MAX_OPTION_GROUPS as i64,
+            },
+        );
     }
     let mut groups = Vec::new();
     for (i, draft) in drafts.into_iter().enumerate() {
         let field = format!("option_groups[{i}]");
         let name = required_name(errors, &format!("{field}.name"), &draft.name);
-        let name_en =
-            optional_text(errors, &format!("{field}.name_en"), draft.name_en.as_deref(), Name::MAX_CHARS);
+        let name_en = optional_text(
+            errors,
+            &format!("{field}.name_en"),
+            draft.name_en.as_deref(),
+            Name::MAX_CHARS,
+        );
         if draft.options.is_empty() {
             errors.add(format!("{field}.options"), Problem::Empty);
         }
         if draft.options.len() > MAX_OPTIONS_PER_GROUP {
-            errors.add(format!("{field}.options"), Problem::TooLarge { max: MAX_OPTIONS_PER_GROUP as i64 });
+            errors.add(
+                format!("{field}.options"),
+                Problem::TooLarge {
+                    max: MAX_OPTIONS_PER_GROUP as i64,
+                },
+            );
         }
-        let (min_select, max_select) =
-            parse_select_bounds(errors, &field, draft.min_select, draft.max_select, draft.options.len());
+        let (min_select, max_select) = parse_select_bounds(
+            errors,
+            &field,
+            draft.min_select,
+            draft.max_select,
+            draft.options.len(),
+        );
         let mut names = HashSet::new();
         let mut options = Vec::new();
         for (j, option) in draft.options.into_iter().enumerate() {
             let option_field = format!("{field}.options[{j}]");
             let option_name = required_name(errors, &format!("{option_field}.name"), &option.name);
-            if let Some(n) = &option_name {
-                if !names.insert(n.as_str().to_owned()) {
-                    errors.add(format!("{option_field}.name"), Problem::Duplicate);
-                }
+            if let Some(n) = &option_name
+                && !names.insert(n.as_str().to_owned())
+            {
+                errors.add(format!("{option_field}.name"), Problem::Duplicate);
             }
             let option_name_en = optional_text(
                 errors,
@@ -538,7 +654,11 @@ fn parse_option_groups(errors: &mut FieldErrors, drafts: Vec<OptionGroupDraft>) 
                 option.name_en.as_deref(),
                 Name::MAX_CHARS,
             );
-            check_delta(errors, &format!("{option_field}.price_delta_fen"), option.price_delta_fen);
+            check_delta(
+                errors,
+                &format!("{option_field}.price_delta_fen"),
+                option.price_delta_fen,
+            );
             if let Some(option_name) = option_name {
                 options.push(DishOption {
                     id: option.id.unwrap_or_default(),
@@ -569,19 +689,33 @@ fn parse_combo_slots(
     own_skus: &HashSet<SkuId>,
 ) -> Vec<ComboSlot> {
     if drafts.len() > MAX_COMBO_SLOTS {
-        errors.add("combo_slots", Problem::TooLarge { max: MAX_COMBO_SLOTS as i64 });
+        errors.add(
+            "combo_slots",
+            Problem::TooLarge {
+                max: MAX_COMBO_SLOTS as i64,
+            },
+        );
     }
     let mut slots = Vec::new();
     for (i, draft) in drafts.into_iter().enumerate() {
         let field = format!("combo_slots[{i}]");
         let name = required_name(errors, &format!("{field}.name"), &draft.name);
-        let name_en =
-            optional_text(errors, &format!("{field}.name_en"), draft.name_en.as_deref(), Name::MAX_CHARS);
+        let name_en = optional_text(
+            errors,
+            &format!("{field}.name_en"),
+            draft.name_en.as_deref(),
+            Name::MAX_CHARS,
+        );
         if draft.choices.is_empty() {
             errors.add(format!("{field}.choices"), Problem::Empty);
         }
-        let (min_select, max_select) =
-            parse_select_bounds(errors, &field, draft.min_select, draft.max_select, draft.choices.len());
+        let (min_select, max_select) = parse_select_bounds(
+            errors,
+            &field,
+            draft.min_select,
+            draft.max_select,
+            draft.choices.len(),
+        );
         let mut choices = Vec::new();
         for (j, choice) in draft.choices.into_iter().enumerate() {
             let choice_field = format!("{field}.choices[{j}]");
@@ -589,8 +723,18 @@ fn parse_combo_slots(
             if own_skus.contains(&choice.sku_id) || !known_skus.contains(&choice.sku_id) {
                 errors.add(format!("{choice_field}.sku_id"), Problem::UnknownReference);
             }
-            check_range(errors, &format!("{choice_field}.quantity"), choice.quantity, 1, 20);
-            check_delta(errors, &format!("{choice_field}.price_delta_fen"), choice.price_delta_fen);
+            check_range(
+                errors,
+                &format!("{choice_field}.quantity"),
+                choice.quantity,
+                1,
+                20,
+            );
+            check_delta(
+                errors,
+                &format!("{choice_field}.price_delta_fen"),
+                choice.price_delta_fen,
+            );
             choices.push(ComboChoice {
                 id: choice.id.unwrap_or_default(),
                 sku_id: choice.sku_id,
@@ -637,7 +781,9 @@ mod tests {
 
     #[test]
     fn a_good_draft_becomes_a_dish() {
-        let dish = noodle_draft().parse(DishId::new(), BrandId::new(), &HashSet::new()).unwrap();
+        let dish = noodle_draft()
+            .parse(DishId::new(), BrandId::new(), &HashSet::new())
+            .unwrap();
         assert_eq!(dish.name.as_str(), "红烧牛肉面");
         assert_eq!(dish.from_price(), Money::from_fen(2400));
         assert!(dish.option_groups[0].is_required());
@@ -652,9 +798,13 @@ mod tests {
         draft.skus[1].code = "NR-L".into();
         draft.option_groups[0].min_select = 3;
         draft.option_groups[0].max_select = 2;
-        let errors = draft.parse(DishId::new(), BrandId::new(), &HashSet::new()).unwrap_err();
-        let found: Vec<(String, &str)> =
-            errors.iter().map(|e| (e.field.clone(), e.problem.code())).collect();
+        let errors = draft
+            .parse(DishId::new(), BrandId::new(), &HashSet::new())
+            .unwrap_err();
+        let found: Vec<(String, &str)> = errors
+            .iter()
+            .map(|e| (e.field.clone(), e.problem.code()))
+            .collect();
         assert_eq!(
             found,
             [
@@ -671,9 +821,20 @@ mod tests {
         let mut draft = noodle_draft();
         draft.skus[1].name = None;
         draft.skus[0].price_fen = Money::from_fen(MAX_ITEM_PRICE.fen() + 1);
-        let errors = draft.parse(DishId::new(), BrandId::new(), &HashSet::new()).unwrap_err();
-        let codes: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.problem.code())).collect();
-        assert_eq!(codes, [("skus[0].price_fen", "TOO_LARGE"), ("skus[1].name", "REQUIRED")]);
+        let errors = draft
+            .parse(DishId::new(), BrandId::new(), &HashSet::new())
+            .unwrap_err();
+        let codes: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.problem.code()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("skus[0].price_fen", "TOO_LARGE"),
+                ("skus[1].name", "REQUIRED")
+            ]
+        );
     }
 
     #[test]
@@ -690,7 +851,9 @@ mod tests {
             ]
         }))
         .unwrap();
-        let errors = draft.parse(DishId::new(), BrandId::new(), &HashSet::from([known])).unwrap_err();
+        let errors = draft
+            .parse(DishId::new(), BrandId::new(), &HashSet::from([known]))
+            .unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["combo_slots[0].choices[1].sku_id"]);
     }

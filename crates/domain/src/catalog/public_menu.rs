@@ -50,17 +50,27 @@ impl StoreClock<'_> {
     }
 
     fn to_timestamp(&self, local: DateTime) -> Option<Timestamp> {
-        local.to_zoned_datetime(self.zone.clone()).ok().map(|z| z.timestamp())
+        local
+            .to_zoned_datetime(self.zone.clone())
+            .ok()
+            .map(|z| z.timestamp())
     }
 
     /// The next rollover of the business day, when daily limits reset.
     fn next_business_day_start(&self) -> Option<Timestamp> {
         let local = self.local();
         let start = TimeOfDay::from_minutes(self.business_day_starts_at.minutes() % (24 * 60))?;
-        let today_start = local
-            .date()
-            .at((start.minutes() / 60) as i8, (start.minutes() % 60) as i8, 0, 0);
-        let next = if today_start > local { today_start } else { today_start.tomorrow().ok()? };
+        let today_start = local.date().at(
+            (start.minutes() / 60) as i8,
+            (start.minutes() % 60) as i8,
+            0,
+            0,
+        );
+        let next = if today_start > local {
+            today_start
+        } else {
+            today_start.tomorrow().ok()?
+        };
         self.to_timestamp(next)
     }
 }
@@ -172,7 +182,12 @@ pub fn build_public_menu(inputs: &MenuInputs<'_>, clock: &StoreClock<'_>) -> Pub
     let state_of = |sku: SkuId| inputs.sku_states.get(&sku).unwrap_or(&default_state);
     let orderable_dish = |dish: &Dish| {
         dish.on_shelf
-            && inputs.dish_settings.get(&dish.id).copied().unwrap_or_default().listed
+            && inputs
+                .dish_settings
+                .get(&dish.id)
+                .copied()
+                .unwrap_or_default()
+                .listed
             && dish.availability.contains(local)
     };
     let sku_index: HashMap<SkuId, (&Dish, &super::Sku)> = inputs
@@ -210,7 +225,10 @@ pub fn build_public_menu(inputs: &MenuInputs<'_>, clock: &StoreClock<'_>) -> Pub
                         name_en: sku.name_en.clone(),
                         price_fen: state.price_fen.unwrap_or(sku.price_fen),
                         sold_out: state.is_sold_out(today),
-                        remaining: state.is_low(today).then(|| state.remaining(today)).flatten(),
+                        remaining: state
+                            .is_low(today)
+                            .then(|| state.remaining(today))
+                            .flatten(),
                     }
                 })
                 .collect();
@@ -256,8 +274,13 @@ pub fn build_public_menu(inputs: &MenuInputs<'_>, clock: &StoreClock<'_>) -> Pub
                 .min()
                 .unwrap_or(Money::ZERO);
             let needs_choices = skus.len() > 1
-                || dish.option_groups.iter().any(|g| g.is_required() || !g.options.is_empty())
-                || combo_slots.iter().any(|s| s.choices.len() > s.min_select as usize);
+                || dish
+                    .option_groups
+                    .iter()
+                    .any(|g| g.is_required() || !g.options.is_empty())
+                || combo_slots
+                    .iter()
+                    .any(|s| s.choices.len() > s.min_select as usize);
             public_dishes.push(PublicDish {
                 id: dish.id,
                 kind: dish.kind,
@@ -315,7 +338,11 @@ pub fn build_public_menu(inputs: &MenuInputs<'_>, clock: &StoreClock<'_>) -> Pub
         .filter_map(|local| clock.to_timestamp(local))
         .chain(clock.next_business_day_start())
         .min();
-    PublicMenu { business_date: today, valid_until, categories: public_categories }
+    PublicMenu {
+        business_date: today,
+        valid_until,
+        categories: public_categories,
+    }
 }
 
 #[cfg(test)]
@@ -332,9 +359,14 @@ mod tests {
     }
 
     fn category(brand: BrandId, name: &str, sort: i64, availability: Schedule) -> Category {
-        CategoryDraft { name: name.into(), name_en: None, sort_order: sort, availability }
-            .parse(CategoryId::new(), brand)
-            .unwrap()
+        CategoryDraft {
+            name: name.into(),
+            name_en: None,
+            sort_order: sort,
+            availability,
+        }
+        .parse(CategoryId::new(), brand)
+        .unwrap()
     }
 
     fn dish(brand: BrandId, category: CategoryId, name: &str, code: &str, price: i64) -> Dish {
@@ -359,11 +391,19 @@ mod tests {
             dish(brand, noodles.id, "牛肉面", "BEEF", 2800),
             dish(brand, morning.id, "豆浆油条", "DOUJIANG", 800),
         ];
-        Fixture { brand, categories: vec![noodles, morning], dishes }
+        Fixture {
+            brand,
+            categories: vec![noodles, morning],
+            dishes,
+        }
     }
 
     fn clock_at<'a>(zone: &'a TimeZone, utc: &str) -> StoreClock<'a> {
-        StoreClock { now: utc.parse().unwrap(), zone, business_day_starts_at: TimeOfDay::parse("04:00").unwrap() }
+        StoreClock {
+            now: utc.parse().unwrap(),
+            zone,
+            business_day_starts_at: TimeOfDay::parse("04:00").unwrap(),
+        }
     }
 
     #[test]
@@ -382,7 +422,11 @@ mod tests {
         let morning = build_public_menu(&inputs, &clock_at(&zone, "2026-11-26T00:30:00Z"));
         let names: Vec<_> = morning.categories.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["早餐", "面食"]);
-        assert_eq!(morning.valid_until, Some("2026-11-26T02:00:00Z".parse().unwrap()), "10:00 local");
+        assert_eq!(
+            morning.valid_until,
+            Some("2026-11-26T02:00:00Z".parse().unwrap()),
+            "10:00 local"
+        );
 
         // 04:00 UTC = noon: breakfast is gone.
         let noon = build_public_menu(&inputs, &clock_at(&zone, "2026-11-26T04:00:00Z"));
@@ -398,7 +442,11 @@ mod tests {
         let beef = &f.dishes[0];
         let states = HashMap::from([(
             beef.skus[0].id,
-            SkuStoreState { price_fen: Some(Money::from_fen(2600)), sold_out: true, ..Default::default() },
+            SkuStoreState {
+                price_fen: Some(Money::from_fen(2600)),
+                sold_out: true,
+                ..Default::default()
+            },
         )]);
         let settings = HashMap::from([(f.dishes[1].id, DishStoreSettings { listed: false })]);
         let inputs = MenuInputs {
@@ -408,7 +456,11 @@ mod tests {
             sku_states: &states,
         };
         let menu = build_public_menu(&inputs, &clock_at(&zone, "2026-11-26T00:30:00Z"));
-        assert_eq!(menu.categories.len(), 1, "breakfast category is empty in this store");
+        assert_eq!(
+            menu.categories.len(),
+            1,
+            "breakfast category is empty in this store"
+        );
         let shown = &menu.categories[0].dishes[0];
         assert_eq!(shown.skus[0].price_fen, Money::from_fen(2600));
         assert!(shown.sold_out);

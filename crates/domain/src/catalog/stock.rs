@@ -34,7 +34,11 @@ impl SkuStoreState {
         if self.sold_out {
             return Some(0);
         }
-        let sold_today = if self.sold_on == Some(today) { self.sold_count } else { 0 };
+        let sold_today = if self.sold_on == Some(today) {
+            self.sold_count
+        } else {
+            0
+        };
         let left_today = self.daily_limit.map(|limit| (limit - sold_today).max(0));
         match (self.stock.map(|s| s.max(0)), left_today) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -121,7 +125,10 @@ mod tests {
         assert!(state.is_low(day(26)));
         let unlimited = SkuStoreState::default();
         assert_eq!(unlimited.remaining(day(26)), None);
-        let marked = SkuStoreState { sold_out: true, ..Default::default() };
+        let marked = SkuStoreState {
+            sold_out: true,
+            ..Default::default()
+        };
         assert!(marked.is_sold_out(day(26)));
     }
 }

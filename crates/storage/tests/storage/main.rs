@@ -24,7 +24,9 @@ macro_rules! both {
 
             #[tokio::test]
             async fn postgres() {
-                let Some(test_db) = diancan_storage::testing::TestDb::postgres().await else { return };
+                let Some(test_db) = diancan_storage::testing::TestDb::postgres().await else {
+                    return;
+                };
                 super::$name(&test_db.db).await;
                 test_db.cleanup().await;
             }
@@ -46,7 +48,9 @@ pub fn store_profile(name: &str) -> StoreProfile {
             hours: Schedule::always(),
             accepting_orders: true,
             pay_mode: PayMode::PayFirst,
-            packing_fee: PackingFee::PerItem { fee_fen: Money::from_fen(100) },
+            packing_fee: PackingFee::PerItem {
+                fee_fen: Money::from_fen(100),
+            },
             seat_fee_fen: Money::ZERO,
             business_day_starts_at: TimeOfDay::parse("04:00").unwrap(),
         },
@@ -56,6 +60,9 @@ pub fn store_profile(name: &str) -> StoreProfile {
 /// A brand with one store, the starting point of most stories.
 pub async fn brand_with_store(db: &Db, slug: &str) -> (Brand, Store) {
     let brand = db.create_brand("老街面馆", slug, NOW_MS).await.unwrap();
-    let store = db.create_store(brand.id, &store_profile("人民广场店"), NOW_MS).await.unwrap();
+    let store = db
+        .create_store(brand.id, &store_profile("人民广场店"), NOW_MS)
+        .await
+        .unwrap();
     (brand, store)
 }

@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 #[test]
 fn migration_versions_match() {
-    assert_eq!(Db::migration_versions(Backend::Sqlite), Db::migration_versions(Backend::Postgres));
+    assert_eq!(
+        Db::migration_versions(Backend::Sqlite),
+        Db::migration_versions(Backend::Postgres)
+    );
     assert!(!Db::migration_versions(Backend::Sqlite).is_empty());
 }
 
@@ -21,11 +24,12 @@ async fn sqlite_columns(url: &str) -> BTreeMap<String, Vec<String>> {
     .unwrap();
     let mut out = BTreeMap::new();
     for (table,) in tables {
-        let cols: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info($1) ORDER BY cid")
-            .bind(&table)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+        let cols: Vec<(String,)> =
+            sqlx::query_as("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+                .bind(&table)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
         out.insert(table, cols.into_iter().map(|(c,)| c).collect());
     }
     out
@@ -50,7 +54,9 @@ async fn postgres_columns(url: &str) -> BTreeMap<String, Vec<String>> {
 #[tokio::test]
 async fn both_schemas_have_the_same_tables_and_columns() {
     let sqlite = TestDb::sqlite().await;
-    let Some(postgres) = TestDb::postgres().await else { return };
+    let Some(postgres) = TestDb::postgres().await else {
+        return;
+    };
     let sqlite_schema = sqlite_columns(&sqlite.url).await;
     let postgres_schema = postgres_columns(&postgres.url).await;
     assert!(sqlite_schema.contains_key("dishes"));

@@ -8,7 +8,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use diancan_domain::catalog::{Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station};
+use diancan_domain::catalog::{
+    Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station,
+};
 use diancan_domain::staff::Permission;
 use diancan_domain::text::{optional_text, required_name};
 use diancan_domain::validation::{FieldErrors, check_range};
@@ -105,14 +107,23 @@ pub async fn update_category(
 #[utoipa::path(delete, path = "/api/v1/console/categories/{category_id}", tag = "console menu",
     params(("category_id" = CategoryId, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn delete_category(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<CategoryId>) -> ApiResult<StatusCode> {
+pub async fn delete_category(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<CategoryId>,
+) -> ApiResult<StatusCode> {
     staff.require(Permission::EditMenu)?;
     state.db.delete_category(staff.brand_id, id).await?;
     state.menus.invalidate_all();
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn parse_dish(state: &AppState, staff: &Staff, id: DishId, draft: DishDraft) -> ApiResult<Dish> {
+async fn parse_dish(
+    state: &AppState,
+    staff: &Staff,
+    id: DishId,
+    draft: DishDraft,
+) -> ApiResult<Dish> {
     let known_skus = if draft.kind == catalog::DishKind::Combo {
         state.db.brand_sku_ids(staff.brand_id).await?
     } else {
@@ -130,14 +141,21 @@ pub async fn create_dish(
 ) -> ApiResult<(StatusCode, Json<Dish>)> {
     staff.require(Permission::EditMenu)?;
     let dish = parse_dish(&state, &staff, DishId::new(), draft).await?;
-    state.db.save_dish(&dish, true, state.clock.now_ms()).await?;
+    state
+        .db
+        .save_dish(&dish, true, state.clock.now_ms())
+        .await?;
     state.menus.invalidate_all();
     Ok((StatusCode::CREATED, Json(dish)))
 }
 
 #[utoipa::path(get, path = "/api/v1/console/dishes/{dish_id}", tag = "console menu", params(("dish_id" = DishId, Path)),
     responses((status = 200, body = Dish), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_dish(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<DishId>) -> ApiResult<Json<Dish>> {
+pub async fn get_dish(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<DishId>,
+) -> ApiResult<Json<Dish>> {
     staff.require(Permission::ViewConsole)?;
     Ok(Json(state.db.dish(staff.brand_id, id).await?))
 }
@@ -155,14 +173,21 @@ pub async fn update_dish(
 ) -> ApiResult<Json<Dish>> {
     staff.require(Permission::EditMenu)?;
     let dish = parse_dish(&state, &staff, id, draft).await?;
-    state.db.save_dish(&dish, false, state.clock.now_ms()).await?;
+    state
+        .db
+        .save_dish(&dish, false, state.clock.now_ms())
+        .await?;
     state.menus.invalidate_all();
     Ok(Json(dish))
 }
 
 #[utoipa::path(delete, path = "/api/v1/console/dishes/{dish_id}", tag = "console menu", params(("dish_id" = DishId, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn delete_dish(State(state): State<AppState>, staff: Staff, ApiPath(id): ApiPath<DishId>) -> ApiResult<StatusCode> {
+pub async fn delete_dish(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<DishId>,
+) -> ApiResult<StatusCode> {
     staff.require(Permission::EditMenu)?;
     state.db.delete_dish(staff.brand_id, id).await?;
     state.menus.invalidate_all();
@@ -191,13 +216,21 @@ pub struct ImageUpload {
     request_body(content = ImageUpload, content_type = "multipart/form-data"),
     responses((status = 201, body = ImageView), (status = 413, body = crate::error::ErrorBody), (status = 415, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
-pub async fn upload_image(State(state): State<AppState>, staff: Staff, multipart: Multipart) -> ApiResult<(StatusCode, Json<ImageView>)> {
+pub async fn upload_image(
+    State(state): State<AppState>,
+    staff: Staff,
+    multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<ImageView>)> {
     staff.require(Permission::EditMenu)?;
-    let bytes = crate::api::upload::single_file(multipart, diancan_integrations::images::MAX_UPLOAD_BYTES).await?.bytes;
-    let processed = tokio::task::spawn_blocking(move || diancan_integrations::images::process_upload(&bytes))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(crate::api::upload::image_error)?;
+    let bytes =
+        crate::api::upload::single_file(multipart, diancan_integrations::images::MAX_UPLOAD_BYTES)
+            .await?
+            .bytes;
+    let processed =
+        tokio::task::spawn_blocking(move || diancan_integrations::images::process_upload(&bytes))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(crate::api::upload::image_error)?;
     let image = ImageData {
         id: ImageId::new(),
         thumbnail: processed.thumbnail,
@@ -205,7 +238,10 @@ pub async fn upload_image(State(state): State<AppState>, staff: Staff, multipart
         width: processed.width,
         height: processed.height,
     };
-    state.db.save_image(staff.brand_id, &image, state.clock.now_ms()).await?;
+    state
+        .db
+        .save_image(staff.brand_id, &image, state.clock.now_ms())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(ImageView {
@@ -245,10 +281,23 @@ pub async fn set_sku_settings(
 ) -> ApiResult<Json<SkuStoreSettings>> {
     staff.store(&state, store_id).await?;
     settings.validate()?;
-    let current = state.db.store_menu_settings(store_id).await?.sku_states.remove(&sku_id).unwrap_or_default();
-    let needed = if current.price_fen == settings.price_fen { Permission::ManageStock } else { Permission::ManageStore };
+    let current = state
+        .db
+        .store_menu_settings(store_id)
+        .await?
+        .sku_states
+        .remove(&sku_id)
+        .unwrap_or_default();
+    let needed = if current.price_fen == settings.price_fen {
+        Permission::ManageStock
+    } else {
+        Permission::ManageStore
+    };
     staff.require(needed)?;
-    state.db.set_sku_settings(staff.brand_id, store_id, sku_id, &settings).await?;
+    state
+        .db
+        .set_sku_settings(staff.brand_id, store_id, sku_id, &settings)
+        .await?;
     state.menus.invalidate_all();
     Ok(Json(settings))
 }
@@ -271,7 +320,10 @@ pub async fn set_dish_listing(
 ) -> ApiResult<Json<DishListing>> {
     staff.require(Permission::ManageStore)?;
     staff.store(&state, store_id).await?;
-    state.db.set_dish_listed(staff.brand_id, store_id, dish_id, listing.listed).await?;
+    state
+        .db
+        .set_dish_listed(staff.brand_id, store_id, dish_id, listing.listed)
+        .await?;
     state.menus.invalidate_all();
     Ok(Json(listing))
 }
@@ -296,15 +348,27 @@ pub async fn export_menu(
     staff.require(Permission::ViewConsole)?;
     let (file_name, mime) = match query.format.as_deref().unwrap_or("csv") {
         "csv" => ("menu.csv", "text/csv; charset=utf-8"),
-        "xlsx" => ("menu.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        _ => return Err(ApiError::bad_request("INVALID_QUERY", "格式只能是 csv 或 xlsx", "format must be csv or xlsx")),
+        "xlsx" => (
+            "menu.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        _ => {
+            return Err(ApiError::bad_request(
+                "INVALID_QUERY",
+                "格式只能是 csv 或 xlsx",
+                "format must be csv or xlsx",
+            ));
+        }
     };
     let bytes = crate::menu_transfer::export(&state.db, staff.brand_id, file_name).await?;
     let disposition = format!("attachment; filename=\"{file_name}\"");
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
-            (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(ApiError::internal)?),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+            ),
         ],
         bytes,
     )
@@ -331,7 +395,14 @@ pub async fn import_menu(
 ) -> ApiResult<Json<diancan_storage::MenuImportReport>> {
     staff.require(Permission::EditMenu)?;
     let file = crate::api::upload::single_file(multipart, 5 * 1024 * 1024).await?;
-    let report = crate::menu_transfer::import(&state.db, staff.brand_id, &file.file_name, &file.bytes, state.clock.now_ms()).await?;
+    let report = crate::menu_transfer::import(
+        &state.db,
+        staff.brand_id,
+        &file.file_name,
+        &file.bytes,
+        state.clock.now_ms(),
+    )
+    .await?;
     state.menus.invalidate_all();
     Ok(Json(report))
 }

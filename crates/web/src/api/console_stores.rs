@@ -42,7 +42,14 @@ impl From<Store> for StoreView {
         let p = store.profile;
         StoreView {
             id: store.id,
-            profile: StoreProfileBody { name: p.name, name_en: p.name_en, address: p.address, phone: p.phone, location: p.location, rules: p.rules },
+            profile: StoreProfileBody {
+                name: p.name,
+                name_en: p.name_en,
+                address: p.address,
+                phone: p.phone,
+                location: p.location,
+                rules: p.rules,
+            },
         }
     }
 }
@@ -51,11 +58,13 @@ impl StoreProfileBody {
     fn parse(self) -> Result<StoreProfile, FieldErrors> {
         let mut errors = FieldErrors::new();
         let name = required_name(&mut errors, "name", &self.name);
-        let address = diancan_domain::text::optional_text(&mut errors, "address", Some(&self.address), 200);
+        let address =
+            diancan_domain::text::optional_text(&mut errors, "address", Some(&self.address), 200);
         if address.is_none() && errors.is_empty() {
             errors.add("address", diancan_domain::validation::Problem::Required);
         }
-        let phone = diancan_domain::text::optional_text(&mut errors, "phone", self.phone.as_deref(), 30);
+        let phone =
+            diancan_domain::text::optional_text(&mut errors, "phone", self.phone.as_deref(), 30);
         if let Err(rule_errors) = self.rules.validate() {
             errors.absorb("rules", rule_errors);
         }
@@ -72,10 +81,19 @@ impl StoreProfileBody {
 
 #[utoipa::path(get, path = "/api/v1/console/stores", tag = "console",
     responses((status = 200, body = Vec<StoreView>), (status = 401, body = crate::error::ErrorBody)))]
-pub async fn list_stores(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<Vec<StoreView>>> {
+pub async fn list_stores(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> ApiResult<Json<Vec<StoreView>>> {
     staff.require(Permission::ViewConsole)?;
     let stores = state.db.stores_of_brand(staff.brand_id).await?;
-    Ok(Json(stores.into_iter().filter(|s| staff.access.allows(s.id)).map(StoreView::from).collect()))
+    Ok(Json(
+        stores
+            .into_iter()
+            .filter(|s| staff.access.allows(s.id))
+            .map(StoreView::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/console/stores", tag = "console", request_body = StoreProfileBody,
@@ -87,13 +105,20 @@ pub async fn create_store(
 ) -> ApiResult<(StatusCode, Json<StoreView>)> {
     staff.require(Permission::ManageBrand)?;
     let profile = body.parse()?;
-    let store = state.db.create_store(staff.brand_id, &profile, state.clock.now_ms()).await?;
+    let store = state
+        .db
+        .create_store(staff.brand_id, &profile, state.clock.now_ms())
+        .await?;
     Ok((StatusCode::CREATED, Json(store.into())))
 }
 
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}", tag = "console", params(("store_id" = StoreId, Path)),
     responses((status = 200, body = StoreView), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_store(State(state): State<AppState>, staff: Staff, ApiPath(store_id): ApiPath<StoreId>) -> ApiResult<Json<StoreView>> {
+pub async fn get_store(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(store_id): ApiPath<StoreId>,
+) -> ApiResult<Json<StoreView>> {
     Ok(Json(staff.store(&state, store_id).await?.into()))
 }
 
@@ -109,7 +134,10 @@ pub async fn update_store(
     staff.require(Permission::ManageStore)?;
     staff.store(&state, store_id).await?;
     let profile = body.parse()?;
-    let store = state.db.update_store(staff.brand_id, store_id, &profile, state.clock.now_ms()).await?;
+    let store = state
+        .db
+        .update_store(staff.brand_id, store_id, &profile, state.clock.now_ms())
+        .await?;
     state.menus.invalidate_all();
     Ok(Json(store.into()))
 }
@@ -140,24 +168,41 @@ pub struct TableView {
 
 impl From<Area> for AreaView {
     fn from(a: Area) -> Self {
-        AreaView { id: a.id, name: a.name, sort_order: a.sort_order }
+        AreaView {
+            id: a.id,
+            name: a.name,
+            sort_order: a.sort_order,
+        }
     }
 }
 
 impl From<DiningTable> for TableView {
     fn from(t: DiningTable) -> Self {
-        TableView { id: t.id, area_id: t.area_id, code: t.code, seats: t.seats, qr_path: format!("/t/{}", t.qr_token) }
+        TableView {
+            id: t.id,
+            area_id: t.area_id,
+            code: t.code,
+            seats: t.seats,
+            qr_path: format!("/t/{}", t.qr_token),
+        }
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/tables", tag = "console", params(("store_id" = StoreId, Path)),
     responses((status = 200, body = FloorPlan), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn floor_plan(State(state): State<AppState>, staff: Staff, ApiPath(store_id): ApiPath<StoreId>) -> ApiResult<Json<FloorPlan>> {
+pub async fn floor_plan(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(store_id): ApiPath<StoreId>,
+) -> ApiResult<Json<FloorPlan>> {
     staff.require(Permission::ServeTables)?;
     staff.store(&state, store_id).await?;
     let areas = state.db.areas(staff.brand_id, store_id).await?;
     let tables = state.db.tables(staff.brand_id, store_id).await?;
-    Ok(Json(FloorPlan { areas: areas.into_iter().map(Into::into).collect(), tables: tables.into_iter().map(Into::into).collect() }))
+    Ok(Json(FloorPlan {
+        areas: areas.into_iter().map(Into::into).collect(),
+        tables: tables.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -183,7 +228,10 @@ pub async fn create_area(
     let name = required_name(&mut errors, "name", &body.name);
     check_range(&mut errors, "sort_order", body.sort_order, 0, 1_000_000);
     let name = errors.finish(|| name.expect("checked"))?;
-    let area = state.db.create_area(staff.brand_id, store_id, name.as_str(), body.sort_order).await?;
+    let area = state
+        .db
+        .create_area(staff.brand_id, store_id, name.as_str(), body.sort_order)
+        .await?;
     Ok((StatusCode::CREATED, Json(area.into())))
 }
 
@@ -210,7 +258,10 @@ pub async fn create_table(
     let mut errors = FieldErrors::new();
     let code = body.code.trim();
     if code.is_empty() || code.chars().count() > 12 {
-        errors.add("code", diancan_domain::validation::Problem::OutOfRange { min: 1, max: 12 });
+        errors.add(
+            "code",
+            diancan_domain::validation::Problem::OutOfRange { min: 1, max: 12 },
+        );
     }
     check_range(&mut errors, "seats", body.seats, 1, 100);
     errors.finish(|| ())?;
@@ -218,10 +269,23 @@ pub async fn create_table(
     let token = crate::table_token::issue(&state.config.table_token_key, table_id);
     let table = state
         .db
-        .create_table(table_id, staff.brand_id, store_id, body.area_id, code, body.seats, &token)
+        .create_table(
+            staff.brand_id,
+            &DiningTable {
+                id: table_id,
+                store_id,
+                area_id: body.area_id,
+                code: code.to_owned(),
+                seats: body.seats,
+                qr_token: token,
+            },
+        )
         .await
         .map_err(|e| match e {
-            diancan_storage::StorageError::NotFound => ApiError::invalid_field("area_id", diancan_domain::validation::Problem::UnknownReference),
+            diancan_storage::StorageError::NotFound => ApiError::invalid_field(
+                "area_id",
+                diancan_domain::validation::Problem::UnknownReference,
+            ),
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(table.into())))

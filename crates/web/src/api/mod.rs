@@ -37,16 +37,32 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
-        .routes(routes!(console_stores::list_stores, console_stores::create_store))
-        .routes(routes!(console_stores::get_store, console_stores::update_store))
-        .routes(routes!(console_stores::floor_plan, console_stores::create_table))
+        .routes(routes!(
+            console_stores::list_stores,
+            console_stores::create_store
+        ))
+        .routes(routes!(
+            console_stores::get_store,
+            console_stores::update_store
+        ))
+        .routes(routes!(
+            console_stores::floor_plan,
+            console_stores::create_table
+        ))
         .routes(routes!(console_stores::create_area))
         .routes(routes!(console_menu::catalog))
         .routes(routes!(console_menu::create_station))
         .routes(routes!(console_menu::create_category))
-        .routes(routes!(console_menu::update_category, console_menu::delete_category))
+        .routes(routes!(
+            console_menu::update_category,
+            console_menu::delete_category
+        ))
         .routes(routes!(console_menu::create_dish))
-        .routes(routes!(console_menu::get_dish, console_menu::update_dish, console_menu::delete_dish))
+        .routes(routes!(
+            console_menu::get_dish,
+            console_menu::update_dish,
+            console_menu::delete_dish
+        ))
         .routes(routes!(console_menu::upload_image))
         .routes(routes!(console_menu::store_menu_settings))
         .routes(routes!(console_menu::set_sku_settings))
@@ -63,10 +79,13 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub fn router(_state: AppState) -> Router<AppState> {
     let (api, document) = api_router().split_for_parts();
     let document = std::sync::Arc::new(document);
-    api.route("/api/v1/openapi.json", get(move || {
-        let document = document.clone();
-        async move { axum::Json(document.as_ref().clone()) }
-    }))
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move { axum::Json(document.as_ref().clone()) }
+        }),
+    )
     .route("/api/v1/images/{id}/{variant}", get(public::image))
     .route("/images/{id}/{variant}", get(public::image))
     .route("/healthz", get(|| async { "ok" }))
@@ -76,13 +95,23 @@ pub fn router(_state: AppState) -> Router<AppState> {
 
 /// Ready when the database answers: load balancers stop sending traffic otherwise.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.db.is_reachable().await { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "database unreachable") }
+    if state.db.is_reachable().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
 }
 
 async fn api_fallback(uri: axum::http::Uri) -> axum::response::Response {
     use axum::response::IntoResponse;
     if uri.path().starts_with("/api/") {
-        crate::error::ApiError::new(StatusCode::NOT_FOUND, "NO_SUCH_ENDPOINT", "没有这个接口", "No such endpoint").into_response()
+        crate::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NO_SUCH_ENDPOINT",
+            "没有这个接口",
+            "No such endpoint",
+        )
+        .into_response()
     } else {
         crate::pages::not_found_page().into_response()
     }

@@ -44,19 +44,30 @@ pub struct PublicStore {
 }
 
 impl PublicStore {
-    pub fn new(store: &Store, brand_name: &str, now: Timestamp, from: Option<GeoPoint>) -> PublicStore {
+    pub fn new(
+        store: &Store,
+        brand_name: &str,
+        now: Timestamp,
+        from: Option<GeoPoint>,
+    ) -> PublicStore {
         let rules = &store.profile.rules;
         let (open_now, opens_at, next_change) = match parse_time_zone(&rules.time_zone) {
             Ok(zone) => {
                 let local = now.to_zoned_datetime(zone.clone()).datetime();
                 let in_hours = rules.hours.contains(local);
-                let opens_at = (!in_hours).then(|| rules.hours.next_start_at_or_after(local)).flatten();
+                let opens_at = (!in_hours)
+                    .then(|| rules.hours.next_start_at_or_after(local))
+                    .flatten();
                 let next_change = rules
                     .hours
                     .next_change_after(local)
                     .and_then(|l| l.to_zoned_datetime(zone).ok())
                     .map(|z| z.timestamp());
-                (in_hours && rules.accepting_orders, opens_at.map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string()), next_change)
+                (
+                    in_hours && rules.accepting_orders,
+                    opens_at.map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string()),
+                    next_change,
+                )
             }
             Err(_) => (false, None, None),
         };
@@ -90,7 +101,10 @@ pub struct ImageUrls {
 }
 
 pub fn image_urls() -> ImageUrls {
-    ImageUrls { thumbnail: "/images/{id}/thumbnail".into(), detail: "/images/{id}/detail".into() }
+    ImageUrls {
+        thumbnail: "/images/{id}/thumbnail".into(),
+        detail: "/images/{id}/detail".into(),
+    }
 }
 
 /// Everything orderable at a store right now.
@@ -116,23 +130,44 @@ pub struct NearQuery {
 /// The store directory, nearest first when a point is given.
 #[utoipa::path(get, path = "/api/v1/stores", tag = "public", params(NearQuery),
     responses((status = 200, body = Vec<PublicStore>), (status = 400, body = crate::error::ErrorBody)))]
-pub async fn list_stores(State(state): State<AppState>, ApiQuery(near): ApiQuery<NearQuery>) -> ApiResult<axum::Json<Vec<PublicStore>>> {
+pub async fn list_stores(
+    State(state): State<AppState>,
+    ApiQuery(near): ApiQuery<NearQuery>,
+) -> ApiResult<axum::Json<Vec<PublicStore>>> {
     let from = match (near.latitude_e6, near.longitude_e6) {
         (Some(lat), Some(lng)) => {
             Some(GeoPoint::parse(lat, lng).map_err(|p| ApiError::invalid_field("latitude_e6", p))?)
         }
         (None, None) => None,
-        _ => return Err(ApiError::bad_request("INVALID_QUERY", "经纬度需同时提供", "Give both latitude_e6 and longitude_e6")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "INVALID_QUERY",
+                "经纬度需同时提供",
+                "Give both latitude_e6 and longitude_e6",
+            ));
+        }
     };
     let now = state.clock.now();
-    let brands: std::collections::HashMap<BrandId, String> =
-        state.db.brands().await?.into_iter().map(|b| (b.id, b.name)).collect();
+    let brands: std::collections::HashMap<BrandId, String> = state
+        .db
+        .brands()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
     let mut stores: Vec<PublicStore> = state
         .db
         .all_stores()
         .await?
         .iter()
-        .map(|s| PublicStore::new(s, brands.get(&s.brand_id).map(String::as_str).unwrap_or(""), now, from))
+        .map(|s| {
+            PublicStore::new(
+                s,
+                brands.get(&s.brand_id).map(String::as_str).unwrap_or(""),
+                now,
+                from,
+            )
+        })
         .collect();
     if from.is_some() {
         stores.sort_by_key(|s| s.distance_m);
@@ -144,10 +179,18 @@ pub async fn list_stores(State(state): State<AppState>, ApiQuery(near): ApiQuery
 #[utoipa::path(get, path = "/api/v1/stores/{store_id}", tag = "public",
     params(("store_id" = StoreId, Path)),
     responses((status = 200, body = PublicStore), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get_store(State(state): State<AppState>, ApiPath(store_id): ApiPath<StoreId>) -> ApiResult<axum::Json<PublicStore>> {
+pub async fn get_store(
+    State(state): State<AppState>,
+    ApiPath(store_id): ApiPath<StoreId>,
+) -> ApiResult<axum::Json<PublicStore>> {
     let store = state.db.store(store_id).await?;
     let brand = state.db.brand(store.brand_id).await?;
-    Ok(axum::Json(PublicStore::new(&store, &brand.name, state.clock.now(), None)))
+    Ok(axum::Json(PublicStore::new(
+        &store,
+        &brand.name,
+        state.clock.now(),
+        None,
+    )))
 }
 
 /// What can be ordered at the store now. Cached; send `If-None-Match` to get a 304.
@@ -163,12 +206,22 @@ pub async fn store_menu(
     let menu = state.menus.get(&state, store_id).await?;
     let etag = HeaderValue::from_str(&menu.etag).map_err(ApiError::internal)?;
     let cache = HeaderValue::from_static("no-cache");
-    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == menu.etag.as_bytes()) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache)]).into_response());
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == menu.etag.as_bytes())
+    {
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag), (header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
     }
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
         ],
@@ -190,10 +243,25 @@ pub struct TableLanding {
 #[utoipa::path(get, path = "/api/v1/tables/{token}", tag = "public",
     params(("token" = String, Path, description = "The token in the table's QR code")),
     responses((status = 200, body = TableLanding), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn table_landing(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> ApiResult<axum::Json<TableLanding>> {
-    let unknown = || ApiError::new(StatusCode::NOT_FOUND, "UNKNOWN_TABLE_CODE", "桌码无效或已更换，请扫描桌上的新二维码", "This table code is invalid or was replaced; scan the code on the table");
-    let table_id = crate::table_token::verify(&state.config.table_token_key, &token).ok_or_else(unknown)?;
-    let table = state.db.table_by_token(&token).await.map_err(|_| unknown())?;
+pub async fn table_landing(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+) -> ApiResult<axum::Json<TableLanding>> {
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UNKNOWN_TABLE_CODE",
+            "桌码无效或已更换，请扫描桌上的新二维码",
+            "This table code is invalid or was replaced; scan the code on the table",
+        )
+    };
+    let table_id =
+        crate::table_token::verify(&state.config.table_token_key, &token).ok_or_else(unknown)?;
+    let table = state
+        .db
+        .table_by_token(&token)
+        .await
+        .map_err(|_| unknown())?;
     if table.id != table_id {
         return Err(unknown());
     }
@@ -206,11 +274,20 @@ pub async fn table_landing(State(state): State<AppState>, ApiPath(token): ApiPat
         .find(|a| a.id == table.area_id)
         .map(|a| a.name)
         .unwrap_or_default();
-    Ok(axum::Json(TableLanding { store_id: store.id, table_id: table.id, table_code: table.code, area_name, seats: table.seats }))
+    Ok(axum::Json(TableLanding {
+        store_id: store.id,
+        table_id: table.id,
+        table_code: table.code,
+        area_name,
+        seats: table.seats,
+    }))
 }
 
 /// Dish images are immutable (a new upload gets a new id), so browsers keep them for a year.
-pub async fn image(State(state): State<AppState>, ApiPath((id, variant)): ApiPath<(ImageId, String)>) -> ApiResult<Response> {
+pub async fn image(
+    State(state): State<AppState>,
+    ApiPath((id, variant)): ApiPath<(ImageId, String)>,
+) -> ApiResult<Response> {
     let thumbnail = match variant.as_str() {
         "thumbnail" => true,
         "detail" => false,
@@ -220,7 +297,10 @@ pub async fn image(State(state): State<AppState>, ApiPath((id, variant)): ApiPat
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
         ],
         bytes,
     )

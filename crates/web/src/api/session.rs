@@ -59,7 +59,10 @@ async fn staff_view(state: &AppState, staff: &Staff) -> ApiResult<StaffView> {
         .await?
         .into_iter()
         .filter(|s| staff.access.allows(s.id))
-        .map(|s| StoreRef { id: s.id, name: s.profile.name })
+        .map(|s| StoreRef {
+            id: s.id,
+            name: s.profile.name,
+        })
         .collect();
     Ok(StaffView {
         id: staff.id,
@@ -74,7 +77,12 @@ async fn staff_view(state: &AppState, staff: &Staff) -> ApiResult<StaffView> {
 }
 
 fn wrong_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "WRONG_CREDENTIALS", "账号或密码错误", "Wrong login name or password")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "WRONG_CREDENTIALS",
+        "账号或密码错误",
+        "Wrong login name or password",
+    )
 }
 
 /// Logs a staff member in. Repeated failures for one login name or one address are throttled
@@ -91,13 +99,22 @@ pub async fn login(
     let window_start = now - THROTTLE_WINDOW_MS;
     let login_key = format!("login:{}", request.login.trim().to_lowercase());
     let address_key = address.map(|ip| format!("ip:{ip}"));
-    if state.db.recent_login_failures(&login_key, window_start).await? >= MAX_FAILURES_PER_LOGIN {
-        return Err(ApiError::too_many_attempts((THROTTLE_WINDOW_MS / 1000) as u64));
+    if state
+        .db
+        .recent_login_failures(&login_key, window_start)
+        .await?
+        >= MAX_FAILURES_PER_LOGIN
+    {
+        return Err(ApiError::too_many_attempts(
+            (THROTTLE_WINDOW_MS / 1000) as u64,
+        ));
     }
-    if let Some(key) = &address_key {
-        if state.db.recent_login_failures(key, window_start).await? >= MAX_FAILURES_PER_ADDRESS {
-            return Err(ApiError::too_many_attempts((THROTTLE_WINDOW_MS / 1000) as u64));
-        }
+    if let Some(key) = &address_key
+        && state.db.recent_login_failures(key, window_start).await? >= MAX_FAILURES_PER_ADDRESS
+    {
+        return Err(ApiError::too_many_attempts(
+            (THROTTLE_WINDOW_MS / 1000) as u64,
+        ));
     }
 
     let account = match state.db.staff_by_login(request.login.trim()).await {
@@ -105,12 +122,21 @@ pub async fn login(
         Ok(_) | Err(StorageError::NotFound) => None,
         Err(other) => return Err(other.into()),
     };
-    let phc = account.as_ref().map(|a| a.password_hash.clone()).unwrap_or_else(|| crate::passwords::decoy_hash().to_owned());
+    let phc = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| crate::passwords::decoy_hash().to_owned());
     let password_ok = crate::passwords::verify(request.password, phc).await;
     let Some(account) = account.filter(|_| password_ok) else {
-        state.db.record_login_failure(&login_key, now, window_start).await?;
+        state
+            .db
+            .record_login_failure(&login_key, now, window_start)
+            .await?;
         if let Some(key) = &address_key {
-            state.db.record_login_failure(key, now, window_start).await?;
+            state
+                .db
+                .record_login_failure(key, now, window_start)
+                .await?;
         }
         tracing::info!(login = %login_key, "failed staff login");
         return Err(wrong_credentials());
@@ -118,21 +144,38 @@ pub async fn login(
     state.db.clear_login_failures(&login_key).await?;
 
     let (token, hash) = auth::new_session_token();
-    state.db.create_session(&hash, account.id, account.brand_id, now, now + auth::SESSION_TTL_MS).await?;
+    state
+        .db
+        .create_session(
+            &hash,
+            account.id,
+            account.brand_id,
+            now,
+            now + auth::SESSION_TTL_MS,
+        )
+        .await?;
     let staff: Staff = state.db.session_staff(&hash, now).await?.into();
-    let body = LoginResponse { staff: staff_view(&state, &staff).await?, token: token.clone() };
-    let cookie = HeaderValue::from_str(&auth::session_cookie(&token, state.config.secure_cookies)).map_err(ApiError::internal)?;
+    let body = LoginResponse {
+        staff: staff_view(&state, &staff).await?,
+        token: token.clone(),
+    };
+    let cookie = HeaderValue::from_str(&auth::session_cookie(&token, state.config.secure_cookies))
+        .map_err(ApiError::internal)?;
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
 
 /// Ends the current session (the token stops working everywhere at once).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session",
     responses((status = 204, description = "Logged out")))]
-pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
     if let Some(token) = auth::session_token(&headers) {
         state.db.delete_session(&auth::token_hash(&token)).await?;
     }
-    let cookie = HeaderValue::from_str(&auth::clear_session_cookie()).map_err(ApiError::internal)?;
+    let cookie =
+        HeaderValue::from_str(&auth::clear_session_cookie()).map_err(ApiError::internal)?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }
 
@@ -141,4 +184,3 @@ pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMa
 pub async fn me(State(state): State<AppState>, staff: Staff) -> ApiResult<axum::Json<StaffView>> {
     Ok(axum::Json(staff_view(&state, &staff).await?))
 }
-

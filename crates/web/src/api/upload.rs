@@ -19,15 +19,27 @@ fn too_large(max: usize) -> ApiError {
 }
 
 /// The `file` field of a multipart upload, refused as soon as it grows past `max_bytes`.
-pub async fn single_file(mut multipart: Multipart, max_bytes: usize) -> Result<UploadedFile, ApiError> {
-    let bad = |zh: &str, en: &str| ApiError::bad_request("INVALID_UPLOAD", zh.to_owned(), en.to_owned());
-    while let Some(mut field) = multipart.next_field().await.map_err(|_| bad("上传内容无法读取", "The upload could not be read"))? {
+pub async fn single_file(
+    mut multipart: Multipart,
+    max_bytes: usize,
+) -> Result<UploadedFile, ApiError> {
+    let bad =
+        |zh: &str, en: &str| ApiError::bad_request("INVALID_UPLOAD", zh.to_owned(), en.to_owned());
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| bad("上传内容无法读取", "The upload could not be read"))?
+    {
         if field.name() != Some("file") {
             continue;
         }
         let file_name = field.file_name().unwrap_or("upload").to_owned();
         let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|_| bad("上传中断", "The upload was interrupted"))? {
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|_| bad("上传中断", "The upload was interrupted"))?
+        {
             if bytes.len() + chunk.len() > max_bytes {
                 return Err(too_large(max_bytes));
             }
@@ -38,7 +50,10 @@ pub async fn single_file(mut multipart: Multipart, max_bytes: usize) -> Result<U
         }
         return Ok(UploadedFile { file_name, bytes });
     }
-    Err(bad("请选择要上传的文件（字段名 file）", "Choose a file to upload (field name: file)"))
+    Err(bad(
+        "请选择要上传的文件（字段名 file）",
+        "Choose a file to upload (field name: file)",
+    ))
 }
 
 pub fn image_error(error: diancan_integrations::images::ImageError) -> ApiError {
