@@ -258,34 +258,27 @@ struct DemoDish {
     options: &'static [&'static str],
 }
 
-const fn dish(
-    category: &'static str,
-    name: &'static str,
-    name_en: &'static str,
-    description: &'static str,
-    tags: &'static [&'static str],
-    station: &'static str,
-    style: DishStyle,
-    specs: &'static [(&'static str, &'static str, i64)],
-    options: &'static [&'static str],
-) -> DemoDish {
-    DemoDish {
-        category,
-        name,
-        name_en,
-        description,
-        tags,
-        station,
-        style,
-        specs,
-        options,
-    }
+/// A row of `MENU`, in the field order of `DemoDish`.
+macro_rules! dish {
+    ($category:expr, $name:expr, $name_en:expr, $description:expr, $tags:expr, $station:expr, $style:expr, $specs:expr, $options:expr $(,)?) => {
+        DemoDish {
+            category: $category,
+            name: $name,
+            name_en: $name_en,
+            description: $description,
+            tags: $tags,
+            station: $station,
+            style: $style,
+            specs: $specs,
+            options: $options,
+        }
+    };
 }
 
 use DishStyle::*;
 
 const MENU: &[DemoDish] = &[
-    dish(
+    dish!(
         "热销",
         "红烧牛肉面",
         "Braised Beef Noodles",
@@ -296,7 +289,7 @@ const MENU: &[DemoDish] = &[
         &[("NR-L", "大碗", 32), ("NR-M", "中碗", 28)],
         &["辣度", "面条加料"],
     ),
-    dish(
+    dish!(
         "热销",
         "老坛酸菜鱼",
         "Pickled Cabbage Fish",
@@ -307,7 +300,7 @@ const MENU: &[DemoDish] = &[
         &[("SCY", "", 68)],
         &["辣度"],
     ),
-    dish(
+    dish!(
         "热销",
         "葱油拌面",
         "Scallion Oil Noodles",
@@ -318,7 +311,7 @@ const MENU: &[DemoDish] = &[
         &[("CYBM", "", 18)],
         &["面条加料"],
     ),
-    dish(
+    dish!(
         "热销",
         "小笼包",
         "Soup Dumplings",
@@ -329,7 +322,7 @@ const MENU: &[DemoDish] = &[
         &[("XLB", "8只", 22)],
         &[],
     ),
-    dish(
+    dish!(
         "新品",
         "番茄肥牛面",
         "Tomato Beef Noodles",
@@ -340,7 +333,7 @@ const MENU: &[DemoDish] = &[
         &[("FQFN-L", "大碗", 36), ("FQFN-M", "中碗", 32)],
         &["面条加料"],
     ),
-    dish(
+    dish!(
         "新品",
         "藤椒鸡丝凉面",
         "Sichuan Pepper Chicken Cold Noodles",
@@ -351,7 +344,7 @@ const MENU: &[DemoDish] = &[
         &[("TJLM", "", 26)],
         &["辣度"],
     ),
-    dish(
+    dish!(
         "新品",
         "芋泥波波奶茶",
         "Taro Boba Milk Tea",
@@ -362,7 +355,7 @@ const MENU: &[DemoDish] = &[
         &[("YNBB-M", "中杯", 18), ("YNBB-L", "大杯", 21)],
         &["甜度", "温度"],
     ),
-    dish(
+    dish!(
         "面食",
         "阳春面",
         "Plain Noodle Soup",
@@ -373,7 +366,7 @@ const MENU: &[DemoDish] = &[
         &[("YCM", "", 12)],
         &["面条加料"],
     ),
-    dish(
+    dish!(
         "面食",
         "雪菜肉丝面",
         "Pickled Greens & Pork Noodles",
@@ -384,7 +377,7 @@ const MENU: &[DemoDish] = &[
         &[("XCRS", "", 22)],
         &["面条加料"],
     ),
-    dish(
+    dish!(
         "面食",
         "大排面",
         "Pork Chop Noodles",
@@ -395,7 +388,7 @@ const MENU: &[DemoDish] = &[
         &[("DPM", "", 26)],
         &["面条加料"],
     ),
-    dish(
+    dish!(
         "面食",
         "辣肉面",
         "Spicy Pork Noodles",
@@ -406,7 +399,7 @@ const MENU: &[DemoDish] = &[
         &[("LRM", "", 24)],
         &["辣度", "面条加料"],
     ),
-    dish(
+    dish!(
         "面食",
         "老北京炸酱面",
         "Zhajiang Noodles",
@@ -417,7 +410,7 @@ const MENU: &[DemoDish] = &[
         &[("ZJM", "", 22)],
         &[],
     ),
-    dish(
+    dish!(
         "面食",
         "虾仁拌面",
         "Shrimp Noodles",
@@ -428,7 +421,7 @@ const MENU: &[DemoDish] = &[
         &[("XRBM", "", 38)],
         &[],
     ),
-    dish(
+    dish!(
         "面食",
         "三鲜馄饨",
         "Three-Treasure Wontons",
@@ -439,7 +432,7 @@ const MENU: &[DemoDish] = &[
         &[("SXHT", "12只", 20)],
         &[],
     ),
-    dish(
+    dish!(
         "面食",
         "担担面",
         "Dan Dan Noodles",
@@ -450,7 +443,7 @@ const MENU: &[DemoDish] = &[
         &[("DDM", "", 20)],
         &["辣度"],
     ),
-    dish(
+    dish!(
         "面食",
         "牛肉炒面",
         "Beef Fried Noodles",
@@ -461,7 +454,7 @@ const MENU: &[DemoDish] = &[
         &[("NRCM", "", 28)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "拍黄瓜",
         "Smashed Cucumber",
@@ -472,7 +465,7 @@ const MENU: &[DemoDish] = &[
         &[("PHG", "", 10)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "卤蛋",
         "Braised Egg",
@@ -483,7 +476,7 @@ const MENU: &[DemoDish] = &[
         &[("LD", "", 3)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "炸春卷",
         "Spring Rolls",
@@ -494,7 +487,7 @@ const MENU: &[DemoDish] = &[
         &[("ZCJ", "4根", 12)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "煎饺",
         "Pan-fried Dumplings",
@@ -505,7 +498,7 @@ const MENU: &[DemoDish] = &[
         &[("JJ", "10只", 16)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "凉拌木耳",
         "Wood Ear Salad",
@@ -516,7 +509,7 @@ const MENU: &[DemoDish] = &[
         &[("LBME", "", 14)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "口水鸡",
         "Mouthwatering Chicken",
@@ -527,7 +520,7 @@ const MENU: &[DemoDish] = &[
         &[("KSJ", "", 32)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "椒盐排条",
         "Salt & Pepper Pork Strips",
@@ -538,7 +531,7 @@ const MENU: &[DemoDish] = &[
         &[("JYPT", "", 28)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "糖醋小排",
         "Sweet & Sour Ribs",
@@ -549,7 +542,7 @@ const MENU: &[DemoDish] = &[
         &[("TCXP", "", 36)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "蒜蓉西兰花",
         "Garlic Broccoli",
@@ -560,7 +553,7 @@ const MENU: &[DemoDish] = &[
         &[("SRXLH", "", 18)],
         &[],
     ),
-    dish(
+    dish!(
         "小吃",
         "生煎包",
         "Pan-fried Buns",
@@ -571,7 +564,7 @@ const MENU: &[DemoDish] = &[
         &[("SJB", "4只", 15)],
         &[],
     ),
-    dish(
+    dish!(
         "早餐",
         "豆浆",
         "Soy Milk",
@@ -582,7 +575,7 @@ const MENU: &[DemoDish] = &[
         &[("DJ-H", "热", 4), ("DJ-C", "冰", 4)],
         &["甜度"],
     ),
-    dish(
+    dish!(
         "早餐",
         "油条",
         "Fried Dough Stick",
@@ -593,7 +586,7 @@ const MENU: &[DemoDish] = &[
         &[("YT", "", 3)],
         &[],
     ),
-    dish(
+    dish!(
         "早餐",
         "粢饭团",
         "Sticky Rice Roll",
@@ -604,7 +597,7 @@ const MENU: &[DemoDish] = &[
         &[("CFT", "", 8)],
         &[],
     ),
-    dish(
+    dish!(
         "早餐",
         "菜肉包",
         "Vegetable & Pork Bun",
@@ -615,7 +608,7 @@ const MENU: &[DemoDish] = &[
         &[("CRB", "", 3)],
         &[],
     ),
-    dish(
+    dish!(
         "饮品",
         "酸梅汤",
         "Sour Plum Drink",
@@ -626,7 +619,7 @@ const MENU: &[DemoDish] = &[
         &[("SMT-M", "中杯", 8), ("SMT-L", "大杯", 10)],
         &[],
     ),
-    dish(
+    dish!(
         "饮品",
         "冻柠檬茶",
         "Iced Lemon Tea",
@@ -637,7 +630,7 @@ const MENU: &[DemoDish] = &[
         &[("DNMC", "", 12)],
         &["甜度"],
     ),
-    dish(
+    dish!(
         "饮品",
         "珍珠奶茶",
         "Bubble Milk Tea",
@@ -648,7 +641,7 @@ const MENU: &[DemoDish] = &[
         &[("ZZNC-M", "中杯", 15), ("ZZNC-L", "大杯", 18)],
         &["甜度", "温度", "奶茶加料"],
     ),
-    dish(
+    dish!(
         "饮品",
         "可乐",
         "Cola",
@@ -659,7 +652,7 @@ const MENU: &[DemoDish] = &[
         &[("KL", "330ml", 6)],
         &[],
     ),
-    dish(
+    dish!(
         "饮品",
         "青岛啤酒",
         "Tsingtao Beer",
@@ -670,7 +663,7 @@ const MENU: &[DemoDish] = &[
         &[("QDPJ", "500ml", 10)],
         &[],
     ),
-    dish(
+    dish!(
         "甜品",
         "红糖糍粑",
         "Brown Sugar Rice Cakes",
@@ -681,7 +674,7 @@ const MENU: &[DemoDish] = &[
         &[("HTCB", "", 16)],
         &[],
     ),
-    dish(
+    dish!(
         "甜品",
         "杨枝甘露",
         "Mango Pomelo Sago",
@@ -692,7 +685,7 @@ const MENU: &[DemoDish] = &[
         &[("YZGL", "", 22)],
         &[],
     ),
-    dish(
+    dish!(
         "甜品",
         "桂花酒酿圆子",
         "Osmanthus Rice Balls",
