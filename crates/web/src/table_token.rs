@@ -42,6 +42,19 @@ pub fn verify(key: &[u8], token: &str) -> Option<TableId> {
     Some(TableId::from_uuid(id))
 }
 
+/// The name under which the signing key is kept in the database.
+pub const KEY_NAME: &str = "table_token_key";
+
+/// The signing key shared by every instance: read from the database, created on first use.
+pub async fn load_or_create_key(
+    db: &diancan_storage::Db,
+) -> Result<Vec<u8>, diancan_storage::StorageError> {
+    let candidate: Vec<u8> = (0..2)
+        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+        .collect();
+    db.server_secret(KEY_NAME, &candidate).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,17 +72,4 @@ mod tests {
         assert_eq!(verify(key, std::str::from_utf8(&tampered).unwrap()), None);
         assert_eq!(verify(key, "hello"), None);
     }
-}
-
-/// The name under which the signing key is kept in the database.
-pub const KEY_NAME: &str = "table_token_key";
-
-/// The signing key shared by every instance: read from the database, created on first use.
-pub async fn load_or_create_key(
-    db: &diancan_storage::Db,
-) -> Result<Vec<u8>, diancan_storage::StorageError> {
-    let candidate: Vec<u8> = (0..2)
-        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
-        .collect();
-    db.server_secret(KEY_NAME, &candidate).await
 }
