@@ -26,7 +26,8 @@ const SELECT_STATIONS: &str = "SELECT id, brand_id, name, name_en, sort_order FR
 const INSERT_CATEGORY: &str = "INSERT INTO categories (id, brand_id, name, name_en, sort_order, availability_json) VALUES ($1, $2, $3, $4, $5, $6)";
 const UPDATE_CATEGORY: &str = "UPDATE categories SET name = $3, name_en = $4, sort_order = $5, availability_json = $6 WHERE id = $1 AND brand_id = $2";
 const DELETE_CATEGORY: &str = "DELETE FROM categories WHERE id = $1 AND brand_id = $2";
-const CATEGORY_HAS_DISHES: &str = "SELECT COUNT(*) FROM dishes WHERE category_id = $1";
+const CATEGORY_HAS_DISHES: &str =
+    "SELECT COUNT(*) FROM dishes WHERE category_id = $1 AND brand_id = $2";
 const SELECT_CATEGORIES: &str = "SELECT id, brand_id, name, name_en, sort_order, availability_json FROM categories WHERE brand_id = $1 ORDER BY sort_order, name";
 
 const DISH_COLUMNS_INSERT: &str = "INSERT INTO dishes (id, brand_id, category_id, kind, name, name_en, description, description_en, tags_json, ingredients,
@@ -479,6 +480,7 @@ impl Db {
         let mut tx = self.begin().await?;
         let (dishes,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(CATEGORY_HAS_DISHES)
             .bind(id.as_uuid())
+            .bind(brand_id.as_uuid())
             .fetch_one(&mut *c)
             .await)?;
         if dishes > 0 {

@@ -1,1 +1,12 @@
+//! API tests through the real router: in-process for most, on a real socket where a test
+//! needs connections to drop. SQLite by default; `DIANCAN_TEST_DATABASE=postgres` runs the
+//! same tests on PostgreSQL.
 
+mod app;
+mod cancellation;
+mod catalog;
+mod errors;
+mod isolation;
+mod menu;
+mod openapi;
+mod sessions;

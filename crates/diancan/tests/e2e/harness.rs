@@ -1,0 +1,311 @@
+//! What every browser test stands on: the real server with the demo restaurant on a fresh
+//! SQLite file, a ChromeDriver child process, and a browser session that leaves a screenshot
+//! behind when the test fails.
+
+use diancan::demo::DemoTour;
+use diancan_web::{AppConfig, Clock};
+use std::future::Future;
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use thirtyfour::extensions::query::ElementPollerWithTimeout;
+use thirtyfour::prelude::*;
+use tokio::sync::oneshot;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long a query waits for the page before giving up, and how often it looks.
+pub const PAGE_WAIT: Duration = Duration::from_secs(15);
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// The server under test, stopped when dropped.
+pub struct TestApp {
+    pub base_url: String,
+    pub tour: DemoTour,
+    pub http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Starts the real application on 127.0.0.1:0 with the demo restaurant seeded.
+    pub async fn spawn() -> anyhow::Result<TestApp> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+        let db = diancan::cli::connect(&url, 4, false).await?;
+        diancan::demo::seed_if_empty(&db, true).await?;
+        let tour = diancan::demo::tour(&db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the demo restaurant has no tour table"))?;
+        let config = AppConfig {
+            fast_password_hashing: true,
+            ..AppConfig::default()
+        };
+        let state = diancan::server::app_state(db, Clock::system(), config).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = diancan_web::serve(listener, state, shutdown).await {
+                eprintln!("e2e: the server stopped with an error: {error}");
+            }
+        });
+        Ok(TestApp {
+            base_url,
+            tour,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()?,
+            _stop: stop,
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// GETs a JSON document from the server, failing on any status but 200.
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        let response = self.http.get(self.url(path)).send().await?;
+        let status = response.status();
+        let body = response.text().await?;
+        anyhow::ensure!(status == 200, "GET {path} answered {status}: {body}");
+        Ok(serde_json::from_str(&body)?)
+    }
+}
+
+/// The window the page is drawn in.
+#[derive(Clone, Copy, Debug)]
+pub enum Viewport {
+    /// 1280×900, the console's home.
+    Laptop,
+    /// 390×844 at 2× with touch, as Chromium's device emulation draws a phone.
+    Phone,
+}
+
+/// A running ChromeDriver, killed when dropped.
+struct ChromeDriver {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ChromeDriver {
+    async fn start(log: PathBuf) -> anyhow::Result<ChromeDriver> {
+        let port = free_port()?;
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let driver = ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        driver.wait_until_ready().await?;
+        Ok(driver)
+    }
+
+    async fn wait_until_ready(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(response) = client.get(format!("{}/status", self.url)).send().await
+                && let Ok(status) = response.json::<serde_json::Value>().await
+                && status["value"]["ready"] == true
+            {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "chromedriver did not answer {}/status within 20 s (log: {})",
+                self.url,
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Whether the browser is here; under CI=true its absence is a failure, elsewhere a loud skip.
+pub fn browser_available(test: &str) -> bool {
+    let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|p| !Path::new(p).exists())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "e2e test {test}: {} not installed (apt-get install chromium chromium-driver)",
+        missing.join(" and ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}");
+    }
+    eprintln!("\n!!!!! SKIPPED: {message} !!!!!\n");
+    false
+}
+
+fn capabilities(
+    viewport: Viewport,
+    profile: &Path,
+) -> WebDriverResult<thirtyfour::ChromeCapabilities> {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(CHROMIUM)?;
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        // Without these Chromium keeps calling out to Google, which this network refuses.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--lang=zh-CN",
+    ] {
+        caps.add_arg(arg)?;
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
+    match viewport {
+        Viewport::Laptop => caps.add_arg("--window-size=1280,900")?,
+        Viewport::Phone => caps.add_experimental_option(
+            "mobileEmulation",
+            serde_json::json!({
+                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true }
+            }),
+        )?,
+    }
+    Ok(caps)
+}
+
+/// Where failure screenshots go: `<target dir>/e2e-screenshots`, found from this test binary's
+/// own path (`<target>/debug/deps/e2e-…`) so that CARGO_TARGET_DIR is respected.
+fn screenshot_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(Path::to_path_buf))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
+        .join("e2e-screenshots")
+}
+
+/// Runs `body` against a fresh server and browser. A failure (an `Err` or a panic) saves
+/// `<test>.png` and `<test>.html`, quits the browser, then fails the test with the cause.
+pub async fn browser_test<F, Fut>(test: &str, viewport: Viewport, body: F)
+where
+    F: FnOnce(std::sync::Arc<TestApp>, WebDriver) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    if !browser_available(test) {
+        return;
+    }
+    let app = std::sync::Arc::new(TestApp::spawn().await.expect("start the server"));
+    let scratch = tempfile::tempdir().expect("a temp dir for the browser profile");
+    let chromedriver = ChromeDriver::start(scratch.path().join("chromedriver.log"))
+        .await
+        .expect("start chromedriver");
+    let caps = capabilities(viewport, &scratch.path().join("profile")).expect("capabilities");
+    let driver = WebDriver::new(chromedriver.url.as_str(), caps)
+        .await
+        .expect("open a Chromium session");
+    driver.set_poller(std::sync::Arc::new(ElementPollerWithTimeout::new(
+        PAGE_WAIT, POLL_EVERY,
+    )));
+
+    // Spawned, so that a panic inside the body is caught here and the browser still quits.
+    let outcome = tokio::spawn(body(app.clone(), driver.clone())).await;
+    let failure = match &outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(format!("{error:?}")),
+        Err(join) if join.is_panic() => Some("the test panicked (message above)".to_owned()),
+        Err(join) => Some(format!("the test task failed: {join}")),
+    };
+    if let Some(failure) = &failure {
+        let saved = save_failure_artifacts(&driver, test).await;
+        eprintln!(
+            "e2e test {test} failed at {}: {failure}",
+            current_url(&driver).await
+        );
+        eprintln!("{saved}");
+    }
+    if let Err(error) = driver.quit().await {
+        eprintln!("e2e test {test}: quitting the browser failed: {error}");
+    }
+    drop(chromedriver);
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => panic!("e2e test {test} failed: {error:?}"),
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => panic!("e2e test {test}: {join}"),
+    }
+}
+
+async fn current_url(driver: &WebDriver) -> String {
+    match driver.current_url().await {
+        Ok(url) => url.to_string(),
+        Err(_) => "(unknown page)".into(),
+    }
+}
+
+async fn save_failure_artifacts(driver: &WebDriver, test: &str) -> String {
+    let dir = screenshot_dir();
+    if let Err(error) = std::fs::create_dir_all(&dir) {
+        return format!("could not create {}: {error}", dir.display());
+    }
+    let png = dir.join(format!("{test}.png"));
+    let html = dir.join(format!("{test}.html"));
+    let mut notes = Vec::new();
+    match driver.screenshot(&png).await {
+        Ok(()) => notes.push(format!("screenshot: {}", png.display())),
+        Err(error) => notes.push(format!("no screenshot: {error}")),
+    }
+    if let Ok(source) = driver.source().await
+        && std::fs::write(&html, source).is_ok()
+    {
+        notes.push(format!("page source: {}", html.display()));
+    }
+    notes.join("\n")
+}
+
+/// The first element matching `css`, waiting for one to appear.
+pub async fn one(driver: &WebDriver, css: &str) -> WebDriverResult<WebElement> {
+    driver.query(By::Css(css)).desc(css).first().await
+}
+
+/// Every element matching `css`, waiting for at least one to appear.
+pub async fn all(driver: &WebDriver, css: &str) -> WebDriverResult<Vec<WebElement>> {
+    driver
+        .query(By::Css(css))
+        .desc(css)
+        .all_from_selector_required()
+        .await
+}
+
+/// A name no demo dish has, short enough for any name field.
+pub fn unique_name(prefix: &str) -> String {
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    format!("{prefix}{}", &id[id.len() - 6..])
+}

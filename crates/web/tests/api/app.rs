@@ -1,0 +1,302 @@
+//! The test application: the real router over an isolated database, a fixed clock,
+//! and two brands (A and B) each with a store, an owner and a small menu.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use diancan_domain::catalog::{CategoryDraft, DishDraft};
+use diancan_domain::money::Money;
+use diancan_domain::schedule::{Schedule, TimeOfDay, TimeWindow, Weekdays};
+use diancan_domain::staff::{Role, StoreAccess};
+use diancan_domain::store::{GeoPoint, PackingFee, PayMode, StoreRules};
+use diancan_domain::*;
+use diancan_storage::testing::TestDb;
+use diancan_storage::{Db, DiningTable, NewStaff, StoreProfile};
+use diancan_web::{AppConfig, AppState, Clock};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse 饺子";
+/// Wednesday 2026-11-25 12:00 in Shanghai.
+pub const NOON_SHANGHAI: &str = "2026-11-25T04:00:00Z";
+
+pub struct Tenant {
+    pub brand: BrandId,
+    pub store: StoreId,
+    pub area: AreaId,
+    #[allow(dead_code)]
+    pub table: TableId,
+    pub table_token: String,
+    pub category: CategoryId,
+    pub dish: DishId,
+    pub sku: SkuId,
+    pub owner_login: String,
+}
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: axum::Router,
+    pub a: Tenant,
+    pub b: Tenant,
+    test_db: Option<TestDb>,
+}
+
+pub fn store_profile(name: &str) -> StoreProfile {
+    StoreProfile {
+        name: name.into(),
+        name_en: None,
+        address: "上海市黄浦区南京东路 1 号".into(),
+        phone: None,
+        location: GeoPoint::parse(31_235_000, 121_480_000).unwrap(),
+        rules: StoreRules {
+            time_zone: "Asia/Shanghai".into(),
+            hours: Schedule::new(vec![TimeWindow {
+                weekdays: Weekdays::ALL,
+                start: TimeOfDay::parse("07:00").unwrap(),
+                end: TimeOfDay::parse("22:00").unwrap(),
+            }]),
+            accepting_orders: true,
+            pay_mode: PayMode::PayFirst,
+            packing_fee: PackingFee::PerItem {
+                fee_fen: Money::from_fen(100),
+            },
+            seat_fee_fen: Money::ZERO,
+            business_day_starts_at: TimeOfDay::parse("04:00").unwrap(),
+        },
+    }
+}
+
+pub fn noodle_draft(category: CategoryId, code: &str) -> Value {
+    json!({
+        "category_id": category,
+        "name": "红烧牛肉面",
+        "tags": ["招牌"],
+        "skus": [{"code": format!("{code}-L"), "name": "大碗", "price_fen": 2800}, {"code": format!("{code}-M"), "name": "中碗", "price_fen": 2400}],
+        "option_groups": [{"name": "辣度", "min_select": 1, "max_select": 1, "options": [{"name": "微辣"}, {"name": "特辣"}]}]
+    })
+}
+
+async fn tenant(db: &Db, slug: &str, password_hash: &str) -> Tenant {
+    let now = 1_795_000_000_000;
+    let brand = db
+        .create_brand(&format!("{slug} 面馆"), slug, now)
+        .await
+        .unwrap();
+    let store = db
+        .create_store(brand.id, &store_profile(&format!("{slug} 店")), now)
+        .await
+        .unwrap();
+    let area = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
+    let owner_login = format!("{slug}-owner");
+    db.create_staff(
+        &NewStaff {
+            brand_id: brand.id,
+            login: owner_login.clone(),
+            display_name: "老板".into(),
+            password_hash: password_hash.into(),
+            role: Role::Owner,
+            access: StoreAccess::AllStores,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    for role in [Role::Manager, Role::Kitchen, Role::Waiter] {
+        db.create_staff(
+            &NewStaff {
+                brand_id: brand.id,
+                login: format!("{slug}-{}", role.as_str()),
+                display_name: role.label_zh().into(),
+                password_hash: password_hash.into(),
+                role,
+                access: StoreAccess::Only(vec![store.id]),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    }
+    let category = CategoryDraft {
+        name: "面食".into(),
+        name_en: None,
+        sort_order: 1,
+        availability: Schedule::always(),
+    }
+    .parse(CategoryId::new(), brand.id)
+    .unwrap();
+    db.create_category(&category).await.unwrap();
+    let draft: DishDraft =
+        serde_json::from_value(noodle_draft(category.id, &slug.to_uppercase())).unwrap();
+    let dish = draft
+        .parse(DishId::new(), brand.id, &HashSet::new())
+        .unwrap();
+    db.save_dish(&dish, true, now).await.unwrap();
+    let key = diancan_web::table_token::load_or_create_key(db)
+        .await
+        .unwrap();
+    let table_id = TableId::new();
+    let token = diancan_web::table_token::issue(&key, table_id);
+    db.create_table(
+        brand.id,
+        &DiningTable {
+            id: table_id,
+            store_id: store.id,
+            area_id: area.id,
+            code: "A1".into(),
+            seats: 4,
+            qr_token: token.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    Tenant {
+        brand: brand.id,
+        store: store.id,
+        area: area.id,
+        table: table_id,
+        table_token: token,
+        category: category.id,
+        dish: dish.id,
+        sku: dish.skus[0].id,
+        owner_login,
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        Self::with_clock(Clock::fixed(NOON_SHANGHAI.parse().unwrap())).await
+    }
+
+    pub async fn with_clock(clock: Clock) -> TestApp {
+        let test_db = match std::env::var("DIANCAN_TEST_DATABASE").as_deref() {
+            Ok("postgres") => TestDb::postgres()
+                .await
+                .expect("DIANCAN_TEST_DATABASE=postgres needs a reachable PostgreSQL"),
+            _ => TestDb::sqlite().await,
+        };
+        let db = test_db.db.clone();
+        let hash = diancan_web::passwords::hash(PASSWORD.into(), true).await;
+        let a = tenant(&db, "alpha", &hash).await;
+        let b = tenant(&db, "beta", &hash).await;
+        let config = AppConfig {
+            fast_password_hashing: true,
+            table_token_key: diancan_web::table_token::load_or_create_key(&db)
+                .await
+                .unwrap(),
+            ..AppConfig::default()
+        };
+        let state = AppState::new(db, clock, config);
+        let router = diancan_web::router(state.clone());
+        TestApp {
+            state,
+            router,
+            a,
+            b,
+            test_db: Some(test_db),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Sends one request through the router; returns status, headers and the JSON body (or Null).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => builder.body(Body::empty()).unwrap(),
+        };
+        self.send_request(request).await
+    }
+
+    pub async fn send_request(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024 * 1024)
+            .await
+            .unwrap();
+        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, headers, value)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::GET, path, token, None).await;
+        (status, body)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::POST, path, token, Some(body)).await;
+        (status, body)
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self.send(Method::PUT, path, token, Some(body)).await;
+        (status, body)
+    }
+
+    pub async fn login(&self, login: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"login": login, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Uploads `bytes` as the `file` field of a multipart form.
+    pub async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
+        let boundary = "diancan-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        let (status, _, body) = self.send_request(request).await;
+        (status, body)
+    }
+
+    pub async fn cleanup(mut self) {
+        if let Some(test_db) = self.test_db.take() {
+            test_db.cleanup().await;
+        }
+    }
+}
+
+/// The error code of an error response body.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("<no error code>")
+}

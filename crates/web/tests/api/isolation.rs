@@ -1,0 +1,177 @@
+//! Tenant isolation: a brand-A session walks every staff endpoint of the OpenAPI document
+//! with brand-B ids and is refused each time; list endpoints never show B's data.
+
+use crate::app::{TestApp, noodle_draft, store_profile};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A body that would be accepted if the ids in the path were the caller's own, so the only
+/// reason left to refuse is whose they are.
+fn plausible_body(app: &TestApp, method: &str, path: &str) -> Option<Value> {
+    let settings = json!({"price_fen": null, "stock": 5, "daily_limit": null, "low_stock_threshold": null, "sold_out": true});
+    match (method, path) {
+        ("get" | "delete", _) => None,
+        (_, p) if p.ends_with("/categories/{category_id}") => Some(json!({"name": "越界分类"})),
+        (_, p) if p.ends_with("/dishes/{dish_id}") && p.contains("/stores/") => {
+            Some(json!({"listed": false}))
+        }
+        (_, p) if p.ends_with("/dishes/{dish_id}") => Some(noodle_draft(app.a.category, "WALK")),
+        (_, p) if p.ends_with("/skus/{sku_id}") => Some(settings),
+        (_, p) if p.ends_with("/areas") => Some(json!({"name": "越界区域"})),
+        (_, p) if p.ends_with("/tables") => {
+            Some(json!({"area_id": app.b.area, "code": "Z9", "seats": 2}))
+        }
+        (_, p) if p.ends_with("/stores/{store_id}") => {
+            Some(serde_json::to_value(store_profile("越界门店")).unwrap())
+        }
+        _ => Some(json!({})),
+    }
+}
+
+fn with_ids(app: &TestApp, path: &str) -> String {
+    path.replace("{store_id}", &app.b.store.to_string())
+        .replace("{dish_id}", &app.b.dish.to_string())
+        .replace("{sku_id}", &app.b.sku.to_string())
+        .replace("{category_id}", &app.b.category.to_string())
+}
+
+#[tokio::test]
+async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
+    let app = TestApp::new().await;
+    let token = app.login(&app.a.owner_login).await;
+    let b_dish_before = app.db().dish(app.b.brand, app.b.dish).await.unwrap();
+    let b_store_before = app.db().store(app.b.store).await.unwrap();
+
+    let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
+    let mut walked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/console/") {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            if !path.contains('{') {
+                continue; // lists and creations are checked below
+            }
+            let body = plausible_body(&app, method, path);
+            let method_value = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, _, response) = app
+                .send(method_value, &with_ids(&app, path), Some(&token), body)
+                .await;
+            assert!(
+                status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
+                "{method} {path} with brand B's ids answered {status}: {response}"
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 10, "walked only {walked} endpoints");
+
+    // A's own store with B's SKU or dish in the path.
+    let (status, _) = app
+        .put(
+            &format!("/api/v1/console/stores/{}/skus/{}", app.a.store, app.b.sku),
+            Some(&token),
+            json!({"price_fen": null, "stock": null, "daily_limit": null, "low_stock_threshold": null, "sold_out": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .put(
+            &format!(
+                "/api/v1/console/stores/{}/dishes/{}",
+                app.a.store, app.b.dish
+            ),
+            Some(&token),
+            json!({"listed": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // B's ids inside a body: refused, nothing created.
+    let (status, _) = app
+        .post(
+            "/api/v1/console/dishes",
+            Some(&token),
+            noodle_draft(app.b.category, "INTRUDER"),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/console/stores/{}/tables", app.a.store),
+            Some(&token),
+            json!({"area_id": app.b.area, "code": "Z9", "seats": 2}),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+
+    // Lists show only A's things.
+    for list in [
+        "/api/v1/console/stores",
+        "/api/v1/console/menu",
+        "/api/v1/auth/me",
+    ] {
+        let (status, body) = app.get(list, Some(&token)).await;
+        assert_eq!(status, StatusCode::OK);
+        let text = body.to_string();
+        for foreign in [
+            app.b.store.to_string(),
+            app.b.dish.to_string(),
+            app.b.category.to_string(),
+            app.b.brand.to_string(),
+        ] {
+            assert!(
+                !text.contains(&foreign),
+                "{list} leaks brand B's id {foreign}"
+            );
+        }
+    }
+
+    assert_eq!(
+        app.db().dish(app.b.brand, app.b.dish).await.unwrap(),
+        b_dish_before
+    );
+    assert_eq!(app.db().store(app.b.store).await.unwrap(), b_store_before);
+    assert!(
+        app.db()
+            .store_menu_settings(app.b.store)
+            .await
+            .unwrap()
+            .sku_states
+            .is_empty()
+    );
+    assert_eq!(
+        app.db()
+            .tables(app.b.brand, app.b.store)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_manager_is_kept_to_their_own_stores() {
+    let app = TestApp::new().await;
+    let owner = app.login(&app.a.owner_login).await;
+    let (status, second) = app
+        .post(
+            "/api/v1/console/stores",
+            Some(&owner),
+            serde_json::to_value(store_profile("第二家")).unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    let manager = app.login("alpha-manager").await;
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/console/stores/{}", second["id"].as_str().unwrap()),
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, stores) = app.get("/api/v1/console/stores", Some(&manager)).await;
+    assert_eq!(stores.as_array().unwrap().len(), 1);
+    app.cleanup().await;
+}
