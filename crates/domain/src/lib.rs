@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod ids;
 pub mod money;
+pub mod ordering;
 pub mod schedule;
 pub mod staff;
 pub mod store;

@@ -1,0 +1,512 @@
+//! The one pricing function. Pages show estimates; this computes what a diner pays, from the
+//! same orderable menu the diner sees. Promotions, coupons and member prices will join here as
+//! entries of `discounts`, so every total in the system comes from one place.
+
+use super::delivery::{DeliveryZone, zone_for};
+use super::lifecycle::Channel;
+use crate::catalog::{PublicDish, PublicMenu, PublicSku};
+use crate::ids::*;
+use crate::money::Money;
+use crate::store::{GeoPoint, PackingFee};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+pub const MAX_LINES: usize = 50;
+pub const MAX_QUANTITY: i64 = 99;
+pub const MAX_DINERS: i64 = 50;
+pub const MAX_NOTE_CHARS: usize = 100;
+
+/// One line as the diner picked it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineRequest {
+    pub sku_id: SkuId,
+    pub quantity: i64,
+    #[serde(default)]
+    pub option_ids: Vec<OptionId>,
+    #[serde(default)]
+    pub combo_choice_ids: Vec<ComboChoiceId>,
+    /// 忌口 and other notes for this line.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    pub channel: Channel,
+    pub lines: Vec<LineRequest>,
+    /// Dine-in: how many diners (tableware and seat fee).
+    #[serde(default)]
+    pub diners: Option<i64>,
+    /// Delivery: where to.
+    #[serde(default)]
+    pub delivery_to: Option<GeoPoint>,
+}
+
+/// The store facts pricing needs besides the menu.
+pub struct PricingContext<'a> {
+    pub menu: &'a PublicMenu,
+    pub store_open: bool,
+    /// Local time of the next opening, for the "closed" message.
+    pub opens_at: Option<String>,
+    pub packing_fee: PackingFee,
+    pub seat_fee_fen: Money,
+    pub store_location: GeoPoint,
+    pub delivery_zones: &'a [DeliveryZone],
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChosenOption {
+    pub id: OptionId,
+    pub group_name: String,
+    pub name: String,
+    pub price_delta_fen: Money,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChosenComboItem {
+    pub id: ComboChoiceId,
+    pub slot_name: String,
+    pub sku_id: SkuId,
+    pub dish_name: String,
+    pub sku_name: Option<String>,
+    pub quantity: u8,
+    pub price_delta_fen: Money,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedLine {
+    pub dish_id: DishId,
+    pub sku_id: SkuId,
+    pub dish_name: String,
+    pub sku_name: Option<String>,
+    pub station_id: Option<StationId>,
+    pub quantity: i64,
+    pub options: Vec<ChosenOption>,
+    pub combo_items: Vec<ChosenComboItem>,
+    pub note: Option<String>,
+    /// Spec price plus option and combo deltas, for one.
+    pub unit_price_fen: Money,
+    pub line_total_fen: Money,
+}
+
+/// A reduction with where it came from (满减, a coupon, a member price…).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedDiscount {
+    pub source: String,
+    pub label: String,
+    pub amount_fen: Money,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// Changes whenever anything in the breakdown changes; an order must quote the current one.
+    pub version: String,
+    pub channel: Channel,
+    pub lines: Vec<QuotedLine>,
+    pub item_count: i64,
+    pub subtotal_fen: Money,
+    pub packing_fee_fen: Money,
+    pub seat_fee_fen: Money,
+    pub delivery_fee_fen: Money,
+    pub delivery_zone: Option<String>,
+    pub discounts: Vec<QuotedDiscount>,
+    pub discount_total_fen: Money,
+    pub total_fen: Money,
+}
+
+/// What is wrong with one line of the request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LineProblem {
+    UnknownItem,
+    SoldOut,
+    QuantityOutOfRange { min: i64, max: i64 },
+    UnknownOption,
+    MissingChoice { group: String },
+    TooManyChoices { group: String, max: u8 },
+    NoteTooLong { max: usize },
+}
+
+impl LineProblem {
+    pub fn message_zh(&self, item: &str) -> String {
+        match self {
+            LineProblem::UnknownItem => "有菜品已下架或不在供应时间，请刷新菜单".into(),
+            LineProblem::SoldOut => format!("{item}已售罄"),
+            LineProblem::QuantityOutOfRange { min, max } => {
+                format!("{item}的数量需在 {min} 到 {max} 之间")
+            }
+            LineProblem::UnknownOption => format!("{item}的口味选项已变更，请重新选择"),
+            LineProblem::MissingChoice { group } => format!("请为{item}选择{group}"),
+            LineProblem::TooManyChoices { group, max } => format!("{item}的{group}最多选 {max} 项"),
+            LineProblem::NoteTooLong { max } => format!("备注不能超过 {max} 字"),
+        }
+    }
+
+    pub fn message_en(&self, item: &str) -> String {
+        match self {
+            LineProblem::UnknownItem => "An item is no longer available; refresh the menu".into(),
+            LineProblem::SoldOut => format!("{item} is sold out"),
+            LineProblem::QuantityOutOfRange { min, max } => {
+                format!("Quantity of {item} must be {min} to {max}")
+            }
+            LineProblem::UnknownOption => format!("The options of {item} changed; choose again"),
+            LineProblem::MissingChoice { group } => format!("Choose {group} for {item}"),
+            LineProblem::TooManyChoices { group, max } => {
+                format!("Choose at most {max} of {group} for {item}")
+            }
+            LineProblem::NoteTooLong { max } => format!("Notes must be at most {max} characters"),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            LineProblem::UnknownItem => "UNKNOWN_ITEM",
+            LineProblem::SoldOut => "SOLD_OUT",
+            LineProblem::QuantityOutOfRange { .. } => "QUANTITY_OUT_OF_RANGE",
+            LineProblem::UnknownOption => "UNKNOWN_OPTION",
+            LineProblem::MissingChoice { .. } => "MISSING_CHOICE",
+            LineProblem::TooManyChoices { .. } => "TOO_MANY_CHOICES",
+            LineProblem::NoteTooLong { .. } => "NOTE_TOO_LONG",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub index: usize,
+    /// The dish name when known, for messages.
+    pub item: String,
+    pub problem: LineProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuoteError {
+    #[error("the store is closed")]
+    StoreClosed { opens_at: Option<String> },
+    #[error("the order is empty")]
+    Empty,
+    #[error("too many lines")]
+    TooManyLines { max: usize },
+    #[error("some lines cannot be ordered")]
+    Lines(Vec<LineError>),
+    #[error("diners must be between 1 and {max}")]
+    DinersOutOfRange { max: i64 },
+    #[error("a delivery address is needed")]
+    DeliveryAddressRequired,
+    #[error("the address is outside every delivery zone")]
+    OutsideDeliveryZones,
+    #[error("below the minimum order")]
+    BelowMinimumOrder {
+        minimum_fen: Money,
+        subtotal_fen: Money,
+    },
+}
+
+struct MenuIndex<'a> {
+    skus: HashMap<SkuId, (&'a PublicDish, &'a PublicSku)>,
+}
+
+impl<'a> MenuIndex<'a> {
+    fn new(menu: &'a PublicMenu) -> Self {
+        let skus = menu
+            .categories
+            .iter()
+            .flat_map(|c| c.dishes.iter())
+            .flat_map(|d| d.skus.iter().map(move |s| (s.id, (d, s))))
+            .collect();
+        MenuIndex { skus }
+    }
+}
+
+fn price_line(
+    index: usize,
+    line: &LineRequest,
+    menu: &MenuIndex<'_>,
+) -> Result<QuotedLine, LineError> {
+    let fail = |item: &str, problem| LineError {
+        index,
+        item: item.to_owned(),
+        problem,
+    };
+    let (dish, sku) = menu
+        .skus
+        .get(&line.sku_id)
+        .copied()
+        .ok_or_else(|| fail("", LineProblem::UnknownItem))?;
+    let item = dish.name.as_str();
+    if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+        return Err(fail(
+            item,
+            LineProblem::QuantityOutOfRange {
+                min: 1,
+                max: MAX_QUANTITY,
+            },
+        ));
+    }
+    if sku.sold_out || dish.sold_out {
+        return Err(fail(item, LineProblem::SoldOut));
+    }
+    if let Some(remaining) = sku.remaining
+        && line.quantity > remaining
+    {
+        return Err(fail(item, LineProblem::SoldOut));
+    }
+    let note = line
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned);
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    {
+        return Err(fail(
+            item,
+            LineProblem::NoteTooLong {
+                max: MAX_NOTE_CHARS,
+            },
+        ));
+    }
+
+    let wanted: HashSet<OptionId> = line.option_ids.iter().copied().collect();
+    if wanted.len() != line.option_ids.len() {
+        return Err(fail(item, LineProblem::UnknownOption));
+    }
+    let mut options = Vec::new();
+    for group in &dish.option_groups {
+        let picked: Vec<_> = group
+            .options
+            .iter()
+            .filter(|o| wanted.contains(&o.id))
+            .collect();
+        if picked.len() < group.min_select as usize {
+            return Err(fail(
+                item,
+                LineProblem::MissingChoice {
+                    group: group.name.clone(),
+                },
+            ));
+        }
+        if picked.len() > group.max_select as usize {
+            return Err(fail(
+                item,
+                LineProblem::TooManyChoices {
+                    group: group.name.clone(),
+                    max: group.max_select,
+                },
+            ));
+        }
+        options.extend(picked.into_iter().map(|o| ChosenOption {
+            id: o.id,
+            group_name: group.name.clone(),
+            name: o.name.clone(),
+            price_delta_fen: o.price_delta_fen,
+        }));
+    }
+    if options.len() != wanted.len() {
+        return Err(fail(item, LineProblem::UnknownOption));
+    }
+
+    let wanted_choices: HashSet<ComboChoiceId> = line.combo_choice_ids.iter().copied().collect();
+    if wanted_choices.len() != line.combo_choice_ids.len() {
+        return Err(fail(item, LineProblem::UnknownOption));
+    }
+    let mut combo_items = Vec::new();
+    for slot in &dish.combo_slots {
+        // A slot with exactly as many choices as it requires is fixed: the diner picks nothing.
+        let fixed = slot.choices.len() == slot.min_select as usize;
+        let picked: Vec<_> = slot
+            .choices
+            .iter()
+            .filter(|c| fixed || wanted_choices.contains(&c.id))
+            .collect();
+        if picked.len() < slot.min_select as usize {
+            return Err(fail(
+                item,
+                LineProblem::MissingChoice {
+                    group: slot.name.clone(),
+                },
+            ));
+        }
+        if picked.len() > slot.max_select as usize {
+            return Err(fail(
+                item,
+                LineProblem::TooManyChoices {
+                    group: slot.name.clone(),
+                    max: slot.max_select,
+                },
+            ));
+        }
+        if picked.iter().any(|c| c.sold_out) {
+            return Err(fail(item, LineProblem::SoldOut));
+        }
+        combo_items.extend(picked.into_iter().map(|c| ChosenComboItem {
+            id: c.id,
+            slot_name: slot.name.clone(),
+            sku_id: c.sku_id,
+            dish_name: c.dish_name.clone(),
+            sku_name: c.sku_name.clone(),
+            quantity: c.quantity,
+            price_delta_fen: c.price_delta_fen,
+        }));
+    }
+    let counted_choices = combo_items
+        .iter()
+        .filter(|c| wanted_choices.contains(&c.id))
+        .count();
+    if counted_choices != wanted_choices.len() {
+        return Err(fail(item, LineProblem::UnknownOption));
+    }
+
+    let unit_price_fen = sku.price_fen
+        + options.iter().map(|o| o.price_delta_fen).sum::<Money>()
+        + combo_items.iter().map(|c| c.price_delta_fen).sum::<Money>();
+    // A negative add-on can never make a line cost less than nothing.
+    let unit_price_fen = unit_price_fen.max(Money::ZERO);
+    Ok(QuotedLine {
+        dish_id: dish.id,
+        sku_id: sku.id,
+        dish_name: dish.name.clone(),
+        sku_name: sku.name.clone(),
+        station_id: dish.station_id,
+        quantity: line.quantity,
+        options,
+        combo_items,
+        note,
+        unit_price_fen,
+        line_total_fen: unit_price_fen
+            .checked_mul(line.quantity)
+            .unwrap_or(Money::ZERO),
+    })
+}
+
+/// Prices a request against the store's orderable menu and rules.
+pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quote, QuoteError> {
+    if !context.store_open {
+        return Err(QuoteError::StoreClosed {
+            opens_at: context.opens_at.clone(),
+        });
+    }
+    if request.lines.is_empty() {
+        return Err(QuoteError::Empty);
+    }
+    if request.lines.len() > MAX_LINES {
+        return Err(QuoteError::TooManyLines { max: MAX_LINES });
+    }
+    let index = MenuIndex::new(context.menu);
+    let mut lines = Vec::new();
+    let mut problems = Vec::new();
+    for (i, line) in request.lines.iter().enumerate() {
+        match price_line(i, line, &index) {
+            Ok(priced) => lines.push(priced),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(QuoteError::Lines(problems));
+    }
+    // The same spec on several lines must still fit the stock that is left.
+    let mut per_sku: HashMap<SkuId, i64> = HashMap::new();
+    for line in &lines {
+        *per_sku.entry(line.sku_id).or_default() += line.quantity;
+    }
+    for (i, line) in lines.iter().enumerate() {
+        let remaining = index.skus.get(&line.sku_id).and_then(|(_, s)| s.remaining);
+        if remaining.is_some_and(|left| per_sku[&line.sku_id] > left) {
+            problems.push(LineError {
+                index: i,
+                item: line.dish_name.clone(),
+                problem: LineProblem::SoldOut,
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(QuoteError::Lines(problems));
+    }
+
+    let item_count: i64 = lines.iter().map(|l| l.quantity).sum();
+    let subtotal_fen: Money = lines.iter().map(|l| l.line_total_fen).sum();
+    let takes_packing = matches!(request.channel, Channel::Pickup | Channel::Delivery);
+    let packing_fee_fen = match (takes_packing, context.packing_fee) {
+        (false, _) | (true, PackingFee::None) => Money::ZERO,
+        (true, PackingFee::PerOrder { fee_fen }) => fee_fen,
+        (true, PackingFee::PerItem { fee_fen }) => {
+            fee_fen.checked_mul(item_count).unwrap_or(Money::ZERO)
+        }
+    };
+    let seat_fee_fen = match request.channel {
+        Channel::DineIn => {
+            let diners = request.diners.unwrap_or(1);
+            if !(1..=MAX_DINERS).contains(&diners) {
+                return Err(QuoteError::DinersOutOfRange { max: MAX_DINERS });
+            }
+            context
+                .seat_fee_fen
+                .checked_mul(diners)
+                .unwrap_or(Money::ZERO)
+        }
+        _ => Money::ZERO,
+    };
+    let (delivery_fee_fen, delivery_zone) = match request.channel {
+        Channel::Delivery => {
+            let to = request
+                .delivery_to
+                .ok_or(QuoteError::DeliveryAddressRequired)?;
+            let zone = zone_for(context.delivery_zones, context.store_location, to)
+                .ok_or(QuoteError::OutsideDeliveryZones)?;
+            if subtotal_fen < zone.minimum_order_fen {
+                return Err(QuoteError::BelowMinimumOrder {
+                    minimum_fen: zone.minimum_order_fen,
+                    subtotal_fen,
+                });
+            }
+            (zone.fee_fen, Some(zone.name.clone()))
+        }
+        _ => (Money::ZERO, None),
+    };
+    let discounts: Vec<QuotedDiscount> = Vec::new();
+    let discount_total_fen: Money = discounts.iter().map(|d| d.amount_fen).sum();
+    let total_fen = (subtotal_fen + packing_fee_fen + seat_fee_fen + delivery_fee_fen
+        - discount_total_fen)
+        .max(Money::ZERO);
+    let mut quote = Quote {
+        version: String::new(),
+        channel: request.channel,
+        lines,
+        item_count,
+        subtotal_fen,
+        packing_fee_fen,
+        seat_fee_fen,
+        delivery_fee_fen,
+        delivery_zone,
+        discounts,
+        discount_total_fen,
+        total_fen,
+    };
+    quote.version = fingerprint(&serde_json::to_vec(&quote).expect("quotes serialize"));
+    Ok(quote)
+}
+
+/// FNV-1a over the quote's own JSON: the same on every instance and every build.
+fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= *byte as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests;
