@@ -38,8 +38,11 @@ async fn console_login_and_edit_dish() {
             }
 
             let editor = one(&driver, "form#dish-editor").await?;
-            let name_field = editor.find(By::Css("input[name=name]")).await?;
-            name_field.wait_until().displayed().await?;
+            let name_field = editor
+                .query(By::Css("input[name=name]"))
+                .and_displayed()
+                .first()
+                .await?;
             let new_name = unique_name("测试面");
             name_field.clear().await?;
             name_field.send_keys(&new_name).await?;
@@ -47,8 +50,8 @@ async fn console_login_and_edit_dish() {
                 name_field.value().await?.as_deref() == Some(new_name.as_str()),
                 "the name field did not take the new name"
             );
-            editor
-                .find(By::Css("button[data-action=save]"))
+            // The save button may sit in the dialog's footer, tied to the form by `form=`.
+            one(&driver, "button[data-action=save]")
                 .await?
                 .click()
                 .await?;

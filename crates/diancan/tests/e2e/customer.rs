@@ -2,6 +2,7 @@
 //! added until each is made, and then it lands in the cart.
 
 use crate::harness::{PAGE_WAIT, Viewport, all, browser_test, one};
+use anyhow::Context;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
@@ -40,25 +41,29 @@ async fn customer_menu_at_a_table_on_a_phone() {
             .await?;
         choose.click().await?;
 
-        let sheet = one(&driver, ".sheet.spec-sheet").await?;
-        let add = sheet.query(By::Css("button[data-action=add-to-cart]")).first().await?;
+        let sheet = one(&driver, ".sheet.spec-sheet").await.context("the spec sheet")?;
+        // The sheet redraws its footer on every choice, so the button is looked up afresh.
+        const ADD: &str = "button[data-action=add-to-cart]";
         let picks: Vec<&str> = dish.required_picks();
         for (n, option_id) in picks.iter().enumerate() {
+            let add = sheet.query(By::Css(ADD)).first().await.context(ADD)?;
             anyhow::ensure!(
                 !add.is_enabled().await?,
                 "{} could be added with {n} of its {} required choices made",
                 dish.name,
                 picks.len()
             );
-            sheet
-                .query(By::Css(format!("button.chip[data-option-id=\"{option_id}\"]")))
-                .first()
-                .await?
-                .click()
-                .await?;
+            let chip = format!("button.chip[data-option-id=\"{option_id}\"]");
+            sheet.query(By::Css(&chip)).first().await.context(chip.clone())?.click().await?;
         }
-        add.wait_until().enabled().await?;
-        add.click().await?;
+        sheet
+            .query(By::Css(ADD))
+            .and_enabled()
+            .desc("add-to-cart enabled once every required group is chosen")
+            .first()
+            .await?
+            .click()
+            .await?;
 
         driver
             .query(By::Css("#cart-bar .count"))

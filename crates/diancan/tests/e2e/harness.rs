@@ -2,6 +2,7 @@
 //! SQLite file, a ChromeDriver child process, and a browser session that leaves a screenshot
 //! behind when the test fails.
 
+use anyhow::Context;
 use diancan::demo::DemoTour;
 use diancan_web::{AppConfig, Clock};
 use std::future::Future;
@@ -237,19 +238,11 @@ where
 
     // Spawned, so that a panic inside the body is caught here and the browser still quits.
     let outcome = tokio::spawn(body(app.clone(), driver.clone())).await;
-    let failure = match &outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(format!("{error:?}")),
-        Err(join) if join.is_panic() => Some("the test panicked (message above)".to_owned()),
-        Err(join) => Some(format!("the test task failed: {join}")),
-    };
-    if let Some(failure) = &failure {
+    let failed = !matches!(outcome, Ok(Ok(())));
+    if failed {
+        let page = current_url(&driver).await;
         let saved = save_failure_artifacts(&driver, test).await;
-        eprintln!(
-            "e2e test {test} failed at {}: {failure}",
-            current_url(&driver).await
-        );
-        eprintln!("{saved}");
+        eprintln!("e2e test {test} failed on {page}\n{saved}");
     }
     if let Err(error) = driver.quit().await {
         eprintln!("e2e test {test}: quitting the browser failed: {error}");
@@ -291,17 +284,19 @@ async fn save_failure_artifacts(driver: &WebDriver, test: &str) -> String {
 }
 
 /// The first element matching `css`, waiting for one to appear.
-pub async fn one(driver: &WebDriver, css: &str) -> WebDriverResult<WebElement> {
-    driver.query(By::Css(css)).desc(css).first().await
+pub async fn one(driver: &WebDriver, css: &str) -> anyhow::Result<WebElement> {
+    let found = driver.query(By::Css(css)).desc(css).first().await;
+    found.with_context(|| format!("waiting for {css}"))
 }
 
 /// Every element matching `css`, waiting for at least one to appear.
-pub async fn all(driver: &WebDriver, css: &str) -> WebDriverResult<Vec<WebElement>> {
-    driver
+pub async fn all(driver: &WebDriver, css: &str) -> anyhow::Result<Vec<WebElement>> {
+    let found = driver
         .query(By::Css(css))
         .desc(css)
         .all_from_selector_required()
-        .await
+        .await;
+    found.with_context(|| format!("waiting for {css}"))
 }
 
 /// A name no demo dish has, short enough for any name field.
