@@ -61,11 +61,11 @@ impl DeliveryZone {
 }
 
 /// The first zone that contains `address`.
-pub fn zone_for<'a>(
-    zones: &'a [DeliveryZone],
+pub fn zone_for(
+    zones: &[DeliveryZone],
     store: GeoPoint,
     address: GeoPoint,
-) -> Option<&'a DeliveryZone> {
+) -> Option<&DeliveryZone> {
     zones.iter().find(|z| z.contains(store, address))
 }
 
