@@ -63,4 +63,7 @@ id_type!(
     ComboSlotId,
     ComboChoiceId,
     ImageId,
+    OrderId,
+    TableSessionId,
+    CartLineId,
 );

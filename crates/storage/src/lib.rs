@@ -4,8 +4,10 @@
 
 #[macro_use]
 mod db;
+pub mod carts;
 mod catalog;
 mod error;
+pub mod ordering;
 mod rows;
 mod staff;
 mod tenancy;

@@ -1,6 +1,7 @@
 //! The storage conformance suite: every story runs once on SQLite and once on PostgreSQL.
 
 mod catalog;
+mod ordering;
 mod parity;
 mod staff;
 mod tenancy;

@@ -1,0 +1,291 @@
+use crate::{NOW_MS, both, brand_with_store};
+use diancan_domain::catalog::{CategoryDraft, DishDraft, SkuStoreSettings};
+use diancan_domain::ordering::{Channel, OrderAction, OrderStatus};
+use diancan_domain::schedule::BusinessDate;
+use diancan_domain::*;
+use diancan_storage::carts::CartChange;
+use diancan_storage::ordering::{
+    NewOrder, NewOrderLine, PlaceError, Placed, StockClaim, TransitionError, order_stream,
+};
+use diancan_storage::{Db, DiningTable, StorageError};
+use std::collections::HashSet;
+
+async fn menu_with_stock(db: &Db, stock: i64) -> (BrandId, StoreId, DishId, SkuId) {
+    let (brand, store) = brand_with_store(db, "orders").await;
+    let category = CategoryDraft {
+        name: "面食".into(),
+        name_en: None,
+        sort_order: 0,
+        availability: Default::default(),
+    }
+    .parse(CategoryId::new(), brand.id)
+    .unwrap();
+    db.create_category(&category).await.unwrap();
+    let draft: DishDraft = serde_json::from_value(serde_json::json!({
+        "category_id": category.id, "name": "牛肉面", "skus": [{"code": "NR", "price_fen": 2800}]
+    }))
+    .unwrap();
+    let dish = draft
+        .parse(DishId::new(), brand.id, &HashSet::new())
+        .unwrap();
+    db.save_dish(&dish, true, NOW_MS).await.unwrap();
+    let settings = SkuStoreSettings {
+        stock: Some(stock),
+        ..Default::default()
+    };
+    db.set_sku_settings(brand.id, store.id, dish.skus[0].id, &settings)
+        .await
+        .unwrap();
+    (brand.id, store.id, dish.id, dish.skus[0].id)
+}
+
+fn new_order(
+    brand: BrandId,
+    store: StoreId,
+    dish: DishId,
+    sku: SkuId,
+    key: &str,
+    quantity: i64,
+) -> NewOrder {
+    NewOrder {
+        id: OrderId::new(),
+        brand_id: brand,
+        store_id: store,
+        channel: Channel::Pickup,
+        status: OrderStatus::Placed,
+        table_session_id: None,
+        table_id: None,
+        business_date: BusinessDate::from_date(jiff::civil::date(2026, 11, 26)),
+        diners: None,
+        total_fen: 2800 * quantity,
+        quote_json: "{}".into(),
+        contact_json: None,
+        note: None,
+        ready_by_ms: None,
+        pay_by_ms: None,
+        lines: vec![NewOrderLine {
+            sku_id: sku,
+            dish_id: dish,
+            station_id: None,
+            name: "牛肉面".into(),
+            quantity,
+            unit_price_fen: 2800,
+            line_total_fen: 2800 * quantity,
+        }],
+        stock: vec![StockClaim {
+            sku_id: sku,
+            quantity,
+        }],
+        idempotency_key: key.into(),
+        request_hash: format!("hash-{quantity}"),
+        clears_cart_of: None,
+        now_ms: NOW_MS,
+    }
+}
+
+async fn stock_left(db: &Db, store: StoreId, sku: SkuId) -> Option<i64> {
+    db.store_menu_settings(store).await.unwrap().sku_states[&sku].stock
+}
+
+async fn an_idempotency_key_places_one_order(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 5).await;
+    let first = new_order(brand, store, dish, sku, "key-1", 1);
+    let Placed::Created(created) = db.place_order(&first).await.unwrap() else {
+        panic!("first is created")
+    };
+    let again = NewOrder {
+        id: OrderId::new(),
+        ..first.clone()
+    };
+    let Placed::Replayed(replayed) = db.place_order(&again).await.unwrap() else {
+        panic!("second replays")
+    };
+    assert_eq!(replayed.id, created.id);
+    let different = new_order(brand, store, dish, sku, "key-1", 2);
+    assert!(matches!(
+        db.place_order(&different).await,
+        Err(PlaceError::KeyReused)
+    ));
+    assert_eq!(
+        stock_left(db, store, sku).await,
+        Some(4),
+        "stock taken once"
+    );
+    assert_eq!(created.pickup_number, 1);
+}
+both!(an_idempotency_key_places_one_order);
+
+async fn fifty_diners_race_for_ten_bowls(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 10).await;
+    let mut racers = Vec::new();
+    for i in 0..50 {
+        let db = db.clone();
+        let order = new_order(brand, store, dish, sku, &format!("race-{i}"), 1);
+        racers.push(tokio::spawn(async move { db.place_order(&order).await }));
+    }
+    let mut numbers = Vec::new();
+    let mut sold_out = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            Ok(Placed::Created(order)) => numbers.push(order.pickup_number),
+            Err(PlaceError::SoldOut(_)) => sold_out += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=10).collect::<Vec<_>>(),
+        "exactly ten orders, numbered 1 to 10"
+    );
+    assert_eq!(sold_out, 40);
+    assert_eq!(stock_left(db, store, sku).await, Some(0));
+}
+both!(fifty_diners_race_for_ten_bowls);
+
+async fn transitions_are_recorded_and_cancelling_returns_stock(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 3).await;
+    let Placed::Created(order) = db
+        .place_order(&new_order(brand, store, dish, sku, "k", 2))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(stock_left(db, store, sku).await, Some(1));
+    let accepted = db
+        .transition_order(
+            order.id,
+            Some(brand),
+            OrderAction::Accept,
+            "staff:1",
+            NOW_MS + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (accepted.status, accepted.version),
+        (OrderStatus::Accepted, 2)
+    );
+    assert!(matches!(
+        db.transition_order(
+            order.id,
+            Some(brand),
+            OrderAction::HandOver,
+            "staff:1",
+            NOW_MS + 2
+        )
+        .await,
+        Err(TransitionError::Illegal(_))
+    ));
+    assert!(matches!(
+        db.transition_order(
+            order.id,
+            Some(BrandId::new()),
+            OrderAction::Cancel,
+            "staff:x",
+            NOW_MS + 2
+        )
+        .await,
+        Err(TransitionError::Storage(StorageError::NotFound))
+    ));
+    let cancelled = db
+        .transition_order(
+            order.id,
+            Some(brand),
+            OrderAction::Cancel,
+            "staff:1",
+            NOW_MS + 3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(stock_left(db, store, sku).await, Some(3), "stock back");
+    let events = db.events_after(&order_stream(order.id), 0).await.unwrap();
+    let versions: Vec<i64> = events.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(
+        db.events_after(&order_stream(order.id), 2)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "replay from a Last-Event-ID"
+    );
+}
+both!(transitions_are_recorded_and_cancelling_returns_stock);
+
+async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
+    let (brand, store) = brand_with_store(db, "tables").await;
+    let area = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
+    let table = DiningTable {
+        id: TableId::new(),
+        store_id: store.id,
+        area_id: area.id,
+        code: "A1".into(),
+        seats: 4,
+        qr_token: "t".into(),
+    };
+    db.create_table(brand.id, &table).await.unwrap();
+    let first = db
+        .open_table_session(brand.id, store.id, table.id, Some(3), NOW_MS)
+        .await
+        .unwrap();
+    let again = db
+        .open_table_session(brand.id, store.id, table.id, Some(5), NOW_MS)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.id, again.id,
+        "opening an open table returns its session"
+    );
+    db.close_table_session(brand.id, table.id, NOW_MS + 1)
+        .await
+        .unwrap();
+    assert!(db.open_table_session_of(table.id).await.unwrap().is_none());
+    assert!(matches!(
+        db.close_table_session(brand.id, table.id, NOW_MS + 2).await,
+        Err(StorageError::NotFound)
+    ));
+
+    let line = CartLineId::new();
+    let put = CartChange::Put {
+        line_id: line,
+        line: serde_json::json!({"sku_id": "x"}),
+        quantity: 1,
+        added_by: "小王".into(),
+    };
+    db.change_cart(store.id, table.id, &put, NOW_MS)
+        .await
+        .unwrap();
+    // Two phones set the same line; replays of the same absolute change converge.
+    let set = CartChange::SetQuantity {
+        line_id: line,
+        quantity: 3,
+    };
+    db.change_cart(store.id, table.id, &set, NOW_MS)
+        .await
+        .unwrap();
+    let cart = db
+        .change_cart(store.id, table.id, &set, NOW_MS)
+        .await
+        .unwrap();
+    assert_eq!(
+        (cart.version, cart.lines.len(), cart.lines[0].quantity),
+        (3, 1, 3)
+    );
+    assert_eq!(cart.lines[0].added_by, "小王");
+    assert_eq!(
+        db.events_after(&diancan_storage::ordering::cart_stream(table.id), 1)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let cleared = db
+        .change_cart(store.id, table.id, &CartChange::Clear, NOW_MS)
+        .await
+        .unwrap();
+    assert!(cleared.lines.is_empty());
+}
+both!(a_table_has_one_open_session_and_one_shared_cart);
