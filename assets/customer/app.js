@@ -1,0 +1,728 @@
+// The diner's menu page at /t/{token} (table QR) and /s/{store_id} (takeaway): browse, choose
+// specs, keep a cart per store and table. Ordering itself opens in a later release.
+
+import { h, mount } from '../shared/dom.js';
+import { yuan } from '../shared/money.js';
+import { get, imageUrl } from '../shared/api.js';
+import { lang, setLang, translator, localized } from '../shared/i18n.js';
+import * as Cart from './cart.js';
+import { hoursText, openState, storeName } from './store-info.js';
+
+const t = translator({
+  title: ['点餐', 'Order'],
+  takeaway: ['自取', 'Pickup'],
+  dineIn: ['堂食', 'Dine-in'],
+  seats: ['{n}人桌', '{n} seats'],
+  notice: ['公告', 'Notice'],
+  payFirst: ['先付后吃：下单付款后后厨开始制作', 'Pay first: the kitchen starts once you have paid'],
+  payAfter: ['先吃后付：用餐结束后统一结账', 'Pay after the meal: settle the bill at the end'],
+  packing: ['打包费 {fee}/份', 'Packing {fee} per item'],
+  packingOrder: ['打包费 {fee}/单', 'Packing {fee} per order'],
+  seatFee: ['餐位费 {fee}/位', 'Seat fee {fee} per diner'],
+  search: ['搜索菜品', 'Search dishes'],
+  noMatch: ['没有找到“{q}”相关的菜品', 'Nothing matches “{q}”'],
+  soldOut: ['已售罄', 'Sold out'],
+  from: ['起', 'from '],
+  left: ['仅剩 {n} 份', 'Only {n} left'],
+  choose: ['选规格', 'Options'],
+  add: ['加入购物车', 'Add to cart'],
+  added: ['已加入购物车', 'Added to cart'],
+  spec: ['规格', 'Size'],
+  required: ['必选', 'Required'],
+  pickN: ['选 {n} 项', 'Pick {n}'],
+  pickUpTo: ['最多选 {n} 项', 'Up to {n}'],
+  pickRange: ['选 {min}–{max} 项', 'Pick {min}–{max}'],
+  tooMany: ['{name}最多选 {n} 项', '{name}: up to {n}'],
+  pleaseChoose: ['请选择：{names}', 'Please choose: {names}'],
+  quantity: ['数量', 'Quantity'],
+  ingredients: ['主料', 'Ingredients'],
+  allergens: ['过敏原', 'Allergens'],
+  kcal: ['{n} 千卡', '{n} kcal'],
+  portion: ['份量', 'Portion'],
+  maxReached: ['今日仅剩 {n} 份', 'Only {n} left today'],
+  emptyCart: ['未选购商品', 'Your cart is empty'],
+  estimate: ['预估，以下单时为准', 'Estimate; final at checkout'],
+  checkout: ['去结算', 'Checkout'],
+  cart: ['已选商品', 'Your cart'],
+  clear: ['清空', 'Clear'],
+  clearConfirm: ['确认清空？', 'Clear all?'],
+  remove: ['删除', 'Remove'],
+  unavailable: ['已售罄或已下架，不会计入', 'Sold out or removed; not counted'],
+  confirm: ['确认订单', 'Review order'],
+  items: ['商品小计', 'Items'],
+  packingFee: ['打包费（预估）', 'Packing (estimate)'],
+  seatFeeNote: ['按就餐人数计', 'per diner, added at checkout'],
+  total: ['预估合计', 'Estimated total'],
+  comingTitle: ['下单功能即将开放', 'Online ordering is coming soon'],
+  comingBody: [
+    '在线下单将在下一个版本开放，购物车会为您保留。现在点餐请告诉服务员或到前台下单。',
+    'Ordering online opens in the next release; your cart is kept. For now, please order with our staff.',
+  ],
+  submitSoon: ['提交订单（即将开放）', 'Place order (coming soon)'],
+  back: ['返回修改', 'Back to menu'],
+  close: ['关闭', 'Close'],
+  badTable: ['桌码已失效', 'Table code not valid'],
+  badStore: ['找不到这家门店', 'Store not found'],
+  loadFailed: ['菜单加载失败', 'Could not load the menu'],
+  retry: ['重试', 'Retry'],
+  storeList: ['查看门店列表', 'See our stores'],
+  notFound: ['页面不存在', 'Page not found'],
+});
+
+const root = document.getElementById('app');
+const state = {
+  token: null,
+  table: null,
+  storeId: null,
+  menu: null,
+  etag: null,
+  dishes: new Map(),
+  cart: Cart.emptyCart(),
+  query: '',
+  currentCat: null,
+  controls: new Map(),
+  ignoreScrollUntil: 0,
+};
+let els = {};
+
+// ---------- start ----------
+
+async function start() {
+  setLang(lang());
+  const path = decodeURIComponent(location.pathname);
+  const table = /^\/t\/([^/]+)\/?$/.exec(path);
+  const store = /^\/s\/([^/]+)\/?$/.exec(path);
+  try {
+    if (table) {
+      state.token = table[1];
+      state.table = await get(`tables/${encodeURIComponent(state.token)}`);
+      state.storeId = state.table.store_id;
+    } else if (store) {
+      state.storeId = store[1];
+    } else {
+      return showError(t('notFound'), '');
+    }
+    await fetchMenu();
+  } catch (error) {
+    const title = error.code === 'UNKNOWN_TABLE_CODE' ? t('badTable') : error.status === 404 ? t('badStore') : t('loadFailed');
+    return showError(title, error.message, error.status === 404 || error.status === 410 ? null : () => location.reload());
+  }
+  state.cart = loadCart();
+  reconcileCart();
+  renderApp();
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') refreshMenu();
+  });
+}
+
+/** Fetches the menu, revalidating with the ETag; returns false when it has not changed. */
+async function fetchMenu() {
+  const headers = state.etag ? { 'If-None-Match': state.etag } : {};
+  const response = await get(`stores/${encodeURIComponent(state.storeId)}/menu`, { headers, raw: true });
+  if (!response) return false;
+  state.etag = response.headers.get('ETag');
+  state.menu = await response.json();
+  state.dishes = new Map();
+  for (const category of state.menu.categories) for (const dish of category.dishes) state.dishes.set(dish.id, dish);
+  return true;
+}
+
+// Sold-out states change during service: pick them up when the diner comes back to the page.
+async function refreshMenu() {
+  try {
+    if (!(await fetchMenu())) return;
+  } catch {
+    return;
+  }
+  reconcileCart();
+  if (!document.querySelector('.sheet')) renderApp();
+  else renderCartBar();
+}
+
+function showError(title, message, retry) {
+  document.body.className = '';
+  document.title = title;
+  mount(
+    root,
+    h('main.message-page', {},
+      h('h1', {}, title),
+      message && h('p', {}, message),
+      retry ? h('button.button', { onclick: retry }, t('retry')) : null,
+      ' ',
+      h(retry ? 'a.button.secondary' : 'a.button', { href: '/' }, t('storeList')),
+    ),
+  );
+}
+
+// ---------- cart storage ----------
+
+const cartKey = () => `diancan.cart.${state.storeId}.${state.token ? 't.' + state.token : 'takeaway'}`;
+
+function loadCart() {
+  try {
+    return Cart.parseCart(localStorage.getItem(cartKey()));
+  } catch {
+    return Cart.emptyCart();
+  }
+}
+
+function saveCart() {
+  try {
+    if (state.cart.lines.length) localStorage.setItem(cartKey(), JSON.stringify(state.cart));
+    else localStorage.removeItem(cartKey());
+  } catch {
+    // Private browsing or a full quota: the cart still works for this visit.
+  }
+}
+
+function reconcileCart() {
+  state.cart = Cart.reconcile(state.cart, state.dishes);
+  saveCart();
+}
+
+function setCart(cart) {
+  state.cart = cart;
+  saveCart();
+  renderCartBar();
+  for (const dish of state.dishes.values()) updateControl(dish);
+  updateCategoryCounts();
+}
+
+// ---------- helpers ----------
+
+const dishName = (dish) => localized(dish.name, dish.name_en);
+const nameOf = (zh, en) => localized(zh, en);
+const priceDiffers = (dish) => new Set(dish.skus.map((s) => s.price_fen)).size > 1;
+
+function remainingOf(dish) {
+  const open = dish.skus.filter((s) => !s.sold_out);
+  if (!open.length || open.some((s) => s.remaining === null || s.remaining === undefined)) return null;
+  return open.reduce((sum, s) => sum + s.remaining, 0);
+}
+
+/** How many more of a spec the diner may add, given today's remaining count and the cart. */
+function roomFor(dish, skuId) {
+  const sku = dish.skus.find((s) => s.id === skuId);
+  if (!sku || sku.remaining === null || sku.remaining === undefined) return Infinity;
+  const inCart = state.cart.lines.filter((l) => l.skuId === skuId && !l.unavailable).reduce((n, l) => n + l.quantity, 0);
+  return Math.max(0, sku.remaining - inCart);
+}
+
+/** "¥18起" in Chinese, "from ¥18" in English. */
+function priceFrom(fen) {
+  return lang() === 'en' ? [h('small', {}, t('from')), yuan(fen)] : [yuan(fen), h('small', {}, t('from'))];
+}
+
+// The tags merchants use most, in English; any other tag shows as typed.
+const TAG_EN = { 招牌: 'Signature', 新品: 'New', 辣: 'Spicy', 微辣: 'Mild', 特辣: 'Extra hot', 超值: 'Value', 热销: 'Popular', 素食: 'Vegetarian' };
+const tagText = (tag) => (lang() === 'en' && TAG_EN[tag]) || tag;
+
+function tagClass(tag) {
+  if (tag === '招牌' || /signature/i.test(tag)) return 'tag tag-signature';
+  if (tag === '新品' || /^new$/i.test(tag)) return 'tag tag-new';
+  if (tag.includes('辣') || /spicy/i.test(tag)) return 'tag tag-spicy';
+  return 'tag';
+}
+
+let toastTimer;
+function toast(text) {
+  let el = document.querySelector('.toast');
+  if (!el) document.body.append((el = h('div.toast', { role: 'status', 'aria-live': 'polite' })));
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 1600);
+}
+
+function matches(dish, query) {
+  if (!query) return true;
+  const q = query.toLowerCase();
+  return [dish.name, dish.name_en, dish.description, ...(dish.tags || [])].some((s) => s && s.toLowerCase().includes(q));
+}
+
+// ---------- page ----------
+
+function renderApp() {
+  const { store } = state.menu;
+  document.body.className = 'menu-page';
+  document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
+  document.title = `${storeName(store)} · ${store.brand_name}`;
+  els = {};
+  mount(
+    root,
+    h('div.menu-app', {},
+      renderHeader(store),
+      renderNotice(store),
+      h('div.search', { role: 'search' },
+        (els.search = h('input', {
+          type: 'search',
+          value: state.query,
+          placeholder: t('search'),
+          'aria-label': t('search'),
+          enterkeyhint: 'search',
+          oninput: (event) => {
+            state.query = event.target.value.trim();
+            renderMenu();
+          },
+        })),
+      ),
+      h('div.menu', {},
+        (els.cats = h('nav.cats', { 'aria-label': lang() === 'en' ? 'Categories' : '分类' })),
+        (els.dishes = h('section.dishes', { onscroll: onDishScroll })),
+      ),
+    ),
+    (els.bar = renderCartBarShell()),
+  );
+  renderMenu();
+  renderCartBar();
+}
+
+function renderHeader(store) {
+  const status = openState(store);
+  const place = state.table
+    ? h('span.mode', {}, `${state.table.area_name} ${state.table.table_code}`)
+    : h('span.mode', {}, t('takeaway'));
+  return h('header.store-header', {},
+    h('div.top', {},
+      h('h1', {}, `${store.brand_name}（${storeName(store)}）`),
+      h('button.lang-toggle', {
+        onclick: () => {
+          setLang(lang() === 'en' ? 'zh' : 'en');
+          renderApp();
+        },
+        'aria-label': lang() === 'en' ? '切换到中文' : 'Switch to English',
+      }, lang() === 'en' ? '中文' : 'EN'),
+    ),
+    h('div.status', {},
+      place,
+      state.table ? h('span', {}, `${t('dineIn')} · ${t('seats', { n: state.table.seats })}`) : null,
+      h(status.open ? 'span.badge-open' : 'span.badge-closed', {}, status.label),
+      h('span', {}, status.detail || hoursText(store.hours)),
+    ),
+  );
+}
+
+function renderNotice(store) {
+  const parts = [];
+  if (state.table) parts.push(store.pay_mode === 'pay_after_meal' ? t('payAfter') : t('payFirst'));
+  if (state.table && store.seat_fee_fen) parts.push(t('seatFee', { fee: yuan(store.seat_fee_fen) }));
+  if (!state.table && store.packing_fee?.kind === 'per_item') parts.push(t('packing', { fee: yuan(store.packing_fee.fee_fen) }));
+  if (!state.table && store.packing_fee?.kind === 'per_order') parts.push(t('packingOrder', { fee: yuan(store.packing_fee.fee_fen) }));
+  if (!parts.length) return null;
+  return h('p.notice', {}, h('strong', {}, t('notice')), h('span', {}, parts.join(' · ')));
+}
+
+function renderMenu() {
+  const sections = [];
+  const catButtons = [];
+  state.controls = new Map();
+  for (const category of state.menu.categories) {
+    const dishes = category.dishes.filter((d) => matches(d, state.query));
+    if (!dishes.length) continue;
+    catButtons.push(
+      h('button', { type: 'button', dataset: { catId: category.id }, onclick: () => jumpTo(category.id) },
+        nameOf(category.name, category.name_en),
+        h('span.count', { hidden: true })),
+    );
+    sections.push(
+      h('section.category', { dataset: { catId: category.id } },
+        h('h2', {}, nameOf(category.name, category.name_en)),
+        dishes.map(renderDish)),
+    );
+  }
+  mount(els.cats, catButtons);
+  mount(els.dishes, sections.length ? sections : h('p.empty', {}, t('noMatch', { q: state.query })));
+  els.dishes.scrollTop = 0;
+  setCurrent(sections[0]?.dataset.catId);
+  updateCategoryCounts();
+}
+
+function renderDish(dish) {
+  const name = dishName(dish);
+  const description = localized(dish.description, dish.description_en);
+  const image = dish.image_ids?.[0];
+  const left = remainingOf(dish);
+  const control = h('div.control');
+  const list = state.controls.get(dish.id) || [];
+  list.push(control);
+  state.controls.set(dish.id, list);
+  const row = h('article.dish' + (dish.sold_out ? '.sold-out' : ''), { dataset: { dishId: dish.id } },
+    h('button.thumb', { type: 'button', onclick: () => openSpecSheet(dish), 'aria-label': name },
+      image ? h('img', { src: imageUrl(state.menu.image_urls.thumbnail, image), alt: '', loading: 'lazy', decoding: 'async', width: 84, height: 84 }) : null,
+      dish.sold_out ? h('span.stamp', {}, t('soldOut')) : null),
+    h('div.info', {},
+      h('h3', { onclick: () => openSpecSheet(dish) }, name),
+      description ? h('p.desc', {}, description) : null,
+      dish.tags?.length ? h('div.tags', {}, dish.tags.map((tag) => h('span', { class: tagClass(tag) }, tagText(tag)))) : null,
+      left !== null && !dish.sold_out ? h('p.left', {}, t('left', { n: left })) : null,
+      h('div.foot', {},
+        h('span.price', {}, priceDiffers(dish) ? priceFrom(dish.price_from_fen) : yuan(dish.price_from_fen)),
+        control),
+    ),
+  );
+  updateControl(dish);
+  return row;
+}
+
+/** The round +, the stepper, 选规格 or 已售罄 for one dish, kept in step with the cart. */
+function updateControl(dish) {
+  for (const el of state.controls.get(dish.id) || []) mount(el, controlFor(dish));
+}
+
+function controlFor(dish) {
+  if (dish.sold_out) return h('span.sold-label', {}, t('soldOut'));
+  const count = Cart.dishCount({ lines: state.cart.lines.filter((l) => !l.unavailable) }, dish.id);
+  if (dish.needs_choices) {
+    return h('button.choose', { type: 'button', dataset: { action: 'choose' }, onclick: () => openSpecSheet(dish) },
+      t('choose'), count ? h('span.n', {}, count) : null);
+  }
+  const sku = dish.skus[0];
+  const add = () => {
+    if (roomFor(dish, sku.id) < 1) return toast(t('maxReached', { n: sku.remaining }));
+    setCart(Cart.addLine(state.cart, dish, Cart.emptySelection(dish), 1));
+    bumpBar();
+  };
+  if (!count) return h('button.add', { type: 'button', dataset: { action: 'add' }, onclick: add, 'aria-label': `${t('add')} ${dishName(dish)}` }, '+');
+  const key = Cart.lineKey(Cart.emptySelection(dish));
+  const line = state.cart.lines.find((l) => l.key === key);
+  return h('div.stepper', {},
+    h('button.minus', {
+      type: 'button',
+      dataset: { action: 'remove' },
+      'aria-label': t('remove'),
+      onclick: () => line && setCart(Cart.setQuantity(state.cart, key, line.quantity - 1)),
+    }, '−'),
+    h('output', {}, count),
+    h('button.plus', { type: 'button', dataset: { action: 'add' }, onclick: add, 'aria-label': t('add') }, '+'),
+  );
+}
+
+// ---------- category column ----------
+
+function jumpTo(catId) {
+  const section = els.dishes.querySelector(`section[data-cat-id="${catId}"]`);
+  if (!section) return;
+  state.ignoreScrollUntil = Date.now() + 200;
+  els.dishes.scrollTop = section.offsetTop;
+  setCurrent(catId);
+}
+
+function onDishScroll() {
+  if (Date.now() < state.ignoreScrollUntil) return;
+  const list = els.dishes;
+  const sections = list.querySelectorAll('section.category');
+  if (!sections.length) return;
+  let current = sections[0];
+  if (list.scrollTop + list.clientHeight >= list.scrollHeight - 4) current = sections[sections.length - 1];
+  else for (const section of sections) if (section.offsetTop <= list.scrollTop + 24) current = section;
+  setCurrent(current.dataset.catId);
+}
+
+function setCurrent(catId) {
+  if (!catId || (state.currentCat === catId && els.cats.querySelector('.current'))) return;
+  state.currentCat = catId;
+  for (const button of els.cats.children) {
+    const on = button.dataset.catId === catId;
+    button.classList.toggle('current', on);
+    if (on) {
+      button.setAttribute('aria-current', 'true');
+      const nav = els.cats;
+      if (button.offsetTop < nav.scrollTop) nav.scrollTop = button.offsetTop;
+      else if (button.offsetTop + button.offsetHeight > nav.scrollTop + nav.clientHeight) nav.scrollTop = button.offsetTop + button.offsetHeight - nav.clientHeight;
+    } else button.removeAttribute('aria-current');
+  }
+}
+
+function updateCategoryCounts() {
+  if (!els.cats) return;
+  for (const button of els.cats.children) {
+    const category = state.menu.categories.find((c) => c.id === button.dataset.catId);
+    const ids = new Set(category.dishes.map((d) => d.id));
+    const n = state.cart.lines.filter((l) => ids.has(l.dishId) && !l.unavailable).reduce((s, l) => s + l.quantity, 0);
+    const badge = button.querySelector('.count');
+    badge.textContent = n || '';
+    badge.hidden = !n;
+  }
+}
+
+// ---------- cart bar ----------
+
+function renderCartBarShell() {
+  return h('div', { id: 'cart-bar' },
+    h('button.open', { type: 'button', onclick: toggleCartSheet, 'aria-label': t('cart') },
+      h('span.icon', {}, h('span.count')),
+      h('span.sum', {}, h('span.total'), h('span.hint'))),
+    h('button.checkout', { type: 'button', onclick: openCheckout }, t('checkout')),
+  );
+}
+
+function renderCartBar() {
+  const bar = els.bar;
+  if (!bar) return;
+  const { count, totalFen } = Cart.totals(state.cart);
+  bar.classList.toggle('has-items', count > 0);
+  bar.querySelector('.count').textContent = count ? String(count > 99 ? '99+' : count) : '';
+  bar.querySelector('.total').textContent = count ? yuan(totalFen) : t('emptyCart');
+  bar.querySelector('.hint').textContent = count ? t('estimate') : '';
+  bar.querySelector('.checkout').disabled = !count;
+  bar.querySelector('.open').disabled = !state.cart.lines.length;
+}
+
+function bumpBar() {
+  const icon = els.bar?.querySelector('.icon');
+  if (!icon) return;
+  icon.classList.remove('bump');
+  void icon.offsetWidth;
+  icon.classList.add('bump');
+}
+
+// ---------- sheets ----------
+
+function openSheet(className, ...content) {
+  closeSheet();
+  const overlay = h('div.overlay', { onclick: closeSheet });
+  const sheet = h('div.sheet.' + className, { role: 'dialog', 'aria-modal': 'true' }, ...content);
+  document.body.append(overlay, sheet);
+  return sheet;
+}
+
+function closeSheet() {
+  for (const el of document.querySelectorAll('.overlay, .sheet')) el.remove();
+  document.body.classList.remove('cart-open');
+}
+
+// ---------- spec sheet ----------
+
+function openSpecSheet(dish) {
+  const spec = { dish, selection: Cart.emptySelection(dish), quantity: 1, groups: null, foot: null };
+  const image = dish.image_ids?.[0];
+  const facts = [
+    dish.portion && `${t('portion')}：${dish.portion}`,
+    dish.calories_kcal && t('kcal', { n: dish.calories_kcal }),
+    dish.ingredients && `${t('ingredients')}：${dish.ingredients}`,
+    dish.allergens?.length && `${t('allergens')}：${dish.allergens.join('、')}`,
+  ].filter(Boolean);
+  spec.groups = h('div.groups');
+  spec.qty = h('div.qty');
+  spec.foot = h('div.sheet-foot');
+  openSheet('spec-sheet',
+    h('button.close', { type: 'button', onclick: closeSheet, 'aria-label': t('close') }, '×'),
+    h('div.body', {},
+      image ? h('div.detail-photo', {}, h('img', { src: imageUrl(state.menu.image_urls.detail, image), alt: dishName(dish) })) : null,
+      h('div.intro', {},
+        h('h2', {}, dishName(dish)),
+        dish.description ? h('p.desc', {}, localized(dish.description, dish.description_en)) : null,
+        dish.tags?.length ? h('div.tags', { style: { marginTop: '6px' } }, dish.tags.map((tag) => h('span', { class: tagClass(tag) }, tagText(tag)))) : null,
+        facts.length ? h('div.facts', {}, facts.map((f) => h('span', {}, f))) : null),
+      spec.groups,
+      spec.qty),
+    spec.foot,
+  );
+  renderSpec(spec);
+}
+
+function renderSpec(spec) {
+  const { dish, selection } = spec;
+  const problems = Cart.validate(dish, selection);
+  const missing = new Set(problems.map((p) => p.id));
+  const blocks = [];
+  const update = (change) => {
+    Object.assign(selection, change);
+    spec.quantity = Math.max(1, Math.min(spec.quantity, roomFor(dish, selection.skuId)));
+    renderSpec(spec);
+  };
+
+  if (dish.skus.length > 1) {
+    blocks.push(group(t('spec'), true, '', !selection.skuId,
+      dish.skus.map((sku) => chip({
+        data: { skuId: sku.id },
+        label: nameOf(sku.name, sku.name_en) || yuan(sku.price_fen),
+        extra: yuan(sku.price_fen),
+        selected: selection.skuId === sku.id,
+        disabled: sku.sold_out,
+        onclick: () => update({ skuId: sku.id }),
+      }))));
+  }
+  for (const g of dish.option_groups || []) {
+    const ids = g.options.map((o) => o.id);
+    blocks.push(group(nameOf(g.name, g.name_en), g.min_select > 0, ruleText(g), missing.has(g.id),
+      g.options.map((o) => chip({
+        data: { optionId: o.id },
+        label: nameOf(o.name, o.name_en),
+        extra: o.price_delta_fen ? '+' + yuan(o.price_delta_fen) : '',
+        selected: selection.optionIds.includes(o.id),
+        onclick: () => {
+          const next = Cart.toggle(selection.optionIds, ids, o.id, g.max_select);
+          if (next === selection.optionIds) return toast(t('tooMany', { name: nameOf(g.name, g.name_en), n: g.max_select }));
+          update({ optionIds: next });
+        },
+      }))));
+  }
+  for (const slot of dish.combo_slots || []) {
+    const ids = slot.choices.map((c) => c.id);
+    const fixed = Cart.isFixedSlot(slot);
+    blocks.push(group(nameOf(slot.name, slot.name_en), !fixed && slot.min_select > 0, fixed ? '' : ruleText(slot), missing.has(slot.id),
+      slot.choices.map((c) => chip({
+        data: { choiceId: c.id },
+        label: c.dish_name + (c.sku_name ? ` ${c.sku_name}` : '') + (c.quantity > 1 ? ` ×${c.quantity}` : ''),
+        extra: c.price_delta_fen ? '+' + yuan(c.price_delta_fen) : '',
+        selected: selection.choiceIds.includes(c.id),
+        disabled: fixed || (c.sold_out && !selection.choiceIds.includes(c.id)),
+        fixed,
+        onclick: () => {
+          const next = Cart.toggle(selection.choiceIds, ids, c.id, slot.max_select);
+          if (next === selection.choiceIds) return toast(t('tooMany', { name: nameOf(slot.name, slot.name_en), n: slot.max_select }));
+          update({ choiceIds: next });
+        },
+      }))));
+  }
+  mount(spec.groups, blocks);
+
+  const room = roomFor(dish, selection.skuId);
+  const sku = dish.skus.find((s) => s.id === selection.skuId);
+  mount(spec.qty,
+    h('strong', {}, t('quantity')),
+    h('div.stepper', {},
+      h('button.minus', { type: 'button', disabled: spec.quantity <= 1, 'aria-label': '−', onclick: () => { spec.quantity -= 1; renderSpec(spec); } }, '−'),
+      h('output', {}, spec.quantity),
+      h('button.plus', {
+        type: 'button',
+        disabled: spec.quantity >= room,
+        'aria-label': '+',
+        onclick: () => { spec.quantity += 1; renderSpec(spec); },
+      }, '+')),
+  );
+
+  const ok = problems.length === 0 && room >= 1 && !dish.sold_out;
+  const price = selection.skuId ? yuan(Cart.unitPrice(dish, selection) * spec.quantity) : priceFrom(dish.price_from_fen);
+  const unsatisfied = problems.filter((p) => p.kind !== 'sold_out').map((p) => p.name || t('spec'));
+  const picked = ok
+    ? Cart.choiceLabels(dish, selection, nameOf).join('，')
+    : dish.sold_out || (sku && sku.sold_out) ? t('soldOut')
+    : room < 1 ? t('maxReached', { n: sku?.remaining ?? 0 })
+    : t('pleaseChoose', { names: unsatisfied.join('、') });
+  mount(spec.foot,
+    h('span.price', {}, price),
+    h('span.picked', {}, picked),
+    h('button.button.wide', {
+      type: 'button',
+      dataset: { action: 'add-to-cart' },
+      disabled: !ok,
+      onclick: () => {
+        setCart(Cart.addLine(state.cart, dish, selection, spec.quantity));
+        closeSheet();
+        bumpBar();
+        toast(t('added'));
+      },
+    }, t('add')),
+  );
+}
+
+function ruleText(g) {
+  if (g.min_select === g.max_select) return g.max_select > 1 ? t('pickN', { n: g.max_select }) : '';
+  if (g.min_select === 0) return g.max_select > 1 ? t('pickUpTo', { n: g.max_select }) : '';
+  return t('pickRange', { min: g.min_select, max: g.max_select });
+}
+
+function group(title, required, rule, missing, chips) {
+  return h('section.group' + (missing ? '.missing' : ''), {},
+    h('h3', {}, title, required ? h('span.required', {}, t('required')) : null, rule ? h('span.rule', {}, rule) : null),
+    h('div.chips', {}, chips));
+}
+
+function chip({ data, label, extra, selected, disabled, fixed, onclick }) {
+  return h('button.chip' + (selected ? '.selected' : '') + (fixed ? '.fixed' : ''), {
+    type: 'button',
+    dataset: data,
+    disabled: !!disabled,
+    'aria-pressed': selected ? 'true' : 'false',
+    onclick,
+  }, label, extra ? h('span.delta', {}, extra) : null, disabled && !fixed ? h('span.off', {}, t('soldOut')) : null);
+}
+
+// ---------- cart sheet ----------
+
+function toggleCartSheet() {
+  if (document.querySelector('.cart-sheet')) return closeSheet();
+  openCartSheet();
+}
+
+function openCartSheet() {
+  if (!state.cart.lines.length) return closeSheet();
+  let armed = false;
+  const clear = h('button.clear', {
+    type: 'button',
+    dataset: { action: 'clear-cart' },
+    onclick: () => {
+      if (!armed) {
+        armed = true;
+        clear.textContent = t('clearConfirm');
+        setTimeout(() => { armed = false; clear.textContent = t('clear'); }, 3000);
+        return;
+      }
+      setCart(Cart.emptyCart());
+      closeSheet();
+    },
+  }, t('clear'));
+  openSheet('cart-sheet',
+    h('div.head', {}, h('h2', {}, t('cart')), clear),
+    h('div.body', {}, h('div.cart-lines', {}, state.cart.lines.map(renderCartLine))),
+  );
+  document.body.classList.add('cart-open');
+}
+
+function renderCartLine(line) {
+  const dish = state.dishes.get(line.dishId);
+  const labels = dish ? Cart.choiceLabels(dish, line, nameOf) : [];
+  const again = () => openCartSheet();
+  const change = (quantity) => {
+    setCart(Cart.setQuantity(state.cart, line.key, quantity));
+    again();
+  };
+  const room = dish ? roomFor(dish, line.skuId) : 0;
+  return h('div.cart-line' + (line.unavailable ? '.unavailable' : ''), { dataset: { key: line.key } },
+    h('div.what', {},
+      h('div.name', {}, dish ? dishName(dish) : '—'),
+      labels.length ? h('div.choices', {}, labels.join('，')) : null,
+      line.unavailable ? h('div.gone', {}, t('unavailable')) : h('div.price', {}, yuan(line.unitFen * line.quantity))),
+    line.unavailable
+      ? null
+      : h('div.stepper', {},
+        h('button.minus', { type: 'button', 'aria-label': '−', onclick: () => change(line.quantity - 1) }, '−'),
+        h('output', {}, line.quantity),
+        h('button.plus', { type: 'button', 'aria-label': '+', disabled: room < 1, onclick: () => change(line.quantity + 1) }, '+')),
+    h('button.delete', { type: 'button', dataset: { action: 'delete-line' }, 'aria-label': t('remove'), onclick: () => change(0) }, '✕'),
+  );
+}
+
+// ---------- checkout (ordering opens in the next release) ----------
+
+function openCheckout() {
+  const { count, totalFen } = Cart.totals(state.cart);
+  if (!count) return;
+  const { store } = state.menu;
+  const packing = state.table ? 0 : Cart.packingFee(store.packing_fee, count);
+  const lines = state.cart.lines.filter((l) => !l.unavailable);
+  const row = (label, value, sub) => h('div.row', {}, h('span', {}, label, sub ? h('div.sub', {}, sub) : null), h('span', {}, value));
+  openSheet('checkout-sheet',
+    h('div.head', {},
+      h('h2', {}, t('confirm')),
+      h('span.mode', {}, state.table ? `${state.table.area_name} ${state.table.table_code} · ${t('dineIn')}` : t('takeaway'))),
+    h('div.body', {},
+      h('div.breakdown', {},
+        lines.map((line) => {
+          const dish = state.dishes.get(line.dishId);
+          return row(`${dishName(dish)} ×${line.quantity}`, yuan(line.unitFen * line.quantity), Cart.choiceLabels(dish, line, nameOf).join('，'));
+        }),
+        h('div.row.subtotal', {}, h('span', {}, t('items')), h('span', {}, yuan(totalFen))),
+        packing ? row(t('packingFee'), yuan(packing)) : null,
+        state.table && store.seat_fee_fen ? row(t('seatFee', { fee: yuan(store.seat_fee_fen) }), '', t('seatFeeNote')) : null,
+        h('div.row.total', {}, h('span', {}, t('total')), h('span.price', {}, yuan(totalFen + packing)))),
+      h('div.coming', { role: 'note' }, h('strong', {}, t('comingTitle')), t('comingBody'))),
+    h('div.sheet-foot', {},
+      h('button.button.secondary', { type: 'button', onclick: closeSheet }, t('back')),
+      h('button.button', { type: 'button', disabled: true, style: { flex: '1' } }, t('submitSoon'))),
+  );
+}
+
+start();
