@@ -5,3 +5,6 @@
 pub mod demo_images;
 pub mod images;
 pub mod menu_files;
+pub mod pii;
+pub mod sms;
+pub mod wechat;

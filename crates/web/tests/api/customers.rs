@@ -1,0 +1,537 @@
+//! Diner login by SMS code and by WeChat: codes are throttled, expire, lock after five wrong
+//! tries and work once; the phone is stored sealed and never shows in full in logs or answers.
+
+use crate::app::{NOON_SHANGHAI, TestApp, code};
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use diancan_domain::customer::{OtpCode, Phone};
+use diancan_integrations::sms::{BoxFuture, SmsError, SmsSender};
+use diancan_web::Clock;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const PHONE: &str = "13812345678";
+const MASKED: &str = "138****5678";
+
+/// Keeps every code "sent", so a test can read it like the diner would.
+#[derive(Default)]
+struct CapturedSms(Mutex<Vec<(String, String)>>);
+
+impl CapturedSms {
+    fn last_code_for(&self, phone: &str) -> String {
+        let sent = self.0.lock().unwrap();
+        let (_, code) = sent
+            .iter()
+            .rev()
+            .find(|(to, _)| to == phone)
+            .expect("a code was sent");
+        code.clone()
+    }
+
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+impl SmsSender for CapturedSms {
+    fn send_code<'a>(
+        &'a self,
+        phone: &'a Phone,
+        code: &'a OtpCode,
+    ) -> BoxFuture<'a, Result<(), SmsError>> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((phone.expose().to_owned(), code.expose().to_owned()));
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The test app with a clock the test moves forward and the capturing SMS provider.
+struct Diners {
+    app: TestApp,
+    sms: Arc<CapturedSms>,
+    elapsed_ms: Arc<AtomicI64>,
+}
+
+impl Diners {
+    async fn new() -> Diners {
+        let elapsed_ms = Arc::new(AtomicI64::new(0));
+        let start = NOON_SHANGHAI
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        let elapsed = elapsed_ms.clone();
+        let clock = Clock::from_fn(move || {
+            jiff::Timestamp::from_millisecond(start + elapsed.load(Ordering::SeqCst)).unwrap()
+        });
+        let mut app = TestApp::with_clock(clock).await;
+        let sms = Arc::new(CapturedSms::default());
+        app.state = app.state.clone().with_sms(sms.clone());
+        app.router = diancan_web::router(app.state.clone());
+        Diners {
+            app,
+            sms,
+            elapsed_ms,
+        }
+    }
+
+    fn advance_secs(&self, secs: i64) {
+        self.elapsed_ms.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+
+    fn path(&self, tail: &str) -> String {
+        format!("/api/v1/stores/{}/customer/{tail}", self.app.a.store)
+    }
+
+    async fn request_code(&self, phone: &str) -> (StatusCode, HeaderMap, Value) {
+        self.app
+            .send(
+                Method::POST,
+                &self.path("otp"),
+                None,
+                Some(json!({"phone": phone})),
+            )
+            .await
+    }
+
+    async fn login(&self, phone: &str, code: &str) -> (StatusCode, HeaderMap, Value) {
+        self.app
+            .send(
+                Method::POST,
+                &self.path("login"),
+                None,
+                Some(json!({"phone": phone, "code": code})),
+            )
+            .await
+    }
+
+    /// Requests a code and logs in with it; returns the login answer.
+    async fn log_in(&self, phone: &str) -> Value {
+        let (status, _, body) = self.request_code(phone).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let digits = Phone::parse(phone).unwrap().expose().to_owned();
+        let (status, _, body) = self.login(phone, &self.sms.last_code_for(&digits)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn me(&self, authorization: Option<&str>, cookie: Option<&str>) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(Method::GET)
+            .uri("/api/v1/customer/me");
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        if let Some(value) = cookie {
+            request = request.header(header::COOKIE, value);
+        }
+        let (status, _, body) = self
+            .app
+            .send_request(request.body(Body::empty()).unwrap())
+            .await;
+        (status, body)
+    }
+}
+
+/// A different wrong code than the real one.
+fn wrong(code: &str) -> String {
+    let first = (code.as_bytes()[0] - b'0' + 1) % 10;
+    format!("{first}{}", &code[1..])
+}
+
+#[tokio::test]
+async fn a_diner_logs_in_with_the_code_from_the_sms_and_out_again() {
+    let d = Diners::new().await;
+    let (status, _, body) = d.request_code("+86 138-1234-5678").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["phone_masked"], MASKED);
+    assert_eq!(body["expires_in_secs"], 300);
+    assert_eq!(body["resend_after_secs"], 60);
+
+    let sms_code = d.sms.last_code_for(PHONE);
+    let (status, headers, body) = d.login("138 1234 5678", &sms_code).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["customer"]["phone_masked"], MASKED);
+    assert_eq!(body["customer"]["display_name"], "顾客");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.starts_with(&format!("diancan_customer={token};")),
+        "{cookie}"
+    );
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+
+    let (status, me) = d.me(Some(&format!("Customer {token}")), None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["id"], body["customer"]["id"]);
+    let (status, _) = d
+        .me(None, Some(&format!("other=1; diancan_customer={token}")))
+        .await;
+    assert_eq!(status, StatusCode::OK, "the cookie works too");
+    let (status, _) = d.me(Some(&format!("Bearer {token}")), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "not a staff token");
+    let staff_token = d.app.login(&d.app.a.owner_login).await;
+    let (status, _) = d.me(Some(&format!("Customer {staff_token}")), None).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a staff session is no diner"
+    );
+
+    let logout = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/customer/logout")
+        .header(header::AUTHORIZATION, format!("Customer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, _) = d.app.send_request(logout).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let (status, body) = d.me(Some(&format!("Customer {token}")), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+
+    // The same phone logs in as the same customer next time.
+    d.advance_secs(61);
+    let again = d.log_in(PHONE).await;
+    assert_eq!(again["customer"]["id"], me["id"]);
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_code_works_once() {
+    let d = Diners::new().await;
+    d.log_in(PHONE).await;
+    let used = d.sms.last_code_for(PHONE);
+    let (status, _, body) = d.login(PHONE, &used).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "OTP_EXPIRED");
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn five_wrong_codes_lock_the_code_and_a_new_one_works() {
+    let d = Diners::new().await;
+    d.request_code(PHONE).await;
+    let right = d.sms.last_code_for(PHONE);
+    for left in (0..5).rev() {
+        let (status, _, body) = d.login(PHONE, &wrong(&right)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(code(&body), "OTP_WRONG");
+        assert!(
+            body["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{left} attempts left")),
+            "{body}"
+        );
+    }
+    let (status, _, body) = d.login(PHONE, &right).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        code(&body),
+        "OTP_LOCKED",
+        "even the right code is refused now"
+    );
+
+    let (status, _, body) = d.login(PHONE, "12345").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&body), "INVALID_OTP");
+
+    d.advance_secs(60);
+    d.log_in(PHONE).await;
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn codes_expire_after_five_minutes_and_a_newer_code_replaces_an_older_one() {
+    let d = Diners::new().await;
+    d.request_code(PHONE).await;
+    let first = d.sms.last_code_for(PHONE);
+    d.advance_secs(300);
+    let (status, _, body) = d.login(PHONE, &first).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "OTP_EXPIRED");
+
+    d.request_code(PHONE).await;
+    let older = d.sms.last_code_for(PHONE);
+    d.advance_secs(60);
+    d.request_code(PHONE).await;
+    let newer = d.sms.last_code_for(PHONE);
+    if older != newer {
+        let (status, _, body) = d.login(PHONE, &older).await;
+        assert_eq!(code(&body), "OTP_WRONG", "{status}");
+    }
+    let (status, _, body) = d.login(PHONE, &newer).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn sending_codes_is_throttled_per_phone() {
+    let d = Diners::new().await;
+    let (status, _, _) = d.request_code(PHONE).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    // The same phone written differently is the same phone.
+    let (status, headers, body) = d.request_code("+86 138 1234 5678").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(code(&body), "OTP_THROTTLED");
+    assert_eq!(headers[header::RETRY_AFTER], "60");
+    assert!(body["error"]["message"].as_str().unwrap().contains("60 秒"));
+    assert!(
+        body["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("60 seconds")
+    );
+    assert_eq!(d.sms.count(), 1, "nothing sent while throttled");
+
+    // Another phone is not held up.
+    let (status, _, _) = d.request_code("13987654321").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    d.advance_secs(20);
+    let (_, headers, _) = d.request_code(PHONE).await;
+    assert_eq!(headers[header::RETRY_AFTER], "40");
+
+    // Five an hour: sends at 0, 1, 2, 3 and 4 minutes (plus change), then refused until the hour is up.
+    for _ in 0..4 {
+        d.advance_secs(60);
+        let (status, _, body) = d.request_code(PHONE).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    d.advance_secs(60);
+    let (status, headers, body) = d.request_code(PHONE).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&body), "OTP_THROTTLED");
+    let retry: i64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(retry, 3600 - (20 + 5 * 60));
+    d.advance_secs(retry);
+    let (status, _, _) = d.request_code(PHONE).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn bad_phones_and_unknown_stores_are_refused() {
+    let d = Diners::new().await;
+    for phone in ["12345", "+1 415 555 0100", "23812345678", ""] {
+        let (status, _, body) = d.request_code(phone).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{phone}");
+        assert_eq!(code(&body), "INVALID_PHONE");
+    }
+    let (status, _) = d
+        .app
+        .post(
+            &format!("/api/v1/stores/{}/customer/otp", uuid::Uuid::now_v7()),
+            None,
+            json!({"phone": PHONE}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(d.sms.count(), 0);
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_phone_is_stored_sealed_and_found_again_by_its_blind_index() {
+    let d = Diners::new().await;
+    let body = d.log_in(PHONE).await;
+    let phone = Phone::parse(PHONE).unwrap();
+    let index = d.app.state.pii.phone_index(&phone);
+    let record = d
+        .app
+        .db()
+        .customer_by_phone_index(d.app.a.brand, &index)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(record.id).unwrap(),
+        body["customer"]["id"]
+    );
+
+    // The raw column: AES-GCM bytes, not the digits in any form.
+    let sealed = record.phone.clone().expect("a phone customer");
+    let raw = sealed.as_bytes();
+    for needle in [PHONE, "12345678", "5678"].map(str::as_bytes) {
+        assert!(!raw.windows(needle.len()).any(|w| w == needle));
+    }
+    assert_eq!(d.app.state.pii.open_phone(&sealed).unwrap(), phone);
+
+    // Customers belong to a brand: the same phone at brand B's store is someone else there.
+    let b_store = d.app.b.store;
+    d.advance_secs(61);
+    let (status, _, _) = d
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/stores/{b_store}/customer/otp"),
+            None,
+            Some(json!({"phone": PHONE})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _, at_b) = d
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/stores/{b_store}/customer/login"),
+            None,
+            Some(json!({"phone": PHONE, "code": d.sms.last_code_for(PHONE)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{at_b}");
+    assert_ne!(at_b["customer"]["id"], body["customer"]["id"]);
+    let b_record = d
+        .app
+        .db()
+        .customer_by_phone_index(d.app.b.brand, &index)
+        .await
+        .unwrap();
+    assert_eq!(b_record.brand_id, d.app.b.brand);
+    d.app.cleanup().await;
+}
+
+/// Collects everything logged while a test runs.
+#[derive(Clone, Default)]
+struct LogLines(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn logs_answers_and_debug_output_never_show_the_full_number() {
+    let lines = LogLines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // The default development provider logs the code, with the phone masked.
+    let mut d = Diners::new().await;
+    d.app.state = d
+        .app
+        .state
+        .clone()
+        .with_sms(Arc::new(diancan_integrations::sms::LogSms));
+    d.app.router = diancan_web::router(d.app.state.clone());
+    let (status, _, sent) = d.request_code(PHONE).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (_, _, wrong_answer) = d.login(PHONE, "000000").await;
+    let (_, _, throttled) = d.request_code(PHONE).await;
+
+    let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains(MASKED),
+        "the SMS log names the masked phone: {logged}"
+    );
+    assert!(!logged.contains(PHONE), "{logged}");
+    for answer in [&sent, &wrong_answer, &throttled] {
+        assert!(!answer.to_string().contains(PHONE), "{answer}");
+    }
+
+    // Debug output of everything that holds the phone.
+    let phone = Phone::parse(PHONE).unwrap();
+    let sealed = d.app.state.pii.seal_phone(&phone);
+    let record = d
+        .app
+        .db()
+        .customer_by_phone_or_create(
+            d.app.a.brand,
+            &d.app.state.pii.phone_index(&phone),
+            &sealed,
+            "顾客",
+            0,
+        )
+        .await
+        .unwrap();
+    let customer =
+        diancan_web::customer_session::Customer::from_record(&d.app.state, record.clone()).unwrap();
+    for debug in [
+        format!("{phone:?} {phone}"),
+        format!("{record:?}"),
+        format!("{customer:?}"),
+        format!("{:?}", d.app.state.pii),
+    ] {
+        assert!(!debug.contains(PHONE), "{debug}");
+    }
+    assert!(format!("{customer:?}").contains(MASKED));
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn wechat_login_uses_the_simulator_and_rejects_bad_codes() {
+    let d = Diners::new().await;
+    let path = d.path("wechat-login");
+    let (status, headers, first) = d
+        .app
+        .send(
+            Method::POST,
+            &path,
+            None,
+            Some(json!({"code": "sim-alice"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(
+        headers[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("diancan_customer=")
+    );
+    assert_eq!(first["customer"]["phone_masked"], Value::Null);
+    let token = first["token"].as_str().unwrap();
+    let (status, me) = d.me(Some(&format!("Customer {token}")), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["id"], first["customer"]["id"]);
+
+    let (_, _, again) = d
+        .app
+        .send(
+            Method::POST,
+            &path,
+            None,
+            Some(json!({"code": "sim-alice"})),
+        )
+        .await;
+    assert_eq!(
+        again["customer"]["id"], first["customer"]["id"],
+        "same WeChat user"
+    );
+    let (_, _, bob) = d
+        .app
+        .send(Method::POST, &path, None, Some(json!({"code": "sim-bob"})))
+        .await;
+    assert_ne!(bob["customer"]["id"], first["customer"]["id"]);
+
+    for bad in ["071abcDEF", "", "sim-"] {
+        let (status, _, body) = d
+            .app
+            .send(Method::POST, &path, None, Some(json!({"code": bad})))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert_eq!(code(&body), "WECHAT_CODE_INVALID");
+    }
+    d.app.cleanup().await;
+}
