@@ -6,6 +6,7 @@ use diancan_domain::catalog::{
     Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station,
 };
 use diancan_domain::money::Money;
+use diancan_domain::ordering::{DeliveryZone, ZoneArea};
 use diancan_domain::schedule::{Schedule, TimeOfDay, TimeWindow, Weekdays};
 use diancan_domain::staff::{Role, StoreAccess};
 use diancan_domain::store::{GeoPoint, PackingFee, PayMode, StoreRules};
@@ -120,8 +121,23 @@ fn store_profile(
                 Money::ZERO
             },
             business_day_starts_at: TimeOfDay::parse("04:00").expect("demo time"),
+            table_ordering: Default::default(),
+            delivery_zones: demo_zones(),
+            slots: Default::default(),
+            unpaid_timeout_minutes: 15,
         },
     }
+}
+
+/// Two rings around each store: ¥5 within 3 km (from ¥20), ¥8 within 5 km (from ¥40).
+fn demo_zones() -> Vec<DeliveryZone> {
+    let ring = |name: &str, radius_m, fee, minimum| DeliveryZone {
+        name: name.into(),
+        area: ZoneArea::Radius { radius_m },
+        fee_fen: Money::from_yuan(fee),
+        minimum_order_fen: Money::from_yuan(minimum),
+    };
+    vec![ring("3公里内", 3_000, 5, 20), ring("5公里内", 5_000, 8, 40)]
 }
 
 async fn seed(db: &Db, fast_hashing: bool) -> anyhow::Result<Brand> {

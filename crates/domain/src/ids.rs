@@ -66,4 +66,6 @@ id_type!(
     OrderId,
     TableSessionId,
     CartLineId,
+    CustomerId,
+    OtpChallengeId,
 );

@@ -3,9 +3,11 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod customer;
 pub mod ids;
 pub mod money;
 pub mod ordering;
+pub mod redacted;
 pub mod schedule;
 pub mod staff;
 pub mod store;

@@ -57,6 +57,33 @@ pub struct StoreRules {
     pub seat_fee_fen: Money,
     /// When the trading day rolls over, in local time.
     pub business_day_starts_at: TimeOfDay,
+    /// Whether a table's QR code can start ordering by itself or needs staff to open the table.
+    #[serde(default)]
+    pub table_ordering: TableOrdering,
+    /// Where the store delivers; empty means no delivery.
+    #[serde(default)]
+    pub delivery_zones: Vec<crate::ordering::DeliveryZone>,
+    #[serde(default)]
+    pub slots: crate::ordering::SlotRules,
+    /// Pay-first orders not paid within this many minutes are cancelled and their stock released.
+    #[serde(default = "default_unpaid_timeout")]
+    pub unpaid_timeout_minutes: u16,
+}
+
+fn default_unpaid_timeout() -> u16 {
+    15
+}
+
+/// How scanning a table's code relates to seating (开台).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableOrdering {
+    /// The first scan opens the table.
+    #[default]
+    OpenOnFirstScan,
+    /// Staff open the table; an idle table's code only shows the menu.
+    RequireOpenTable,
 }
 
 impl StoreRules {
@@ -72,6 +99,23 @@ impl StoreRules {
         };
         check_fee(&mut errors, "packing_fee.fee_fen", fee);
         check_fee(&mut errors, "seat_fee_fen", self.seat_fee_fen);
+        for (i, zone) in self.delivery_zones.iter().enumerate() {
+            zone.validate(&mut errors, &format!("delivery_zones[{i}]"));
+        }
+        crate::validation::check_range(
+            &mut errors,
+            "unpaid_timeout_minutes",
+            self.unpaid_timeout_minutes as i64,
+            1,
+            240,
+        );
+        crate::validation::check_range(
+            &mut errors,
+            "slots.slot_minutes",
+            self.slots.slot_minutes as i64,
+            5,
+            240,
+        );
         errors.finish(|| ())
     }
 }
@@ -151,6 +195,10 @@ mod tests {
             },
             seat_fee_fen: Money::ZERO,
             business_day_starts_at: TimeOfDay::MIDNIGHT,
+            table_ordering: TableOrdering::default(),
+            delivery_zones: Vec::new(),
+            slots: crate::ordering::SlotRules::default(),
+            unpaid_timeout_minutes: 15,
         };
         let errors = rules.validate().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

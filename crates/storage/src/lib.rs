@@ -6,6 +6,7 @@
 mod db;
 pub mod carts;
 mod catalog;
+mod customers;
 mod error;
 pub mod ordering;
 mod rows;
@@ -14,6 +15,7 @@ mod tenancy;
 pub mod testing;
 
 pub use catalog::{ImageData, MenuImport, MenuImportReport, StoreMenuSettings};
+pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt, ThrottleHit};
 pub use db::{Backend, Db, DbConfig};
 pub use error::StorageError;
 pub use staff::{NewStaff, SessionStaff, StaffAccount};

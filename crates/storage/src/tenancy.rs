@@ -414,3 +414,29 @@ impl Db {
         Ok(secret)
     }
 }
+
+const UPDATE_TABLE_TOKEN: &str =
+    "UPDATE dining_tables SET qr_token = $3 WHERE id = $1 AND brand_id = $2";
+
+impl Db {
+    /// Replaces a table's QR token; the old code stops matching any table.
+    pub async fn set_table_token(
+        &self,
+        brand_id: BrandId,
+        table: TableId,
+        token: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, |c| sqlx::query(UPDATE_TABLE_TOKEN)
+            .bind(table.as_uuid())
+            .bind(brand_id.as_uuid())
+            .bind(token)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StorageError::NotFound);
+        }
+        tx.commit().await
+    }
+}

@@ -116,6 +116,12 @@ impl ApiError {
         error
     }
 
+    /// Adds a `Retry-After` header (in seconds) to the response.
+    pub fn with_retry_after(mut self, retry_after_secs: u64) -> Self {
+        self.retry_after_secs = Some(retry_after_secs);
+        self
+    }
+
     /// A server fault: logged with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

@@ -4,18 +4,24 @@
 
 mod api;
 mod auth;
+mod contact;
+pub mod customer_session;
 mod error;
 mod extract;
+mod live;
 mod menu_cache;
 pub mod menu_transfer;
 mod pages;
 pub mod passwords;
+pub mod pii_key;
 mod state;
 pub mod table_token;
+mod workers;
 
 pub use api::openapi_document;
 pub use error::ApiError;
 pub use state::{AppConfig, AppState, Clock};
+pub use workers::cancel_unpaid_once as cancel_unpaid_orders_now;
 
 use axum::Router;
 use std::future::Future;
@@ -42,6 +48,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let _workers = workers::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -8,14 +8,22 @@ use crate::error::ApiResult;
 use crate::state::AppState;
 use axum::body::Bytes;
 use diancan_domain::StoreId;
-use diancan_domain::catalog::{MenuInputs, StoreClock, build_public_menu};
+use diancan_domain::catalog::{MenuInputs, PublicMenu, StoreClock, build_public_menu};
 use diancan_domain::schedule::parse_time_zone;
+use diancan_storage::Store;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 pub struct CachedMenu {
     pub etag: String,
     pub body: Bytes,
+    /// The same menu as a value, for the pricing function.
+    pub menu: Arc<PublicMenu>,
+    pub store: Arc<Store>,
+    pub open_now: bool,
+    pub opens_at: Option<String>,
+    /// The brand's menu revision this was built from.
+    pub revision: i64,
     fresh_until_ms: i64,
 }
 
@@ -52,10 +60,27 @@ impl MenuCache {
             .await
             .map_err(|e: Arc<crate::error::ApiError>| (*e).clone())
     }
+
+    /// Like `get`, but first confirms with the database that nothing changed the brand's menu
+    /// since the entry was built (one primary-key read): what pricing and order placement use.
+    pub async fn get_current(
+        &self,
+        state: &AppState,
+        store_id: StoreId,
+    ) -> ApiResult<Arc<CachedMenu>> {
+        let entry = self.get(state, store_id).await?;
+        if state.db.menu_revision(entry.store.brand_id).await? == entry.revision {
+            return Ok(entry);
+        }
+        self.entries.invalidate(&store_id).await;
+        self.get(state, store_id).await
+    }
 }
 
 async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Arc<CachedMenu>> {
     let store = state.db.store(store_id).await?;
+    // Read the revision first: a change racing this build then makes the entry look stale, never fresh.
+    let revision = state.db.menu_revision(store.brand_id).await?;
     let brand = state.db.brand(store.brand_id).await?;
     let categories = state.db.categories(store.brand_id).await?;
     let dishes = state.db.dishes(store.brand_id).await?;
@@ -79,12 +104,13 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
     );
     let public_store = PublicStore::new(&store, &brand.name, now, None);
     let hours_change = public_store.next_change.map(|t| t.as_millisecond());
+    let (open_now, opens_at) = (public_store.open_now, public_store.opens_at.clone());
     let response = StoreMenu {
         store: public_store,
         business_date: menu.business_date,
         valid_until: menu.valid_until,
         image_urls: image_urls(),
-        categories: menu.categories,
+        categories: menu.categories.clone(),
     };
     let body =
         Bytes::from(serde_json::to_vec(&response).map_err(crate::error::ApiError::internal)?);
@@ -101,6 +127,11 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
     Ok(Arc::new(CachedMenu {
         etag,
         body,
+        menu: Arc::new(menu),
+        store: Arc::new(store),
+        open_now,
+        opens_at,
+        revision,
         fresh_until_ms,
     }))
 }

@@ -62,9 +62,22 @@ pub struct AppState {
     pub clock: Clock,
     pub config: Arc<AppConfig>,
     pub(crate) menus: MenuCache,
+    pub(crate) live: crate::live::LiveHub,
+    /// Seals phones and addresses before they are stored (AES-256-GCM) and makes blind indexes.
+    pub pii: Arc<diancan_integrations::pii::PiiVault>,
+    /// Delivers login codes: `LogSms` (writes them to the log, masked phone) until a gateway is set.
+    pub sms: Arc<dyn diancan_integrations::sms::SmsSender>,
+    /// Mini-program login: the offline `WeChatSimulator` until real credentials are set.
+    pub wechat: Arc<dyn diancan_integrations::wechat::WeChatLogin>,
 }
 
 impl AppState {
+    /// The PII vault for keys from `DIANCAN_PII_KEY` or the database (see `pii_key`).
+    pub fn with_pii(mut self, vault: diancan_integrations::pii::PiiVault) -> AppState {
+        self.pii = Arc::new(vault);
+        self
+    }
+
     pub fn new(db: Db, clock: Clock, config: AppConfig) -> AppState {
         let menus = MenuCache::new(config.menu_cache_ttl_ms);
         AppState {
@@ -72,6 +85,25 @@ impl AppState {
             clock,
             config: Arc::new(config),
             menus,
+            live: Default::default(),
+            pii: Arc::new(diancan_integrations::pii::PiiVault::ephemeral()),
+            sms: Arc::new(diancan_integrations::sms::LogSms),
+            wechat: Arc::new(diancan_integrations::wechat::WeChatSimulator::default()),
         }
+    }
+
+    /// Replaces the SMS provider (a real gateway, or a test's capturing fake).
+    pub fn with_sms(mut self, sms: Arc<dyn diancan_integrations::sms::SmsSender>) -> AppState {
+        self.sms = sms;
+        self
+    }
+
+    /// Replaces the WeChat login (real jscode2session client, or a fake).
+    pub fn with_wechat(
+        mut self,
+        wechat: Arc<dyn diancan_integrations::wechat::WeChatLogin>,
+    ) -> AppState {
+        self.wechat = wechat;
+        self
     }
 }

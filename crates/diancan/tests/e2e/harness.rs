@@ -123,6 +123,12 @@ impl ChromeDriver {
         Ok(driver)
     }
 
+    fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     async fn wait_until_ready(&self) -> anyhow::Result<()> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
@@ -229,9 +235,13 @@ where
         .await
         .expect("start chromedriver");
     let caps = capabilities(viewport, &scratch.path().join("profile")).expect("capabilities");
-    let driver = WebDriver::new(chromedriver.url.as_str(), caps)
-        .await
-        .expect("open a Chromium session");
+    let driver = match WebDriver::new(chromedriver.url.as_str(), caps).await {
+        Ok(driver) => driver,
+        Err(error) => panic!(
+            "could not open a Chromium session: {error}\nchromedriver's log ends:\n{}",
+            chromedriver.log_tail(40)
+        ),
+    };
     driver.set_poller(std::sync::Arc::new(ElementPollerWithTimeout::new(
         PAGE_WAIT, POLL_EVERY,
     )));

@@ -498,8 +498,8 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
     Ok(quote)
 }
 
-/// FNV-1a over the quote's own JSON: the same on every instance and every build.
-fn fingerprint(bytes: &[u8]) -> String {
+/// FNV-1a: the same on every instance and every build (used for quote versions and request hashes).
+pub fn fingerprint(bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in bytes {
         hash ^= *byte as u64;

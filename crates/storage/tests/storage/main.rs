@@ -1,6 +1,7 @@
 //! The storage conformance suite: every story runs once on SQLite and once on PostgreSQL.
 
 mod catalog;
+mod customers;
 mod ordering;
 mod parity;
 mod staff;
@@ -54,6 +55,10 @@ pub fn store_profile(name: &str) -> StoreProfile {
             },
             seat_fee_fen: Money::ZERO,
             business_day_starts_at: TimeOfDay::parse("04:00").unwrap(),
+            table_ordering: Default::default(),
+            delivery_zones: Vec::new(),
+            slots: Default::default(),
+            unpaid_timeout_minutes: 15,
         },
     }
 }

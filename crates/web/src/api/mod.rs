@@ -2,9 +2,13 @@
 //! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
 
 mod console_menu;
+pub mod console_orders;
 mod console_stores;
+mod customer_auth;
+pub mod ordering;
 pub mod public;
 mod session;
+mod table_cart;
 mod upload;
 
 use crate::state::AppState;
@@ -22,8 +26,11 @@ use utoipa_axum::routes;
     tags(
         (name = "public", description = "No login: store directory, menus, table codes"),
         (name = "session", description = "Staff login and logout"),
+        (name = "customer", description = "Diners: login by SMS code or WeChat, and their session"),
         (name = "console", description = "Stores, areas and tables (staff)"),
         (name = "console menu", description = "Menu management (staff)"),
+        (name = "ordering", description = "Diners: shared table cart, quote, place and follow orders"),
+        (name = "console orders", description = "Staff: today's orders, order actions, tables"),
     )
 )]
 struct ApiDoc;
@@ -37,6 +44,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(session::login))
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
+        .routes(routes!(customer_auth::request_otp))
+        .routes(routes!(customer_auth::login_with_code))
+        .routes(routes!(customer_auth::login_with_wechat))
+        .routes(routes!(customer_auth::me))
+        .routes(routes!(customer_auth::logout))
         .routes(routes!(
             console_stores::list_stores,
             console_stores::create_store
@@ -69,6 +81,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(console_menu::set_dish_listing))
         .routes(routes!(console_menu::export_menu))
         .routes(routes!(console_menu::import_menu))
+        .routes(routes!(ordering::quote_order))
+        .routes(routes!(ordering::place_order))
+        .routes(routes!(ordering::get_order))
+        .routes(routes!(ordering::order_events))
+        .routes(routes!(ordering::hurry_order))
+        .routes(routes!(ordering::cancel_order))
+        .routes(routes!(table_cart::get_cart, table_cart::change_cart))
+        .routes(routes!(table_cart::cart_events))
+        .routes(routes!(console_orders::todays_orders))
+        .routes(routes!(console_orders::act_on_order))
+        .routes(routes!(
+            console_orders::open_table,
+            console_orders::clear_table
+        ))
+        .routes(routes!(console_orders::rotate_table_token))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

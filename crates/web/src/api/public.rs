@@ -238,6 +238,10 @@ pub struct TableLanding {
     pub table_code: String,
     pub area_name: String,
     pub seats: i64,
+    /// Diners are seated (开台) and ordering at this table.
+    pub session_open: bool,
+    /// The store wants staff to open a table before its code can order.
+    pub ordering_needs_open_table: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/tables/{token}", tag = "public",
@@ -274,12 +278,17 @@ pub async fn table_landing(
         .find(|a| a.id == table.area_id)
         .map(|a| a.name)
         .unwrap_or_default();
+    let session_open = state.db.open_table_session_of(table.id).await?.is_some();
+    let ordering_needs_open_table = store.profile.rules.table_ordering
+        == diancan_domain::store::TableOrdering::RequireOpenTable;
     Ok(axum::Json(TableLanding {
         store_id: store.id,
         table_id: table.id,
         table_code: table.code,
         area_name,
         seats: table.seats,
+        session_open,
+        ordering_needs_open_table,
     }))
 }
 

@@ -24,7 +24,6 @@ pub struct Tenant {
     pub brand: BrandId,
     pub store: StoreId,
     pub area: AreaId,
-    #[allow(dead_code)]
     pub table: TableId,
     pub table_token: String,
     pub category: CategoryId,
@@ -62,6 +61,10 @@ pub fn store_profile(name: &str) -> StoreProfile {
             },
             seat_fee_fen: Money::ZERO,
             business_day_starts_at: TimeOfDay::parse("04:00").unwrap(),
+            table_ordering: Default::default(),
+            delivery_zones: Vec::new(),
+            slots: Default::default(),
+            unpaid_timeout_minutes: 15,
         },
     }
 }

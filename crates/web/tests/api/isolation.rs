@@ -18,6 +18,8 @@ fn plausible_body(app: &TestApp, method: &str, path: &str) -> Option<Value> {
         (_, p) if p.ends_with("/dishes/{dish_id}") => Some(noodle_draft(app.a.category, "WALK")),
         (_, p) if p.ends_with("/skus/{sku_id}") => Some(settings),
         (_, p) if p.ends_with("/areas") => Some(json!({"name": "越界区域"})),
+        (_, p) if p.ends_with("/actions") => Some(json!({"action": "cancel"})),
+        (_, p) if p.ends_with("/session") => Some(json!({"diners": 2})),
         (_, p) if p.ends_with("/tables") => {
             Some(json!({"area_id": app.b.area, "code": "Z9", "seats": 2}))
         }
@@ -28,8 +30,10 @@ fn plausible_body(app: &TestApp, method: &str, path: &str) -> Option<Value> {
     }
 }
 
-fn with_ids(app: &TestApp, path: &str) -> String {
+fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
     path.replace("{store_id}", &app.b.store.to_string())
+        .replace("{table_id}", &app.b.table.to_string())
+        .replace("{order_id}", b_order)
         .replace("{dish_id}", &app.b.dish.to_string())
         .replace("{sku_id}", &app.b.sku.to_string())
         .replace("{category_id}", &app.b.category.to_string())
@@ -41,6 +45,30 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
     let token = app.login(&app.a.owner_login).await;
     let b_dish_before = app.db().dish(app.b.brand, app.b.dish).await.unwrap();
     let b_store_before = app.db().store(app.b.store).await.unwrap();
+
+    // Brand B has an order of its own.
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.b.store), None)
+        .await;
+    let dish = &menu["categories"][0]["dishes"][0];
+    let mut order = json!({"channel": "pickup", "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": 1,
+        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
+    let (_, quote) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.b.store),
+            None,
+            order.clone(),
+        )
+        .await;
+    order["quote_version"] = quote["version"].clone();
+    let request = axum::http::Request::post(format!("/api/v1/stores/{}/orders", app.b.store))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "brand-b-order")
+        .body(axum::body::Body::from(order.to_string()))
+        .unwrap();
+    let (status, _, b_order) = app.send_request(request).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let b_order = b_order["id"].as_str().unwrap().to_owned();
 
     let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
     let mut walked = 0;
@@ -55,7 +83,12 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
             let body = plausible_body(&app, method, path);
             let method_value = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, _, response) = app
-                .send(method_value, &with_ids(&app, path), Some(&token), body)
+                .send(
+                    method_value,
+                    &with_ids(&app, path, &b_order),
+                    Some(&token),
+                    body,
+                )
                 .await;
             assert!(
                 status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN,
@@ -132,13 +165,30 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
         b_dish_before
     );
     assert_eq!(app.db().store(app.b.store).await.unwrap(), b_store_before);
+    let b_state = app
+        .db()
+        .store_menu_settings(app.b.store)
+        .await
+        .unwrap()
+        .sku_states
+        .remove(&app.b.sku)
+        .unwrap_or_default();
+    assert!(
+        !b_state.sold_out && b_state.price_fen.is_none() && b_state.stock.is_none(),
+        "B's stock settings untouched"
+    );
+    let b_order = app.db().order(b_order.parse().unwrap()).await.unwrap();
+    assert_eq!(
+        b_order.status,
+        diancan_domain::ordering::OrderStatus::AwaitingPayment,
+        "B's order untouched"
+    );
     assert!(
         app.db()
-            .store_menu_settings(app.b.store)
+            .open_table_session_of(app.b.table)
             .await
             .unwrap()
-            .sku_states
-            .is_empty()
+            .is_none()
     );
     assert_eq!(
         app.db()

@@ -5,8 +5,11 @@
 mod app;
 mod cancellation;
 mod catalog;
+mod customers;
 mod errors;
 mod isolation;
+mod live;
 mod menu;
 mod openapi;
+mod ordering;
 mod sessions;

@@ -1,0 +1,236 @@
+//! Staff side of ordering (first pieces; the live order board builds on these): today's orders,
+//! moving an order along, deciding cancel requests, opening and clearing tables, new QR codes.
+
+use crate::api::ordering::{OrderView, order_view};
+use crate::auth::Staff;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use diancan_domain::ordering::OrderAction;
+use diancan_domain::schedule::{BusinessDate, parse_time_zone};
+use diancan_domain::staff::Permission;
+use diancan_domain::*;
+use diancan_storage::StorageError;
+use diancan_storage::ordering::{TableSession, TransitionError, order_stream};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub fn transition_error(error: TransitionError) -> ApiError {
+    match error {
+        TransitionError::Illegal(illegal) => ApiError::new(
+            StatusCode::CONFLICT,
+            "ILLEGAL_TRANSITION",
+            format!("订单当前为「{}」，不能执行该操作", illegal.from.label_zh()),
+            format!(
+                "The order is {:?}; {:?} is not possible now",
+                illegal.from, illegal.action
+            ),
+        ),
+        TransitionError::Storage(StorageError::Conflict { .. }) => ApiError::new(
+            StatusCode::CONFLICT,
+            "ORDER_CHANGED",
+            "订单刚被其他人更新，请刷新后重试",
+            "Someone else just changed this order; refresh and retry",
+        ),
+        TransitionError::Storage(other) => other.into(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/orders", tag = "console orders", params(("store_id" = StoreId, Path)),
+    responses((status = 200, body = Vec<OrderView>, description = "Today's orders (the store's business day), newest first"),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn todays_orders(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(store_id): ApiPath<StoreId>,
+) -> ApiResult<Json<Vec<OrderView>>> {
+    staff.require(Permission::ViewConsole)?;
+    let store = staff.store(&state, store_id).await?;
+    let zone = parse_time_zone(&store.profile.rules.time_zone)
+        .map_err(|_| ApiError::internal("store time zone"))?;
+    let day = BusinessDate::of(
+        state.clock.now(),
+        &zone,
+        store.profile.rules.business_day_starts_at,
+    );
+    let mut views = Vec::new();
+    for record in state.db.store_orders(staff.brand_id, store_id, day).await? {
+        views.push(order_view(&state, record).await?);
+    }
+    Ok(Json(views))
+}
+
+/// What staff do to an order: any order action, or declining a diner's cancel request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffOrderAction {
+    /// `pay` (cash at the counter), `accept`, `start_preparing`, `mark_ready`, `serve`, `hand_over`,
+    /// `dispatch`, `complete`, `cancel`, or `decline_cancel`.
+    pub action: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/orders/{order_id}/actions", tag = "console orders",
+    params(("store_id" = StoreId, Path), ("order_id" = OrderId, Path)), request_body = StaffOrderAction,
+    responses((status = 200, body = OrderView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn act_on_order(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((store_id, order_id)): ApiPath<(StoreId, OrderId)>,
+    ApiJson(body): ApiJson<StaffOrderAction>,
+) -> ApiResult<Json<OrderView>> {
+    staff.require(Permission::ServeTables)?;
+    staff.store(&state, store_id).await?;
+    let order = state.db.order(order_id).await?;
+    if order.store_id != store_id || order.brand_id != staff.brand_id {
+        return Err(ApiError::not_found());
+    }
+    let now = state.clock.now_ms();
+    let record = if body.action == "decline_cancel" {
+        state.db.set_cancel_request(order_id, false, now).await?
+    } else {
+        let action: OrderAction = serde_json::from_value(serde_json::Value::String(
+            body.action.clone(),
+        ))
+        .map_err(|_| {
+            ApiError::invalid_field(
+                "action",
+                diancan_domain::validation::Problem::InvalidChoice {
+                    allowed: vec!["accept".into(), "…".into()],
+                },
+            )
+        })?;
+        let actor = format!("staff:{}", staff.id);
+        state
+            .db
+            .transition_order(order_id, Some(staff.brand_id), action, &actor, now)
+            .await
+            .map_err(transition_error)?
+    };
+    state.live.notify(&order_stream(order_id));
+    state.menus.invalidate_all();
+    Ok(Json(order_view(&state, record).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenTableBody {
+    #[serde(default)]
+    pub diners: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TableSessionView {
+    pub id: TableSessionId,
+    pub table_id: TableId,
+    pub diners: Option<i64>,
+    pub opened_at_ms: i64,
+}
+
+impl From<TableSession> for TableSessionView {
+    fn from(s: TableSession) -> Self {
+        TableSessionView {
+            id: s.id,
+            table_id: s.table_id,
+            diners: s.diners,
+            opened_at_ms: s.opened_at_ms,
+        }
+    }
+}
+
+async fn store_table(
+    state: &AppState,
+    staff: &Staff,
+    store_id: StoreId,
+    table_id: TableId,
+) -> ApiResult<diancan_storage::DiningTable> {
+    staff.store(state, store_id).await?;
+    state
+        .db
+        .tables(staff.brand_id, store_id)
+        .await?
+        .into_iter()
+        .find(|t| t.id == table_id)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// 开台: seat diners at a table (returns the open session if there is one).
+#[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/tables/{table_id}/session", tag = "console orders",
+    params(("store_id" = StoreId, Path), ("table_id" = TableId, Path)), request_body = OpenTableBody,
+    responses((status = 200, body = TableSessionView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn open_table(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((store_id, table_id)): ApiPath<(StoreId, TableId)>,
+    ApiJson(body): ApiJson<OpenTableBody>,
+) -> ApiResult<Json<TableSessionView>> {
+    staff.require(Permission::ServeTables)?;
+    let table = store_table(&state, &staff, store_id, table_id).await?;
+    if let Some(diners) = body.diners
+        && !(1..=50).contains(&diners)
+    {
+        return Err(ApiError::invalid_field(
+            "diners",
+            diancan_domain::validation::Problem::OutOfRange { min: 1, max: 50 },
+        ));
+    }
+    let session = state
+        .db
+        .open_table_session(
+            staff.brand_id,
+            store_id,
+            table.id,
+            body.diners,
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(Json(session.into()))
+}
+
+/// 清台: the bill is settled and the table is free for the next diners.
+#[utoipa::path(delete, path = "/api/v1/console/stores/{store_id}/tables/{table_id}/session", tag = "console orders",
+    params(("store_id" = StoreId, Path), ("table_id" = TableId, Path)),
+    responses((status = 204, description = "Cleared"), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn clear_table(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((store_id, table_id)): ApiPath<(StoreId, TableId)>,
+) -> ApiResult<StatusCode> {
+    staff.require(Permission::ServeTables)?;
+    let table = store_table(&state, &staff, store_id, table_id).await?;
+    state
+        .db
+        .close_table_session(staff.brand_id, table.id, state.clock.now_ms())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RotatedToken {
+    /// The new path to print; the old code stops working now.
+    pub qr_path: String,
+}
+
+/// Issues a new QR code for a table; the old one stops working at once.
+#[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/tables/{table_id}/rotate-token", tag = "console orders",
+    params(("store_id" = StoreId, Path), ("table_id" = TableId, Path)),
+    responses((status = 200, body = RotatedToken), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn rotate_table_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((store_id, table_id)): ApiPath<(StoreId, TableId)>,
+) -> ApiResult<Json<RotatedToken>> {
+    staff.require(Permission::ManageStore)?;
+    let table = store_table(&state, &staff, store_id, table_id).await?;
+    let token = crate::table_token::issue(&state.config.table_token_key, table.id);
+    state
+        .db
+        .set_table_token(staff.brand_id, table.id, &token)
+        .await?;
+    Ok(Json(RotatedToken {
+        qr_path: format!("/t/{token}"),
+    }))
+}

@@ -1,0 +1,180 @@
+//! SSE on a real socket: a reconnecting phone sends Last-Event-ID and misses nothing, and a new
+//! status arrives without polling.
+
+use crate::app::TestApp;
+use serde_json::json;
+use std::time::Duration;
+
+/// Reads the event stream until `want` ids have arrived; returns them with their event names.
+async fn read_events(response: &mut reqwest::Response, want: usize) -> Vec<(String, String)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < want {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("stream still open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+            };
+            if let (Some(id), Some(kind)) = (field("id:"), field("event:")) {
+                events.push((id, kind));
+            }
+        }
+    }
+    events
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_status_streams_live_and_replays_after_last_event_id() {
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(diancan_web::serve(
+        listener,
+        app.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
+        .await;
+    let dish = &menu["categories"][0]["dishes"][0];
+    let mut body = json!({"channel": "pickup", "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": 1,
+        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
+    let quote: serde_json::Value = http
+        .post(format!("{base}/api/v1/stores/{}/quote", app.a.store))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["quote_version"] = quote["version"].clone();
+    let order: serde_json::Value = http
+        .post(format!("{base}/api/v1/stores/{}/orders", app.a.store))
+        .header("idempotency-key", "live-order-1")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = order["id"].as_str().unwrap().to_owned();
+    let staff = app.login("alpha-manager").await;
+    let act = |action: &'static str| {
+        let (http, base, staff, id) = (http.clone(), base.clone(), staff.clone(), id.clone());
+        let store = app.a.store;
+        async move {
+            let response = http
+                .post(format!(
+                    "{base}/api/v1/console/stores/{store}/orders/{id}/actions"
+                ))
+                .bearer_auth(staff)
+                .json(&json!({"action": action}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    };
+    act("pay").await;
+
+    // A phone that saw event 1 reconnects: it gets 2 from the log, then 3 live.
+    let mut stream = http
+        .get(format!("{base}/api/v1/orders/{id}/events"))
+        .header("last-event-id", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert_eq!(
+        read_events(&mut stream, 1).await,
+        [("2".to_owned(), "order.status".to_owned())]
+    );
+    act("accept").await;
+    assert_eq!(
+        read_events(&mut stream, 1).await,
+        [("3".to_owned(), "order.status".to_owned())]
+    );
+
+    // A fresh phone gets everything from the start.
+    let mut fresh = http
+        .get(format!("{base}/api/v1/orders/{id}/events"))
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<String> = read_events(&mut fresh, 3)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+
+    drop(stream);
+    drop(fresh);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phones_at_one_table_see_each_others_cart_changes() {
+    let app = TestApp::new().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(diancan_web::serve(
+        listener,
+        app.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    let token = app.a.table_token.clone();
+    let mut watcher = http
+        .get(format!("{base}/api/v1/tables/{token}/cart/events"))
+        .send()
+        .await
+        .unwrap();
+    let line = diancan_domain::CartLineId::new();
+    let put = json!({"kind": "put", "line_id": line, "line": {"sku_id": app.a.sku}, "quantity": 1, "added_by": "小李"});
+    let response = http
+        .post(format!("{base}/api/v1/tables/{token}/cart"))
+        .json(&put)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        read_events(&mut watcher, 1).await,
+        [("1".to_owned(), "cart.changed".to_owned())]
+    );
+    let cart: serde_json::Value = http
+        .get(format!("{base}/api/v1/tables/{token}/cart"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cart["lines"][0]["added_by"], "小李");
+    drop(watcher);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    app.cleanup().await;
+}

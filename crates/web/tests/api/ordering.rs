@@ -1,0 +1,484 @@
+//! Diner ordering end to end through the router: quote, idempotent placement, stock races,
+//! specific errors, table rounds, staff actions, hurry, cancel and the unpaid timeout.
+
+use crate::app::{TestApp, code};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+
+/// A pickup cart: one bowl of the tenant's noodles (spec 0, first spice level).
+async fn pickup_body(app: &TestApp, quantity: i64) -> Value {
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
+        .await;
+    let dish = &menu["categories"][0]["dishes"][0];
+    json!({
+        "channel": "pickup",
+        "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": quantity, "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]
+    })
+}
+
+async fn quoted(app: &TestApp, mut body: Value) -> Value {
+    let (status, quote) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.a.store),
+            None,
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{quote}");
+    body["quote_version"] = quote["version"].clone();
+    body
+}
+
+async fn place(app: &TestApp, key: &str, body: &Value) -> (StatusCode, Value) {
+    let request = Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, _, body) = app.send_request(request).await;
+    (status, body)
+}
+
+async fn set_stock(app: &TestApp, stock: i64) {
+    let token = app.login(&app.a.owner_login).await;
+    let settings = json!({"price_fen": null, "stock": stock, "daily_limit": null, "low_stock_threshold": null, "sold_out": false});
+    let (status, _) = app
+        .put(
+            &format!("/api/v1/console/stores/{}/skus/{}", app.a.store, app.a.sku),
+            Some(&token),
+            settings,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn stock(app: &TestApp) -> Option<i64> {
+    app.db()
+        .store_menu_settings(app.a.store)
+        .await
+        .unwrap()
+        .sku_states
+        .get(&app.a.sku)
+        .and_then(|s| s.stock)
+}
+
+#[tokio::test]
+async fn one_key_places_one_order_however_often_it_is_sent() {
+    let app = TestApp::new().await;
+    let body = quoted(&app, pickup_body(&app, 2).await).await;
+    let (status, first) = place(&app, "checkout-0001", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        first["status"], "awaiting_payment",
+        "pickup at a pay-first store waits for payment"
+    );
+    assert_eq!(first["pickup_number"], 1);
+    assert_eq!(
+        first["quote"]["total_fen"],
+        2 * 2800 + 2 * 100,
+        "two bowls and packing per item"
+    );
+
+    let (status, again) = place(&app, "checkout-0001", &body).await;
+    assert_eq!((status, &again["id"]), (StatusCode::OK, &first["id"]));
+
+    let other = quoted(&app, pickup_body(&app, 1).await).await;
+    let (status, reused) = place(&app, "checkout-0001", &other).await;
+    assert_eq!(
+        (status, code(&reused)),
+        (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_REUSED")
+    );
+    let (status, missing) = place(&app, "", &body).await;
+    assert_eq!(
+        (status, code(&missing)),
+        (StatusCode::BAD_REQUEST, "IDEMPOTENCY_KEY_REQUIRED")
+    );
+    let day_orders = app
+        .db()
+        .store_orders(
+            app.a.brand,
+            app.a.store,
+            diancan_domain::schedule::BusinessDate::from_date(jiff::civil::date(2026, 11, 25)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(day_orders.len(), 1);
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_orders_for_the_last_ten_bowls_make_ten_orders() {
+    let app = TestApp::new().await;
+    set_stock(&app, 10).await;
+    let body = quoted(&app, pickup_body(&app, 1).await).await;
+    let mut racers = Vec::new();
+    for i in 0..50 {
+        let router = app.router.clone();
+        let request = Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", format!("racer-{i:04}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        racers.push(tokio::spawn(async move {
+            tower::ServiceExt::oneshot(router, request)
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut created = 0;
+    let mut refused = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            StatusCode::CREATED => created += 1,
+            // Sold out at placement, or already shown sold out when re-priced.
+            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((created, refused), (10, 40));
+    assert_eq!(stock(&app).await, Some(0));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn bad_orders_get_specific_errors_and_change_nothing() {
+    let app = TestApp::new().await;
+    set_stock(&app, 5).await;
+    let quote_path = format!("/api/v1/stores/{}/quote", app.a.store);
+    let good = pickup_body(&app, 1).await;
+
+    let mut zero = good.clone();
+    zero["lines"][0]["quantity"] = json!(0);
+    let mut huge = good.clone();
+    huge["lines"][0]["quantity"] = json!(10_000);
+    let mut unknown = good.clone();
+    unknown["lines"][0]["sku_id"] = json!("00000000-0000-7000-8000-000000000000");
+    let mut no_spice = good.clone();
+    no_spice["lines"][0]["option_ids"] = json!([]);
+    for (body, expected) in [
+        (zero, "QUANTITY_OUT_OF_RANGE"),
+        (huge, "QUANTITY_OUT_OF_RANGE"),
+        (unknown, "UNKNOWN_ITEM"),
+        (no_spice, "MISSING_CHOICE"),
+    ] {
+        let (status, error) = app.post(&quote_path, None, body).await;
+        assert_eq!(
+            (status, code(&error)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "LINE_PROBLEMS"),
+            "{error}"
+        );
+        assert_eq!(error["error"]["details"][0]["code"], expected);
+        assert_eq!(error["error"]["details"][0]["field"], "lines[0]");
+    }
+    let mut delivery = good.clone();
+    delivery["channel"] = json!("delivery");
+    delivery["delivery_to"] = json!({"latitude_e6": 31_235_000, "longitude_e6": 121_480_000});
+    let (status, error) = app.post(&quote_path, None, delivery).await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "OUTSIDE_DELIVERY_ZONES"),
+        "no zones configured"
+    );
+
+    // A stale quote is refused with the new one attached.
+    let mut stale = quoted(&app, good.clone()).await;
+    stale["quote_version"] = json!("0000000000000000");
+    let (status, error) = place(&app, "stale-quote-1", &stale).await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::CONFLICT, "STALE_QUOTE")
+    );
+    assert!(error["error"]["quote"]["total_fen"].is_number());
+    assert_eq!(stock(&app).await, Some(5), "nothing taken");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_closed_store_says_when_it_opens() {
+    let app = TestApp::with_clock(diancan_web::Clock::fixed(
+        "2026-11-25T15:30:00Z".parse().unwrap(),
+    ))
+    .await;
+    let (status, error) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.a.store),
+            None,
+            pickup_body(&app, 1).await,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "STORE_CLOSED")
+    );
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2026-11-26 07:00"),
+        "{error}"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn staff_move_an_order_along_and_every_step_is_an_event() {
+    let app = TestApp::new().await;
+    let body = quoted(&app, pickup_body(&app, 1).await).await;
+    let (_, order) = place(&app, "lifecycle-01", &body).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let waiter = app.login("alpha-waiter").await;
+    let path = format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store);
+    let app_ref = &app;
+    let act = |action: &'static str| {
+        let (path, waiter) = (path.clone(), waiter.clone());
+        async move {
+            app_ref
+                .post(&path, Some(&waiter), json!({"action": action}))
+                .await
+        }
+    };
+    for (action, status) in [
+        ("pay", "placed"),
+        ("accept", "accepted"),
+        ("start_preparing", "preparing"),
+        ("mark_ready", "ready"),
+    ] {
+        let (code_, moved) = act(action).await;
+        assert_eq!(
+            (code_, moved["status"].as_str().unwrap()),
+            (StatusCode::OK, status),
+            "{moved}"
+        );
+    }
+    let (status, illegal) = act("serve").await;
+    assert_eq!(
+        (status, code(&illegal)),
+        (StatusCode::CONFLICT, "ILLEGAL_TRANSITION"),
+        "pickup orders are handed over, not served"
+    );
+    let (status, _) = act("hand_over").await;
+    assert_eq!(status, StatusCode::OK);
+    let events = app
+        .db()
+        .events_after(&format!("order:{id}"), 0)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "order.placed",
+            "order.status",
+            "order.status",
+            "order.status",
+            "order.status",
+            "order.status"
+        ]
+    );
+    // Another brand's staff cannot touch it.
+    let other = app.login(&app.b.owner_login).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.b.store),
+            Some(&other),
+            json!({"action": "complete"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn diners_hurry_at_most_every_two_minutes_and_cancel_by_asking_after_acceptance() {
+    let app = TestApp::new().await;
+    let body = quoted(&app, pickup_body(&app, 1).await).await;
+    let (_, order) = place(&app, "hurry-cancel-1", &body).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let (status, error) = app
+        .post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
+        .await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::CONFLICT, "CANNOT_HURRY"),
+        "not paid yet"
+    );
+    let cashier = app.login("alpha-manager").await;
+    for action in ["pay", "accept"] {
+        app.post(
+            &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store),
+            Some(&cashier),
+            json!({"action": action}),
+        )
+        .await;
+    }
+    assert_eq!(
+        app.post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
+            .await
+            .0,
+        StatusCode::ACCEPTED
+    );
+    let (status, error) = app
+        .post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
+        .await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::TOO_MANY_REQUESTS, "HURRY_TOO_SOON")
+    );
+
+    let (status, asked) = app
+        .post(&format!("/api/v1/orders/{id}/cancel"), None, json!({}))
+        .await;
+    assert_eq!(
+        (status, &asked["status"], &asked["cancel_requested"]),
+        (StatusCode::OK, &json!("accepted"), &json!(true))
+    );
+    let (_, declined) = app
+        .post(
+            &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store),
+            Some(&cashier),
+            json!({"action": "decline_cancel"}),
+        )
+        .await;
+    assert_eq!(declined["cancel_requested"], false);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn unpaid_orders_are_cancelled_after_the_timeout_and_their_stock_returns() {
+    let now = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let start: jiff::Timestamp = crate::app::NOON_SHANGHAI.parse().unwrap();
+    now.store(start.as_millisecond(), std::sync::atomic::Ordering::SeqCst);
+    let clock_now = now.clone();
+    let clock = diancan_web::Clock::from_fn(move || {
+        jiff::Timestamp::from_millisecond(clock_now.load(std::sync::atomic::Ordering::SeqCst))
+            .unwrap()
+    });
+    let app = TestApp::with_clock(clock).await;
+    set_stock(&app, 5).await;
+    let body = quoted(&app, pickup_body(&app, 2).await).await;
+    let (_, order) = place(&app, "unpaid-0001", &body).await;
+    assert_eq!(stock(&app).await, Some(3));
+    assert_eq!(
+        diancan_web::cancel_unpaid_orders_now(&app.state)
+            .await
+            .unwrap(),
+        0,
+        "still within the window"
+    );
+    now.fetch_add(16 * 60 * 1000, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        diancan_web::cancel_unpaid_orders_now(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let (_, after) = app
+        .get(
+            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(after["status"], "cancelled");
+    assert_eq!(stock(&app).await, Some(5), "stock released");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_table_orders_in_rounds_and_its_shared_cart_empties_when_it_orders() {
+    let app = TestApp::new().await;
+    // Pay after the meal at this store, and staff open tables.
+    let owner = app.login(&app.a.owner_login).await;
+    let mut profile = serde_json::to_value(crate::app::store_profile("alpha 店")).unwrap();
+    profile["rules"]["pay_mode"] = json!("pay_after_meal");
+    profile["rules"]["table_ordering"] = json!("require_open_table");
+    let (status, _) = app
+        .put(
+            &format!("/api/v1/console/stores/{}", app.a.store),
+            Some(&owner),
+            profile,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let token = app.a.table_token.clone();
+    let line_id = diancan_domain::CartLineId::new();
+    let (status, cart) = app
+        .post(&format!("/api/v1/tables/{token}/cart"), None, json!({"kind": "put", "line_id": line_id, "line": {"sku_id": app.a.sku}, "quantity": 2, "added_by": "小王"}))
+        .await;
+    assert_eq!(
+        (status, cart["lines"][0]["added_by"].as_str()),
+        (StatusCode::OK, Some("小王"))
+    );
+
+    let mut body = pickup_body(&app, 1).await;
+    body["channel"] = json!("dine_in");
+    body["table_token"] = json!(token);
+    body["diners"] = json!(3);
+    let body = quoted(&app, body).await;
+    let (status, error) = place(&app, "table-round-1", &body).await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::CONFLICT, "TABLE_NOT_OPEN")
+    );
+
+    let (status, _) = app
+        .post(
+            &format!(
+                "/api/v1/console/stores/{}/tables/{}/session",
+                app.a.store, app.a.table
+            ),
+            Some(&owner),
+            json!({"diners": 3}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, first) = place(&app, "table-round-1", &body).await;
+    assert_eq!(
+        (
+            status,
+            &first["status"],
+            &first["round"],
+            &first["table_code"]
+        ),
+        (
+            StatusCode::CREATED,
+            &json!("placed"),
+            &json!(1),
+            &json!("A1")
+        )
+    );
+    let (_, cart) = app.get(&format!("/api/v1/tables/{token}/cart"), None).await;
+    assert!(
+        cart["lines"].as_array().unwrap().is_empty(),
+        "the order empties the shared cart"
+    );
+    let (status, second) = place(&app, "table-round-2", &body).await;
+    assert_eq!(
+        (status, &second["round"]),
+        (StatusCode::CREATED, &json!(2)),
+        "加菜 joins the open bill"
+    );
+
+    // Rotating the code kills the old one.
+    let (status, rotated) = app
+        .post(
+            &format!(
+                "/api/v1/console/stores/{}/tables/{}/rotate-token",
+                app.a.store, app.a.table
+            ),
+            Some(&owner),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(rotated["qr_path"].as_str().unwrap(), format!("/t/{token}"));
+    let (status, error) = app.get(&format!("/api/v1/tables/{token}"), None).await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::NOT_FOUND, "UNKNOWN_TABLE_CODE")
+    );
+    app.cleanup().await;
+}
