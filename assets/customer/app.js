@@ -1,12 +1,19 @@
 // The diner's menu page at /t/{token} (table QR) and /s/{store_id} (takeaway): browse, choose
-// specs, keep a cart per store and table. Ordering itself opens in a later release.
+// specs, fill the cart, check out and follow the order. At a table the cart is the table's
+// shared cart (every phone that scanned the code edits it, live); takeaway keeps it on the phone.
+// Views over the menu are hash routes: #checkout, #order=<id>, #orders.
 
 import { h, mount } from '../shared/dom.js';
 import { yuan } from '../shared/money.js';
-import { get, imageUrl } from '../shared/api.js';
+import { get, post, imageUrl } from '../shared/api.js';
+import { toast } from '../shared/toast.js';
 import { lang, setLang, translator, localized } from '../shared/i18n.js';
 import * as Cart from './cart.js';
 import { hoursText, openState, storeName } from './store-info.js';
+import * as Shared from './shared-cart.js';
+import * as Ordering from './ordering.js';
+import { openCheckout, closeCheckout, cartChanged, isOpen as checkoutOpen } from './checkout.js';
+import { openOrder, openOrders, closeOrderViews } from './order-page.js';
 
 const t = translator({
   title: ['点餐', 'Order'],
@@ -48,18 +55,18 @@ const t = translator({
   clearConfirm: ['确认清空？', 'Clear all?'],
   remove: ['删除', 'Remove'],
   unavailable: ['已售罄或已下架，不会计入', 'Sold out or removed; not counted'],
-  confirm: ['确认订单', 'Review order'],
-  items: ['商品小计', 'Items'],
-  packingFee: ['打包费（预估）', 'Packing (estimate)'],
-  seatFeeNote: ['按就餐人数计', 'per diner, added at checkout'],
-  total: ['预估合计', 'Estimated total'],
-  comingTitle: ['下单功能即将开放', 'Online ordering is coming soon'],
-  comingBody: [
-    '在线下单将在下一个版本开放，购物车会为您保留。现在点餐请告诉服务员或到前台下单。',
-    'Ordering online opens in the next release; your cart is kept. For now, please order with our staff.',
-  ],
-  submitSoon: ['提交订单（即将开放）', 'Place order (coming soon)'],
-  back: ['返回修改', 'Back to menu'],
+  addedBy: ['{name} 加的', 'added by {name}'],
+  me: ['我', 'me'],
+  nickname: ['我的昵称', 'My nickname'],
+  nicknameAsk: ['同桌一起点：起个昵称，大家能看到是谁加的菜', 'Ordering together: pick a nickname so the table sees who added what'],
+  ok: ['好的', 'OK'],
+  rename: ['修改', 'Edit'],
+  syncing: ['同步中', 'syncing'],
+  offline: ['网络已断开，恢复后会自动同步购物车', 'Offline: the cart syncs when you are back'],
+  sharedCart: ['同桌共享', 'Shared with the table'],
+  tableNotOpen: ['餐桌尚未开台：可先看菜单加购，下单前请联系服务员开台', 'Table not open yet: browse and add, then ask a waiter to open it before ordering'],
+  myOrders: ['订单', 'Orders'],
+  syncFailed: ['购物车同步失败：{msg}', 'Cart sync failed: {msg}'],
   close: ['关闭', 'Close'],
   badTable: ['桌码已失效', 'Table code not valid'],
   badStore: ['找不到这家门店', 'Store not found'],
@@ -82,6 +89,8 @@ const state = {
   currentCat: null,
   controls: new Map(),
   ignoreScrollUntil: 0,
+  // At a table: {snapshot, queue, source, sending, attempt, timer}; null for takeaway (local cart).
+  shared: null,
 };
 let els = {};
 
@@ -103,16 +112,111 @@ async function start() {
       return showError(t('notFound'), '');
     }
     await fetchMenu();
+    if (state.table) await startSharedCart();
   } catch (error) {
     const title = error.code === 'UNKNOWN_TABLE_CODE' ? t('badTable') : error.status === 404 ? t('badStore') : t('loadFailed');
     return showError(title, error.message, error.status === 404 || error.status === 410 ? null : () => location.reload());
   }
-  state.cart = loadCart();
+  if (!state.shared) state.cart = loadCart();
   reconcileCart();
   renderApp();
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') refreshMenu();
+    if (document.visibilityState === 'visible') {
+      refreshMenu();
+      refreshTable();
+      if (state.shared) fetchSnapshot();
+    }
   });
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+// ---------- views over the menu: #checkout, #order=<id>, #orders ----------
+
+function route() {
+  const hash = location.hash.slice(1);
+  const order = /^order=(.+)$/.exec(hash);
+  if (hash !== 'checkout') closeCheckout();
+  if (!order && hash !== 'orders') closeOrderViews();
+  if (hash === 'checkout') {
+    closeSheet();
+    if (!Cart.totals(state.cart).count) return history.replaceState(null, '', location.pathname + location.search);
+    if (!checkoutOpen()) openCheckout(checkoutContext);
+  } else if (order) {
+    closeSheet();
+    openOrder(orderContext, decodeURIComponent(order[1]));
+  } else if (hash === 'orders') {
+    closeSheet();
+    openOrders(orderContext);
+  }
+}
+
+const goMenu = () => {
+  if (location.hash) history.pushState(null, '', location.pathname + location.search);
+  route();
+};
+
+/** What the checkout page needs from the menu page. */
+const checkoutContext = {
+  state,
+  dishName: (dish) => dishName(dish),
+  choiceLabels: (dish, line) => Cart.choiceLabels(dish, line, nameOf),
+  addedByText: (name) => addedByText(name),
+  removeLine: (key) => changeQuantity(key, 0),
+  backToMenu: () => goMenu(),
+  refreshMenu: () => refreshMenu(),
+  refreshTable: () => refreshTable(),
+  tableClosed: () => tableClosed(),
+  orderPlaced(order, lines) {
+    rememberOrder(order);
+    // The ordered lines leave the cart. The server empties a table's cart when its order is
+    // placed: drop unsent changes to the ordered lines and take the new snapshot.
+    if (state.shared) {
+      state.shared.queue = state.shared.queue.filter((e) => !lines.some((l) => l.key === e.change.line_id));
+      applySharedView();
+      fetchSnapshot();
+    } else {
+      setCart({ lines: state.cart.lines.filter((l) => !lines.some((o) => o.key === l.key)) });
+    }
+    history.replaceState(null, '', `${location.pathname}${location.search}#order=${encodeURIComponent(order.id)}`);
+    route();
+    // Stock moved: sold-out flags and "仅剩" counts follow; the table is open now.
+    refreshMenu();
+    refreshTable();
+  },
+};
+
+/** What the order pages need. */
+const orderContext = {
+  state,
+  backToMenu: goMenu,
+  canAddMore: (order) => !!state.table && order.table_code === state.table.table_code,
+  orderList: () => loadOrders(),
+  rememberOrder: (order) => rememberOrder(order),
+};
+
+const ORDERS_KEY = 'diancan.orders';
+const loadOrders = () => Ordering.parseOrders(localStorage.getItem(ORDERS_KEY));
+
+function rememberOrder(order) {
+  try {
+    const list = loadOrders();
+    const before = list.find((e) => e.id === order.id);
+    const entry = {
+      id: order.id,
+      path: before?.path || location.pathname,
+      storeName: before?.storeName || `${state.menu.store.brand_name} ${storeName(state.menu.store)}`,
+      channel: order.channel,
+      pickupNumber: order.pickup_number || null,
+      totalFen: order.quote?.total_fen ?? null,
+      statusLabel: order.status_label || null,
+      placedAtMs: order.placed_at_ms || Date.now(),
+    };
+    const next = before ? list.map((e) => (e.id === order.id ? entry : e)) : Ordering.rememberOrder(list, entry);
+    localStorage.setItem(ORDERS_KEY, JSON.stringify(next));
+  } catch {
+    // No storage: the order page still works from its link.
+  }
 }
 
 /** Fetches the menu, revalidating with the ETag; returns false when it has not changed. */
@@ -175,17 +279,214 @@ function saveCart() {
   }
 }
 
+/** Whether this table's code may not order yet (the store wants staff to open it first). */
+const tableClosed = () => !!state.table && state.table.ordering_needs_open_table === true && state.table.session_open === false;
+
+async function refreshTable() {
+  if (!state.token) return;
+  try {
+    state.table = await get(`tables/${encodeURIComponent(state.token)}`);
+  } catch {
+    return;
+  }
+  if (els.tableBanner) els.tableBanner.hidden = !tableClosed();
+}
+
+// ---------- the table's shared cart ----------
+
+const NICK_KEY = 'diancan.nickname';
+const queueKey = () => `diancan.cartq.${state.token}`;
+
+function me() {
+  let name = null;
+  try {
+    name = localStorage.getItem(NICK_KEY);
+    if (!name) localStorage.setItem(NICK_KEY, (name = Shared.defaultNickname()));
+  } catch {
+    name = name || (state.tempNick ||= Shared.defaultNickname());
+  }
+  return name;
+}
+
+const addedByText = (name) => t('addedBy', { name: name === me() ? `${name}（${t('me')}）` : name });
+
+async function startSharedCart() {
+  let snapshot;
+  try {
+    snapshot = await get(`tables/${encodeURIComponent(state.token)}/cart`);
+  } catch (error) {
+    // A server without the shared cart (or a table without one): keep the phone's own cart.
+    if (error.status === 404 || error.status === 405) return;
+    snapshot = { version: -1, lines: [] };
+  }
+  let queue = [];
+  try {
+    queue = Shared.parseQueue(localStorage.getItem(queueKey()));
+  } catch {
+    // No storage: changes live only in memory.
+  }
+  state.shared = { snapshot, queue, source: null, sending: false, attempt: 0, timer: null, fetching: false, again: false };
+  state.cart = { lines: Shared.view(snapshot, queue) };
+  listenToCart();
+  window.addEventListener('online', () => {
+    renderSyncState();
+    flush();
+    fetchSnapshot();
+  });
+  window.addEventListener('offline', renderSyncState);
+  flush();
+}
+
+function listenToCart() {
+  if (typeof EventSource === 'undefined') {
+    setInterval(fetchSnapshot, 10000);
+    return;
+  }
+  const source = new EventSource(`/api/v1/tables/${encodeURIComponent(state.token)}/cart/events`);
+  state.shared.source = source;
+  source.addEventListener('cart.changed', fetchSnapshot);
+  source.onmessage = fetchSnapshot;
+  // After a reconnect, catch up on whatever happened while away, and send what waited.
+  source.onopen = () => {
+    fetchSnapshot();
+    flush();
+  };
+}
+
+async function fetchSnapshot() {
+  const shared = state.shared;
+  if (!shared) return;
+  if (shared.fetching) {
+    shared.again = true;
+    return;
+  }
+  shared.fetching = true;
+  try {
+    const snapshot = await get(`tables/${encodeURIComponent(state.token)}/cart`);
+    acceptSnapshot(snapshot);
+  } catch {
+    // Offline: the next event or the online event fetches again.
+  } finally {
+    shared.fetching = false;
+    if (shared.again) {
+      shared.again = false;
+      fetchSnapshot();
+    }
+  }
+}
+
+function acceptSnapshot(snapshot) {
+  const shared = state.shared;
+  if (!snapshot || (snapshot.version ?? 0) < (shared.snapshot.version ?? 0)) return;
+  shared.snapshot = snapshot;
+  applySharedView();
+}
+
+function applySharedView() {
+  const shared = state.shared;
+  state.cart = Cart.reconcile({ lines: Shared.view(shared.snapshot, shared.queue) }, state.dishes);
+  try {
+    if (shared.queue.length) localStorage.setItem(queueKey(), JSON.stringify(shared.queue));
+    else localStorage.removeItem(queueKey());
+  } catch {
+    // Private mode: the queue lives for this visit.
+  }
+  afterCartChange();
+}
+
+/** Optimistic: the change shows at once, and goes to the server now or when the phone is back. */
+function sendChange(change) {
+  const shared = state.shared;
+  shared.queue = Shared.enqueue(shared.queue, change);
+  applySharedView();
+  flush();
+}
+
+async function flush() {
+  const shared = state.shared;
+  if (!shared || shared.sending || !shared.queue.length) return renderSyncState();
+  if (navigator.onLine === false) return renderSyncState();
+  shared.sending = true;
+  clearTimeout(shared.timer);
+  const entry = shared.queue[0];
+  try {
+    const snapshot = await post(`tables/${encodeURIComponent(state.token)}/cart`, entry.change);
+    shared.attempt = 0;
+    shared.queue = Shared.acknowledge(shared.queue, entry.seq);
+    if (snapshot && snapshot.lines && (snapshot.version ?? 0) >= (shared.snapshot.version ?? 0)) shared.snapshot = snapshot;
+    applySharedView();
+    shared.sending = false;
+    flush();
+  } catch (error) {
+    shared.sending = false;
+    if (Shared.isRetryable(error.status)) {
+      shared.attempt += 1;
+      shared.timer = setTimeout(flush, Shared.backoff(shared.attempt) * 1000);
+      renderSyncState();
+    } else {
+      // The server refused this change for good (a bad line, a closed table): drop it.
+      shared.queue = Shared.acknowledge(shared.queue, entry.seq);
+      toast(t('syncFailed', { msg: error.message }));
+      applySharedView();
+      fetchSnapshot();
+      flush();
+    }
+  }
+}
+
+function renderSyncState() {
+  const el = document.querySelector('.sync-state');
+  if (!el || !state.shared) return;
+  const offline = navigator.onLine === false || state.shared.attempt > 0;
+  el.hidden = !offline;
+  el.textContent = offline ? t('offline') : '';
+}
+
+// ---------- cart operations (one API for the shared and the local cart) ----------
+
+function addToCart(dish, selection, quantity) {
+  if (state.shared) {
+    const unitFen = Cart.unitPrice(dish, selection);
+    sendChange(Shared.addChange(state.cart.lines, me(), dish, selection, unitFen, quantity));
+  } else {
+    setCart(Cart.addLine(state.cart, dish, selection, quantity));
+  }
+}
+
+function changeQuantity(key, quantity) {
+  if (state.shared) sendChange(quantity > 0 ? { kind: 'set_quantity', line_id: key, quantity } : { kind: 'remove', line_id: key });
+  else setCart(Cart.setQuantity(state.cart, key, quantity));
+}
+
+function clearCart() {
+  if (state.shared) sendChange({ kind: 'clear' });
+  else setCart(Cart.emptyCart());
+}
+
+/** The line a simple dish's stepper changes: my own line with those choices, else anyone's. */
+function lineFor(selection) {
+  const key = Cart.lineKey(selection);
+  const same = state.cart.lines.filter((l) => (l.lineKey || l.key) === key && !l.unavailable);
+  return (state.shared && same.find((l) => l.addedBy === me())) || same[0];
+}
+
 function reconcileCart() {
   state.cart = Cart.reconcile(state.cart, state.dishes);
-  saveCart();
+  if (!state.shared) saveCart();
 }
 
 function setCart(cart) {
   state.cart = cart;
   saveCart();
+  afterCartChange();
+}
+
+function afterCartChange() {
   renderCartBar();
   for (const dish of state.dishes.values()) updateControl(dish);
   updateCategoryCounts();
+  if (document.querySelector('.cart-sheet')) openCartSheet();
+  cartChanged();
 }
 
 // ---------- helpers ----------
@@ -224,16 +525,6 @@ function tagClass(tag) {
   return 'tag';
 }
 
-let toastTimer;
-function toast(text) {
-  let el = document.querySelector('.toast');
-  if (!el) document.body.append((el = h('div.toast', { role: 'status', 'aria-live': 'polite' })));
-  el.textContent = text;
-  el.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (el.hidden = true), 1600);
-}
-
 function matches(dish, query) {
   if (!query) return true;
   const q = query.toLowerCase();
@@ -253,6 +544,8 @@ function renderApp() {
     h('div.menu-app', {},
       renderHeader(store),
       renderNotice(store),
+      state.table ? (els.tableBanner = h('p.notice.warn', { role: 'note', hidden: !tableClosed() }, t('tableNotOpen'))) : null,
+      nicknamePrompt(),
       h('div.search', { role: 'search' },
         (els.search = h('input', {
           type: 'search',
@@ -285,6 +578,7 @@ function renderHeader(store) {
   return h('header.store-header', {},
     h('div.top', {},
       h('h1', {}, `${store.brand_name}（${storeName(store)}）`),
+      h('a.orders-link', { href: '#orders', dataset: { action: 'my-orders' } }, t('myOrders')),
       h('button.lang-toggle', {
         onclick: () => {
           setLang(lang() === 'en' ? 'zh' : 'en');
@@ -379,18 +673,17 @@ function controlFor(dish) {
   const sku = dish.skus[0];
   const add = () => {
     if (roomFor(dish, sku.id) < 1) return toast(t('maxReached', { n: sku.remaining }));
-    setCart(Cart.addLine(state.cart, dish, Cart.emptySelection(dish), 1));
+    addToCart(dish, Cart.emptySelection(dish), 1);
     bumpBar();
   };
   if (!count) return h('button.add', { type: 'button', dataset: { action: 'add' }, onclick: add, 'aria-label': `${t('add')} ${dishName(dish)}` }, '+');
-  const key = Cart.lineKey(Cart.emptySelection(dish));
-  const line = state.cart.lines.find((l) => l.key === key);
+  const line = lineFor(Cart.emptySelection(dish));
   return h('div.stepper', {},
     h('button.minus', {
       type: 'button',
       dataset: { action: 'remove' },
       'aria-label': t('remove'),
-      onclick: () => line && setCart(Cart.setQuantity(state.cart, key, line.quantity - 1)),
+      onclick: () => line && changeQuantity(line.key, line.quantity - 1),
     }, '−'),
     h('output', {}, count),
     h('button.plus', { type: 'button', dataset: { action: 'add' }, onclick: add, 'aria-label': t('add') }, '+'),
@@ -452,7 +745,7 @@ function renderCartBarShell() {
     h('button.open', { type: 'button', onclick: toggleCartSheet, 'aria-label': t('cart') },
       h('span.icon', {}, h('span.count')),
       h('span.sum', {}, h('span.total'), h('span.hint'))),
-    h('button.checkout', { type: 'button', onclick: openCheckout }, t('checkout')),
+    h('button.checkout', { type: 'button', dataset: { action: 'checkout' }, onclick: () => (location.hash = 'checkout') }, t('checkout')),
   );
 }
 
@@ -609,8 +902,8 @@ function renderSpec(spec) {
       dataset: { action: 'add-to-cart' },
       disabled: !ok,
       onclick: () => {
-        setCart(Cart.addLine(state.cart, dish, selection, spec.quantity));
         closeSheet();
+        addToCart(dish, selection, spec.quantity);
         bumpBar();
         toast(t('added'));
       },
@@ -660,30 +953,32 @@ function openCartSheet() {
         setTimeout(() => { armed = false; clear.textContent = t('clear'); }, 3000);
         return;
       }
-      setCart(Cart.emptyCart());
       closeSheet();
+      clearCart();
     },
   }, t('clear'));
-  openSheet('cart-sheet',
-    h('div.head', {}, h('h2', {}, t('cart')), clear),
+  const scroll = document.querySelector('.cart-sheet .body')?.scrollTop || 0;
+  const sheet = openSheet('cart-sheet',
+    h('div.head', {}, h('h2', {}, t('cart'), state.shared ? h('small.shared', {}, t('sharedCart')) : null), clear),
+    state.shared ? nicknameRow() : null,
+    state.shared ? h('p.sync-state', { hidden: true, role: 'status' }) : null,
     h('div.body', {}, h('div.cart-lines', {}, state.cart.lines.map(renderCartLine))),
   );
+  sheet.querySelector('.body').scrollTop = scroll;
+  renderSyncState();
   document.body.classList.add('cart-open');
 }
 
 function renderCartLine(line) {
   const dish = state.dishes.get(line.dishId);
   const labels = dish ? Cart.choiceLabels(dish, line, nameOf) : [];
-  const again = () => openCartSheet();
-  const change = (quantity) => {
-    setCart(Cart.setQuantity(state.cart, line.key, quantity));
-    again();
-  };
+  const change = (quantity) => changeQuantity(line.key, quantity);
   const room = dish ? roomFor(dish, line.skuId) : 0;
   return h('div.cart-line' + (line.unavailable ? '.unavailable' : ''), { dataset: { key: line.key } },
     h('div.what', {},
       h('div.name', {}, dish ? dishName(dish) : '—'),
       labels.length ? h('div.choices', {}, labels.join('，')) : null,
+      line.addedBy ? h('div.by' + (line.addedBy === me() ? '.mine' : ''), {}, addedByText(line.addedBy), line.pending ? h('span.pending', {}, ` · ${t('syncing')}`) : null) : null,
       line.unavailable ? h('div.gone', {}, t('unavailable')) : h('div.price', {}, yuan(line.unitFen * line.quantity))),
     line.unavailable
       ? null
@@ -695,34 +990,48 @@ function renderCartLine(line) {
   );
 }
 
-// ---------- checkout (ordering opens in the next release) ----------
+// ---------- nickname (shared cart) ----------
 
-function openCheckout() {
-  const { count, totalFen } = Cart.totals(state.cart);
-  if (!count) return;
-  const { store } = state.menu;
-  const packing = state.table ? 0 : Cart.packingFee(store.packing_fee, count);
-  const lines = state.cart.lines.filter((l) => !l.unavailable);
-  const row = (label, value, sub) => h('div.row', {}, h('span', {}, label, sub ? h('div.sub', {}, sub) : null), h('span', {}, value));
-  openSheet('checkout-sheet',
-    h('div.head', {},
-      h('h2', {}, t('confirm')),
-      h('span.mode', {}, state.table ? `${state.table.area_name} ${state.table.table_code} · ${t('dineIn')}` : t('takeaway'))),
-    h('div.body', {},
-      h('div.breakdown', {},
-        lines.map((line) => {
-          const dish = state.dishes.get(line.dishId);
-          return row(`${dishName(dish)} ×${line.quantity}`, yuan(line.unitFen * line.quantity), Cart.choiceLabels(dish, line, nameOf).join('，'));
-        }),
-        h('div.row.subtotal', {}, h('span', {}, t('items')), h('span', {}, yuan(totalFen))),
-        packing ? row(t('packingFee'), yuan(packing)) : null,
-        state.table && store.seat_fee_fen ? row(t('seatFee', { fee: yuan(store.seat_fee_fen) }), '', t('seatFeeNote')) : null,
-        h('div.row.total', {}, h('span', {}, t('total')), h('span.price', {}, yuan(totalFen + packing)))),
-      h('div.coming', { role: 'note' }, h('strong', {}, t('comingTitle')), t('comingBody'))),
-    h('div.sheet-foot', {},
-      h('button.button.secondary', { type: 'button', onclick: closeSheet }, t('back')),
-      h('button.button', { type: 'button', disabled: true, style: { flex: '1' } }, t('submitSoon'))),
-  );
+function nicknameRow() {
+  const input = h('input', { value: me(), maxLength: 12, name: 'nickname', 'aria-label': t('nickname'), enterkeyhint: 'done' });
+  const saveName = () => {
+    const name = input.value.trim().slice(0, 12);
+    if (!name || name === me()) return;
+    try {
+      localStorage.setItem(NICK_KEY, name);
+    } catch {
+      state.tempNick = name;
+    }
+    toast(`${t('nickname')}：${name}`);
+  };
+  input.addEventListener('change', saveName);
+  input.addEventListener('keydown', (e) => e.key === 'Enter' && input.blur());
+  return h('label.nickname', {}, h('span', {}, t('nickname')), input);
+}
+
+/** Asked once per phone, at the first table visit: a nickname, with a ready default. */
+function nicknamePrompt() {
+  if (!state.shared) return null;
+  try {
+    if (localStorage.getItem(NICK_KEY + '.asked')) return null;
+  } catch {
+    return null;
+  }
+  const input = h('input', { value: me(), maxLength: 12, name: 'nickname', 'aria-label': t('nickname') });
+  const box = h('form.nick-prompt', {
+    onsubmit: (event) => {
+      event.preventDefault();
+      const name = input.value.trim().slice(0, 12) || me();
+      try {
+        localStorage.setItem(NICK_KEY, name);
+        localStorage.setItem(NICK_KEY + '.asked', '1');
+      } catch {
+        // Nothing to remember it in.
+      }
+      box.remove();
+    },
+  }, h('p', {}, t('nicknameAsk')), h('div.row', {}, input, h('button.button', { type: 'submit', dataset: { action: 'save-nickname' } }, t('ok'))));
+  return box;
 }
 
 start();

@@ -53,6 +53,10 @@ pub struct NewOrder {
     pub request_hash: String,
     /// Dine-in: the table whose shared cart this order empties.
     pub clears_cart_of: Option<TableId>,
+    /// The logged-in diner, for their order history.
+    pub customer_id: Option<CustomerId>,
+    /// A pickup/delivery slot with limited capacity: (slot start, capacity).
+    pub slot: Option<(i64, i64)>,
     pub now_ms: i64,
 }
 
@@ -77,6 +81,8 @@ pub struct OrderRecord {
     pub ready_by_ms: Option<i64>,
     pub pay_by_ms: Option<i64>,
     pub cancel_requested: bool,
+    pub customer_id: Option<CustomerId>,
+    pub slot_start_ms: Option<i64>,
     pub placed_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -93,6 +99,8 @@ pub enum Placed {
 pub enum PlaceError {
     #[error("the idempotency key was used for a different request")]
     KeyReused,
+    #[error("the chosen time slot is full")]
+    SlotFull,
     #[error("not enough stock for {0}")]
     SoldOut(SkuId),
     #[error(transparent)]
@@ -138,18 +146,18 @@ pub struct TableSession {
 }
 
 const SELECT_ORDER: &str = "SELECT id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
-    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, placed_at_ms, updated_at_ms FROM orders WHERE id = $1";
+    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms FROM orders WHERE id = $1";
 const SELECT_STORE_ORDERS: &str = "SELECT id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
-    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, placed_at_ms, updated_at_ms
+    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms
     FROM orders WHERE brand_id = $1 AND store_id = $2 AND business_date = $3 ORDER BY placed_at_ms DESC";
 const SELECT_SESSION_ORDERS: &str = "SELECT id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
-    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, placed_at_ms, updated_at_ms
+    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms
     FROM orders WHERE table_session_id = $1 ORDER BY placed_at_ms";
 const SELECT_UNPAID_DUE: &str =
     "SELECT id FROM orders WHERE status = 'awaiting_payment' AND pay_by_ms <= $1 LIMIT 200";
 const INSERT_ORDER: &str = "INSERT INTO orders (id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
-    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, placed_at_ms, updated_at_ms)
-    VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)";
+    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms)
+    VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $21, $19, $19)";
 const INSERT_LINE: &str = "INSERT INTO order_lines (order_id, position, sku_id, dish_id, station_id, name, quantity, unit_price_fen, line_total_fen)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const INSERT_TRANSITION: &str = "INSERT INTO order_transitions (order_id, version, from_status, to_status, action, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -173,7 +181,14 @@ const RETURN_STOCK: &str = "UPDATE store_sku_states SET
         stock = CASE WHEN stock IS NULL THEN NULL ELSE stock + $3 END,
         sold_count = CASE WHEN sold_on = $4 AND sold_count >= $3 THEN sold_count - $3 WHEN sold_on = $4 THEN 0 ELSE sold_count END
     WHERE store_id = $1 AND sku_id = $2";
-const SELECT_LINES_FOR_STOCK: &str = "SELECT sku_id, quantity FROM order_lines WHERE order_id = $1";
+// Takes one place in a slot only while it has room; no row back means full.
+const CLAIM_SLOT: &str = "INSERT INTO slot_counters (store_id, slot_start_ms, taken) VALUES ($1, $2, 1)
+    ON CONFLICT (store_id, slot_start_ms) DO UPDATE SET taken = slot_counters.taken + 1 WHERE slot_counters.taken < $3
+    RETURNING taken";
+const RELEASE_SLOT: &str = "UPDATE slot_counters SET taken = taken - 1 WHERE store_id = $1 AND slot_start_ms = $2 AND taken > 0";
+const SELECT_CUSTOMER_ORDERS: &str = "SELECT id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
+    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms
+    FROM orders WHERE customer_id = $1 ORDER BY placed_at_ms DESC LIMIT 100";
 const SESSION_ROUND: &str = "SELECT COUNT(*) FROM orders WHERE table_session_id = $1";
 const UPDATE_STATUS: &str = "UPDATE orders SET status = $2, version = version + 1, updated_at_ms = $3 WHERE id = $1 AND version = $4";
 const MARK_HURRY: &str = "UPDATE orders SET last_hurry_ms = $2, version = version + 1, updated_at_ms = $2
@@ -206,6 +221,8 @@ struct OrderRow {
     ready_by_ms: Option<i64>,
     pay_by_ms: Option<i64>,
     cancel_requested: bool,
+    customer_id: Option<Uuid>,
+    slot_start_ms: Option<i64>,
     placed_at_ms: i64,
     updated_at_ms: i64,
 }
@@ -235,6 +252,8 @@ impl TryFrom<OrderRow> for OrderRecord {
             ready_by_ms: r.ready_by_ms,
             pay_by_ms: r.pay_by_ms,
             cancel_requested: r.cancel_requested,
+            customer_id: r.customer_id.map(CustomerId::from_uuid),
+            slot_start_ms: r.slot_start_ms,
             placed_at_ms: r.placed_at_ms,
             updated_at_ms: r.updated_at_ms,
         })
@@ -352,6 +371,17 @@ impl Db {
 
         let day = order.business_date.to_string();
         move_stock(&mut tx, order.store_id, &order.stock, &day, true).await?;
+        if let Some((slot_start, capacity)) = order.slot {
+            let taken: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(CLAIM_SLOT)
+                .bind(order.store_id.as_uuid())
+                .bind(slot_start)
+                .bind(capacity)
+                .fetch_optional(&mut *c)
+                .await)?;
+            if taken.is_none() {
+                return Err(PlaceError::SlotFull);
+            }
+        }
         let (pickup_number,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(NEXT_PICKUP)
             .bind(order.store_id.as_uuid())
             .bind(&day)
@@ -387,6 +417,8 @@ impl Db {
             .bind(order.pay_by_ms)
             .bind(false)
             .bind(order.now_ms)
+            .bind(order.customer_id.map(|c| c.as_uuid()))
+            .bind(order.slot.map(|(start, _)| start))
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
@@ -463,6 +495,15 @@ impl Db {
         rows.into_iter().map(OrderRecord::try_from).collect()
     }
 
+    /// A diner's orders across the brand's stores, newest first (order history).
+    pub async fn customer_orders(&self, customer: CustomerId) -> Result<Vec<OrderRecord>> {
+        let rows: Vec<OrderRow> = on_pool!(self, |p| sqlx::query_as(SELECT_CUSTOMER_ORDERS)
+            .bind(customer.as_uuid())
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(OrderRecord::try_from).collect()
+    }
+
     pub async fn session_orders(&self, session: TableSessionId) -> Result<Vec<OrderRecord>> {
         let rows: Vec<OrderRow> = on_pool!(self, |p| sqlx::query_as(SELECT_SESSION_ORDERS)
             .bind(session.as_uuid())
@@ -514,17 +555,12 @@ impl Db {
             .await
             .map(|r| r.rows_affected()))?;
         if next == OrderStatus::Cancelled {
-            let lines: Vec<(Uuid, i64)> =
-                on_tx!(&mut tx, |c| sqlx::query_as(SELECT_LINES_FOR_STOCK)
-                    .bind(id.as_uuid())
-                    .fetch_all(&mut *c)
-                    .await)?;
-            let claims: Vec<StockClaim> = lines
+            let quote: diancan_domain::ordering::Quote =
+                serde_json::from_str(&current.quote_json).map_err(StorageError::from)?;
+            let claims: Vec<StockClaim> = quote
+                .stock_claims()
                 .into_iter()
-                .map(|(sku, quantity)| StockClaim {
-                    sku_id: SkuId::from_uuid(sku),
-                    quantity,
-                })
+                .map(|(sku_id, quantity)| StockClaim { sku_id, quantity })
                 .collect();
             move_stock(
                 &mut tx,
@@ -538,6 +574,14 @@ impl Db {
                 PlaceError::Storage(s) => s,
                 other => StorageError::Corrupt(other.to_string()),
             })?;
+            if let Some(slot) = current.slot_start_ms {
+                on_tx!(&mut tx, |c| sqlx::query(RELEASE_SLOT)
+                    .bind(current.store_id.as_uuid())
+                    .bind(slot)
+                    .execute(&mut *c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+            }
         }
         let record = order_in(&mut tx, id).await?;
         append_event(

@@ -123,6 +123,21 @@ pub struct Quote {
     pub total_fen: Money,
 }
 
+impl Quote {
+    /// Units each spec loses when this is ordered: the line's own spec and every spec inside a
+    /// combo, summed per spec. Cancelling gives exactly these back.
+    pub fn stock_claims(&self) -> Vec<(SkuId, i64)> {
+        let mut per_sku: std::collections::BTreeMap<SkuId, i64> = Default::default();
+        for line in &self.lines {
+            *per_sku.entry(line.sku_id).or_default() += line.quantity;
+            for item in &line.combo_items {
+                *per_sku.entry(item.sku_id).or_default() += line.quantity * item.quantity as i64;
+            }
+        }
+        per_sku.into_iter().collect()
+    }
+}
+
 /// What is wrong with one line of the request.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

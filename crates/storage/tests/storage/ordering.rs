@@ -58,7 +58,7 @@ fn new_order(
         business_date: BusinessDate::from_date(jiff::civil::date(2026, 11, 26)),
         diners: None,
         total_fen: 2800 * quantity,
-        quote_json: "{}".into(),
+        quote_json: quote_json(sku, dish, quantity),
         contact_json: None,
         note: None,
         ready_by_ms: None,
@@ -79,8 +79,23 @@ fn new_order(
         idempotency_key: key.into(),
         request_hash: format!("hash-{quantity}"),
         clears_cart_of: None,
+        customer_id: None,
+        slot: None,
         now_ms: NOW_MS,
     }
+}
+
+/// A stored quote that claims `quantity` of `sku`, as the pricing function would have made it.
+fn quote_json(sku: SkuId, dish: DishId, quantity: i64) -> String {
+    serde_json::json!({
+        "version": "test", "channel": "pickup", "item_count": quantity,
+        "lines": [{"dish_id": dish, "sku_id": sku, "dish_name": "牛肉面", "sku_name": null, "station_id": null,
+            "quantity": quantity, "options": [], "combo_items": [], "note": null,
+            "unit_price_fen": 2800, "line_total_fen": 2800 * quantity}],
+        "subtotal_fen": 2800 * quantity, "packing_fee_fen": 0, "seat_fee_fen": 0, "delivery_fee_fen": 0,
+        "delivery_zone": null, "discounts": [], "discount_total_fen": 0, "total_fen": 2800 * quantity
+    })
+    .to_string()
 }
 
 async fn stock_left(db: &Db, store: StoreId, sku: SkuId) -> Option<i64> {
@@ -214,6 +229,53 @@ async fn transitions_are_recorded_and_cancelling_returns_stock(db: &Db) {
     );
 }
 both!(transitions_are_recorded_and_cancelling_returns_stock);
+
+async fn a_full_slot_refuses_the_next_order_and_cancelling_frees_it(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 50).await;
+    let slot = Some((1_795_000_900_000, 2));
+    let mut placed = Vec::new();
+    for key in ["s1", "s2"] {
+        let order = NewOrder {
+            slot,
+            ..new_order(brand, store, dish, sku, key, 1)
+        };
+        let Placed::Created(record) = db.place_order(&order).await.unwrap() else {
+            panic!()
+        };
+        placed.push(record);
+    }
+    let third = NewOrder {
+        slot,
+        ..new_order(brand, store, dish, sku, "s3", 1)
+    };
+    assert!(matches!(
+        db.place_order(&third).await,
+        Err(PlaceError::SlotFull)
+    ));
+    assert_eq!(
+        stock_left(db, store, sku).await,
+        Some(48),
+        "the refused order took nothing"
+    );
+    db.transition_order(
+        placed[0].id,
+        Some(brand),
+        OrderAction::Cancel,
+        "diner",
+        NOW_MS,
+    )
+    .await
+    .unwrap();
+    let fourth = NewOrder {
+        slot,
+        ..new_order(brand, store, dish, sku, "s4", 1)
+    };
+    assert!(matches!(
+        db.place_order(&fourth).await,
+        Ok(Placed::Created(_))
+    ));
+}
+both!(a_full_slot_refuses_the_next_order_and_cancelling_frees_it);
 
 async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
     let (brand, store) = brand_with_store(db, "tables").await;

@@ -234,3 +234,62 @@ pub async fn rotate_table_token(
         qr_path: format!("/t/{token}"),
     }))
 }
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QrQuery {
+    /// The public address diners' phones reach, such as `https://order.example.com`; the table
+    /// path is appended. Defaults to the address the console was opened on.
+    pub base: Option<String>,
+}
+
+/// The table's QR code as SVG, for printing on table cards.
+#[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/tables/{table_id}/qr.svg", tag = "console orders",
+    params(("store_id" = StoreId, Path), ("table_id" = TableId, Path), QrQuery),
+    responses((status = 200, description = "image/svg+xml", content_type = "image/svg+xml"), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
+pub async fn table_qr(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((store_id, table_id)): ApiPath<(StoreId, TableId)>,
+    crate::extract::ApiQuery(query): crate::extract::ApiQuery<QrQuery>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    staff.require(Permission::ServeTables)?;
+    let table = store_table(&state, &staff, store_id, table_id).await?;
+    let base = match query.base {
+        Some(base) if base.starts_with("https://") || base.starts_with("http://") => {
+            base.trim_end_matches('/').to_owned()
+        }
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "base",
+                diancan_domain::validation::Problem::InvalidCharacters,
+            ));
+        }
+        None => {
+            let host = headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    let url = format!("{base}/t/{}", table.qr_token);
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(ApiError::internal)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        svg,
+    )
+        .into_response())
+}

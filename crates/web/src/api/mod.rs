@@ -87,6 +87,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ordering::order_events))
         .routes(routes!(ordering::hurry_order))
         .routes(routes!(ordering::cancel_order))
+        .routes(routes!(ordering::customer_orders))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))
@@ -96,6 +97,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             console_orders::clear_table
         ))
         .routes(routes!(console_orders::rotate_table_token))
+        .routes(routes!(console_orders::table_qr))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

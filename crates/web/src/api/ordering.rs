@@ -21,7 +21,6 @@ use diancan_storage::ordering::{
     NewOrder, NewOrderLine, OrderRecord, PlaceError, Placed, StockClaim, order_stream,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// What the diner wants priced.
@@ -291,19 +290,66 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
     Ok(key.to_owned())
 }
 
-/// Units each spec loses: the line's own spec and every spec inside a combo.
 fn stock_claims(quote: &Quote) -> Vec<StockClaim> {
-    let mut per_sku: BTreeMap<SkuId, i64> = BTreeMap::new();
-    for line in &quote.lines {
-        *per_sku.entry(line.sku_id).or_default() += line.quantity;
-        for item in &line.combo_items {
-            *per_sku.entry(item.sku_id).or_default() += line.quantity * item.quantity as i64;
-        }
-    }
-    per_sku
+    quote
+        .stock_claims()
         .into_iter()
         .map(|(sku_id, quantity)| StockClaim { sku_id, quantity })
         .collect()
+}
+
+/// The slot a pickup or delivery order takes when the store limits orders per slot.
+fn slot_claim(
+    rules: &diancan_domain::store::StoreRules,
+    ready_by_ms: Option<i64>,
+) -> Option<(i64, i64)> {
+    let capacity = rules.slots.capacity_per_slot as i64;
+    let width = rules.slots.slot_minutes.max(1) as i64 * 60_000;
+    ready_by_ms
+        .filter(|_| capacity > 0)
+        .map(|at| (at - at.rem_euclid(width), capacity))
+}
+
+/// The diner behind a customer session, if any, and only for this brand: guests order too.
+async fn signed_in_customer(
+    state: &AppState,
+    headers: &HeaderMap,
+    brand: BrandId,
+) -> Option<CustomerId> {
+    let token = crate::customer_session::customer_token(headers)?;
+    let record = state
+        .db
+        .session_customer(&crate::auth::token_hash(&token), state.clock.now_ms())
+        .await
+        .ok()?;
+    (record.brand_id == brand).then_some(record.id)
+}
+
+/// A diner's order history and what they have spent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderHistory {
+    pub orders: Vec<OrderView>,
+    /// Sum of the totals of orders that were not cancelled.
+    pub spent_fen: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/customer/orders", tag = "customer",
+    responses((status = 200, body = OrderHistory), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn customer_orders(
+    State(state): State<AppState>,
+    customer: crate::customer_session::Customer,
+) -> ApiResult<Json<OrderHistory>> {
+    let records = state.db.customer_orders(customer.id).await?;
+    let spent_fen = records
+        .iter()
+        .filter(|o| o.status != OrderStatus::Cancelled)
+        .map(|o| o.total_fen)
+        .sum();
+    let mut orders = Vec::new();
+    for record in records {
+        orders.push(order_view(&state, record).await?);
+    }
+    Ok(Json(OrderHistory { orders, spent_fen }))
 }
 
 /// When a pickup order should be ready: as soon as the kitchen can, or at a chosen time today.
@@ -499,6 +545,8 @@ pub async fn place_order(
         idempotency_key: key,
         request_hash,
         clears_cart_of: table.as_ref().map(|t| t.id),
+        customer_id: signed_in_customer(&state, &headers, store.brand_id).await,
+        slot: slot_claim(rules, ready_by_ms),
         now_ms: now.as_millisecond(),
     };
     let (status_code, record) = match state.db.place_order(&order).await {
@@ -510,6 +558,14 @@ pub async fn place_order(
                 "IDEMPOTENCY_KEY_REUSED",
                 "该请求编号已用于另一个订单，请重新提交",
                 "This Idempotency-Key was used for a different order; submit again",
+            ));
+        }
+        Err(PlaceError::SlotFull) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "SLOT_FULL",
+                "该时段订单已满，请选择其他取餐时间",
+                "That time slot is full; choose another time",
             ));
         }
         Err(PlaceError::SoldOut(sku)) => {

@@ -482,3 +482,72 @@ async fn a_table_orders_in_rounds_and_its_shared_cart_empties_when_it_orders() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_signed_in_diner_finds_their_orders_and_spending() {
+    let app = TestApp::new().await;
+    let (status, login) = app
+        .post(
+            &format!("/api/v1/stores/{}/customer/wechat-login", app.a.store),
+            None,
+            json!({"code": "sim-history"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let token = login["token"].as_str().unwrap().to_owned();
+    let body = quoted(&app, pickup_body(&app, 2).await).await;
+    let request = Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Customer {token}"))
+        .header("idempotency-key", "history-0001")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let (status, _, order) = app.send_request(request).await;
+    assert_eq!(status, StatusCode::CREATED);
+    place(&app, "guest-order-1", &body).await; // a guest's order is not theirs
+    let request = Request::get("/api/v1/customer/orders")
+        .header(header::AUTHORIZATION, format!("Customer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, history) = app.send_request(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(history["orders"].as_array().unwrap().len(), 1);
+    assert_eq!(history["orders"][0]["id"], order["id"]);
+    assert_eq!(history["spent_fen"], order["quote"]["total_fen"]);
+    let (status, _) = app.get("/api/v1/customer/orders", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_full_pickup_slot_is_refused_with_a_clear_message() {
+    let app = TestApp::new().await;
+    let owner = app.login(&app.a.owner_login).await;
+    let mut profile = serde_json::to_value(crate::app::store_profile("alpha 店")).unwrap();
+    profile["rules"]["slots"] =
+        json!({"lead_minutes": 20, "slot_minutes": 15, "capacity_per_slot": 1});
+    let (status, body) = app
+        .put(
+            &format!("/api/v1/console/stores/{}", app.a.store),
+            Some(&owner),
+            profile,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut body = quoted(&app, pickup_body(&app, 1).await).await;
+    body["pickup_time"] = json!("13:00");
+    assert_eq!(
+        place(&app, "slot-order-1", &body).await.0,
+        StatusCode::CREATED
+    );
+    let (status, error) = place(&app, "slot-order-2", &body).await;
+    assert_eq!((status, code(&error)), (StatusCode::CONFLICT, "SLOT_FULL"));
+    body["pickup_time"] = json!("11:00");
+    let (status, error) = place(&app, "slot-order-3", &body).await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "INVALID_PICKUP_TIME"),
+        "before the lead time"
+    );
+    app.cleanup().await;
+}

@@ -1,0 +1,134 @@
+// Checkout payloads, idempotency, error mapping and status steps: `node --test assets/customer/tests/`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  attemptFor, errorAction, fingerprint, lineIndex, lineProblems, missingFields, orderBody, orderSteps,
+  orderableLines, parseOrders, pickupTimes, quoteBody, rememberOrder,
+} from '../ordering.js';
+
+const cart = {
+  lines: [
+    { key: 'a', dishId: 'd1', skuId: 's1', optionIds: ['o1'], choiceIds: [], quantity: 2, unitFen: 2800 },
+    { key: 'b', dishId: 'd2', skuId: 's2', optionIds: [], choiceIds: [], quantity: 1, unitFen: 900, unavailable: true },
+    { key: 'c', dishId: 'd3', skuId: 's3', optionIds: [], choiceIds: ['c1', 'c2'], quantity: 1, unitFen: 9800, note: '不要葱' },
+  ],
+};
+
+test('only orderable lines are sent, in order', () => {
+  assert.deepEqual(orderableLines(cart).map((l) => l.key), ['a', 'c']);
+});
+
+test('quote body per channel', () => {
+  const lines = orderableLines(cart);
+  assert.deepEqual(quoteBody(lines, { channel: 'dine_in', diners: 3, tableToken: 'T', deliveryTo: { latitude_e6: 1, longitude_e6: 2 } }), {
+    channel: 'dine_in',
+    lines: [
+      { sku_id: 's1', quantity: 2, option_ids: ['o1'], combo_choice_ids: [] },
+      { sku_id: 's3', quantity: 1, option_ids: [], combo_choice_ids: ['c1', 'c2'], note: '不要葱' },
+    ],
+    diners: 3,
+    table_token: 'T',
+  });
+  const pickup = quoteBody(lines, { channel: 'pickup', diners: 3, tableToken: 'T' });
+  assert.equal(pickup.diners, undefined);
+  assert.equal(pickup.table_token, undefined);
+  assert.deepEqual(quoteBody(lines, { channel: 'delivery', deliveryTo: { latitude_e6: 1, longitude_e6: 2 } }).delivery_to, { latitude_e6: 1, longitude_e6: 2 });
+});
+
+test('order body adds quote version, note, pickup time and delivery contact', () => {
+  const lines = orderableLines(cart);
+  const pickup = orderBody(lines, { channel: 'pickup', note: '  少辣 ', pickupTime: '12:30' }, 'v1');
+  assert.equal(pickup.quote_version, 'v1');
+  assert.equal(pickup.note, '少辣');
+  assert.equal(pickup.pickup_time, '12:30');
+  assert.equal(pickup.contact, undefined);
+  assert.equal(orderBody(lines, { channel: 'pickup' }, 'v1').pickup_time, 'asap');
+  const delivery = orderBody(lines, {
+    channel: 'delivery', contactName: ' 王 ', contactPhone: '138 0013 8000', address: '南京西路 2 号 3 楼', deliveryTo: { latitude_e6: 1, longitude_e6: 2 },
+  }, 'v2');
+  assert.deepEqual(delivery.contact, { name: '王', phone: '13800138000' });
+  assert.equal(delivery.delivery_address, '南京西路 2 号 3 楼');
+  assert.equal(delivery.pickup_time, undefined);
+  assert.equal(orderBody(lines, { channel: 'dine_in', note: '' }, 'v').note, undefined);
+});
+
+test('delivery needs name, a mainland mobile number, an address and a point', () => {
+  assert.deepEqual(missingFields({ channel: 'delivery', contactPhone: '12345' }), ['contactName', 'contactPhone', 'address', 'deliveryTo']);
+  assert.deepEqual(missingFields({ channel: 'delivery', contactName: '王', contactPhone: '13800138000', address: 'x', deliveryTo: {} }), []);
+  assert.deepEqual(missingFields({ channel: 'pickup', pickupTime: 'soon' }), ['pickupTime']);
+  assert.deepEqual(missingFields({ channel: 'dine_in' }), []);
+});
+
+test('the idempotency key is kept while the body is the same, and renewed when it changes', () => {
+  let n = 0;
+  const newKey = () => `k${++n}`;
+  const body = { channel: 'pickup', lines: [{ sku_id: 's1', quantity: 1 }], quote_version: 'v1' };
+  const first = attemptFor(null, body, newKey);
+  assert.equal(first.key, 'k1');
+  assert.equal(attemptFor(first, { ...body }, newKey).key, 'k1', 'a retry reuses the key');
+  assert.equal(attemptFor(first, { quote_version: 'v2', lines: body.lines, channel: 'pickup' }, newKey).key, 'k1', 'a re-quote alone keeps the key');
+  assert.equal(attemptFor(first, { ...body, lines: [{ sku_id: 's1', quantity: 2 }] }, newKey).key, 'k2');
+  assert.equal(fingerprint({ b: 1, a: [{ y: 1, x: 2 }] }), fingerprint({ a: [{ x: 2, y: 1 }], b: 1 }));
+});
+
+test('errors map back to the lines they name', () => {
+  assert.equal(lineIndex('lines[3]'), 3);
+  assert.equal(lineIndex('lines[12].quantity'), 12);
+  assert.equal(lineIndex('diners'), null);
+  const { byLine, general } = lineProblems({
+    code: 'LINE_PROBLEMS',
+    details: [
+      { field: 'lines[1]', code: 'SOLD_OUT', text: '红烧牛肉面已售罄' },
+      { field: 'lines[1]', code: 'UNKNOWN_OPTION', message: '口味已变更' },
+      { field: 'note', code: 'NOTE_TOO_LONG', message: '备注太长' },
+    ],
+  });
+  assert.deepEqual(byLine.get(1), [{ code: 'SOLD_OUT', text: '红烧牛肉面已售罄' }, { code: 'UNKNOWN_OPTION', text: '口味已变更' }]);
+  assert.deepEqual(general, [{ code: 'NOTE_TOO_LONG', text: '备注太长' }]);
+  assert.equal(lineProblems(null).byLine.size, 0);
+});
+
+test('each error code has a next step', () => {
+  assert.equal(errorAction({ code: 'NETWORK', status: 0 }), 'retry');
+  assert.equal(errorAction({ code: 'STALE_QUOTE', status: 409 }), 'requote');
+  assert.equal(errorAction({ code: 'LINE_PROBLEMS', status: 422 }), 'lines');
+  assert.equal(errorAction({ code: 'SOLD_OUT', status: 409 }), 'lines');
+  assert.equal(errorAction({ code: 'TABLE_NOT_OPEN', status: 409 }), 'waiter');
+  assert.equal(errorAction({ code: 'IDEMPOTENCY_KEY_REUSED', status: 409 }), 'new-key');
+  assert.equal(errorAction({ code: 'HTTP_502', status: 502 }), 'retry');
+  assert.equal(errorAction({ code: 'OUTSIDE_DELIVERY_ZONES', status: 422 }), 'message');
+});
+
+test('status steps per channel', () => {
+  const states = (channel, status) => orderSteps(channel, status).map((s) => s.state[0]).join('');
+  assert.deepEqual(orderSteps('dine_in', 'placed').map((s) => s.code), ['placed', 'accepted', 'preparing', 'served']);
+  assert.deepEqual(orderSteps('pickup', 'placed').map((s) => s.code), ['placed', 'accepted', 'preparing', 'ready']);
+  assert.deepEqual(orderSteps('delivery', 'placed').map((s) => s.code), ['placed', 'accepted', 'preparing', 'out_for_delivery']);
+  assert.equal(states('pickup', 'awaiting_payment'), 'cttt');
+  assert.equal(states('pickup', 'placed'), 'cttt');
+  assert.equal(states('pickup', 'accepted'), 'dctt');
+  assert.equal(states('pickup', 'preparing'), 'ddct');
+  assert.equal(states('pickup', 'ready'), 'dddc');
+  assert.equal(states('pickup', 'picked_up'), 'dddd');
+  assert.equal(states('dine_in', 'ready'), 'dddc');
+  assert.equal(states('dine_in', 'served'), 'dddd');
+  assert.equal(states('delivery', 'out_for_delivery'), 'dddc');
+  assert.equal(states('delivery', 'completed'), 'dddd');
+  assert.equal(states('pickup', 'cancelled'), 'tttt');
+});
+
+test('the phone keeps its own order list, newest first', () => {
+  let list = rememberOrder([], { id: 'o1', path: '/s/x' });
+  list = rememberOrder(list, { id: 'o2', path: '/t/y' });
+  list = rememberOrder(list, { id: 'o1', path: '/s/x' });
+  assert.deepEqual(list.map((e) => e.id), ['o1', 'o2']);
+  assert.equal(rememberOrder(list, { id: 'o3', path: '/' }, 2).length, 2);
+  assert.deepEqual(parseOrders('[{"id":"a","path":"/s/1"},{"id":1},"x"]'), [{ id: 'a', path: '/s/1' }]);
+  assert.deepEqual(parseOrders('{'), []);
+});
+
+test('pickup times run every 15 minutes from the lead time to closing', () => {
+  assert.deepEqual(pickupTimes({ minutes: 11 * 60 + 7 }, { closesAt: '12:30' }), ['11:30', '11:45', '12:00', '12:15', '12:30']);
+  assert.deepEqual(pickupTimes({ minutes: 21 * 60 + 50 }, { closesAt: '22:00' }), []);
+  assert.equal(pickupTimes({ minutes: 8 * 60 }, { closesAt: '22:00' }).length, 24, 'capped');
+});
