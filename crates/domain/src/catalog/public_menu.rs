@@ -129,6 +129,8 @@ pub struct PublicSku {
     pub sold_out: bool,
     /// Shown only when stock runs low ("仅剩 3 份").
     pub remaining: Option<i64>,
+    /// Counted stock or a daily limit applies (限量): selling it can change the menu.
+    pub limited: bool,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -229,6 +231,7 @@ pub fn build_public_menu(inputs: &MenuInputs<'_>, clock: &StoreClock<'_>) -> Pub
                             .is_low(today)
                             .then(|| state.remaining(today))
                             .flatten(),
+                        limited: state.stock.is_some() || state.daily_limit.is_some(),
                     }
                 })
                 .collect();

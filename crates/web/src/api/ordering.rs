@@ -592,8 +592,23 @@ pub async fn place_order(
                 .live
                 .notify(&diancan_storage::ordering::cart_stream(table.id));
         }
-        // Stock changed: the public menu's sold-out and "仅剩" flags must follow.
-        state.menus.invalidate_all();
+        // Only counted stock changes what the public menu says (sold out, 仅剩 N 份).
+        let limited: std::collections::HashSet<SkuId> = menu
+            .menu
+            .categories
+            .iter()
+            .flat_map(|c| &c.dishes)
+            .flat_map(|d| &d.skus)
+            .filter(|s| s.limited)
+            .map(|s| s.id)
+            .collect();
+        if quote
+            .stock_claims()
+            .iter()
+            .any(|(sku, _)| limited.contains(sku))
+        {
+            state.menus.invalidate_all();
+        }
     }
     Ok((status_code, Json(order_view(&state, record).await?)).into_response())
 }
