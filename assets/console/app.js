@@ -9,18 +9,21 @@ import { explain, notice, toast } from './ui.js';
 import { loginPage } from './login.js';
 import { menuPage } from './menu.js';
 import { tablesPage } from './tables.js';
+import { ordersPage } from './orders.js';
+import { settingsPage } from './settings.js';
+import { qrSheetPage } from './qr-sheet.js';
 
 const STORE_KEY = 'diancan.console.store';
 const root = document.getElementById('app');
 
 const AREAS = [
-  { path: 'orders', label: 'nav_orders', icon: '单' },
+  { path: 'orders', label: 'nav_orders', icon: '单', page: ordersPage },
   { path: 'tables', label: 'nav_tables', icon: '桌', page: tablesPage },
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
   { path: 'marketing', label: 'nav_marketing', icon: '营' },
   { path: 'members', label: 'nav_members', icon: '会' },
   { path: 'reports', label: 'nav_reports', icon: '报' },
-  { path: 'settings', label: 'nav_settings', icon: '设' },
+  { path: 'settings', label: 'nav_settings', icon: '设', page: settingsPage },
 ];
 
 const session = { staff: null, storeId: null };
@@ -141,11 +144,17 @@ function render() {
     mount(root, loginPage({ onLogin: signedIn, langButton: langButton() }));
     return;
   }
+  const store = session.staff.stores.find((s) => s.id === session.storeId) || null;
+  // The printable QR sheet has no navigation around it.
+  if (/^\/console\/tables\/print\/?$/.test(location.pathname)) {
+    qrSheetPage(root, { store, onBack: () => navigate('tables'), onUnauthorized });
+    return;
+  }
+  document.body.classList.remove('print-view');
   const area = currentArea();
   const main = h('main.content', { id: 'content' });
   mount(root, h('div.shell', {}, topBar(), sideNav(area), main));
-  const store = session.staff.stores.find((s) => s.id === session.storeId) || null;
-  if (area.page) area.page(main, { staff: session.staff, store, onUnauthorized });
+  if (area.page) area.page(main, { staff: session.staff, store, onUnauthorized, navigate });
   else mount(main, comingSoon(area));
 }
 

@@ -1,27 +1,44 @@
-// 桌台: the current store's dining areas and tables with the path each table's QR code opens,
+// 桌台: the current store's dining areas and tables as cards showing whether diners are seated,
+// with 开台 / 清台 / 换码, the path each table's QR code opens, a way to the printable QR sheet,
 // and forms to add an area and a table.
 
 import { h, mount } from '../shared/dom.js';
-import { get, post } from '../shared/api.js';
+import { get, post, del } from '../shared/api.js';
 import { t } from './strings.js';
-import { busy, explain, field, input, notice, toast, trackShownErrors } from './ui.js';
+import { busy, confirmAction, explain, field, input, modal, notice, toast, trackShownErrors } from './ui.js';
 import { byOrder } from './dish-form.js';
 
-export function tablesPage(main, { store, onUnauthorized }) {
+export function tablesPage(main, { store, onUnauthorized, navigate }) {
   if (!store) return mount(main, notice(t('no_store')));
-  const page = { main, store, onUnauthorized, plan: null };
+  const page = { main, store, onUnauthorized, navigate, plan: null, open: {}, needsOpenTable: null };
   mount(main, notice(t('loading')));
   load(page);
 }
 
+/** The token a table's QR path carries: "/t/<token>". */
+export const tokenOf = (qrPath) => String(qrPath).split('/').filter(Boolean).pop();
+
+export const byCode = (a, b) => a.code.localeCompare(b.code, 'zh', { numeric: true });
+
 async function load(page) {
   try {
     page.plan = await get(`console/stores/${page.store.id}/tables`);
+    await loadStates(page);
     render(page);
   } catch (e) {
     if (e.status === 401) return page.onUnauthorized();
     mount(page.main, notice(t('load_failed', { message: explain(e) }), { kind: 'error', retry: () => load(page) }));
   }
+}
+
+/** Whether each table is open, from what its QR code shows diners (one request per table). */
+async function loadStates(page) {
+  const results = await Promise.allSettled(page.plan.tables.map((x) => get(`tables/${encodeURIComponent(tokenOf(x.qr_path))}`)));
+  results.forEach((r, i) => {
+    const id = page.plan.tables[i].id;
+    page.open[id] = r.status === 'fulfilled' ? !!r.value.session_open : null;
+    if (r.status === 'fulfilled') page.needsOpenTable = !!r.value.ordering_needs_open_table;
+  });
 }
 
 function render(page) {
@@ -31,7 +48,17 @@ function render(page) {
     h(
       'div.tables-page',
       {},
-      h('header.page-head', {}, h('h1', {}, t('tables_title')), h('span.muted', {}, page.store.name)),
+      h(
+        'header.page-head',
+        {},
+        h('h1', {}, t('tables_title')),
+        h('span.muted', {}, page.store.name),
+        page.needsOpenTable === null ? null : h('span.badge.muted', {}, page.needsOpenTable ? t('needs_open_table') : t('scan_opens_table')),
+        h('div.spacer'),
+        page.plan.tables.length
+          ? h('button.secondary', { type: 'button', dataset: { action: 'print-qr' }, onclick: () => page.navigate('tables/print') }, t('print_qr'))
+          : null,
+      ),
       h(
         'div.tables-columns',
         {},
@@ -40,25 +67,13 @@ function render(page) {
           {},
           areas.length ? null : notice(t('no_areas')),
           areas.map((area) => {
-            const tables = page.plan.tables.filter((x) => x.area_id === area.id).sort((a, b) => a.code.localeCompare(b.code, 'zh', { numeric: true }));
+            const tables = page.plan.tables.filter((x) => x.area_id === area.id).sort(byCode);
+            const seated = tables.filter((x) => page.open[x.id]).length;
             return h(
               'section.card.area',
               {},
-              h('h2', {}, area.name, h('span.count', {}, String(tables.length))),
-              tables.length
-                ? h(
-                    'table.data',
-                    {},
-                    h('thead', {}, h('tr', {}, h('th', {}, t('table_code')), h('th.num', {}, t('seats')), h('th', {}, t('qr_path')))),
-                    h('tbody', {}, tables.map((x) => h('tr', { dataset: { tableId: x.id } },
-                      h('td.strong', {}, x.code),
-                      h('td.num', {}, String(x.seats)),
-                      h('td.qr', {},
-                        h('code', {}, x.qr_path),
-                        h('a.button.ghost.small', { href: x.qr_path, target: '_blank', rel: 'noopener' }, t('open')),
-                        h('button.ghost.small', { type: 'button', onclick: () => copy(location.origin + x.qr_path) }, t('copy')))))),
-                  )
-                : h('p.muted', {}, t('no_tables')),
+              h('h2', {}, area.name, h('span.count', {}, `${seated}/${tables.length} ${t('table_open')}`)),
+              tables.length ? h('div.table-grid', {}, tables.map((x) => tableCard(page, x))) : h('p.muted', {}, t('no_tables')),
             );
           }),
         ),
@@ -66,6 +81,108 @@ function render(page) {
       ),
     ),
   );
+}
+
+function tableCard(page, table) {
+  const open = page.open[table.id];
+  const state = open === null || open === undefined ? 'unknown' : open ? 'open' : 'free';
+  const label = { open: t('table_open'), free: t('table_free'), unknown: t('table_unknown') }[state];
+  return h(
+    `div.table-card.${state}`,
+    { dataset: { tableId: table.id, state } },
+    h(
+      'div.table-head',
+      {},
+      h('span.table-code', {}, table.code),
+      h('span.muted', {}, t('seats_n', { n: table.seats })),
+      h('span.spacer'),
+      h(`span.table-state.${state}`, {}, label),
+    ),
+    h(
+      'div.table-actions',
+      {},
+      open
+        ? h('button.secondary.small', { type: 'button', dataset: { action: 'clear-table' }, onclick: (e) => clearTable(page, table, e.currentTarget) }, t('clear_table'))
+        : h('button.primary.small', { type: 'button', dataset: { action: 'open-table' }, onclick: () => openTable(page, table) }, t('open_table')),
+      h('button.ghost.small', { type: 'button', dataset: { action: 'rotate-token' }, onclick: (e) => rotateToken(page, table, e.currentTarget) }, t('rotate_token')),
+    ),
+    h(
+      'div.table-link',
+      {},
+      h('code', { title: table.qr_path }, table.qr_path),
+      h('a.button.ghost.small', { href: table.qr_path, target: '_blank', rel: 'noopener' }, t('open')),
+      h('button.ghost.small', { type: 'button', onclick: () => copy(location.origin + table.qr_path) }, t('copy')),
+    ),
+  );
+}
+
+function openTable(page, table) {
+  const diners = input({ name: 'diners', type: 'number', min: 1, max: 100, inputmode: 'numeric', placeholder: String(table.seats) });
+  const error = h('p.error', { role: 'alert', hidden: true });
+  const submit = h('button.primary', { type: 'submit', form: 'open-table-form', dataset: { action: 'confirm-open-table' } }, t('open_table'));
+  const form = h(
+    'form.form-fields',
+    {
+      id: 'open-table-form',
+      novalidate: true,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const raw = diners.value.trim();
+        const n = raw === '' ? null : Number(raw);
+        if (n !== null && !(Number.isInteger(n) && n > 0)) {
+          error.hidden = false;
+          error.textContent = t('error_NOT_A_NUMBER');
+          diners.setAttribute('aria-invalid', 'true');
+          return;
+        }
+        try {
+          await busy(submit, () => post(`console/stores/${page.store.id}/tables/${table.id}/session`, { diners: n }));
+          page.open[table.id] = true;
+          close();
+          toast(t('table_opened', { code: table.code }));
+          render(page);
+        } catch (err) {
+          if (err.status === 401) return page.onUnauthorized();
+          error.hidden = false;
+          error.textContent = err.details?.map((d) => d.text).join('；') || explain(err);
+        }
+      },
+    },
+    field(t('diners'), diners, { hint: t('optional') }),
+    error,
+  );
+  const { close } = modal(t('open_table_title', { code: table.code }), form, {
+    actions: [h('button.secondary', { type: 'button', onclick: () => close() }, t('cancel')), submit],
+  });
+  diners.focus();
+}
+
+async function clearTable(page, table, button) {
+  if (!(await confirmAction(t('confirm_clear', { code: table.code }), t('clear_table'), t('clear_table')))) return;
+  try {
+    await busy(button, () => del(`console/stores/${page.store.id}/tables/${table.id}/session`));
+    toast(t('table_cleared', { code: table.code }));
+    page.open[table.id] = false;
+  } catch (e) {
+    if (e.status === 401) return page.onUnauthorized();
+    // 404: nobody is seated there any more (cleared elsewhere); show it as free.
+    if (e.status === 404) page.open[table.id] = false;
+    toast(explain(e), 'error');
+  }
+  if (button.isConnected) render(page);
+}
+
+async function rotateToken(page, table, button) {
+  if (!(await confirmAction(t('confirm_rotate', { code: table.code }), t('rotate_token'), t('rotate_token')))) return;
+  try {
+    const { qr_path } = await busy(button, () => post(`console/stores/${page.store.id}/tables/${table.id}/rotate-token`));
+    table.qr_path = qr_path;
+    toast(t('token_rotated', { code: table.code }));
+    render(page);
+  } catch (e) {
+    if (e.status === 401) return page.onUnauthorized();
+    toast(explain(e), 'error');
+  }
 }
 
 async function copy(text) {
@@ -146,6 +263,7 @@ function tableForm(page, areas) {
       const seats = Number(data.get('seats'));
       const table = await post(`console/stores/${page.store.id}/tables`, { area_id: data.get('area_id'), code: String(data.get('code')).trim(), seats: Number.isInteger(seats) ? seats : 0 });
       page.plan.tables.push(table);
+      page.open[table.id] = false;
       toast(t('table_created', { code: table.code }));
       render(page);
     },

@@ -145,14 +145,14 @@ export function modal(title, body, { className = '', onclose, actions = [] } = {
 }
 
 /** Asks before something that cannot be undone; resolves true or false. */
-export function confirmAction(message, confirmLabel = t('delete')) {
+export function confirmAction(message, confirmLabel = t('delete'), title = t('delete'), dismissLabel = t('cancel')) {
   return new Promise((resolve) => {
     let answer = false;
     const yes = h('button.danger', { type: 'button', onclick: () => { answer = true; close(); } }, confirmLabel);
-    const { close } = modal(t('delete'), h('p', {}, message), {
+    const { close } = modal(title, h('p', {}, message), {
       className: 'confirm',
       onclose: () => resolve(answer),
-      actions: [h('button.secondary', { type: 'button', onclick: () => close() }, t('cancel')), yes],
+      actions: [h('button.secondary', { type: 'button', onclick: () => close() }, dismissLabel), yes],
     });
     yes.focus();
   });
