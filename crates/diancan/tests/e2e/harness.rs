@@ -314,3 +314,73 @@ pub fn unique_name(prefix: &str) -> String {
     let id = uuid::Uuid::now_v7().simple().to_string();
     format!("{prefix}{}", &id[id.len() - 6..])
 }
+
+/// Another browser for tests that need two phones at one table; closed when the guard drops.
+pub struct ExtraBrowser {
+    pub driver: WebDriver,
+    _chromedriver: ChromeDriver,
+    _scratch: tempfile::TempDir,
+}
+
+pub async fn extra_browser(viewport: Viewport) -> anyhow::Result<ExtraBrowser> {
+    let scratch = tempfile::tempdir()?;
+    let chromedriver = ChromeDriver::start(scratch.path().join("chromedriver.log")).await?;
+    let caps = capabilities(viewport, &scratch.path().join("profile"))?;
+    let driver = WebDriver::new(chromedriver.url.as_str(), caps).await?;
+    driver.set_poller(std::sync::Arc::new(ElementPollerWithTimeout::new(
+        PAGE_WAIT, POLL_EVERY,
+    )));
+    Ok(ExtraBrowser {
+        driver,
+        _chromedriver: chromedriver,
+        _scratch: scratch,
+    })
+}
+
+impl TestApp {
+    /// Logs in as the demo owner and returns a bearer token.
+    pub async fn owner_token(&self) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"login": "owner", "password": diancan::demo::DEMO_PASSWORD}))
+            .send()
+            .await?;
+        let body: serde_json::Value = response.json().await?;
+        body["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no token: {body}"))
+    }
+
+    /// Opens the tour store around the clock, so a test passes whatever the time in Shanghai.
+    pub async fn open_store_all_day(&self, token: &str) -> anyhow::Result<()> {
+        let path = format!("/api/v1/console/stores/{}", self.tour.store_id);
+        let store: serde_json::Value = self
+            .http
+            .get(self.url(&path))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let mut profile = serde_json::json!({});
+        for key in ["name", "name_en", "address", "phone", "location", "rules"] {
+            profile[key] = store[key].clone();
+        }
+        profile["rules"]["hours"] = serde_json::json!([]);
+        let response = self
+            .http
+            .put(self.url(&path))
+            .bearer_auth(token)
+            .json(&profile)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == 200,
+            "opening the store: {}",
+            response.text().await?
+        );
+        Ok(())
+    }
+}

@@ -9,3 +9,4 @@
 mod console;
 mod customer;
 mod harness;
+mod ordering;

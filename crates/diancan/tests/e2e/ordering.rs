@@ -1,0 +1,172 @@
+//! Ordering on a phone at table A3: add a dish, check out, place the order, and watch its status
+//! change on the page as staff move it along through the API; and two phones at one table share
+//! one cart.
+
+use crate::harness::{Viewport, all, browser_test, extra_browser, one};
+use anyhow::Context;
+use serde_json::Value;
+use thirtyfour::prelude::*;
+
+/// A dish that goes straight into the cart with `+` (no specs or options to pick).
+fn simple_dish(menu: &Value, skip: usize) -> anyhow::Result<String> {
+    menu["categories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["dishes"].as_array().into_iter().flatten())
+        .filter(|d| d["needs_choices"] == false && d["sold_out"] == false && d["kind"] == "single")
+        .filter_map(|d| d["id"].as_str().map(str::to_owned))
+        .nth(skip)
+        .context("the demo menu has dishes without choices")
+}
+
+async fn tap_add(driver: &WebDriver, dish: &str) -> anyhow::Result<()> {
+    let button = one(
+        driver,
+        &format!("[data-dish-id=\"{dish}\"] [data-action=add]"),
+    )
+    .await?;
+    driver
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![button.to_json()?],
+        )
+        .await?;
+    button.click().await?;
+    Ok(())
+}
+
+async fn cart_count(driver: &WebDriver, expected: &str) -> anyhow::Result<()> {
+    let expected = expected.to_owned();
+    driver
+        .query(By::Css("#cart-bar .count"))
+        .desc("the cart bar's count")
+        .with_text(move |text: &str| text.trim() == expected)
+        .first()
+        .await?;
+    Ok(())
+}
+
+/// Clicks the element matching `css` once it is enabled. The checkout redraws when the server's
+/// quote arrives, so the lookup and the click happen together in the page, polled until done.
+async fn click_when_enabled(driver: &WebDriver, css: &str) -> anyhow::Result<()> {
+    const CLICK: &str = "const b = document.querySelector(arguments[0]); \
+                         if (b && !b.disabled) { b.click(); return true; } return false;";
+    let deadline = std::time::Instant::now() + crate::harness::PAGE_WAIT;
+    while std::time::Instant::now() < deadline {
+        if driver
+            .execute(CLICK, vec![serde_json::json!(css)])
+            .await?
+            .convert::<bool>()?
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{css} never became clickable")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_at_a_table_and_watch_it_move() {
+    browser_test(
+        "order_at_a_table_and_watch_it_move",
+        Viewport::Phone,
+        |app, driver| async move {
+            let token = app.owner_token().await?;
+            app.open_store_all_day(&token).await?;
+            let menu = app
+                .get_json(&format!("/api/v1/stores/{}/menu", app.tour.store_id))
+                .await?;
+            let dish = simple_dish(&menu, 0)?;
+
+            driver.goto(app.url(&app.tour.table_path)).await?;
+            all(&driver, "[data-dish-id]").await?;
+            tap_add(&driver, &dish).await?;
+            cart_count(&driver, "1").await?;
+            one(&driver, "[data-action=checkout]")
+                .await?
+                .click()
+                .await?;
+            click_when_enabled(&driver, "button[data-action=place-order]").await?;
+            // A pay-first store: the order waits for payment (the page redraws, so query afresh).
+            one(&driver, "#order-status[data-status=\"awaiting_payment\"]")
+                .await
+                .context("the order page")?;
+            let url = driver.current_url().await?.to_string();
+            let order_id = url
+                .split("#order=")
+                .nth(1)
+                .context("the order id in the page address")?
+                .to_owned();
+
+            for (action, expected) in [
+                ("pay", "placed"),
+                ("accept", "accepted"),
+                ("start_preparing", "preparing"),
+                ("mark_ready", "ready"),
+            ] {
+                let response = app
+                    .http
+                    .post(app.url(&format!(
+                        "/api/v1/console/stores/{}/orders/{order_id}/actions",
+                        app.tour.store_id
+                    )))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"action": action}))
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    response.status() == 200,
+                    "{action}: {}",
+                    response.text().await?
+                );
+                // No reload: the page follows the order over SSE.
+                driver
+                    .query(By::Css(&format!(
+                        "#order-status[data-status=\"{expected}\"]"
+                    )))
+                    .desc("the status on the page")
+                    .first()
+                    .await?;
+            }
+            let number = one(&driver, ".pickup-number").await?.text().await?;
+            anyhow::ensure!(!number.trim().is_empty(), "the pickup number is shown");
+            Ok(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_at_one_table_share_the_cart() {
+    browser_test(
+        "two_phones_at_one_table_share_the_cart",
+        Viewport::Phone,
+        |app, first| async move {
+            let menu = app
+                .get_json(&format!("/api/v1/stores/{}/menu", app.tour.store_id))
+                .await?;
+            let (dish_a, dish_b) = (simple_dish(&menu, 0)?, simple_dish(&menu, 1)?);
+            let second = extra_browser(Viewport::Phone).await?;
+            let outcome = async {
+                for driver in [&first, &second.driver] {
+                    driver.goto(app.url(&app.tour.table_path)).await?;
+                    all(driver, "[data-dish-id]").await?;
+                }
+                tap_add(&first, &dish_a).await?;
+                cart_count(&second.driver, "1")
+                    .await
+                    .context("the second phone sees the first phone's line")?;
+                tap_add(&second.driver, &dish_b).await?;
+                cart_count(&first, "2")
+                    .await
+                    .context("and the first sees the second's")?;
+                anyhow::Ok(())
+            }
+            .await;
+            let _ = second.driver.clone().quit().await;
+            outcome
+        },
+    )
+    .await;
+}
