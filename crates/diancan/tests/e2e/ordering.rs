@@ -122,7 +122,7 @@ async fn order_at_a_table_and_watch_it_move() {
                 );
                 // No reload: the page follows the order over SSE.
                 driver
-                    .query(By::Css(&format!(
+                    .query(By::Css(format!(
                         "#order-status[data-status=\"{expected}\"]"
                     )))
                     .desc("the status on the page")
