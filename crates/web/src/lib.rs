@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 pub fn router(state: AppState) -> Router {
     api::router(state.clone())
         .merge(pages::router())
+        .merge(pages::customer_router())
         // Photos may be up to 8 MiB; every other body is far smaller.
         .layer(axum::extract::DefaultBodyLimit::max(9 * 1024 * 1024))
         .layer(axum::middleware::from_fn(detach_writes))

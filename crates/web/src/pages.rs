@@ -3,7 +3,7 @@
 //! are never cached, so a new build is picked up at the next page load.
 
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -32,11 +32,6 @@ static BUILD_ID: LazyLock<String> = LazyLock::new(|| {
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(|| async { shell("customer/stores.html") }))
-        .route("/t/{token}", get(|| async { shell("customer/index.html") }))
-        .route(
-            "/s/{store_id}",
-            get(|| async { shell("customer/index.html") }),
-        )
         .route(
             "/console",
             get(|| async { Redirect::permanent("/console/") }),
@@ -53,11 +48,69 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 
 /// An HTML shell with the asset prefix filled in.
 fn shell(name: &str) -> Response {
+    shell_filled(name, |html| html)
+}
+
+/// The customer app's routes, which know what data the page will ask for first.
+pub fn customer_router() -> Router<crate::state::AppState> {
+    Router::new()
+        .route("/t/{token}", get(table_page))
+        .route("/s/{store_id}", get(store_page))
+}
+
+/// The table page hints its first two API calls (the table, then its store's menu) so a phone on
+/// a slow network fetches them alongside the scripts instead of one round trip after another.
+async fn table_page(
+    State(state): State<crate::state::AppState>,
+    Path(token): Path<String>,
+) -> Response {
+    let mut hints = Vec::new();
+    if crate::table_token::verify(&state.config.table_token_key, &token).is_some() {
+        hints.push(format!("/api/v1/tables/{token}"));
+        if let Ok(table) = state.db.table_by_token(&token).await {
+            hints.push(format!("/api/v1/stores/{}/menu", table.store_id));
+        }
+    }
+    shell_with_hints("customer/index.html", &hints)
+}
+
+async fn store_page(Path(store_id): Path<String>) -> Response {
+    let hints: Vec<String> = store_id
+        .parse::<uuid::Uuid>()
+        .map(|id| format!("/api/v1/stores/{id}/menu"))
+        .into_iter()
+        .collect();
+    shell_with_hints("customer/index.html", &hints)
+}
+
+fn shell_with_hints(name: &str, fetches: &[String]) -> Response {
+    let links: String = fetches
+        .iter()
+        // Only URL-safe characters reach here (a verified token, a UUID), so nothing needs escaping.
+        .filter(|url| {
+            url.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b))
+        })
+        .map(|url| {
+            format!(
+                "<link rel=\"preload\" as=\"fetch\" crossorigin=\"anonymous\" href=\"{url}\">\n"
+            )
+        })
+        .collect();
+    shell_filled(name, |html| {
+        html.replacen("</head>", &format!("{links}</head>"), 1)
+    })
+}
+
+/// An HTML shell with the asset prefix filled in, finished by `finish`.
+fn shell_filled(name: &str, finish: impl FnOnce(String) -> String) -> Response {
     let Some(file) = Assets::get(name) else {
         return not_found_page();
     };
-    let html = String::from_utf8_lossy(&file.data)
-        .replace("{{STATIC}}", &format!("/static/{}", *BUILD_ID));
+    let html = finish(
+        String::from_utf8_lossy(&file.data)
+            .replace("{{STATIC}}", &format!("/static/{}", *BUILD_ID)),
+    );
     (
         [
             (
