@@ -17,6 +17,8 @@ use std::sync::Arc;
 pub struct CachedMenu {
     pub etag: String,
     pub body: Bytes,
+    /// The same body gzipped once, so phones (which all ask for gzip) never wait for compression.
+    pub gzipped: Bytes,
     /// The same menu as a value, for the pricing function.
     pub menu: Arc<PublicMenu>,
     pub store: Arc<Store>,
@@ -114,6 +116,7 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
     };
     let body =
         Bytes::from(serde_json::to_vec(&response).map_err(crate::error::ApiError::internal)?);
+    let gzipped = Bytes::from(gzip(&body).map_err(crate::error::ApiError::internal)?);
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..12]));
     let fresh_until_ms = [
         Some(now.as_millisecond() + ttl_ms),
@@ -127,6 +130,7 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
     Ok(Arc::new(CachedMenu {
         etag,
         body,
+        gzipped,
         menu: Arc::new(menu),
         store: Arc::new(store),
         open_now,
@@ -134,4 +138,11 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
         revision,
         fresh_until_ms,
     }))
+}
+
+fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    encoder.write_all(body)?;
+    encoder.finish()
 }

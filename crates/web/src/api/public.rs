@@ -216,7 +216,16 @@ pub async fn store_menu(
         )
             .into_response());
     }
-    Ok((
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body = if accepts_gzip {
+        menu.gzipped.clone()
+    } else {
+        menu.body.clone()
+    };
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
@@ -224,10 +233,18 @@ pub async fn store_menu(
             ),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
-        menu.body.clone(),
+        body,
     )
-        .into_response())
+        .into_response();
+    if accepts_gzip {
+        // Compressed once when cached; the compression layer leaves encoded responses alone.
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
 }
 
 /// What a scanned table QR code opens.

@@ -179,3 +179,28 @@ async fn the_directory_sorts_by_distance_and_a_table_code_opens_its_store() {
     );
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn phones_get_the_menu_gzipped_once_and_it_unpacks_to_the_same_json() {
+    use std::io::Read;
+    let app = TestApp::new().await;
+    let path = format!("/api/v1/stores/{}/menu", app.a.store);
+    let (_, plain) = app.get(&path, None).await;
+    let request = Request::get(&path)
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut json)
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), plain);
+    app.cleanup().await;
+}
