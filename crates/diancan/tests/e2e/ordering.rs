@@ -37,14 +37,32 @@ async fn tap_add(driver: &WebDriver, dish: &str) -> anyhow::Result<()> {
 }
 
 async fn cart_count(driver: &WebDriver, expected: &str) -> anyhow::Result<()> {
-    let expected = expected.to_owned();
-    driver
-        .query(By::Css("#cart-bar .count"))
-        .desc("the cart bar's count")
-        .with_text(move |text: &str| text.trim() == expected)
-        .first()
-        .await?;
-    Ok(())
+    let script = format!(
+        "const c = document.querySelector('#cart-bar .count'); return !!c && c.textContent.trim() === '{expected}';"
+    );
+    wait_until(
+        driver,
+        &script,
+        &format!("the cart bar's count showing {expected}"),
+    )
+    .await
+}
+
+/// Polls a condition inside the page. The pages redraw as live data arrives, so conditions are
+/// checked where the elements are rather than through element handles that may go stale.
+async fn wait_until(driver: &WebDriver, script: &str, what: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + crate::harness::PAGE_WAIT;
+    while std::time::Instant::now() < deadline {
+        if driver
+            .execute(script, Vec::new())
+            .await?
+            .convert::<bool>()?
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("timed out waiting for {what}")
 }
 
 /// Clicks the element matching `css` once it is enabled. The checkout redraws when the server's
@@ -121,16 +139,17 @@ async fn order_at_a_table_and_watch_it_move() {
                     response.text().await?
                 );
                 // No reload: the page follows the order over SSE.
-                driver
-                    .query(By::Css(format!(
-                        "#order-status[data-status=\"{expected}\"]"
-                    )))
-                    .desc("the status on the page")
-                    .first()
-                    .await?;
+                let script = format!(
+                    "return !!document.querySelector('#order-status[data-status=\"{expected}\"]');"
+                );
+                wait_until(&driver, &script, &format!("the status on the page turning {expected}")).await?;
             }
-            let number = one(&driver, ".pickup-number").await?.text().await?;
-            anyhow::ensure!(!number.trim().is_empty(), "the pickup number is shown");
+            wait_until(
+                &driver,
+                "const n = document.querySelector('.pickup-number'); return !!n && n.textContent.trim() !== '';",
+                "the pickup number",
+            )
+            .await?;
             Ok(())
         },
     )
