@@ -157,7 +157,7 @@ struct SkuRow {
 }
 
 #[derive(FromRow)]
-struct SkuStateRow {
+pub(crate) struct SkuStateRow {
     sku_id: Uuid,
     price_fen: Option<i64>,
     stock: Option<i64>,
@@ -209,7 +209,7 @@ fn dish_from(r: DishRow, skus: Vec<Sku>) -> Result<Dish> {
     })
 }
 
-fn sku_state_from(r: SkuStateRow) -> Result<(SkuId, SkuStoreState)> {
+pub(crate) fn sku_state_from(r: SkuStateRow) -> Result<(SkuId, SkuStoreState)> {
     let sold_on = match r.sold_on {
         Some(text) => {
             Some(BusinessDate::from_date(text.parse().map_err(|_| {

@@ -2,6 +2,7 @@
 //! SQLite gets a single writer connection (writes never interleave or deadlock) and a reader pool.
 
 use crate::error::Result;
+use crate::group_commit::OrderLanes;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -42,9 +43,35 @@ pub enum Db {
     Sqlite {
         writer: SqlitePool,
         readers: SqlitePool,
+        orders: OrderLanes,
     },
+    Postgres {
+        pool: PgPool,
+        orders: OrderLanes,
+    },
+}
+
+/// Where write transactions come from; what the order lanes hold (not the whole `Db`).
+#[derive(Clone)]
+pub(crate) enum WritePool {
+    Sqlite(SqlitePool),
     Postgres(PgPool),
 }
+
+impl WritePool {
+    /// Starts a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
+    /// so two writers can never deadlock upgrading a read lock.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            WritePool::Sqlite(writer) => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            WritePool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+}
+
+/// Order lanes per instance on PostgreSQL: stores spread over them write in parallel.
+/// SQLite has one writer, so one lane.
+const POSTGRES_ORDER_LANES: usize = 4;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -63,7 +90,7 @@ macro_rules! on_pool {
     ($db:expr, |$c:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite { readers: $c, .. } => $body,
-            $crate::db::Db::Postgres($c) => $body,
+            $crate::db::Db::Postgres { pool: $c, .. } => $body,
         }
     };
 }
@@ -95,7 +122,10 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            Db::Postgres(pool)
+            Db::Postgres {
+                orders: OrderLanes::new(WritePool::Postgres(pool.clone()), POSTGRES_ORDER_LANES),
+                pool,
+            }
         } else {
             Self::connect_sqlite(config).await?
         };
@@ -132,31 +162,44 @@ impl Db {
             .max_connections(config.max_connections.clamp(1, 8))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Db::Sqlite { writer, readers })
+        Ok(Db::Sqlite {
+            orders: OrderLanes::new(WritePool::Sqlite(writer.clone()), 1),
+            writer,
+            readers,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres { .. } => Backend::Postgres,
         }
     }
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+            Db::Postgres { pool, .. } => POSTGRES_MIGRATIONS.run(pool).await,
         }
         .map_err(|e| crate::StorageError::Database(e.into()))
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
-    /// so two writers can never deadlock upgrading a read lock.
+    /// Starts a write transaction (see [`WritePool::begin`]).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        self.write_pool().begin().await
+    }
+
+    fn write_pool(&self) -> WritePool {
+        match self {
+            Db::Sqlite { writer, .. } => WritePool::Sqlite(writer.clone()),
+            Db::Postgres { pool, .. } => WritePool::Postgres(pool.clone()),
+        }
+    }
+
+    pub(crate) fn order_lanes(&self) -> &OrderLanes {
+        match self {
+            Db::Sqlite { orders, .. } | Db::Postgres { orders, .. } => orders,
+        }
     }
 
     /// True when the database answers a trivial query (for `/readyz`).
@@ -166,11 +209,13 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, readers } => {
+            Db::Sqlite {
+                writer, readers, ..
+            } => {
                 readers.close().await;
                 writer.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres { pool, .. } => pool.close().await,
         }
     }
 

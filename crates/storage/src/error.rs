@@ -14,6 +14,21 @@ pub enum StorageError {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The write did not happen and may be tried again (the batch it rode in failed).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StorageError {
+    /// A deadlock or serialization failure: the transaction was rolled back and may be rerun.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StorageError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01" | "40001"))
+            }
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::Error> for StorageError {

@@ -8,6 +8,8 @@ pub mod carts;
 mod catalog;
 mod customers;
 mod error;
+mod favourites;
+mod group_commit;
 pub mod ordering;
 mod rows;
 mod staff;

@@ -155,41 +155,15 @@ const SELECT_SESSION_ORDERS: &str = "SELECT id, brand_id, store_id, channel, sta
     FROM orders WHERE table_session_id = $1 ORDER BY placed_at_ms";
 const SELECT_UNPAID_DUE: &str =
     "SELECT id FROM orders WHERE status = 'awaiting_payment' AND pay_by_ms <= $1 LIMIT 200";
-const INSERT_ORDER: &str = "INSERT INTO orders (id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
-    total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms)
-    VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $20, $21, $19, $19)";
-const INSERT_LINE: &str = "INSERT INTO order_lines (order_id, position, sku_id, dish_id, station_id, name, quantity, unit_price_fen, line_total_fen)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const INSERT_TRANSITION: &str = "INSERT INTO order_transitions (order_id, version, from_status, to_status, action, actor, at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)";
-const CLAIM_KEY: &str = "INSERT INTO idempotency_keys (store_id, idempotency_key, request_hash, order_id, created_at_ms) VALUES ($1, $2, $3, $4, $5)
-    ON CONFLICT (store_id, idempotency_key) DO NOTHING";
-const SELECT_KEY: &str = "SELECT request_hash, order_id FROM idempotency_keys WHERE store_id = $1 AND idempotency_key = $2";
-const NEXT_PICKUP: &str = "INSERT INTO pickup_counters (store_id, business_date, last_number) VALUES ($1, $2, 1)
-    ON CONFLICT (store_id, business_date) DO UPDATE SET last_number = pickup_counters.last_number + 1 RETURNING last_number";
-const ENSURE_SKU_STATE: &str =
-    "INSERT INTO store_sku_states (store_id, sku_id, sold_count, sold_out) VALUES ($1, $2, 0, $3)
-    ON CONFLICT (store_id, sku_id) DO NOTHING";
-// One statement decides and takes: it only matches while enough is left, on both databases.
-const TAKE_STOCK: &str = "UPDATE store_sku_states SET
-        stock = CASE WHEN stock IS NULL THEN NULL ELSE stock - $3 END,
-        sold_count = CASE WHEN sold_on = $4 THEN sold_count + $3 ELSE $3 END,
-        sold_on = $4
-    WHERE store_id = $1 AND sku_id = $2 AND sold_out = $5
-      AND (stock IS NULL OR stock >= $3)
-      AND (daily_limit IS NULL OR (CASE WHEN sold_on = $4 THEN sold_count ELSE 0 END) + $3 <= daily_limit)";
 const RETURN_STOCK: &str = "UPDATE store_sku_states SET
         stock = CASE WHEN stock IS NULL THEN NULL ELSE stock + $3 END,
         sold_count = CASE WHEN sold_on = $4 AND sold_count >= $3 THEN sold_count - $3 WHEN sold_on = $4 THEN 0 ELSE sold_count END
     WHERE store_id = $1 AND sku_id = $2";
-// Takes one place in a slot only while it has room; no row back means full.
-const CLAIM_SLOT: &str = "INSERT INTO slot_counters (store_id, slot_start_ms, taken) VALUES ($1, $2, 1)
-    ON CONFLICT (store_id, slot_start_ms) DO UPDATE SET taken = slot_counters.taken + 1 WHERE slot_counters.taken < $3
-    RETURNING taken";
 const RELEASE_SLOT: &str = "UPDATE slot_counters SET taken = taken - 1 WHERE store_id = $1 AND slot_start_ms = $2 AND taken > 0";
 const SELECT_CUSTOMER_ORDERS: &str = "SELECT id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
     total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms
     FROM orders WHERE customer_id = $1 ORDER BY placed_at_ms DESC LIMIT 100";
-const SESSION_ROUND: &str = "SELECT COUNT(*) FROM orders WHERE table_session_id = $1";
 const UPDATE_STATUS: &str = "UPDATE orders SET status = $2, version = version + 1, updated_at_ms = $3 WHERE id = $1 AND version = $4";
 const MARK_HURRY: &str = "UPDATE orders SET last_hurry_ms = $2, version = version + 1, updated_at_ms = $2
     WHERE id = $1 AND (last_hurry_ms IS NULL OR last_hurry_ms <= $3) AND status IN ('placed', 'accepted', 'preparing')";
@@ -289,7 +263,7 @@ pub(crate) async fn append_event(
     Ok(())
 }
 
-async fn order_in(tx: &mut Tx, id: OrderId) -> Result<OrderRecord> {
+pub(crate) async fn order_in(tx: &mut Tx, id: OrderId) -> Result<OrderRecord> {
     let row: OrderRow = on_tx!(tx, |c| sqlx::query_as(SELECT_ORDER)
         .bind(id.as_uuid())
         .fetch_one(&mut *c)
@@ -297,7 +271,7 @@ async fn order_in(tx: &mut Tx, id: OrderId) -> Result<OrderRecord> {
     row.try_into()
 }
 
-fn status_payload(order: &OrderRecord, action: &str) -> serde_json::Value {
+pub(crate) fn status_payload(order: &OrderRecord, action: &str) -> serde_json::Value {
     serde_json::json!({
         "status": order.status.as_str(),
         "status_label": order.status.label_zh(),
@@ -308,36 +282,17 @@ fn status_payload(order: &OrderRecord, action: &str) -> serde_json::Value {
     })
 }
 
-async fn move_stock(
-    tx: &mut Tx,
-    store: StoreId,
-    claims: &[StockClaim],
-    day: &str,
-    take: bool,
-) -> std::result::Result<(), PlaceError> {
+/// Gives a cancelled order's stock back to the store.
+async fn return_stock(tx: &mut Tx, store: StoreId, claims: &[StockClaim], day: &str) -> Result<()> {
     for claim in claims {
-        if take {
-            on_tx!(tx, |c| sqlx::query(ENSURE_SKU_STATE)
-                .bind(store.as_uuid())
-                .bind(claim.sku_id.as_uuid())
-                .bind(false)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
-        let sql = if take { TAKE_STOCK } else { RETURN_STOCK };
-        let changed = on_tx!(tx, |c| {
-            let query = sqlx::query(sql)
-                .bind(store.as_uuid())
-                .bind(claim.sku_id.as_uuid())
-                .bind(claim.quantity)
-                .bind(day);
-            let query = if take { query.bind(false) } else { query };
-            query.execute(&mut *c).await.map(|r| r.rows_affected())
-        })?;
-        if take && changed == 0 {
-            return Err(PlaceError::SoldOut(claim.sku_id));
-        }
+        on_tx!(tx, |c| sqlx::query(RETURN_STOCK)
+            .bind(store.as_uuid())
+            .bind(claim.sku_id.as_uuid())
+            .bind(claim.quantity)
+            .bind(day)
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
     }
     Ok(())
 }
@@ -346,130 +301,7 @@ impl Db {
     /// Places an order atomically. With a key seen before: the same request gets the same order
     /// back; a different request under that key is refused.
     pub async fn place_order(&self, order: &NewOrder) -> std::result::Result<Placed, PlaceError> {
-        let mut tx = self.begin().await?;
-        let claimed = on_tx!(&mut tx, |c| sqlx::query(CLAIM_KEY)
-            .bind(order.store_id.as_uuid())
-            .bind(&order.idempotency_key)
-            .bind(&order.request_hash)
-            .bind(order.id.as_uuid())
-            .bind(order.now_ms)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if claimed == 0 {
-            let (hash, existing): (String, Uuid) = on_tx!(&mut tx, |c| sqlx::query_as(SELECT_KEY)
-                .bind(order.store_id.as_uuid())
-                .bind(&order.idempotency_key)
-                .fetch_one(&mut *c)
-                .await)?;
-            if hash != order.request_hash {
-                return Err(PlaceError::KeyReused);
-            }
-            let record = order_in(&mut tx, OrderId::from_uuid(existing)).await?;
-            return Ok(Placed::Replayed(record));
-        }
-
-        let day = order.business_date.to_string();
-        move_stock(&mut tx, order.store_id, &order.stock, &day, true).await?;
-        if let Some((slot_start, capacity)) = order.slot {
-            let taken: Option<(i64,)> = on_tx!(&mut tx, |c| sqlx::query_as(CLAIM_SLOT)
-                .bind(order.store_id.as_uuid())
-                .bind(slot_start)
-                .bind(capacity)
-                .fetch_optional(&mut *c)
-                .await)?;
-            if taken.is_none() {
-                return Err(PlaceError::SlotFull);
-            }
-        }
-        let (pickup_number,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(NEXT_PICKUP)
-            .bind(order.store_id.as_uuid())
-            .bind(&day)
-            .fetch_one(&mut *c)
-            .await)?;
-        let round = match order.table_session_id {
-            Some(session) => {
-                let (earlier,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(SESSION_ROUND)
-                    .bind(session.as_uuid())
-                    .fetch_one(&mut *c)
-                    .await)?;
-                earlier + 1
-            }
-            None => 1,
-        };
-        on_tx!(&mut tx, |c| sqlx::query(INSERT_ORDER)
-            .bind(order.id.as_uuid())
-            .bind(order.brand_id.as_uuid())
-            .bind(order.store_id.as_uuid())
-            .bind(order.channel.as_str())
-            .bind(order.status.as_str())
-            .bind(order.table_session_id.map(|s| s.as_uuid()))
-            .bind(order.table_id.map(|t| t.as_uuid()))
-            .bind(pickup_number)
-            .bind(&day)
-            .bind(round)
-            .bind(order.diners)
-            .bind(order.total_fen)
-            .bind(&order.quote_json)
-            .bind(&order.contact_json)
-            .bind(&order.note)
-            .bind(order.ready_by_ms)
-            .bind(order.pay_by_ms)
-            .bind(false)
-            .bind(order.now_ms)
-            .bind(order.customer_id.map(|c| c.as_uuid()))
-            .bind(order.slot.map(|(start, _)| start))
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        for (position, line) in order.lines.iter().enumerate() {
-            on_tx!(&mut tx, |c| sqlx::query(INSERT_LINE)
-                .bind(order.id.as_uuid())
-                .bind(position as i64)
-                .bind(line.sku_id.as_uuid())
-                .bind(line.dish_id.as_uuid())
-                .bind(line.station_id.map(|s| s.as_uuid()))
-                .bind(&line.name)
-                .bind(line.quantity)
-                .bind(line.unit_price_fen)
-                .bind(line.line_total_fen)
-                .execute(&mut *c)
-                .await
-                .map(|r| r.rows_affected()))?;
-        }
-        on_tx!(&mut tx, |c| sqlx::query(INSERT_TRANSITION)
-            .bind(order.id.as_uuid())
-            .bind(1i64)
-            .bind(None::<String>)
-            .bind(order.status.as_str())
-            .bind("place")
-            .bind("diner")
-            .bind(order.now_ms)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        let record = order_in(&mut tx, order.id).await?;
-        append_event(
-            &mut tx,
-            &order_stream(order.id),
-            1,
-            "order.placed",
-            &status_payload(&record, "place"),
-            order.now_ms,
-        )
-        .await?;
-        if let Some(table) = order.clears_cart_of {
-            crate::carts::apply_in(
-                &mut tx,
-                order.store_id,
-                table,
-                &crate::carts::CartChange::Clear,
-                order.now_ms,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(Placed::Created(record))
+        self.order_lanes().place(order.clone()).await
     }
 
     pub async fn order(&self, id: OrderId) -> Result<OrderRecord> {
@@ -562,18 +394,7 @@ impl Db {
                 .into_iter()
                 .map(|(sku_id, quantity)| StockClaim { sku_id, quantity })
                 .collect();
-            move_stock(
-                &mut tx,
-                current.store_id,
-                &claims,
-                &current.business_date,
-                false,
-            )
-            .await
-            .map_err(|e| match e {
-                PlaceError::Storage(s) => s,
-                other => StorageError::Corrupt(other.to_string()),
-            })?;
+            return_stock(&mut tx, current.store_id, &claims, &current.business_date).await?;
             if let Some(slot) = current.slot_start_ms {
                 on_tx!(&mut tx, |c| sqlx::query(RELEASE_SLOT)
                     .bind(current.store_id.as_uuid())

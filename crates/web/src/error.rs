@@ -172,6 +172,17 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound => ApiError::not_found(),
             StorageError::Conflict { constraint } => conflict(&constraint),
             StorageError::Refused(code) => refused(code),
+            StorageError::Unavailable(cause) => {
+                tracing::warn!(%cause, "write refused for now");
+                let mut error = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "TRY_AGAIN",
+                    "系统繁忙，请稍后重试",
+                    "The system is busy; please try again",
+                );
+                error.retry_after_secs = Some(1);
+                error
+            }
             other => ApiError::internal(other),
         }
     }

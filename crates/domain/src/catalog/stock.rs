@@ -46,6 +46,25 @@ impl SkuStoreState {
         }
     }
 
+    /// Takes `quantity` units sold on `today` if that many are left; false (and no change) if not.
+    /// The one rule for selling stock: placing orders applies it to the locked rows.
+    pub fn take(&mut self, quantity: i64, today: BusinessDate) -> bool {
+        if quantity <= 0 || self.remaining(today).is_some_and(|left| left < quantity) {
+            return false;
+        }
+        if let Some(stock) = self.stock.as_mut() {
+            *stock -= quantity;
+        }
+        let sold_before = if self.sold_on == Some(today) {
+            self.sold_count
+        } else {
+            0
+        };
+        self.sold_count = sold_before + quantity;
+        self.sold_on = Some(today);
+        true
+    }
+
     pub fn is_sold_out(&self, today: BusinessDate) -> bool {
         self.remaining(today) == Some(0)
     }
@@ -98,6 +117,36 @@ mod tests {
 
     fn day(d: i8) -> BusinessDate {
         BusinessDate::from_date(date(2026, 11, d))
+    }
+
+    #[test]
+    fn taking_stops_at_the_tighter_limit_and_counts_the_day() {
+        let mut state = SkuStoreState {
+            stock: Some(5),
+            daily_limit: Some(3),
+            sold_count: 9,
+            sold_on: Some(day(25)),
+            ..Default::default()
+        };
+        assert!(state.take(2, day(26)), "yesterday's sales do not count today");
+        assert_eq!((state.stock, state.sold_count), (Some(3), 2));
+        assert!(!state.take(2, day(26)), "only one left under the daily limit");
+        assert_eq!((state.stock, state.sold_count), (Some(3), 2), "a refused take changes nothing");
+        assert!(state.take(1, day(26)));
+        assert!(state.is_sold_out(day(26)));
+        assert!(!state.take(0, day(27)), "nothing to take");
+    }
+
+    #[test]
+    fn sold_out_or_uncounted() {
+        let mut uncounted = SkuStoreState::default();
+        assert!(uncounted.take(1000, day(26)));
+        assert_eq!(uncounted.sold_count, 1000);
+        let mut off = SkuStoreState {
+            sold_out: true,
+            ..Default::default()
+        };
+        assert!(!off.take(1, day(26)));
     }
 
     #[test]

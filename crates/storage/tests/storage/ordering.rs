@@ -11,7 +11,11 @@ use diancan_storage::{Db, DiningTable, StorageError};
 use std::collections::HashSet;
 
 async fn menu_with_stock(db: &Db, stock: i64) -> (BrandId, StoreId, DishId, SkuId) {
-    let (brand, store) = brand_with_store(db, "orders").await;
+    menu_of_brand(db, "orders", stock).await
+}
+
+async fn menu_of_brand(db: &Db, slug: &str, stock: i64) -> (BrandId, StoreId, DishId, SkuId) {
+    let (brand, store) = brand_with_store(db, slug).await;
     let category = CategoryDraft {
         name: "面食".into(),
         name_en: None,
@@ -351,3 +355,109 @@ async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
     assert!(cleared.lines.is_empty());
 }
 both!(a_table_has_one_open_session_and_one_shared_cart);
+
+async fn a_refused_order_frees_its_key_and_leaves_its_neighbours_placed(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 5).await;
+    let orders: Vec<NewOrder> = ["a", "b", "c"]
+        .iter()
+        .map(|key| new_order(brand, store, dish, sku, key, 2))
+        .collect();
+    // Sent together, they usually share one transaction; the outcome must not depend on it.
+    let racers: Vec<_> = orders
+        .iter()
+        .cloned()
+        .map(|order| {
+            let db = db.clone();
+            tokio::spawn(async move { db.place_order(&order).await })
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    let mut refused = Vec::new();
+    for (order, racer) in orders.iter().zip(racers) {
+        match racer.await.unwrap() {
+            Ok(Placed::Created(record)) => numbers.push(record.pickup_number),
+            Err(PlaceError::SoldOut(s)) if s == sku => refused.push(order.clone()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    numbers.sort();
+    assert_eq!(numbers, [1, 2], "two of three fit in five bowls");
+    assert_eq!(stock_left(db, store, sku).await, Some(1));
+
+    let refill = SkuStoreSettings {
+        stock: Some(10),
+        ..Default::default()
+    };
+    db.set_sku_settings(brand, store, sku, &refill)
+        .await
+        .unwrap();
+    let retry = NewOrder {
+        id: OrderId::new(),
+        ..refused[0].clone()
+    };
+    let Ok(Placed::Created(record)) = db.place_order(&retry).await else {
+        panic!("the refused order's key is free again")
+    };
+    assert_eq!(record.pickup_number, 3);
+    assert_eq!(stock_left(db, store, sku).await, Some(8));
+}
+both!(a_refused_order_frees_its_key_and_leaves_its_neighbours_placed);
+
+async fn a_retry_racing_its_original_gets_the_same_order(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 5).await;
+    let original = new_order(brand, store, dish, sku, "twice", 1);
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let db = db.clone();
+            let order = NewOrder {
+                id: OrderId::new(),
+                ..original.clone()
+            };
+            tokio::spawn(async move { db.place_order(&order).await })
+        })
+        .collect();
+    let mut created = 0;
+    let mut ids = HashSet::new();
+    for racer in racers {
+        match racer.await.unwrap().unwrap() {
+            Placed::Created(record) => {
+                created += 1;
+                ids.insert(record.id);
+            }
+            Placed::Replayed(record) => {
+                ids.insert(record.id);
+            }
+        }
+    }
+    assert_eq!((created, ids.len()), (1, 1), "one order, four answers");
+    assert_eq!(stock_left(db, store, sku).await, Some(4));
+}
+both!(a_retry_racing_its_original_gets_the_same_order);
+
+async fn favourites_are_the_customers_own_and_the_brands_dishes(db: &Db) {
+    let (brand, _, dish, _) = menu_with_stock(db, 5).await;
+    let (_, _, foreign_dish, _) = menu_of_brand(db, "elsewhere", 5).await;
+    let index = diancan_domain::customer::BlindIndex::from_bytes(vec![7; 32]);
+    let sealed = diancan_domain::customer::SealedPii::from_bytes(vec![7; 39]);
+    let customer = db
+        .customer_by_phone_or_create(brand, &index, &sealed, "顾客", crate::NOW_MS)
+        .await
+        .unwrap();
+
+    assert!(
+        db.add_favourites(brand, customer.id, &[dish, dish], crate::NOW_MS)
+            .await
+            .unwrap(),
+        "starring twice is fine"
+    );
+    assert!(
+        !db.add_favourites(brand, customer.id, &[foreign_dish], crate::NOW_MS)
+            .await
+            .unwrap(),
+        "another brand's dish cannot be starred"
+    );
+    assert_eq!(db.favourites(brand, customer.id).await.unwrap(), [dish]);
+    db.remove_favourite(customer.id, dish).await.unwrap();
+    assert!(db.favourites(brand, customer.id).await.unwrap().is_empty());
+}
+both!(favourites_are_the_customers_own_and_the_brands_dishes);

@@ -5,6 +5,7 @@ mod console_menu;
 pub mod console_orders;
 mod console_stores;
 mod customer_auth;
+mod favourites;
 pub mod ordering;
 pub mod public;
 mod session;
@@ -49,6 +50,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_auth::login_with_wechat))
         .routes(routes!(customer_auth::me))
         .routes(routes!(customer_auth::logout))
+        .routes(routes!(
+            favourites::list_favourites,
+            favourites::add_favourites
+        ))
+        .routes(routes!(favourites::remove_favourite))
         .routes(routes!(
             console_stores::list_stores,
             console_stores::create_store
