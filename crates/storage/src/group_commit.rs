@@ -262,8 +262,10 @@ enum Value {
     Bool(bool),
 }
 
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `width` parameters.
-fn placeholders(rows: usize, width: usize) -> String {
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `width` parameters, numbered from `first`.
+/// SQLite gets anonymous `?`s: it looks numbered names up one by one, which grows with the square
+/// of the parameter count in a statement of hundreds of rows.
+fn placeholders(tx: &Tx, first: usize, rows: usize, width: usize) -> String {
     let mut sql = String::with_capacity(rows * width * 5);
     for row in 0..rows {
         if row > 0 {
@@ -274,7 +276,10 @@ fn placeholders(rows: usize, width: usize) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * width + column + 1));
+            match tx {
+                Tx::Sqlite(_) => sql.push('?'),
+                Tx::Postgres(_) => sql.push_str(&format!("${}", first + row * width + column)),
+            }
         }
         sql.push(')');
     }
@@ -285,7 +290,10 @@ fn placeholders(rows: usize, width: usize) -> String {
 async fn insert_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let width = chunk[0].len();
-        let sql = format!("{head} VALUES {} {tail}", placeholders(chunk.len(), width));
+        let sql = format!(
+            "{head} VALUES {} {tail}",
+            placeholders(tx, 1, chunk.len(), width)
+        );
         let values = chunk.iter().flatten();
         // Only placeholders vary (batch sizes), so these statements are not worth keeping prepared.
         on_tx!(tx, |c| bind_values!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false), values)
@@ -314,7 +322,7 @@ async fn claim_keys(tx: &mut Tx, orders: &[&NewOrder]) -> Result<HashSet<Uuid>> 
         let sql = format!(
             "INSERT INTO idempotency_keys (store_id, idempotency_key, request_hash, order_id, created_at_ms) VALUES {}
              ON CONFLICT (store_id, idempotency_key) DO NOTHING RETURNING order_id",
-            placeholders(chunk.len(), 5)
+            placeholders(tx, 1, chunk.len(), 5)
         );
         let values = chunk.iter().flatten();
         let won: Vec<(Uuid,)> = on_tx!(tx, |c| bind_values!(
@@ -388,10 +396,14 @@ async fn lock_stock(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
     let lock = for_update(tx);
     let mut rows = StockRows::new();
     for (store, skus) in wanted {
+        let first = match tx {
+            Tx::Sqlite(_) => "?",
+            Tx::Postgres(_) => "$1",
+        };
         let sql = format!(
             "SELECT sku_id, price_fen, stock, daily_limit, sold_count, sold_on, low_stock_threshold, sold_out
-             FROM store_sku_states WHERE store_id = $1 AND sku_id IN ({}) ORDER BY sku_id{lock}",
-            (2..skus.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+             FROM store_sku_states WHERE store_id = {first} AND sku_id IN {} ORDER BY sku_id{lock}",
+            placeholders(tx, 2, 1, skus.len())
         );
         let values: Vec<Value> = std::iter::once(Value::Id(store.as_uuid()))
             .chain(skus.iter().map(|sku| Value::Id(sku.as_uuid())))
