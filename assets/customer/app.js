@@ -12,6 +12,7 @@ import * as Cart from './cart.js';
 import { hoursText, openState, storeName } from './store-info.js';
 import * as Shared from './shared-cart.js';
 import * as Ordering from './ordering.js';
+import * as Favourites from './favourites.js';
 import { openCheckout, closeCheckout, cartChanged, isOpen as checkoutOpen } from './checkout.js';
 import { openOrder, openOrders, closeOrderViews } from './order-page.js';
 
@@ -73,6 +74,10 @@ const t = translator({
   loadFailed: ['菜单加载失败', 'Could not load the menu'],
   retry: ['重试', 'Retry'],
   storeList: ['查看门店列表', 'See our stores'],
+  favourites: ['我的收藏', 'My favourites'],
+  star: ['收藏', 'Favourite'],
+  starred: ['已收藏', 'Favourited'],
+  starredToast: ['已收藏，可在“我的收藏”里找到', 'Saved to My favourites'],
   notFound: ['页面不存在', 'Page not found'],
 });
 
@@ -82,6 +87,8 @@ const state = {
   table: null,
   storeId: null,
   menu: null,
+  // The menu's categories as listed, 我的收藏 first when the diner has starred dishes.
+  shownCategories: [],
   etag: null,
   dishes: new Map(),
   cart: Cart.emptyCart(),
@@ -120,6 +127,8 @@ async function start() {
   if (!state.shared) state.cart = loadCart();
   reconcileCart();
   renderApp();
+  // Not awaited: the menu is usable before stars arrive.
+  Favourites.load(state.menu.store.brand_id, (id) => state.dishes.has(id), favouritesChanged);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
       refreshMenu();
@@ -606,11 +615,53 @@ function renderNotice(store) {
   return h('p.notice', {}, h('strong', {}, t('notice')), h('span', {}, parts.join(' · ')));
 }
 
+/** The starred dishes on today's menu, shown first as 我的收藏 (not while searching). */
+function favouritesCategory() {
+  if (state.query) return null;
+  const dishes = Favourites.list().map((id) => state.dishes.get(id)).filter(Boolean);
+  if (!dishes.length) return null;
+  return { id: 'favourites', name: t('favourites'), name_en: null, dishes };
+}
+
+/** Redraws the menu with the starred section, keeping what the diner is looking at in place. */
+function favouritesChanged() {
+  if (!els.dishes) return;
+  const before = els.dishes.querySelector('section[data-cat-id="favourites"]')?.offsetHeight || 0;
+  const scroll = els.dishes.scrollTop;
+  renderMenu();
+  const after = els.dishes.querySelector('section[data-cat-id="favourites"]')?.offsetHeight || 0;
+  if (scroll > 0) {
+    els.dishes.scrollTop = scroll + after - before;
+    state.ignoreScrollUntil = 0;
+    onDishScroll();
+  }
+  const button = document.querySelector('.spec-sheet [data-action="favourite"]');
+  if (button) mount(button.parentNode, favouriteButton(state.dishes.get(button.dataset.dishId)));
+}
+
+function favouriteButton(dish) {
+  const on = Favourites.has(dish.id);
+  return h('button.fav' + (on ? '.on' : ''), {
+    type: 'button',
+    dataset: { action: 'favourite', dishId: dish.id },
+    'aria-pressed': on ? 'true' : 'false',
+    onclick: async () => {
+      try {
+        if (await Favourites.toggle(dish.id)) toast(t('starredToast'));
+      } catch (error) {
+        toast(error.message);
+      }
+    },
+  }, h('span.heart', { 'aria-hidden': 'true' }, on ? '♥' : '♡'), on ? t('starred') : t('star'));
+}
+
 function renderMenu() {
   const sections = [];
   const catButtons = [];
   state.controls = new Map();
-  for (const category of state.menu.categories) {
+  const starred = favouritesCategory();
+  state.shownCategories = starred ? [starred, ...state.menu.categories] : state.menu.categories;
+  for (const category of state.shownCategories) {
     const dishes = category.dishes.filter((d) => matches(d, state.query));
     if (!dishes.length) continue;
     catButtons.push(
@@ -729,7 +780,8 @@ function setCurrent(catId) {
 function updateCategoryCounts() {
   if (!els.cats) return;
   for (const button of els.cats.children) {
-    const category = state.menu.categories.find((c) => c.id === button.dataset.catId);
+    const category = state.shownCategories.find((c) => c.id === button.dataset.catId);
+    if (!category) continue;
     const ids = new Set(category.dishes.map((d) => d.id));
     const n = state.cart.lines.filter((l) => ids.has(l.dishId) && !l.unavailable).reduce((s, l) => s + l.quantity, 0);
     const badge = button.querySelector('.count');
@@ -803,7 +855,7 @@ function openSpecSheet(dish) {
     h('div.body', {},
       image ? h('div.detail-photo', {}, h('img', { src: imageUrl(state.menu.image_urls.detail, image), alt: dishName(dish) })) : null,
       h('div.intro', {},
-        h('h2', {}, dishName(dish)),
+        h('div.title', {}, h('h2', {}, dishName(dish)), h('span.fav-slot', {}, favouriteButton(dish))),
         dish.description ? h('p.desc', {}, localized(dish.description, dish.description_en)) : null,
         dish.tags?.length ? h('div.tags', { style: { marginTop: '6px' } }, dish.tags.map((tag) => h('span', { class: tagClass(tag) }, tagText(tag)))) : null,
         facts.length ? h('div.facts', {}, facts.map((f) => h('span', {}, f))) : null),

@@ -66,6 +66,9 @@ impl Db {
             .bind(brand.as_uuid())
             .fetch_all(p)
             .await)?;
-        Ok(rows.into_iter().map(|(id,)| DishId::from_uuid(id)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id,)| DishId::from_uuid(id))
+            .collect())
     }
 }

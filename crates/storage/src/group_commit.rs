@@ -124,9 +124,11 @@ async fn run_lane(pool: WritePool, mut queue: mpsc::Receiver<Job>) {
             Err(error) => {
                 tracing::error!(%error, orders = batch.len(), "placing a batch of orders failed");
                 for job in batch {
-                    let _ = job.reply.send(Err(PlaceError::Storage(StorageError::Unavailable(
-                        error.to_string(),
-                    ))));
+                    let _ = job
+                        .reply
+                        .send(Err(PlaceError::Storage(StorageError::Unavailable(
+                            error.to_string(),
+                        ))));
                 }
             }
         }
@@ -149,7 +151,7 @@ enum Fate {
     Fresh,
     /// The same request as an earlier order of this batch: gets that order's outcome.
     SameAs(usize),
-    Done(Result<Placed, PlaceError>),
+    Done(Box<Result<Placed, PlaceError>>),
 }
 
 async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed, PlaceError>>> {
@@ -172,7 +174,7 @@ async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed
     let mut slots = lock_slots(tx, orders, &fresh(&fates)).await?;
     for i in fresh(&fates) {
         if let Some(refusal) = allocate(orders[i], &mut stock, &mut slots) {
-            fates[i] = Fate::Done(Err(refusal));
+            fates[i] = Fate::Done(Box::new(Err(refusal)));
         }
     }
     let placed = fresh(&fates);
@@ -195,7 +197,7 @@ async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed
         }
     }
     for (&i, record) in placed.iter().zip(records) {
-        fates[i] = Fate::Done(Ok(Placed::Created(record)));
+        fates[i] = Fate::Done(Box::new(Ok(Placed::Created(record))));
     }
 
     // Every order is decided now except same-batch retries, which mirror their twin.
@@ -203,7 +205,7 @@ async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed
     let mut outcomes: Vec<Result<Placed, PlaceError>> = Vec::with_capacity(orders.len());
     for (i, fate) in fates.into_iter().enumerate() {
         outcomes.push(match fate {
-            Fate::Done(outcome) => outcome,
+            Fate::Done(outcome) => *outcome,
             Fate::SameAs(twin) => {
                 twins.push((i, twin));
                 Err(PlaceError::KeyReused)
@@ -296,10 +298,13 @@ async fn insert_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>)
         );
         let values = chunk.iter().flatten();
         // Only placeholders vary (batch sizes), so these statements are not worth keeping prepared.
-        on_tx!(tx, |c| bind_values!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false), values)
-            .execute(&mut *c)
-            .await
-            .map(drop))?;
+        on_tx!(tx, |c| bind_values!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false),
+            values
+        )
+        .execute(&mut *c)
+        .await
+        .map(drop))?;
     }
     Ok(())
 }
@@ -345,13 +350,13 @@ async fn earlier_request(tx: &mut Tx, order: &NewOrder, batch: &[&NewOrder]) -> 
         .fetch_one(&mut *c)
         .await)?;
     if hash != order.request_hash {
-        return Ok(Fate::Done(Err(PlaceError::KeyReused)));
+        return Ok(Fate::Done(Box::new(Err(PlaceError::KeyReused))));
     }
     if let Some(twin) = batch.iter().position(|o| o.id.as_uuid() == existing) {
         return Ok(Fate::SameAs(twin));
     }
     let record = order_in(tx, OrderId::from_uuid(existing)).await?;
-    Ok(Fate::Done(Ok(Placed::Replayed(record))))
+    Ok(Fate::Done(Box::new(Ok(Placed::Replayed(record)))))
 }
 
 /// Stock rows the batch touches, locked, keyed by store and spec.
@@ -367,7 +372,10 @@ async fn lock_stock(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
     let mut wanted: BTreeMap<StoreId, Vec<SkuId>> = BTreeMap::new();
     for &i in fresh {
         for claim in &orders[i].stock {
-            wanted.entry(orders[i].store_id).or_default().push(claim.sku_id);
+            wanted
+                .entry(orders[i].store_id)
+                .or_default()
+                .push(claim.sku_id);
         }
     }
     for skus in wanted.values_mut() {
@@ -379,7 +387,11 @@ async fn lock_stock(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
         .iter()
         .flat_map(|(store, skus)| {
             skus.iter().map(|sku| {
-                vec![Value::Id(store.as_uuid()), Value::Id(sku.as_uuid()), Value::Bool(false)]
+                vec![
+                    Value::Id(store.as_uuid()),
+                    Value::Id(sku.as_uuid()),
+                    Value::Bool(false),
+                ]
             })
         })
         .collect::<Vec<_>>();
@@ -432,7 +444,8 @@ async fn lock_stock(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
 type SlotRows = BTreeMap<(StoreId, i64), Locked<i64>>;
 
 async fn lock_slots(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Result<SlotRows> {
-    const ENSURE: &str = "INSERT INTO slot_counters (store_id, slot_start_ms, taken) VALUES ($1, $2, 0)
+    const ENSURE: &str =
+        "INSERT INTO slot_counters (store_id, slot_start_ms, taken) VALUES ($1, $2, 0)
         ON CONFLICT (store_id, slot_start_ms) DO NOTHING";
     let wanted: std::collections::BTreeSet<(StoreId, i64)> = fresh
         .iter()
@@ -450,11 +463,12 @@ async fn lock_slots(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
             .execute(&mut *c)
             .await
             .map(drop))?;
-        let (taken,): (i64,) = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
-            .bind(store.as_uuid())
-            .bind(start)
-            .fetch_one(&mut *c)
-            .await)?;
+        let (taken,): (i64,) =
+            on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+                .bind(store.as_uuid())
+                .bind(start)
+                .fetch_one(&mut *c)
+                .await)?;
         rows.insert(
             (store, start),
             Locked {
@@ -512,7 +526,8 @@ fn allocate(order: &NewOrder, stock: &mut StockRows, slots: &mut SlotRows) -> Op
 async fn release_keys(tx: &mut Tx, orders: &[&NewOrder], fates: &[Fate]) -> Result<()> {
     const RELEASE: &str = "DELETE FROM idempotency_keys WHERE store_id = $1 AND order_id = $2";
     for (order, fate) in orders.iter().zip(fates) {
-        let refused_fresh = matches!(fate, Fate::Done(Err(PlaceError::SoldOut(_) | PlaceError::SlotFull)));
+        let refused_fresh = matches!(fate, Fate::Done(outcome)
+            if matches!(**outcome, Err(PlaceError::SoldOut(_) | PlaceError::SlotFull)));
         if refused_fresh {
             on_tx!(tx, |c| sqlx::query(RELEASE)
                 .bind(order.store_id.as_uuid())

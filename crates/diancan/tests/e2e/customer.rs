@@ -1,5 +1,5 @@
 //! A diner at table A3 on a phone: the menu renders, a dish with required choices cannot be
-//! added until each is made, and then it lands in the cart.
+//! added until each is made, and then it lands in the cart; a starred dish is listed first.
 
 use crate::harness::{PAGE_WAIT, Viewport, all, browser_test, one};
 use anyhow::Context;
@@ -71,6 +71,38 @@ async fn customer_menu_at_a_table_on_a_phone() {
             .with_text(|text: &str| text.trim() == "1")
             .first()
             .await?;
+
+        // A guest stars the dish: it shows first, under 我的收藏, and still does after a reload.
+        let starred = format!("section[data-cat-id=favourites] [data-dish-id=\"{id}\"]");
+        for reload in [false, true] {
+            if reload {
+                driver.refresh().await?;
+                wait_for_dish_count(&driver, 30).await?;
+            } else {
+                let choose = one(&driver, &format!("[data-dish-id=\"{id}\"] [data-action=choose]")).await?;
+                driver
+                    .execute("arguments[0].scrollIntoView({block: 'center'});", vec![choose.to_json()?])
+                    .await?;
+                choose.click().await?;
+                one(&driver, ".spec-sheet [data-action=favourite]").await?.click().await?;
+                driver
+                    .query(By::Css(".spec-sheet [data-action=favourite][aria-pressed=true]"))
+                    .desc("the heart filled in")
+                    .first()
+                    .await?;
+                one(&driver, ".spec-sheet button.close").await?.click().await?;
+            }
+            driver
+                .query(By::Css(&starred))
+                .desc("the starred dish under 我的收藏")
+                .first()
+                .await?;
+            let first_category = one(&driver, "nav.cats button").await?.text().await?;
+            anyhow::ensure!(
+                first_category.contains("我的收藏"),
+                "the first category is {first_category:?}"
+            );
+        }
         Ok(())
     })
     .await;

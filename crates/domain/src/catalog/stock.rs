@@ -128,10 +128,20 @@ mod tests {
             sold_on: Some(day(25)),
             ..Default::default()
         };
-        assert!(state.take(2, day(26)), "yesterday's sales do not count today");
+        assert!(
+            state.take(2, day(26)),
+            "yesterday's sales do not count today"
+        );
         assert_eq!((state.stock, state.sold_count), (Some(3), 2));
-        assert!(!state.take(2, day(26)), "only one left under the daily limit");
-        assert_eq!((state.stock, state.sold_count), (Some(3), 2), "a refused take changes nothing");
+        assert!(
+            !state.take(2, day(26)),
+            "only one left under the daily limit"
+        );
+        assert_eq!(
+            (state.stock, state.sold_count),
+            (Some(3), 2),
+            "a refused take changes nothing"
+        );
         assert!(state.take(1, day(26)));
         assert!(state.is_sold_out(day(26)));
         assert!(!state.take(0, day(27)), "nothing to take");

@@ -28,10 +28,7 @@ pub struct AddFavourites {
 }
 
 async fn current(state: &AppState, customer: &Customer) -> ApiResult<Json<FavouritesView>> {
-    let dish_ids = state
-        .db
-        .favourites(customer.brand_id, customer.id)
-        .await?;
+    let dish_ids = state.db.favourites(customer.brand_id, customer.id).await?;
     Ok(Json(FavouritesView { dish_ids }))
 }
 

@@ -535,3 +535,87 @@ async fn wechat_login_uses_the_simulator_and_rejects_bad_codes() {
     }
     d.app.cleanup().await;
 }
+
+impl Diners {
+    /// A request as the signed-in diner with `token`.
+    async fn as_diner(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Customer {token}"));
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (status, _, body) = self.app.send_request(request.body(body).unwrap()).await;
+        (status, body)
+    }
+}
+
+#[tokio::test]
+async fn a_diner_stars_dishes_of_the_brand_only() {
+    let d = Diners::new().await;
+    let (status, body) = d.app.get("/api/v1/customer/favourites", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    let token = d.log_in(PHONE).await["token"].as_str().unwrap().to_owned();
+    let path = "/api/v1/customer/favourites";
+    let mine = d.app.a.dish.to_string();
+    let theirs = d.app.b.dish.to_string();
+    let (status, body) = d
+        .as_diner(
+            Method::POST,
+            path,
+            &token,
+            Some(json!({"dish_ids": [mine]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["dish_ids"], json!([mine]));
+
+    let (status, body) = d
+        .as_diner(
+            Method::POST,
+            path,
+            &token,
+            Some(json!({"dish_ids": [theirs]})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another brand's dish: {body}"
+    );
+    let (status, body) = d
+        .as_diner(
+            Method::POST,
+            path,
+            &token,
+            Some(json!({"dish_ids": "soup"})),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY")
+    );
+
+    let (status, _) = d
+        .as_diner(Method::DELETE, &format!("{path}/{mine}"), &token, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = d.as_diner(Method::GET, path, &token, None).await;
+    assert_eq!(
+        (status, body["dish_ids"].clone()),
+        (StatusCode::OK, json!([]))
+    );
+    d.app.cleanup().await;
+}
