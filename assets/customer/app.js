@@ -12,9 +12,13 @@ import * as Cart from './cart.js';
 import { hoursText, openState, storeName } from './store-info.js';
 import * as Shared from './shared-cart.js';
 import * as Ordering from './ordering.js';
-import * as Favourites from './favourites.js';
 import { openCheckout, closeCheckout, cartChanged, isOpen as checkoutOpen } from './checkout.js';
-import { openOrder, openOrders, closeOrderViews } from './order-page.js';
+
+// Not needed to show the menu, so loaded after it (a phone on a slow network waits for fewer files).
+let orderViews = null;
+const loadOrderViews = () => (orderViews ||= import('./order-page.js'));
+let Favourites = null;
+let favouritesReady = null;
 
 const t = translator({
   title: ['点餐', 'Order'],
@@ -103,23 +107,40 @@ let els = {};
 
 // ---------- start ----------
 
+/** What the server put in the page for its first paint (table, cart, menu), taken once. */
+function takeFirstData() {
+  const el = document.getElementById('first-data');
+  if (!el) return {};
+  el.remove();
+  try {
+    return JSON.parse(el.textContent) || {};
+  } catch {
+    return {};
+  }
+}
+
 async function start() {
   setLang(lang());
   const path = decodeURIComponent(location.pathname);
   const table = /^\/t\/([^/]+)\/?$/.exec(path);
   const store = /^\/s\/([^/]+)\/?$/.exec(path);
+  const first = takeFirstData();
+  if (first.menu) {
+    setMenu(first.menu);
+    state.etag = first.etag || null;
+  }
   try {
     if (table) {
       state.token = table[1];
-      state.table = await get(`tables/${encodeURIComponent(state.token)}`);
+      state.table = first.table || (await get(`tables/${encodeURIComponent(state.token)}`));
       state.storeId = state.table.store_id;
     } else if (store) {
       state.storeId = store[1];
     } else {
       return showError(t('notFound'), '');
     }
-    await fetchMenu();
-    if (state.table) await startSharedCart();
+    if (!state.menu || state.menu.store.id !== state.storeId) await fetchMenu();
+    if (state.table) await startSharedCart(first.cart);
   } catch (error) {
     const title = error.code === 'UNKNOWN_TABLE_CODE' ? t('badTable') : error.status === 404 ? t('badStore') : t('loadFailed');
     return showError(title, error.message, error.status === 404 || error.status === 410 ? null : () => location.reload());
@@ -128,7 +149,11 @@ async function start() {
   reconcileCart();
   renderApp();
   // Not awaited: the menu is usable before stars arrive.
-  Favourites.load(state.menu.store.brand_id, (id) => state.dishes.has(id), favouritesChanged);
+  favouritesReady = import('./favourites.js').then((module) => {
+    Favourites = module;
+    module.load(state.menu.store.brand_id, (id) => state.dishes.has(id), favouritesChanged).catch(() => {});
+    return module;
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
       refreshMenu();
@@ -146,17 +171,17 @@ function route() {
   const hash = location.hash.slice(1);
   const order = /^order=(.+)$/.exec(hash);
   if (hash !== 'checkout') closeCheckout();
-  if (!order && hash !== 'orders') closeOrderViews();
+  if (!order && hash !== 'orders') orderViews?.then((m) => m.closeOrderViews());
   if (hash === 'checkout') {
     closeSheet();
     if (!Cart.totals(state.cart).count) return history.replaceState(null, '', location.pathname + location.search);
     if (!checkoutOpen()) openCheckout(checkoutContext);
   } else if (order) {
     closeSheet();
-    openOrder(orderContext, decodeURIComponent(order[1]));
+    loadOrderViews().then((m) => location.hash.slice(1) === hash && m.openOrder(orderContext, decodeURIComponent(order[1])));
   } else if (hash === 'orders') {
     closeSheet();
-    openOrders(orderContext);
+    loadOrderViews().then((m) => location.hash.slice(1) === hash && m.openOrders(orderContext));
   }
 }
 
@@ -234,10 +259,14 @@ async function fetchMenu() {
   const response = await get(`stores/${encodeURIComponent(state.storeId)}/menu`, { headers, raw: true });
   if (!response) return false;
   state.etag = response.headers.get('ETag');
-  state.menu = await response.json();
-  state.dishes = new Map();
-  for (const category of state.menu.categories) for (const dish of category.dishes) state.dishes.set(dish.id, dish);
+  setMenu(await response.json());
   return true;
+}
+
+function setMenu(menu) {
+  state.menu = menu;
+  state.dishes = new Map();
+  for (const category of menu.categories) for (const dish of category.dishes) state.dishes.set(dish.id, dish);
 }
 
 // Sold-out states change during service: pick them up when the diner comes back to the page.
@@ -319,10 +348,10 @@ function me() {
 
 const addedByText = (name) => t('addedBy', { name: name === me() ? `${name}（${t('me')}）` : name });
 
-async function startSharedCart() {
-  let snapshot;
+async function startSharedCart(firstSnapshot) {
+  let snapshot = firstSnapshot;
   try {
-    snapshot = await get(`tables/${encodeURIComponent(state.token)}/cart`);
+    snapshot ||= await get(`tables/${encodeURIComponent(state.token)}/cart`);
   } catch (error) {
     // A server without the shared cart (or a table without one): keep the phone's own cart.
     if (error.status === 404 || error.status === 405) return;
@@ -618,7 +647,7 @@ function renderNotice(store) {
 /** The starred dishes on today's menu, shown first as 我的收藏 (not while searching). */
 function favouritesCategory() {
   if (state.query) return null;
-  const dishes = Favourites.list().map((id) => state.dishes.get(id)).filter(Boolean);
+  const dishes = (Favourites?.list() ?? []).map((id) => state.dishes.get(id)).filter(Boolean);
   if (!dishes.length) return null;
   return { id: 'favourites', name: t('favourites'), name_en: null, dishes };
 }
@@ -640,14 +669,15 @@ function favouritesChanged() {
 }
 
 function favouriteButton(dish) {
-  const on = Favourites.has(dish.id);
+  const on = Favourites?.has(dish.id) ?? false;
   return h('button.fav' + (on ? '.on' : ''), {
     type: 'button',
     dataset: { action: 'favourite', dishId: dish.id },
     'aria-pressed': on ? 'true' : 'false',
     onclick: async () => {
       try {
-        if (await Favourites.toggle(dish.id)) toast(t('starredToast'));
+        const module = Favourites || (await favouritesReady);
+        if (await module.toggle(dish.id)) toast(t('starredToast'));
       } catch (error) {
         toast(error.message);
       }

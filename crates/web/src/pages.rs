@@ -10,6 +10,10 @@ use axum::routing::get;
 use rust_embed::Embed;
 use std::sync::LazyLock;
 
+use crate::extract::ApiPath;
+use crate::menu_cache::CachedMenu;
+use crate::state::AppState;
+
 #[derive(Embed)]
 #[folder = "../../assets/"]
 struct Assets;
@@ -52,53 +56,74 @@ fn shell(name: &str) -> Response {
 }
 
 /// The customer app's routes, which know what data the page will ask for first.
-pub fn customer_router() -> Router<crate::state::AppState> {
+pub fn customer_router() -> Router<AppState> {
     Router::new()
         .route("/t/{token}", get(table_page))
         .route("/s/{store_id}", get(store_page))
 }
 
-/// The table page hints its first two API calls (the table, then its store's menu) so a phone on
-/// a slow network fetches them alongside the scripts instead of one round trip after another.
-async fn table_page(
-    State(state): State<crate::state::AppState>,
-    Path(token): Path<String>,
-) -> Response {
-    let mut hints = Vec::new();
-    if crate::table_token::verify(&state.config.table_token_key, &token).is_some() {
-        hints.push(format!("/api/v1/tables/{token}"));
-        if let Ok(table) = state.db.table_by_token(&token).await {
-            hints.push(format!("/api/v1/stores/{}/menu", table.store_id));
-        }
+/// The table page carries its first data (the table, its shared cart and its store's menu, as
+/// the API would answer) inside the HTML, so a phone on a slow network needs no API round trip
+/// before it can show the menu. A bad token gets the bare page, which then asks the API and shows
+/// the API's error.
+async fn table_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    use crate::api::{public::table_landing, table_cart::get_cart};
+    let page = "customer/index.html";
+    let Ok(axum::Json(table)) = table_landing(State(state.clone()), ApiPath(token.clone())).await
+    else {
+        return shell_with_data(page, None);
+    };
+    let (Ok(axum::Json(cart)), Ok(menu)) = (
+        get_cart(State(state.clone()), ApiPath(token)).await,
+        state.menus.get(&state, table.store_id).await,
+    ) else {
+        return shell_with_data(page, None);
+    };
+    let (Ok(table), Ok(cart)) = (serde_json::to_string(&table), serde_json::to_string(&cart))
+    else {
+        return shell_with_data(page, None);
+    };
+    shell_with_data(
+        page,
+        first_data(&[("table", &table), ("cart", &cart)], &menu).as_deref(),
+    )
+}
+
+async fn store_page(State(state): State<AppState>, Path(store_id): Path<String>) -> Response {
+    let data = match store_id.parse::<diancan_domain::StoreId>() {
+        Ok(store_id) => match state.menus.get(&state, store_id).await {
+            Ok(menu) => first_data(&[], &menu),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    shell_with_data("customer/index.html", data.as_deref())
+}
+
+/// `{"table": …, "cart": …, "menu": …, "etag": …}` made safe to sit inside a `<script>` element:
+/// every `<` becomes `\u003c` (the same string to a JSON parser), so no dish name or note can
+/// close the element.
+fn first_data(parts: &[(&str, &str)], menu: &CachedMenu) -> Option<String> {
+    let mut data = String::from("{");
+    for (key, json) in parts {
+        data.push_str(&format!("\"{key}\":{json},"));
     }
-    shell_with_hints("customer/index.html", &hints)
+    let menu_json = std::str::from_utf8(&menu.body).ok()?;
+    let etag = serde_json::to_string(&menu.etag).ok()?;
+    data.push_str(&format!("\"menu\":{menu_json},\"etag\":{etag}}}"));
+    Some(data.replace('<', "\\u003c"))
 }
 
-async fn store_page(Path(store_id): Path<String>) -> Response {
-    let hints: Vec<String> = store_id
-        .parse::<uuid::Uuid>()
-        .map(|id| format!("/api/v1/stores/{id}/menu"))
-        .into_iter()
-        .collect();
-    shell_with_hints("customer/index.html", &hints)
-}
-
-fn shell_with_hints(name: &str, fetches: &[String]) -> Response {
-    let links: String = fetches
-        .iter()
-        // Only URL-safe characters reach here (a verified token, a UUID), so nothing needs escaping.
-        .filter(|url| {
-            url.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/-_".contains(&b))
-        })
-        .map(|url| {
-            format!(
-                "<link rel=\"preload\" as=\"fetch\" crossorigin=\"anonymous\" href=\"{url}\">\n"
-            )
-        })
-        .collect();
-    shell_filled(name, |html| {
-        html.replacen("</head>", &format!("{links}</head>"), 1)
+fn shell_with_data(name: &str, data: Option<&str>) -> Response {
+    shell_filled(name, |html| match data {
+        Some(data) => html.replacen(
+            "</head>",
+            &format!(
+                "<script type=\"application/json\" id=\"first-data\">{data}</script>\n</head>"
+            ),
+            1,
+        ),
+        None => html,
     })
 }
 

@@ -204,3 +204,67 @@ async fn phones_get_the_menu_gzipped_once_and_it_unpacks_to_the_same_json() {
     assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), plain);
     app.cleanup().await;
 }
+
+/// The table page carries the table, its cart and the menu, as the API answers them, and a dish
+/// name written to break out of the page's script element stays text.
+#[tokio::test]
+async fn the_table_page_carries_its_first_data_safely() {
+    let app = TestApp::new().await;
+    let token = app.login(&app.a.owner_login).await;
+    let hostile = "面</script><script>alert(1)</script>";
+    let (status, body) = app
+        .post(
+            "/api/v1/console/dishes",
+            Some(&token),
+            json!({"category_id": app.a.category, "name": hostile,
+                   "skus": [{"code": "X1", "price_fen": 1000}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let request = Request::get(format!("/t/{}", app.a.table_token))
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let html = String::from_utf8(html.to_vec()).unwrap();
+    let open = "<script type=\"application/json\" id=\"first-data\">";
+    let start = html.find(open).expect("first data in the page") + open.len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: Value = serde_json::from_str(&html[start..end]).unwrap();
+    assert!(!html[start..end].contains('<'));
+
+    let (_, table) = app
+        .get(&format!("/api/v1/tables/{}", app.a.table_token), None)
+        .await;
+    assert_eq!(data["table"], table);
+    let (_, cart) = app
+        .get(&format!("/api/v1/tables/{}/cart", app.a.table_token), None)
+        .await;
+    assert_eq!(data["cart"], cart);
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
+        .await;
+    assert_eq!(data["menu"], menu);
+    assert!(dish_names(&data["menu"]).contains(&hostile.to_owned()));
+
+    let request = Request::get("/t/not-a-real-token")
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .unwrap();
+    let html = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&html).contains("first-data"),
+        "a bad code gets the bare page, which shows the API's error"
+    );
+    app.cleanup().await;
+}
