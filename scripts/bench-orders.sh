@@ -4,7 +4,8 @@
 # around the clock, quote one cart, then wrk POSTs it with a fresh Idempotency-Key per request.
 # The ceiling is measured in the same run: a bare one-row INSERT transaction loop on SQLite
 # (WAL, synchronous=FULL, like the server) and pgbench's TPC-B-like script on PostgreSQL.
-# Afterwards the orders in the database are counted against wrk's 2xx responses.
+# Afterwards the orders in the database are counted against wrk's 2xx responses. SQLite also runs
+# once with synchronous=NORMAL, to show what power-cut durability costs.
 #
 #   scripts/bench-orders.sh                    # 15 s runs, 64 connections
 #   BENCH_DURATION=5s scripts/bench-orders.sh
@@ -33,7 +34,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 base="http://127.0.0.1:$port"
 
 start_server() {
-    RUST_LOG=warn "$BIN" --database-url "$1" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+    RUST_LOG=warn "$BIN" --database-url "$1" serve --listen "127.0.0.1:$port" "${@:2}" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 400); do curl -fs "$base/healthz" >/dev/null 2>&1 && return 0; sleep 0.25; done
     cat "$work/server.log" >&2; exit 1
@@ -117,6 +118,15 @@ stop_server
 orders=$(python3 -c "import sqlite3;print(sqlite3.connect('$work/bench.db').execute('select count(*) from orders').fetchone()[0])")
 ceiling=$(sqlite_ceiling)
 rows+=("| SQLite (WAL, synchronous=FULL) | $rps | $p50 | $p99 | $bad | $orders | one-row INSERT tx loop: $ceiling tx/s | $(python3 -c "print('%.0f%%' % (100*$rps/$ceiling))") |")
+
+# What durability costs: the same run with synchronous=NORMAL (--sqlite-fast-unsafe).
+rm -f "$work"/bench.db*
+start_server "sqlite://$work/bench.db" --sqlite-fast-unsafe
+prepare_order
+read -r rps p50 p99 bad < <(run_wrk)
+stop_server
+orders=$(python3 -c "import sqlite3;print(sqlite3.connect('$work/bench.db').execute('select count(*) from orders').fetchone()[0])")
+rows+=("| SQLite (WAL, synchronous=NORMAL: not power-cut safe) | $rps | $p50 | $p99 | $bad | $orders | — | — |")
 
 # PostgreSQL
 psql -q "$PG_ADMIN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB" >/dev/null

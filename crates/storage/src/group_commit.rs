@@ -12,7 +12,8 @@
 //! Every decision an order needs is made on locked rows inside the transaction, in arrival
 //! order: the idempotency key is claimed (`ON CONFLICT DO NOTHING RETURNING` tells who won), the
 //! stock rows are read `FOR UPDATE` and taken with the domain's one rule
-//! ([`SkuStoreState::take`]), slots likewise. An order that fails (sold out, slot full, key used
+//! ([`SkuStoreState::take`]), slots likewise, and the brand's menu revision is checked against the
+//! one the order was priced from. An order that fails (sold out, slot full, menu changed, key used
 //! for another body) simply writes nothing; the rest of its batch is unaffected.
 //!
 //! The lane runs apart from the request, so a client that hangs up mid-request can never leave a
@@ -31,7 +32,7 @@ use crate::ordering::{
 };
 use diancan_domain::catalog::SkuStoreState;
 use diancan_domain::schedule::BusinessDate;
-use diancan_domain::{OrderId, SkuId, StoreId, TableSessionId};
+use diancan_domain::{BrandId, OrderId, SkuId, StoreId, TableSessionId};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
@@ -170,6 +171,15 @@ async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed
             .filter(|&i| matches!(fates[i], Fate::Fresh))
             .collect()
     };
+    let revisions = menu_revisions(tx, orders, &fresh(&fates)).await?;
+    for i in fresh(&fates) {
+        if orders[i]
+            .menu_revision
+            .is_some_and(|priced| revisions.get(&orders[i].brand_id) != Some(&priced))
+        {
+            fates[i] = Fate::Done(Box::new(Err(PlaceError::MenuChanged)));
+        }
+    }
     let mut stock = lock_stock(tx, orders, &fresh(&fates)).await?;
     let mut slots = lock_slots(tx, orders, &fresh(&fates)).await?;
     for i in fresh(&fates) {
@@ -228,6 +238,7 @@ fn replay_of(original: &Result<Placed, PlaceError>) -> Result<Placed, PlaceError
         Err(PlaceError::SoldOut(sku)) => Err(PlaceError::SoldOut(*sku)),
         Err(PlaceError::SlotFull) => Err(PlaceError::SlotFull),
         Err(PlaceError::KeyReused) => Err(PlaceError::KeyReused),
+        Err(PlaceError::MenuChanged) => Err(PlaceError::MenuChanged),
         Err(PlaceError::Storage(error)) => Err(PlaceError::Storage(StorageError::Unavailable(
             error.to_string(),
         ))),
@@ -357,6 +368,37 @@ async fn earlier_request(tx: &mut Tx, order: &NewOrder, batch: &[&NewOrder]) -> 
     }
     let record = order_in(tx, OrderId::from_uuid(existing)).await?;
     Ok(Fate::Done(Box::new(Ok(Placed::Replayed(record)))))
+}
+
+/// The current menu revision of each brand with a fresh order in the batch, read so that a menu
+/// edit cannot commit between this check and the batch's commit (PostgreSQL: `FOR SHARE`).
+async fn menu_revisions(
+    tx: &mut Tx,
+    orders: &[&NewOrder],
+    fresh: &[usize],
+) -> Result<HashMap<BrandId, i64>> {
+    let brands: std::collections::BTreeSet<BrandId> = fresh
+        .iter()
+        .filter(|&&i| orders[i].menu_revision.is_some())
+        .map(|&i| orders[i].brand_id)
+        .collect();
+    let select = format!(
+        "SELECT menu_revision FROM brands WHERE id = $1{}",
+        match tx {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR SHARE",
+        }
+    );
+    let mut revisions = HashMap::new();
+    for brand in brands {
+        let (revision,): (i64,) =
+            on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(select.as_str()))
+                .bind(brand.as_uuid())
+                .fetch_one(&mut *c)
+                .await)?;
+        revisions.insert(brand, revision);
+    }
+    Ok(revisions)
 }
 
 /// Stock rows the batch touches, locked, keyed by store and spec.
@@ -527,7 +569,7 @@ async fn release_keys(tx: &mut Tx, orders: &[&NewOrder], fates: &[Fate]) -> Resu
     const RELEASE: &str = "DELETE FROM idempotency_keys WHERE store_id = $1 AND order_id = $2";
     for (order, fate) in orders.iter().zip(fates) {
         let refused_fresh = matches!(fate, Fate::Done(outcome)
-            if matches!(**outcome, Err(PlaceError::SoldOut(_) | PlaceError::SlotFull)));
+            if matches!(**outcome, Err(PlaceError::SoldOut(_) | PlaceError::SlotFull | PlaceError::MenuChanged)));
         if refused_fresh {
             on_tx!(tx, |c| sqlx::query(RELEASE)
                 .bind(order.store_id.as_uuid())

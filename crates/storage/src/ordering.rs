@@ -57,6 +57,9 @@ pub struct NewOrder {
     pub customer_id: Option<CustomerId>,
     /// A pickup/delivery slot with limited capacity: (slot start, capacity).
     pub slot: Option<(i64, i64)>,
+    /// The brand's menu revision the order was priced from; the order is refused with
+    /// [`PlaceError::MenuChanged`] if the menu changed since. `None` skips the check.
+    pub menu_revision: Option<i64>,
     pub now_ms: i64,
 }
 
@@ -103,6 +106,9 @@ pub enum PlaceError {
     SlotFull,
     #[error("not enough stock for {0}")]
     SoldOut(SkuId),
+    /// The menu changed after the order was priced: price it again from the current menu.
+    #[error("the menu changed since the order was priced")]
+    MenuChanged,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

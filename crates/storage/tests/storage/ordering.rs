@@ -85,6 +85,7 @@ fn new_order(
         clears_cart_of: None,
         customer_id: None,
         slot: None,
+        menu_revision: None,
         now_ms: NOW_MS,
     }
 }
@@ -461,3 +462,26 @@ async fn favourites_are_the_customers_own_and_the_brands_dishes(db: &Db) {
     assert!(db.favourites(brand, customer.id).await.unwrap().is_empty());
 }
 both!(favourites_are_the_customers_own_and_the_brands_dishes);
+
+async fn an_order_priced_from_an_old_menu_is_refused_and_writes_nothing(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 5).await;
+    let current = db.menu_revision(brand).await.unwrap();
+    let stale = NewOrder {
+        menu_revision: Some(current - 1),
+        ..new_order(brand, store, dish, sku, "stale", 1)
+    };
+    assert!(matches!(
+        db.place_order(&stale).await,
+        Err(PlaceError::MenuChanged)
+    ));
+    assert_eq!(stock_left(db, store, sku).await, Some(5), "nothing taken");
+    let fresh = NewOrder {
+        menu_revision: Some(current),
+        ..stale.clone()
+    };
+    let Ok(Placed::Created(record)) = db.place_order(&fresh).await else {
+        panic!("priced from the current menu, under the same key")
+    };
+    assert_eq!(record.pickup_number, 1);
+}
+both!(an_order_priced_from_an_old_menu_is_refused_and_writes_nothing);

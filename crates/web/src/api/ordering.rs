@@ -404,7 +404,7 @@ fn ready_by(
     params(("store_id" = StoreId, Path), ("Idempotency-Key" = String, Header, description = "Unique per checkout; reuse it for retries")),
     request_body = PlaceOrderBody,
     responses((status = 201, body = OrderView), (status = 200, body = OrderView, description = "The same key was sent before: that order"),
-        (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody, description = "STALE_QUOTE, SOLD_OUT, IDEMPOTENCY_KEY_REUSED, TABLE_NOT_OPEN"),
+        (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody, description = "STALE_QUOTE, SOLD_OUT, SLOT_FULL, MENU_CHANGED, IDEMPOTENCY_KEY_REUSED, TABLE_NOT_OPEN"),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn place_order(
     State(state): State<AppState>,
@@ -414,203 +414,234 @@ pub async fn place_order(
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
     let request_hash = fingerprint(&serde_json::to_vec(&body).map_err(ApiError::internal)?);
-    let menu = state.menus.get_current(&state, store_id).await?;
-    let store = menu.store.clone();
-    let rules = &store.profile.rules;
-    let now = state.clock.now();
+    // The cached menu prices the order; the write checks it is still the current one, so a menu
+    // edit on another instance costs one repricing here rather than a query on every order.
+    let mut menu = state.menus.get(&state, store_id).await?;
+    let mut repriced = false;
+    loop {
+        let store = menu.store.clone();
+        let rules = &store.profile.rules;
+        let now = state.clock.now();
 
-    let (table, session) = match (body.channel, &body.table_token) {
-        (Channel::DineIn, Some(token)) => {
-            let table = table_for(&state, store_id, token).await?;
-            let open = state.db.open_table_session_of(table.id).await?;
-            let session = match (open, rules.table_ordering) {
-                (Some(session), _) => session,
-                (None, TableOrdering::OpenOnFirstScan) => {
-                    state
-                        .db
-                        .open_table_session(
-                            store.brand_id,
-                            store_id,
-                            table.id,
-                            body.diners,
-                            now.as_millisecond(),
-                        )
-                        .await?
-                }
-                (None, TableOrdering::RequireOpenTable) => {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "TABLE_NOT_OPEN",
-                        "本桌尚未开台，请联系服务员开台后点餐",
-                        "This table is not open yet; ask a waiter to open it",
-                    ));
-                }
-            };
-            (Some(table), Some(session))
+        let (table, session) = match (body.channel, &body.table_token) {
+            (Channel::DineIn, Some(token)) => {
+                let table = table_for(&state, store_id, token).await?;
+                let open = state.db.open_table_session_of(table.id).await?;
+                let session = match (open, rules.table_ordering) {
+                    (Some(session), _) => session,
+                    (None, TableOrdering::OpenOnFirstScan) => {
+                        state
+                            .db
+                            .open_table_session(
+                                store.brand_id,
+                                store_id,
+                                table.id,
+                                body.diners,
+                                now.as_millisecond(),
+                            )
+                            .await?
+                    }
+                    (None, TableOrdering::RequireOpenTable) => {
+                        return Err(ApiError::new(
+                            StatusCode::CONFLICT,
+                            "TABLE_NOT_OPEN",
+                            "本桌尚未开台，请联系服务员开台后点餐",
+                            "This table is not open yet; ask a waiter to open it",
+                        ));
+                    }
+                };
+                (Some(table), Some(session))
+            }
+            (Channel::DineIn, None) => {
+                return Err(ApiError::invalid_field(
+                    "table_token",
+                    diancan_domain::validation::Problem::Required,
+                ));
+            }
+            _ => (None, None),
+        };
+        let request = QuoteRequest {
+            channel: body.channel,
+            lines: body.lines.clone(),
+            diners: body.diners,
+            delivery_to: body.delivery_to,
+        };
+        let quote = price(&menu, &request)?;
+        if quote.version != body.quote_version && !repriced {
+            // This instance's menu may be older than the one the diner was quoted from.
+            repriced = true;
+            menu = state.menus.get_current(&state, store_id).await?;
+            continue;
         }
-        (Channel::DineIn, None) => {
-            return Err(ApiError::invalid_field(
-                "table_token",
-                diancan_domain::validation::Problem::Required,
-            ));
-        }
-        _ => (None, None),
-    };
-    let request = QuoteRequest {
-        channel: body.channel,
-        lines: body.lines.clone(),
-        diners: body.diners,
-        delivery_to: body.delivery_to,
-    };
-    let quote = price(&menu, &request)?;
-    if quote.version != body.quote_version {
-        let fresh = serde_json::to_value(&quote).map_err(ApiError::internal)?;
-        return Ok((
-            StatusCode::CONFLICT,
-            Json(serde_json::json!({"error": {
-                "code": "STALE_QUOTE",
-                "message": format!("价格或菜品有变化，请确认新的金额 {}", quote.total_fen),
-                "message_en": format!("Prices or items changed; please confirm the new total {}", quote.total_fen),
-                "quote": fresh,
-            }})),
-        )
-            .into_response());
-    }
-    let contact_json = match (body.channel, &body.contact) {
-        (Channel::Delivery, None) => {
-            return Err(ApiError::invalid_field(
-                "contact",
-                diancan_domain::validation::Problem::Required,
-            ));
-        }
-        (_, Some(contact)) => Some(crate::contact::seal(
-            &state,
-            contact,
-            body.delivery_address.as_deref(),
-        )?),
-        (_, None) => None,
-    };
-    let mut note_errors = diancan_domain::validation::FieldErrors::new();
-    let note =
-        diancan_domain::text::optional_text(&mut note_errors, "note", body.note.as_deref(), 200);
-    note_errors.finish(|| ())?;
-    let zone =
-        parse_time_zone(&rules.time_zone).map_err(|_| ApiError::internal("store time zone"))?;
-    let business_date = BusinessDate::of(now, &zone, rules.business_day_starts_at);
-    let pay_first = rules.pay_mode == PayMode::PayFirst || body.channel != Channel::DineIn;
-    let status = if pay_first {
-        OrderStatus::AwaitingPayment
-    } else {
-        OrderStatus::Placed
-    };
-    let ready_by_ms = if body.channel == Channel::DineIn {
-        None
-    } else {
-        ready_by(&menu, body.pickup_time.as_deref(), now)?
-    };
-    let order = NewOrder {
-        id: OrderId::new(),
-        brand_id: store.brand_id,
-        store_id,
-        channel: body.channel,
-        status,
-        table_session_id: session.as_ref().map(|s| s.id),
-        table_id: table.as_ref().map(|t| t.id),
-        business_date,
-        diners: body.diners,
-        total_fen: quote.total_fen.fen(),
-        quote_json: serde_json::to_string(&quote).map_err(ApiError::internal)?,
-        contact_json,
-        note,
-        ready_by_ms,
-        pay_by_ms: pay_first
-            .then(|| now.as_millisecond() + rules.unpaid_timeout_minutes as i64 * 60_000),
-        lines: quote
-            .lines
-            .iter()
-            .map(|l| NewOrderLine {
-                sku_id: l.sku_id,
-                dish_id: l.dish_id,
-                station_id: l.station_id,
-                name: match &l.sku_name {
-                    Some(spec) => format!("{}（{spec}）", l.dish_name),
-                    None => l.dish_name.clone(),
-                },
-                quantity: l.quantity,
-                unit_price_fen: l.unit_price_fen.fen(),
-                line_total_fen: l.line_total_fen.fen(),
-            })
-            .collect(),
-        stock: stock_claims(&quote),
-        idempotency_key: key,
-        request_hash,
-        clears_cart_of: table.as_ref().map(|t| t.id),
-        customer_id: signed_in_customer(&state, &headers, store.brand_id).await,
-        slot: slot_claim(rules, ready_by_ms),
-        now_ms: now.as_millisecond(),
-    };
-    let (status_code, record) = match state.db.place_order(&order).await {
-        Ok(Placed::Created(record)) => (StatusCode::CREATED, record),
-        Ok(Placed::Replayed(record)) => (StatusCode::OK, record),
-        Err(PlaceError::KeyReused) => {
-            return Err(ApiError::new(
+        if quote.version != body.quote_version {
+            let fresh = serde_json::to_value(&quote).map_err(ApiError::internal)?;
+            return Ok((
                 StatusCode::CONFLICT,
-                "IDEMPOTENCY_KEY_REUSED",
-                "该请求编号已用于另一个订单，请重新提交",
-                "This Idempotency-Key was used for a different order; submit again",
-            ));
+                Json(serde_json::json!({"error": {
+                    "code": "STALE_QUOTE",
+                    "message": format!("价格或菜品有变化，请确认新的金额 {}", quote.total_fen),
+                    "message_en": format!("Prices or items changed; please confirm the new total {}", quote.total_fen),
+                    "quote": fresh,
+                }})),
+            )
+                .into_response());
         }
-        Err(PlaceError::SlotFull) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "SLOT_FULL",
-                "该时段订单已满，请选择其他取餐时间",
-                "That time slot is full; choose another time",
-            ));
-        }
-        Err(PlaceError::SoldOut(sku)) => {
-            let name = quote
+        let contact_json = match (body.channel, &body.contact) {
+            (Channel::Delivery, None) => {
+                return Err(ApiError::invalid_field(
+                    "contact",
+                    diancan_domain::validation::Problem::Required,
+                ));
+            }
+            (_, Some(contact)) => Some(crate::contact::seal(
+                &state,
+                contact,
+                body.delivery_address.as_deref(),
+            )?),
+            (_, None) => None,
+        };
+        let mut note_errors = diancan_domain::validation::FieldErrors::new();
+        let note = diancan_domain::text::optional_text(
+            &mut note_errors,
+            "note",
+            body.note.as_deref(),
+            200,
+        );
+        note_errors.finish(|| ())?;
+        let zone =
+            parse_time_zone(&rules.time_zone).map_err(|_| ApiError::internal("store time zone"))?;
+        let business_date = BusinessDate::of(now, &zone, rules.business_day_starts_at);
+        let pay_first = rules.pay_mode == PayMode::PayFirst || body.channel != Channel::DineIn;
+        let status = if pay_first {
+            OrderStatus::AwaitingPayment
+        } else {
+            OrderStatus::Placed
+        };
+        let ready_by_ms = if body.channel == Channel::DineIn {
+            None
+        } else {
+            ready_by(&menu, body.pickup_time.as_deref(), now)?
+        };
+        let order = NewOrder {
+            id: OrderId::new(),
+            brand_id: store.brand_id,
+            store_id,
+            channel: body.channel,
+            status,
+            table_session_id: session.as_ref().map(|s| s.id),
+            table_id: table.as_ref().map(|t| t.id),
+            business_date,
+            diners: body.diners,
+            total_fen: quote.total_fen.fen(),
+            quote_json: serde_json::to_string(&quote).map_err(ApiError::internal)?,
+            contact_json,
+            note,
+            ready_by_ms,
+            pay_by_ms: pay_first
+                .then(|| now.as_millisecond() + rules.unpaid_timeout_minutes as i64 * 60_000),
+            lines: quote
                 .lines
                 .iter()
-                .find(|l| l.sku_id == sku)
-                .map(|l| l.dish_name.clone())
-                .unwrap_or_default();
-            state.menus.invalidate_all();
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "SOLD_OUT",
-                format!("{name}刚刚售罄"),
-                format!("{name} just sold out"),
-            ));
+                .map(|l| NewOrderLine {
+                    sku_id: l.sku_id,
+                    dish_id: l.dish_id,
+                    station_id: l.station_id,
+                    name: match &l.sku_name {
+                        Some(spec) => format!("{}（{spec}）", l.dish_name),
+                        None => l.dish_name.clone(),
+                    },
+                    quantity: l.quantity,
+                    unit_price_fen: l.unit_price_fen.fen(),
+                    line_total_fen: l.line_total_fen.fen(),
+                })
+                .collect(),
+            stock: stock_claims(&quote),
+            idempotency_key: key.clone(),
+            request_hash: request_hash.clone(),
+            clears_cart_of: table.as_ref().map(|t| t.id),
+            customer_id: signed_in_customer(&state, &headers, store.brand_id).await,
+            slot: slot_claim(rules, ready_by_ms),
+            menu_revision: Some(menu.revision),
+            now_ms: now.as_millisecond(),
+        };
+        let placed = state.db.place_order(&order).await;
+        if matches!(placed, Err(PlaceError::MenuChanged)) && !repriced {
+            // The menu changed after this instance cached it: price again from the current one.
+            repriced = true;
+            menu = state.menus.get_current(&state, store_id).await?;
+            continue;
         }
-        Err(PlaceError::Storage(error)) => return Err(error.into()),
-    };
-    if status_code == StatusCode::CREATED {
-        state.live.notify(&order_stream(record.id));
-        if let Some(table) = &table {
-            state
-                .live
-                .notify(&diancan_storage::ordering::cart_stream(table.id));
+        let (status_code, record) = match placed {
+            Ok(Placed::Created(record)) => (StatusCode::CREATED, record),
+            Ok(Placed::Replayed(record)) => (StatusCode::OK, record),
+            Err(PlaceError::KeyReused) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "IDEMPOTENCY_KEY_REUSED",
+                    "该请求编号已用于另一个订单，请重新提交",
+                    "This Idempotency-Key was used for a different order; submit again",
+                ));
+            }
+            Err(PlaceError::SlotFull) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "SLOT_FULL",
+                    "该时段订单已满，请选择其他取餐时间",
+                    "That time slot is full; choose another time",
+                ));
+            }
+            Err(PlaceError::SoldOut(sku)) => {
+                let name = quote
+                    .lines
+                    .iter()
+                    .find(|l| l.sku_id == sku)
+                    .map(|l| l.dish_name.clone())
+                    .unwrap_or_default();
+                state.menus.invalidate_all();
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "SOLD_OUT",
+                    format!("{name}刚刚售罄"),
+                    format!("{name} just sold out"),
+                ));
+            }
+            Err(PlaceError::MenuChanged) => {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "MENU_CHANGED",
+                    "菜单刚刚更新，请重新确认后下单",
+                    "The menu was just updated; please check your order again",
+                ));
+            }
+            Err(PlaceError::Storage(error)) => return Err(error.into()),
+        };
+        if status_code == StatusCode::CREATED {
+            state.live.notify(&order_stream(record.id));
+            if let Some(table) = &table {
+                state
+                    .live
+                    .notify(&diancan_storage::ordering::cart_stream(table.id));
+            }
+            // Only counted stock changes what the public menu says (sold out, 仅剩 N 份).
+            let limited: std::collections::HashSet<SkuId> = menu
+                .menu
+                .categories
+                .iter()
+                .flat_map(|c| &c.dishes)
+                .flat_map(|d| &d.skus)
+                .filter(|s| s.limited)
+                .map(|s| s.id)
+                .collect();
+            if quote
+                .stock_claims()
+                .iter()
+                .any(|(sku, _)| limited.contains(sku))
+            {
+                state.menus.invalidate_all();
+            }
         }
-        // Only counted stock changes what the public menu says (sold out, 仅剩 N 份).
-        let limited: std::collections::HashSet<SkuId> = menu
-            .menu
-            .categories
-            .iter()
-            .flat_map(|c| &c.dishes)
-            .flat_map(|d| &d.skus)
-            .filter(|s| s.limited)
-            .map(|s| s.id)
-            .collect();
-        if quote
-            .stock_claims()
-            .iter()
-            .any(|(sku, _)| limited.contains(sku))
-        {
-            state.menus.invalidate_all();
-        }
+        return Ok((status_code, Json(order_view(&state, record).await?)).into_response());
     }
-    Ok((status_code, Json(order_view(&state, record).await?)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "ordering", params(("order_id" = OrderId, Path)),

@@ -20,6 +20,7 @@ pub const PASSWORD: &str = "correct horse 饺子";
 /// Wednesday 2026-11-25 12:00 in Shanghai.
 pub const NOON_SHANGHAI: &str = "2026-11-25T04:00:00Z";
 
+#[derive(Clone)]
 pub struct Tenant {
     pub brand: BrandId,
     pub store: StoreId,
@@ -201,6 +202,26 @@ impl TestApp {
 
     pub fn db(&self) -> &Db {
         &self.state.db
+    }
+
+    /// Another instance on the same database, as behind a load balancer: its own caches.
+    pub fn second_instance(&self) -> TestApp {
+        let state = AppState::new(
+            self.db().clone(),
+            self.state.clock.clone(),
+            AppConfig {
+                fast_password_hashing: true,
+                table_token_key: self.state.config.table_token_key.clone(),
+                ..AppConfig::default()
+            },
+        );
+        TestApp {
+            router: diancan_web::router(state.clone()),
+            state,
+            a: self.a.clone(),
+            b: self.b.clone(),
+            test_db: None,
+        }
     }
 
     /// Sends one request through the router; returns status, headers and the JSON body (or Null).

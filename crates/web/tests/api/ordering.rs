@@ -551,3 +551,49 @@ async fn a_full_pickup_slot_is_refused_with_a_clear_message() {
     );
     app.cleanup().await;
 }
+
+/// Two instances on one database: a price changed through the second reaches orders placed
+/// through the first, whose menu cache has not expired: never the old price.
+#[tokio::test]
+async fn a_price_changed_on_another_instance_is_caught_when_the_order_is_written() {
+    let app = TestApp::new().await;
+    let other = app.second_instance();
+    let old_quote = quoted(&app, pickup_body(&app, 1).await).await;
+    let (_, before) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.a.store),
+            None,
+            pickup_body(&app, 1).await,
+        )
+        .await;
+
+    let token = other.login(&other.a.owner_login).await;
+    let settings = json!({"price_fen": 4200, "stock": null, "daily_limit": null, "low_stock_threshold": null, "sold_out": false});
+    let (status, body) = other
+        .put(
+            &format!("/api/v1/console/stores/{}/skus/{}", app.a.store, app.a.sku),
+            Some(&token),
+            settings,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Quoted before the change, placed through the instance that has not heard of it.
+    let (status, refused) = place(&app, "old-quote", &old_quote).await;
+    assert_eq!(
+        (status, code(&refused)),
+        (StatusCode::CONFLICT, "STALE_QUOTE"),
+        "{refused}"
+    );
+    assert_ne!(refused["error"]["quote"]["total_fen"], before["total_fen"]);
+
+    // Quoted after the change through the other instance: the first one prices it the same.
+    let new_quote = quoted(&other, pickup_body(&other, 1).await).await;
+    let (status, order) = place(&app, "new-quote", &new_quote).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        order["quote"]["total_fen"],
+        refused["error"]["quote"]["total_fen"]
+    );
+    app.cleanup().await;
+}
