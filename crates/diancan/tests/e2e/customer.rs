@@ -1,7 +1,7 @@
 //! A diner at table A3 on a phone: the menu renders, a dish with required choices cannot be
 //! added until each is made, and then it lands in the cart; a starred dish is listed first.
 
-use crate::harness::{PAGE_WAIT, Viewport, all, browser_test, one};
+use crate::harness::{PAGE_WAIT, Viewport, all, browser_test, one, picture};
 use anyhow::Context;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -90,6 +90,7 @@ async fn customer_menu_at_a_table_on_a_phone() {
                     .desc("the heart filled in")
                     .first()
                     .await?;
+                picture(&driver, "customer-spec-sheet").await?;
                 one(&driver, ".spec-sheet button.close").await?.click().await?;
             }
             driver
@@ -103,6 +104,7 @@ async fn customer_menu_at_a_table_on_a_phone() {
                 "the first category is {first_category:?}"
             );
         }
+        picture(&driver, "customer-favourites").await?;
         Ok(())
     })
     .await;

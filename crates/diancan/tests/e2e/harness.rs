@@ -293,6 +293,33 @@ async fn save_failure_artifacts(driver: &WebDriver, test: &str) -> String {
     notes.join("\n")
 }
 
+/// With `DIANCAN_SCREENSHOTS=<dir>` set, saves what the browser shows as `<dir>/<name>.png`: the
+/// README's pictures come from these runs (`DIANCAN_SCREENSHOTS=docs/screenshots cargo test -p
+/// diancan --test e2e`). Without it, does nothing.
+pub async fn picture(driver: &WebDriver, name: &str) -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os("DIANCAN_SCREENSHOTS") else {
+        return Ok(());
+    };
+    // Relative to the workspace, not to the crate the test runs in.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
+    std::fs::create_dir_all(&dir)?;
+    // Let sheets finish sliding in and toasts fade (up to 3 s); a picture, not an assertion.
+    driver
+        .execute(
+            "return new Promise((done) => { const start = Date.now(); (function wait() {
+                 const toast = document.querySelector('.toast:not([hidden])');
+                 if ((!toast && Date.now() - start > 600) || Date.now() - start > 3000) done();
+                 else setTimeout(wait, 100);
+             })(); });",
+            Vec::new(),
+        )
+        .await?;
+    driver.screenshot(&dir.join(format!("{name}.png"))).await?;
+    Ok(())
+}
+
 /// The first element matching `css`, waiting for one to appear.
 pub async fn one(driver: &WebDriver, css: &str) -> anyhow::Result<WebElement> {
     let found = driver.query(By::Css(css)).desc(css).first().await;

@@ -2,7 +2,7 @@
 //! change on the page as staff move it along through the API; and two phones at one table share
 //! one cart.
 
-use crate::harness::{Viewport, all, browser_test, extra_browser, one};
+use crate::harness::{Viewport, all, browser_test, extra_browser, one, picture};
 use anyhow::Context;
 use serde_json::Value;
 use thirtyfour::prelude::*;
@@ -105,6 +105,8 @@ async fn order_at_a_table_and_watch_it_move() {
                 .await?
                 .click()
                 .await?;
+            one(&driver, "button[data-action=place-order]").await?;
+            picture(&driver, "customer-checkout").await?;
             click_when_enabled(&driver, "button[data-action=place-order]").await?;
             // A pay-first store: the order waits for payment (the page redraws, so query afresh).
             one(&driver, "#order-status[data-status=\"awaiting_payment\"]")
@@ -150,6 +152,7 @@ async fn order_at_a_table_and_watch_it_move() {
                 "the pickup number",
             )
             .await?;
+            picture(&driver, "customer-order-status").await?;
             Ok(())
         },
     )
