@@ -382,9 +382,9 @@ function breakdown() {
     const dish = ctx.state.dishes.get(line.dishId);
     const problems = v.problems.get(i) || [];
     const soldOut = problems.some((p) => p.code === 'SOLD_OUT' || p.code === 'UNKNOWN_ITEM');
-    const name = quoted ? quoted.dish_name + (quoted.sku_name && dish?.skus.length > 1 ? `（${quoted.sku_name}）` : '') : dish ? ctx.dishName(dish) : line.body?.dish_name || '—';
+    const name = quoted ? O.lineName(quoted, dish?.skus.length > 1) : dish ? ctx.dishName(dish) : line.body?.dish_name || '—';
     const choices = quoted
-      ? [...quoted.options.map((o) => o.name + (o.price_delta_fen ? ` +${yuan(o.price_delta_fen)}` : '')), ...quoted.combo_items.filter((c) => !c.fixed).map((c) => c.dish_name + (c.quantity > 1 ? `×${c.quantity}` : ''))]
+      ? [...quoted.options.map((o) => O.optionName(o) + (o.price_delta_fen ? ` +${yuan(o.price_delta_fen)}` : '')), ...quoted.combo_items.filter((c) => !c.fixed).map((c) => O.comboItemName(c) + (c.quantity > 1 ? `×${c.quantity}` : ''))]
       : dish ? ctx.choiceLabels(dish, line) : [];
     return h('div.q-line' + (soldOut ? '.bad' : problems.length ? '.warn' : ''), { dataset: { line: i, key: line.key } },
       h('div.what', {},

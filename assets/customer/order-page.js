@@ -229,9 +229,9 @@ export function openOrder(ctx, id) {
       h('section.card.breakdown', {},
         q.lines.map((l) => h('div.q-line', {},
           h('div.what', {},
-            h('div.name', {}, l.dish_name + (l.sku_name && (ctx.state.dishes.get(l.dish_id)?.skus.length ?? 2) > 1 ? `（${l.sku_name}）` : ''), h('span.qty', {}, ` ×${l.quantity}`)),
+            h('div.name', {}, O.lineName(l, (ctx.state.dishes.get(l.dish_id)?.skus.length ?? 2) > 1), h('span.qty', {}, ` ×${l.quantity}`)),
             l.options.length || l.combo_items?.length
-              ? h('div.choices', {}, [...l.options.map((x) => x.name), ...(l.combo_items || []).map((c) => c.dish_name)].join('，'))
+              ? h('div.choices', {}, [...l.options.map(O.optionName), ...(l.combo_items || []).map(O.comboItemName)].join(lang() === 'en' ? ', ' : '，'))
               : null,
             l.note ? h('div.choices', {}, l.note) : null),
           h('div.amount', {}, yuan(l.line_total_fen)))),

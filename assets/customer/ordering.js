@@ -3,6 +3,7 @@
 // status steps of an order, and the phone's own list of orders. No DOM, so node can test it.
 
 import { uuid4 } from './shared-cart.js';
+import { lang, localized } from '../shared/i18n.js';
 
 /** The cart lines that go into an order, in the order they are sent (index = lines[i]). */
 export const orderableLines = (cart) => cart.lines.filter((l) => !l.unavailable && l.quantity > 0);
@@ -177,3 +178,15 @@ export function pickupTimes(now, { leadMinutes = 20, closesAt = '22:00', step = 
   }
   return out;
 }
+
+/** A quoted line's dish, with its spec when the dish has several, in the page's language. */
+export function lineName(line, showSpec) {
+  const name = localized(line.dish_name, line.dish_name_en);
+  const spec = showSpec && line.sku_name ? localized(line.sku_name, line.sku_name_en) : null;
+  if (!spec) return name;
+  return lang() === 'en' ? `${name} (${spec})` : `${name}（${spec}）`;
+}
+
+/** A quoted option or combo item's name in the page's language. */
+export const optionName = (option) => localized(option.name, option.name_en);
+export const comboItemName = (item) => localized(item.dish_name, item.dish_name_en);

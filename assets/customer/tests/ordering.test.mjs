@@ -132,3 +132,19 @@ test('pickup times run every 15 minutes from the lead time to closing', () => {
   assert.deepEqual(pickupTimes({ minutes: 21 * 60 + 50 }, { closesAt: '22:00' }), []);
   assert.equal(pickupTimes({ minutes: 8 * 60 }, { closesAt: '22:00' }).length, 24, 'capped');
 });
+
+test('quoted lines read in the page language, with the spec only when it tells dishes apart', async () => {
+  const { lineName, optionName } = await import('../ordering.js');
+  const saved = new Map();
+  globalThis.location ??= { search: '' };
+  globalThis.localStorage ??= { getItem: (k) => saved.get(k) ?? null, setItem: (k, v) => saved.set(k, String(v)) };
+  const line = { dish_name: '红烧牛肉面', dish_name_en: 'Braised beef noodles', sku_name: '大碗', sku_name_en: 'Large' };
+  globalThis.localStorage.setItem('diancan.lang', 'zh');
+  assert.equal(lineName(line, true), '红烧牛肉面（大碗）');
+  assert.equal(lineName(line, false), '红烧牛肉面');
+  globalThis.localStorage.setItem('diancan.lang', 'en');
+  assert.equal(lineName(line, true), 'Braised beef noodles (Large)');
+  assert.equal(lineName({ dish_name: '小笼包', dish_name_en: null, sku_name: null }, true), '小笼包', 'no English: the Chinese name');
+  assert.equal(optionName({ name: '微辣', name_en: 'Mild' }), 'Mild');
+  globalThis.localStorage.setItem('diancan.lang', 'zh');
+});

@@ -64,6 +64,7 @@ pub struct ChosenOption {
     pub id: OptionId,
     pub group_name: String,
     pub name: String,
+    pub name_en: Option<String>,
     pub price_delta_fen: Money,
 }
 
@@ -74,6 +75,7 @@ pub struct ChosenComboItem {
     pub slot_name: String,
     pub sku_id: SkuId,
     pub dish_name: String,
+    pub dish_name_en: Option<String>,
     pub sku_name: Option<String>,
     pub quantity: u8,
     pub price_delta_fen: Money,
@@ -85,7 +87,10 @@ pub struct QuotedLine {
     pub dish_id: DishId,
     pub sku_id: SkuId,
     pub dish_name: String,
+    /// English names where the merchant gave them, for a diner reading in English.
+    pub dish_name_en: Option<String>,
     pub sku_name: Option<String>,
+    pub sku_name_en: Option<String>,
     pub station_id: Option<StationId>,
     pub quantity: i64,
     pub options: Vec<ChosenOption>,
@@ -326,6 +331,7 @@ fn price_line(
             id: o.id,
             group_name: group.name.clone(),
             name: o.name.clone(),
+            name_en: o.name_en.clone(),
             price_delta_fen: o.price_delta_fen,
         }));
     }
@@ -371,6 +377,7 @@ fn price_line(
             slot_name: slot.name.clone(),
             sku_id: c.sku_id,
             dish_name: c.dish_name.clone(),
+            dish_name_en: c.dish_name_en.clone(),
             sku_name: c.sku_name.clone(),
             quantity: c.quantity,
             price_delta_fen: c.price_delta_fen,
@@ -393,7 +400,9 @@ fn price_line(
         dish_id: dish.id,
         sku_id: sku.id,
         dish_name: dish.name.clone(),
+        dish_name_en: dish.name_en.clone(),
         sku_name: sku.name.clone(),
+        sku_name_en: sku.name_en.clone(),
         station_id: dish.station_id,
         quantity: line.quantity,
         options,

@@ -28,10 +28,10 @@ fn shop(beer_stock: Option<i64>) -> Shop {
     .parse(CategoryId::new(), brand)
     .unwrap();
     let noodle: DishDraft = serde_json::from_value(json!({
-        "category_id": category.id, "name": "牛肉面",
-        "skus": [{"code": "L", "name": "大碗", "price_fen": 3200}, {"code": "M", "name": "中碗", "price_fen": 2800}],
+        "category_id": category.id, "name": "牛肉面", "name_en": "Beef noodles",
+        "skus": [{"code": "L", "name": "大碗", "name_en": "Large", "price_fen": 3200}, {"code": "M", "name": "中碗", "price_fen": 2800}],
         "option_groups": [
-            {"name": "辣度", "min_select": 1, "max_select": 1, "options": [{"name": "微辣"}, {"name": "特辣"}]},
+            {"name": "辣度", "min_select": 1, "max_select": 1, "options": [{"name": "微辣", "name_en": "Mild"}, {"name": "特辣"}]},
             {"name": "加料", "min_select": 0, "max_select": 2, "options": [{"name": "加蛋", "price_delta_fen": 200}, {"name": "加肉", "price_delta_fen": 1000}]}
         ]
     }))
@@ -140,6 +140,13 @@ fn a_pickup_order_adds_options_and_packing_per_item() {
             .collect::<Vec<_>>(),
         ["微辣", "加蛋"]
     );
+    // English where the merchant gave it, so a diner reading English sees it in the breakdown.
+    let first = &quote.lines[0];
+    assert_eq!(first.dish_name_en.as_deref(), Some("Beef noodles"));
+    assert_eq!(first.sku_name_en.as_deref(), Some("Large"));
+    assert_eq!(first.options[0].name_en.as_deref(), Some("Mild"));
+    assert_eq!(first.options[1].name_en, None);
+    assert_eq!(quote.lines[1].dish_name_en, None);
 }
 
 #[test]
