@@ -599,3 +599,55 @@ fn session_from(
         opened_at_ms: opened,
     }
 }
+
+/// The channel every event is announced on (see the PostgreSQL migration 0006).
+const EVENT_CHANNEL: &str = "diancan_events";
+
+impl Db {
+    /// Calls `woke` with a stream's name whenever any instance commits an event to it
+    /// (PostgreSQL LISTEN/NOTIFY; reconnects by itself). SQLite has one process, whose writers
+    /// wake their readers directly, so this does nothing there. A notification lost while
+    /// reconnecting is not a lost event: readers also re-read the log every few seconds.
+    /// Returns once the first LISTEN is in place (or has failed and is being retried), so a
+    /// caller that starts serving afterwards misses no notification.
+    pub async fn listen_for_events(&self, woke: impl Fn(&str) + Send + 'static) {
+        let Db::Postgres { pool, .. } = self else {
+            return;
+        };
+        let pool = pool.clone();
+        let mut listening = listen(&pool).await;
+        tokio::spawn(async move {
+            while !pool.is_closed() {
+                let Some(mut listener) = listening.take() else {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    listening = listen(&pool).await;
+                    continue;
+                };
+                loop {
+                    match listener.recv().await {
+                        Ok(notification) => woke(notification.payload()),
+                        Err(error) => {
+                            tracing::warn!(%error, "event notifications interrupted; listening again");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn listen(pool: &sqlx::PgPool) -> Option<sqlx::postgres::PgListener> {
+    let attempt = async {
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(EVENT_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match attempt.await {
+        Ok(listener) => Some(listener),
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for events; retrying");
+            None
+        }
+    }
+}

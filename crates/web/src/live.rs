@@ -1,6 +1,7 @@
 //! Live streams over SSE, replayed from the durable event log. A reconnecting client sends
 //! `Last-Event-ID` and gets everything after it. Writers on this instance wake readers at once;
-//! readers also poll every few seconds so events written by other instances arrive too.
+//! on PostgreSQL every instance also wakes on the database's notification of each committed
+//! event, and readers re-read the log every few seconds in case a notification was lost.
 
 use crate::state::AppState;
 use axum::http::HeaderMap;
@@ -10,8 +11,6 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-const POLL_EVERY: Duration = Duration::from_secs(3);
 
 /// Tells readers on this instance that a stream has new events.
 #[derive(Clone)]
@@ -32,6 +31,15 @@ impl LiveHub {
         // No receiver is fine: nobody is watching.
         let _ = self.sender.send(stream.to_owned());
     }
+}
+
+/// Wakes this instance's readers when another instance commits an event (PostgreSQL).
+pub async fn listen_across_instances(state: &AppState) {
+    let hub = state.live.clone();
+    state
+        .db
+        .listen_for_events(move |stream| hub.notify(stream))
+        .await;
 }
 
 /// The version to resume after, from `Last-Event-ID` (or 0 for everything).
@@ -100,7 +108,7 @@ pub fn stream_events(
 }
 
 async fn wait_for(cursor: &mut Cursor) {
-    let deadline = tokio::time::sleep(POLL_EVERY);
+    let deadline = tokio::time::sleep(Duration::from_millis(cursor.state.config.live_poll_ms));
     tokio::pin!(deadline);
     loop {
         tokio::select! {

@@ -43,6 +43,9 @@ pub struct AppConfig {
     /// How long a public menu may be served from one instance's cache without re-reading it
     /// (changes made through this instance invalidate at once; others within this many ms).
     pub menu_cache_ttl_ms: u64,
+    /// Live streams re-read the event log this often even without a wake-up, so an event whose
+    /// notification was lost (a reconnecting listener) still arrives.
+    pub live_poll_ms: u64,
 }
 
 impl Default for AppConfig {
@@ -52,6 +55,7 @@ impl Default for AppConfig {
             fast_password_hashing: false,
             table_token_key: Vec::new(),
             menu_cache_ttl_ms: 2_000,
+            live_poll_ms: 3_000,
         }
     }
 }

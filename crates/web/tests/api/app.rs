@@ -206,15 +206,18 @@ impl TestApp {
 
     /// Another instance on the same database, as behind a load balancer: its own caches.
     pub fn second_instance(&self) -> TestApp {
-        let state = AppState::new(
-            self.db().clone(),
-            self.state.clock.clone(),
-            AppConfig {
-                fast_password_hashing: true,
-                table_token_key: self.state.config.table_token_key.clone(),
-                ..AppConfig::default()
-            },
-        );
+        self.second_instance_with(|_| {})
+    }
+
+    /// Another instance whose configuration `tweak` adjusts.
+    pub fn second_instance_with(&self, tweak: impl FnOnce(&mut AppConfig)) -> TestApp {
+        let mut config = AppConfig {
+            fast_password_hashing: true,
+            table_token_key: self.state.config.table_token_key.clone(),
+            ..AppConfig::default()
+        };
+        tweak(&mut config);
+        let state = AppState::new(self.db().clone(), self.state.clock.clone(), config);
         TestApp {
             router: diancan_web::router(state.clone()),
             state,

@@ -178,3 +178,83 @@ async fn phones_at_one_table_see_each_others_cart_changes() {
     server.await.unwrap().unwrap();
     app.cleanup().await;
 }
+
+/// Two instances on one PostgreSQL: the phone watches its order through one, staff move it
+/// through the other, and the new status arrives by the database's notification alone (the
+/// watching instance's re-read of the log is turned off). On SQLite there is one process, whose
+/// in-memory wake-up the test above covers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_set_through_another_instance_arrives_live() {
+    let app = TestApp::new().await;
+    if app.db().backend() == diancan_storage::Backend::Sqlite {
+        app.cleanup().await;
+        return;
+    }
+    let watching = app.second_instance_with(|config| config.live_poll_ms = 3_600_000);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // serve() returns to accepting only once the instance is listening for notifications.
+    let server = tokio::spawn(diancan_web::serve(
+        listener,
+        watching.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
+        .await;
+    let dish = &menu["categories"][0]["dishes"][0];
+    let mut body = json!({"channel": "pickup", "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": 1,
+        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
+    let (_, quote) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.a.store),
+            None,
+            body.clone(),
+        )
+        .await;
+    body["quote_version"] = quote["version"].clone();
+    let request = axum::http::Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
+        .header("content-type", "application/json")
+        .header("idempotency-key", "across-1")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let (status, _, order) = app.send_request(request).await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_str().unwrap().to_owned();
+
+    let http = reqwest::Client::new();
+    let mut stream = http
+        .get(format!("{base}/api/v1/orders/{id}/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read_events(&mut stream, 1).await,
+        [("1".to_owned(), "order.placed".to_owned())],
+        "the log so far"
+    );
+
+    let staff = app.login("alpha-manager").await;
+    let (status, moved) = app
+        .post(
+            &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store),
+            Some(&staff),
+            json!({"action": "pay"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(
+        read_events(&mut stream, 1).await,
+        [("2".to_owned(), "order.status".to_owned())],
+        "woken by the other instance's commit"
+    );
+
+    drop(stream);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    app.cleanup().await;
+}
