@@ -1,6 +1,7 @@
 //! Clients that hang up mid-request must never lose an acknowledged write or leave a
-//! transaction open: many clients with tiny timeouts create categories on a real socket,
-//! then every category acknowledged with 201 must be in the database, and writes still work.
+//! transaction open: many clients with tiny timeouts create categories, or place orders, on a
+//! real socket; then every write acknowledged with 201 must be in the database, nothing may be
+//! half-written, and writes still work.
 
 use crate::app::TestApp;
 use serde_json::json;
@@ -90,6 +91,132 @@ async fn dropped_clients_never_lose_acknowledged_writes() {
         );
     }
     assert!(stored.contains("最后一个"));
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_diners_never_lose_an_acknowledged_order_nor_leave_half_of_one() {
+    let app = TestApp::new().await;
+    let owner = app.login(&app.a.owner_login).await;
+    let stock = 1_000;
+    let (status, _) = app
+        .put(
+            &format!("/api/v1/console/stores/{}/skus/{}", app.a.store, app.a.sku),
+            Some(&owner),
+            json!({"price_fen": null, "stock": stock, "daily_limit": null, "low_stock_threshold": null, "sold_out": false}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
+        .await;
+    let dish = &menu["categories"][0]["dishes"][0];
+    let mut body = json!({"channel": "pickup", "lines": [{"sku_id": app.a.sku, "quantity": 1,
+        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
+    let (status, quote) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.a.store),
+            None,
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, 200, "{quote}");
+    body["quote_version"] = quote["version"].clone();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(diancan_web::serve(
+        listener,
+        app.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let store = app.a.store;
+    let mut clients = Vec::new();
+    for client in 0..8u64 {
+        let body = body.clone();
+        clients.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            let mut abandoned = 0;
+            for round in 0..20u64 {
+                // Timeouts from 1 to 8 ms: many diners hang up while their order is written.
+                let http = reqwest::Client::builder()
+                    .timeout(Duration::from_millis(1 + (client + round) % 8))
+                    .build()
+                    .unwrap();
+                let sent = http
+                    .post(format!("http://{address}/api/v1/stores/{store}/orders"))
+                    .header("idempotency-key", format!("gone-{client}-{round}"))
+                    .json(&body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) if response.status() == 201 => {
+                        let order: serde_json::Value = match response.json().await {
+                            Ok(order) => order,
+                            // Hung up while the answer was on its way: not acknowledged.
+                            Err(_) => continue,
+                        };
+                        acknowledged.push(order["id"].as_str().unwrap().to_owned());
+                    }
+                    Ok(response) => panic!("unexpected {}", response.status()),
+                    Err(_) => abandoned += 1,
+                }
+            }
+            (acknowledged, abandoned)
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    let mut abandoned = 0;
+    for client in clients {
+        let (ids, dropped) = client.await.unwrap();
+        acknowledged.extend(ids);
+        abandoned += dropped;
+    }
+    assert!(
+        abandoned > 0,
+        "the test must actually drop connections mid-request"
+    );
+
+    let day = diancan_domain::schedule::BusinessDate::from_date(jiff::civil::date(2026, 11, 25));
+    let stored = app
+        .db()
+        .store_orders(app.a.brand, app.a.store, day)
+        .await
+        .unwrap();
+    assert!(!stored.is_empty(), "orders were written");
+    let stored_ids: std::collections::HashSet<String> =
+        stored.iter().map(|o| o.id.to_string()).collect();
+    for id in &acknowledged {
+        assert!(
+            stored_ids.contains(id),
+            "order {id} was acknowledged but is not stored"
+        );
+    }
+    let left = app
+        .db()
+        .store_menu_settings(app.a.store)
+        .await
+        .unwrap()
+        .sku_states[&app.a.sku]
+        .stock;
+    assert_eq!(
+        left,
+        Some(stock - stored.len() as i64),
+        "every stored order took its bowl and no bowl went without an order"
+    );
+    let mut numbers: Vec<i64> = stored.iter().map(|o| o.pickup_number).collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        (1..=stored.len() as i64).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+
     let _ = stop.send(());
     server.await.unwrap().unwrap();
     app.cleanup().await;
