@@ -108,32 +108,51 @@ async fn run_lane(pool: WritePool, mut queue: mpsc::Receiver<Job>) {
         // Stable: within a store, orders keep their arrival order (who gets the last bowl).
         batch.sort_by_key(|job| job.order.store_id);
         let orders: Vec<&NewOrder> = batch.iter().map(|job| &job.order).collect();
-        let mut attempt = 1;
-        let outcome = loop {
-            match place_batch(&pool, &orders).await {
-                Err(error) if error.is_transient() && attempt < ATTEMPTS => attempt += 1,
-                other => break other,
-            }
-        };
-        match outcome {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.into_iter().zip(outcomes) {
-                    // The caller may have hung up; its order stands, and a retry replays it.
-                    let _ = job.reply.send(outcome);
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, orders = batch.len(), "placing a batch of orders failed");
+        match place_with_retries(&pool, &orders).await {
+            Ok(outcomes) => answer(batch, outcomes),
+            // One bad order must not fail its neighbours: place each alone to find it.
+            Err(error) if batch.len() > 1 => {
+                tracing::warn!(%error, orders = batch.len(), "a batch failed; placing its orders one by one");
                 for job in batch {
-                    let _ = job
-                        .reply
-                        .send(Err(PlaceError::Storage(StorageError::Unavailable(
-                            error.to_string(),
-                        ))));
+                    let outcome = place_with_retries(&pool, &[&job.order]).await;
+                    match outcome {
+                        Ok(outcomes) => answer(vec![job], outcomes),
+                        Err(error) => fail(job, &error),
+                    }
                 }
             }
+            Err(error) => batch.into_iter().for_each(|job| fail(job, &error)),
         }
     }
+}
+
+async fn place_with_retries(
+    pool: &WritePool,
+    orders: &[&NewOrder],
+) -> Result<Vec<Result<Placed, PlaceError>>> {
+    let mut attempt = 1;
+    loop {
+        match place_batch(pool, orders).await {
+            Err(error) if error.is_transient() && attempt < ATTEMPTS => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+fn answer(jobs: Vec<Job>, outcomes: Vec<Result<Placed, PlaceError>>) {
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        // The caller may have hung up; its order stands, and a retry replays it.
+        let _ = job.reply.send(outcome);
+    }
+}
+
+fn fail(job: Job, error: &StorageError) {
+    tracing::error!(%error, order = %job.order.id, "placing an order failed");
+    let _ = job
+        .reply
+        .send(Err(PlaceError::Storage(StorageError::Unavailable(
+            error.to_string(),
+        ))));
 }
 
 async fn place_batch(

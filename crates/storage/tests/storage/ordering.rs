@@ -485,3 +485,39 @@ async fn an_order_priced_from_an_old_menu_is_refused_and_writes_nothing(db: &Db)
     assert_eq!(record.pickup_number, 1);
 }
 both!(an_order_priced_from_an_old_menu_is_refused_and_writes_nothing);
+
+async fn one_unwritable_order_does_not_fail_the_orders_beside_it(db: &Db) {
+    let (brand, store, dish, sku) = menu_with_stock(db, 10).await;
+    let mut orders: Vec<NewOrder> = (0..5)
+        .map(|i| new_order(brand, store, dish, sku, &format!("good-{i}"), 1))
+        .collect();
+    // A diner the database does not know: the order row's foreign key refuses it.
+    orders.push(NewOrder {
+        customer_id: Some(CustomerId::new()),
+        ..new_order(brand, store, dish, sku, "bad", 1)
+    });
+    let racers: Vec<_> = orders
+        .into_iter()
+        .map(|order| {
+            let db = db.clone();
+            tokio::spawn(
+                async move { (order.idempotency_key.clone(), db.place_order(&order).await) },
+            )
+        })
+        .collect();
+    let mut placed = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            (key, Ok(Placed::Created(_))) if key.starts_with("good") => placed += 1,
+            (key, Err(PlaceError::Storage(_))) if key == "bad" => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(placed, 5);
+    assert_eq!(
+        stock_left(db, store, sku).await,
+        Some(5),
+        "the bad order took nothing"
+    );
+}
+both!(one_unwritable_order_does_not_fail_the_orders_beside_it);
