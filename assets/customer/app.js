@@ -16,7 +16,8 @@ import { openCheckout, closeCheckout, cartChanged, isOpen as checkoutOpen } from
 
 // Not needed to show the menu, so loaded after it (a phone on a slow network waits for fewer files).
 let orderViews = null;
-const loadOrderViews = () => (orderViews ||= import('./order-page.js'));
+// Plain assignments, not ||=: older in-app browsers (ES2020) must still parse this module.
+const loadOrderViews = () => orderViews || (orderViews = import('./order-page.js'));
 let Favourites = null;
 let favouritesReady = null;
 
@@ -341,7 +342,7 @@ function me() {
     name = localStorage.getItem(NICK_KEY);
     if (!name) localStorage.setItem(NICK_KEY, (name = Shared.defaultNickname()));
   } catch {
-    name = name || (state.tempNick ||= Shared.defaultNickname());
+    name = name || state.tempNick || (state.tempNick = Shared.defaultNickname());
   }
   return name;
 }
@@ -351,7 +352,7 @@ const addedByText = (name) => t('addedBy', { name: name === me() ? `${name}（${
 async function startSharedCart(firstSnapshot) {
   let snapshot = firstSnapshot;
   try {
-    snapshot ||= await get(`tables/${encodeURIComponent(state.token)}/cart`);
+    snapshot = snapshot || (await get(`tables/${encodeURIComponent(state.token)}/cart`));
   } catch (error) {
     // A server without the shared cart (or a table without one): keep the phone's own cart.
     if (error.status === 404 || error.status === 405) return;
