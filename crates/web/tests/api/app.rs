@@ -33,6 +33,21 @@ pub struct Tenant {
     pub owner_login: String,
 }
 
+/// A test app listening on a socket.
+pub struct Served {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        self.server.await.unwrap().unwrap();
+    }
+}
+
 pub struct TestApp {
     pub state: AppState,
     pub router: axum::Router,
@@ -202,6 +217,59 @@ impl TestApp {
 
     pub fn db(&self) -> &Db {
         &self.state.db
+    }
+
+    /// A pickup cart: `quantity` bowls of tenant A's noodles (spec 0, first spice level).
+    pub async fn pickup_body(&self, quantity: i64) -> Value {
+        let (_, menu) = self
+            .get(&format!("/api/v1/stores/{}/menu", self.a.store), None)
+            .await;
+        let dish = &menu["categories"][0]["dishes"][0];
+        serde_json::json!({
+            "channel": "pickup",
+            "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": quantity, "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]
+        })
+    }
+
+    /// `body` with the quote version this instance gives it now, ready to place.
+    pub async fn quoted(&self, mut body: Value) -> Value {
+        let (status, quote) = self
+            .post(
+                &format!("/api/v1/stores/{}/quote", self.a.store),
+                None,
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{quote}");
+        body["quote_version"] = quote["version"].clone();
+        body
+    }
+
+    /// Places `body` at tenant A's store under the idempotency key `key`.
+    pub async fn place(&self, key: &str, body: &Value) -> (StatusCode, Value) {
+        let request = Request::post(format!("/api/v1/stores/{}/orders", self.a.store))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, body) = self.send_request(request).await;
+        (status, body)
+    }
+
+    /// Serves this app on a real loopback socket (for SSE and hung-up clients), as `diancan serve`
+    /// does; [`Served::stop`] shuts it down and waits for it.
+    pub async fn serve(&self) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(diancan_web::serve(
+            listener,
+            self.state.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Served { base, stop, server }
     }
 
     /// Another instance on the same database, as behind a load balancer: its own caches.

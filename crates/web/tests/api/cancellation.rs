@@ -11,16 +11,8 @@ use std::time::Duration;
 async fn dropped_clients_never_lose_acknowledged_writes() {
     let app = TestApp::new().await;
     let token = app.login(&app.a.owner_login).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(diancan_web::serve(
-        listener,
-        app.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let served = app.serve().await;
+    let address: std::net::SocketAddr = served.base.trim_start_matches("http://").parse().unwrap();
 
     let mut clients = Vec::new();
     for client in 0..8u64 {
@@ -91,8 +83,7 @@ async fn dropped_clients_never_lose_acknowledged_writes() {
         );
     }
     assert!(stored.contains("最后一个"));
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.stop().await;
     app.cleanup().await;
 }
 
@@ -109,32 +100,10 @@ async fn dropped_diners_never_lose_an_acknowledged_order_nor_leave_half_of_one()
         )
         .await;
     assert_eq!(status, 200);
-    let (_, menu) = app
-        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
-        .await;
-    let dish = &menu["categories"][0]["dishes"][0];
-    let mut body = json!({"channel": "pickup", "lines": [{"sku_id": app.a.sku, "quantity": 1,
-        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
-    let (status, quote) = app
-        .post(
-            &format!("/api/v1/stores/{}/quote", app.a.store),
-            None,
-            body.clone(),
-        )
-        .await;
-    assert_eq!(status, 200, "{quote}");
-    body["quote_version"] = quote["version"].clone();
+    let body = app.quoted(app.pickup_body(1).await).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(diancan_web::serve(
-        listener,
-        app.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let served = app.serve().await;
+    let address: std::net::SocketAddr = served.base.trim_start_matches("http://").parse().unwrap();
     let store = app.a.store;
     let mut clients = Vec::new();
     for client in 0..8u64 {
@@ -217,7 +186,6 @@ async fn dropped_diners_never_lose_an_acknowledged_order_nor_leave_half_of_one()
         "no gaps, no repeats"
     );
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.stop().await;
     app.cleanup().await;
 }

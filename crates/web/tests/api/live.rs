@@ -35,34 +35,11 @@ async fn read_events(response: &mut reqwest::Response, want: usize) -> Vec<(Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_status_streams_live_and_replays_after_last_event_id() {
     let app = TestApp::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(diancan_web::serve(
-        listener,
-        app.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let served = app.serve().await;
+    let base = served.base.clone();
     let http = reqwest::Client::new();
 
-    let (_, menu) = app
-        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
-        .await;
-    let dish = &menu["categories"][0]["dishes"][0];
-    let mut body = json!({"channel": "pickup", "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": 1,
-        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
-    let quote: serde_json::Value = http
-        .post(format!("{base}/api/v1/stores/{}/quote", app.a.store))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["quote_version"] = quote["version"].clone();
+    let body = app.quoted(app.pickup_body(1).await).await;
     let order: serde_json::Value = http
         .post(format!("{base}/api/v1/stores/{}/orders", app.a.store))
         .header("idempotency-key", "live-order-1")
@@ -126,24 +103,15 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
 
     drop(stream);
     drop(fresh);
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.stop().await;
     app.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phones_at_one_table_see_each_others_cart_changes() {
     let app = TestApp::new().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(diancan_web::serve(
-        listener,
-        app.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let served = app.serve().await;
+    let base = served.base.clone();
     let http = reqwest::Client::new();
     let token = app.a.table_token.clone();
     let mut watcher = http
@@ -174,8 +142,7 @@ async fn phones_at_one_table_see_each_others_cart_changes() {
         .unwrap();
     assert_eq!(cart["lines"][0]["added_by"], "小李");
     drop(watcher);
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.stop().await;
     app.cleanup().await;
 }
 
@@ -191,38 +158,12 @@ async fn a_status_set_through_another_instance_arrives_live() {
         return;
     }
     let watching = app.second_instance_with(|config| config.live_poll_ms = 3_600_000);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    // serve() returns to accepting only once the instance is listening for notifications.
-    let server = tokio::spawn(diancan_web::serve(
-        listener,
-        watching.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    // serve() takes connections only once the instance listens for notifications.
+    let served = watching.serve().await;
+    let base = served.base.clone();
 
-    let (_, menu) = app
-        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
-        .await;
-    let dish = &menu["categories"][0]["dishes"][0];
-    let mut body = json!({"channel": "pickup", "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": 1,
-        "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]});
-    let (_, quote) = app
-        .post(
-            &format!("/api/v1/stores/{}/quote", app.a.store),
-            None,
-            body.clone(),
-        )
-        .await;
-    body["quote_version"] = quote["version"].clone();
-    let request = axum::http::Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
-        .header("content-type", "application/json")
-        .header("idempotency-key", "across-1")
-        .body(axum::body::Body::from(body.to_string()))
-        .unwrap();
-    let (status, _, order) = app.send_request(request).await;
+    let body = app.quoted(app.pickup_body(1).await).await;
+    let (status, order) = app.place("across-1", &body).await;
     assert_eq!(status, 201, "{order}");
     let id = order["id"].as_str().unwrap().to_owned();
 
@@ -254,7 +195,6 @@ async fn a_status_set_through_another_instance_arrives_live() {
     );
 
     drop(stream);
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
+    served.stop().await;
     app.cleanup().await;
 }

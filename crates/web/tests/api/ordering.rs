@@ -4,42 +4,7 @@
 use crate::app::{TestApp, code};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use serde_json::{Value, json};
-
-/// A pickup cart: one bowl of the tenant's noodles (spec 0, first spice level).
-async fn pickup_body(app: &TestApp, quantity: i64) -> Value {
-    let (_, menu) = app
-        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
-        .await;
-    let dish = &menu["categories"][0]["dishes"][0];
-    json!({
-        "channel": "pickup",
-        "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": quantity, "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]
-    })
-}
-
-async fn quoted(app: &TestApp, mut body: Value) -> Value {
-    let (status, quote) = app
-        .post(
-            &format!("/api/v1/stores/{}/quote", app.a.store),
-            None,
-            body.clone(),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{quote}");
-    body["quote_version"] = quote["version"].clone();
-    body
-}
-
-async fn place(app: &TestApp, key: &str, body: &Value) -> (StatusCode, Value) {
-    let request = Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("idempotency-key", key)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let (status, _, body) = app.send_request(request).await;
-    (status, body)
-}
+use serde_json::json;
 
 async fn set_stock(app: &TestApp, stock: i64) {
     let token = app.login(&app.a.owner_login).await;
@@ -67,8 +32,8 @@ async fn stock(app: &TestApp) -> Option<i64> {
 #[tokio::test]
 async fn one_key_places_one_order_however_often_it_is_sent() {
     let app = TestApp::new().await;
-    let body = quoted(&app, pickup_body(&app, 2).await).await;
-    let (status, first) = place(&app, "checkout-0001", &body).await;
+    let body = app.quoted(app.pickup_body(2).await).await;
+    let (status, first) = app.place("checkout-0001", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
     assert_eq!(
         first["status"], "awaiting_payment",
@@ -81,16 +46,16 @@ async fn one_key_places_one_order_however_often_it_is_sent() {
         "two bowls and packing per item"
     );
 
-    let (status, again) = place(&app, "checkout-0001", &body).await;
+    let (status, again) = app.place("checkout-0001", &body).await;
     assert_eq!((status, &again["id"]), (StatusCode::OK, &first["id"]));
 
-    let other = quoted(&app, pickup_body(&app, 1).await).await;
-    let (status, reused) = place(&app, "checkout-0001", &other).await;
+    let other = app.quoted(app.pickup_body(1).await).await;
+    let (status, reused) = app.place("checkout-0001", &other).await;
     assert_eq!(
         (status, code(&reused)),
         (StatusCode::CONFLICT, "IDEMPOTENCY_KEY_REUSED")
     );
-    let (status, missing) = place(&app, "", &body).await;
+    let (status, missing) = app.place("", &body).await;
     assert_eq!(
         (status, code(&missing)),
         (StatusCode::BAD_REQUEST, "IDEMPOTENCY_KEY_REQUIRED")
@@ -112,7 +77,7 @@ async fn one_key_places_one_order_however_often_it_is_sent() {
 async fn fifty_concurrent_orders_for_the_last_ten_bowls_make_ten_orders() {
     let app = TestApp::new().await;
     set_stock(&app, 10).await;
-    let body = quoted(&app, pickup_body(&app, 1).await).await;
+    let body = app.quoted(app.pickup_body(1).await).await;
     let mut racers = Vec::new();
     for i in 0..50 {
         let router = app.router.clone();
@@ -148,7 +113,7 @@ async fn bad_orders_get_specific_errors_and_change_nothing() {
     let app = TestApp::new().await;
     set_stock(&app, 5).await;
     let quote_path = format!("/api/v1/stores/{}/quote", app.a.store);
-    let good = pickup_body(&app, 1).await;
+    let good = app.pickup_body(1).await;
 
     let mut zero = good.clone();
     zero["lines"][0]["quantity"] = json!(0);
@@ -184,9 +149,9 @@ async fn bad_orders_get_specific_errors_and_change_nothing() {
     );
 
     // A stale quote is refused with the new one attached.
-    let mut stale = quoted(&app, good.clone()).await;
+    let mut stale = app.quoted(good.clone()).await;
     stale["quote_version"] = json!("0000000000000000");
-    let (status, error) = place(&app, "stale-quote-1", &stale).await;
+    let (status, error) = app.place("stale-quote-1", &stale).await;
     assert_eq!(
         (status, code(&error)),
         (StatusCode::CONFLICT, "STALE_QUOTE")
@@ -206,7 +171,7 @@ async fn a_closed_store_says_when_it_opens() {
         .post(
             &format!("/api/v1/stores/{}/quote", app.a.store),
             None,
-            pickup_body(&app, 1).await,
+            app.pickup_body(1).await,
         )
         .await;
     assert_eq!(
@@ -226,8 +191,8 @@ async fn a_closed_store_says_when_it_opens() {
 #[tokio::test]
 async fn staff_move_an_order_along_and_every_step_is_an_event() {
     let app = TestApp::new().await;
-    let body = quoted(&app, pickup_body(&app, 1).await).await;
-    let (_, order) = place(&app, "lifecycle-01", &body).await;
+    let body = app.quoted(app.pickup_body(1).await).await;
+    let (_, order) = app.place("lifecycle-01", &body).await;
     let id = order["id"].as_str().unwrap().to_owned();
     let waiter = app.login("alpha-waiter").await;
     let path = format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store);
@@ -294,8 +259,8 @@ async fn staff_move_an_order_along_and_every_step_is_an_event() {
 #[tokio::test]
 async fn diners_hurry_at_most_every_two_minutes_and_cancel_by_asking_after_acceptance() {
     let app = TestApp::new().await;
-    let body = quoted(&app, pickup_body(&app, 1).await).await;
-    let (_, order) = place(&app, "hurry-cancel-1", &body).await;
+    let body = app.quoted(app.pickup_body(1).await).await;
+    let (_, order) = app.place("hurry-cancel-1", &body).await;
     let id = order["id"].as_str().unwrap().to_owned();
     let (status, error) = app
         .post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
@@ -358,8 +323,8 @@ async fn unpaid_orders_are_cancelled_after_the_timeout_and_their_stock_returns()
     });
     let app = TestApp::with_clock(clock).await;
     set_stock(&app, 5).await;
-    let body = quoted(&app, pickup_body(&app, 2).await).await;
-    let (_, order) = place(&app, "unpaid-0001", &body).await;
+    let body = app.quoted(app.pickup_body(2).await).await;
+    let (_, order) = app.place("unpaid-0001", &body).await;
     assert_eq!(stock(&app).await, Some(3));
     assert_eq!(
         diancan_web::cancel_unpaid_orders_now(&app.state)
@@ -413,12 +378,12 @@ async fn a_table_orders_in_rounds_and_its_shared_cart_empties_when_it_orders() {
         (StatusCode::OK, Some("小王"))
     );
 
-    let mut body = pickup_body(&app, 1).await;
+    let mut body = app.pickup_body(1).await;
     body["channel"] = json!("dine_in");
     body["table_token"] = json!(token);
     body["diners"] = json!(3);
-    let body = quoted(&app, body).await;
-    let (status, error) = place(&app, "table-round-1", &body).await;
+    let body = app.quoted(body).await;
+    let (status, error) = app.place("table-round-1", &body).await;
     assert_eq!(
         (status, code(&error)),
         (StatusCode::CONFLICT, "TABLE_NOT_OPEN")
@@ -435,7 +400,7 @@ async fn a_table_orders_in_rounds_and_its_shared_cart_empties_when_it_orders() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, first) = place(&app, "table-round-1", &body).await;
+    let (status, first) = app.place("table-round-1", &body).await;
     assert_eq!(
         (
             status,
@@ -455,7 +420,7 @@ async fn a_table_orders_in_rounds_and_its_shared_cart_empties_when_it_orders() {
         cart["lines"].as_array().unwrap().is_empty(),
         "the order empties the shared cart"
     );
-    let (status, second) = place(&app, "table-round-2", &body).await;
+    let (status, second) = app.place("table-round-2", &body).await;
     assert_eq!(
         (status, &second["round"]),
         (StatusCode::CREATED, &json!(2)),
@@ -495,7 +460,7 @@ async fn a_signed_in_diner_finds_their_orders_and_spending() {
         .await;
     assert_eq!(status, StatusCode::OK, "{login}");
     let token = login["token"].as_str().unwrap().to_owned();
-    let body = quoted(&app, pickup_body(&app, 2).await).await;
+    let body = app.quoted(app.pickup_body(2).await).await;
     let request = Request::post(format!("/api/v1/stores/{}/orders", app.a.store))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, format!("Customer {token}"))
@@ -504,7 +469,7 @@ async fn a_signed_in_diner_finds_their_orders_and_spending() {
         .unwrap();
     let (status, _, order) = app.send_request(request).await;
     assert_eq!(status, StatusCode::CREATED);
-    place(&app, "guest-order-1", &body).await; // a guest's order is not theirs
+    app.place("guest-order-1", &body).await; // a guest's order is not theirs
     let request = Request::get("/api/v1/customer/orders")
         .header(header::AUTHORIZATION, format!("Customer {token}"))
         .body(Body::empty())
@@ -534,16 +499,16 @@ async fn a_full_pickup_slot_is_refused_with_a_clear_message() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut body = quoted(&app, pickup_body(&app, 1).await).await;
+    let mut body = app.quoted(app.pickup_body(1).await).await;
     body["pickup_time"] = json!("13:00");
     assert_eq!(
-        place(&app, "slot-order-1", &body).await.0,
+        app.place("slot-order-1", &body).await.0,
         StatusCode::CREATED
     );
-    let (status, error) = place(&app, "slot-order-2", &body).await;
+    let (status, error) = app.place("slot-order-2", &body).await;
     assert_eq!((status, code(&error)), (StatusCode::CONFLICT, "SLOT_FULL"));
     body["pickup_time"] = json!("11:00");
-    let (status, error) = place(&app, "slot-order-3", &body).await;
+    let (status, error) = app.place("slot-order-3", &body).await;
     assert_eq!(
         (status, code(&error)),
         (StatusCode::UNPROCESSABLE_ENTITY, "INVALID_PICKUP_TIME"),
@@ -558,12 +523,12 @@ async fn a_full_pickup_slot_is_refused_with_a_clear_message() {
 async fn a_price_changed_on_another_instance_is_caught_when_the_order_is_written() {
     let app = TestApp::new().await;
     let other = app.second_instance();
-    let old_quote = quoted(&app, pickup_body(&app, 1).await).await;
+    let old_quote = app.quoted(app.pickup_body(1).await).await;
     let (_, before) = app
         .post(
             &format!("/api/v1/stores/{}/quote", app.a.store),
             None,
-            pickup_body(&app, 1).await,
+            app.pickup_body(1).await,
         )
         .await;
 
@@ -579,7 +544,7 @@ async fn a_price_changed_on_another_instance_is_caught_when_the_order_is_written
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // Quoted before the change, placed through the instance that has not heard of it.
-    let (status, refused) = place(&app, "old-quote", &old_quote).await;
+    let (status, refused) = app.place("old-quote", &old_quote).await;
     assert_eq!(
         (status, code(&refused)),
         (StatusCode::CONFLICT, "STALE_QUOTE"),
@@ -588,8 +553,8 @@ async fn a_price_changed_on_another_instance_is_caught_when_the_order_is_written
     assert_ne!(refused["error"]["quote"]["total_fen"], before["total_fen"]);
 
     // Quoted after the change through the other instance: the first one prices it the same.
-    let new_quote = quoted(&other, pickup_body(&other, 1).await).await;
-    let (status, order) = place(&app, "new-quote", &new_quote).await;
+    let new_quote = other.quoted(other.pickup_body(1).await).await;
+    let (status, order) = app.place("new-quote", &new_quote).await;
     assert_eq!(status, StatusCode::CREATED, "{order}");
     assert_eq!(
         order["quote"]["total_fen"],
