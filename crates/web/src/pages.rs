@@ -67,14 +67,13 @@ pub fn customer_router() -> Router<AppState> {
 /// before it can show the menu. A bad token gets the bare page, which then asks the API and shows
 /// the API's error.
 async fn table_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    use crate::api::{public::table_landing, table_cart::get_cart};
+    use crate::api::public::table_landing;
     let page = "customer/index.html";
-    let Ok(axum::Json(table)) = table_landing(State(state.clone()), ApiPath(token.clone())).await
-    else {
+    let Ok(axum::Json(table)) = table_landing(State(state.clone()), ApiPath(token)).await else {
         return shell_with_data(page, None);
     };
-    let (Ok(axum::Json(cart)), Ok(menu)) = (
-        get_cart(State(state.clone()), ApiPath(token)).await,
+    let (Ok(cart), Ok(menu)) = (
+        state.db.cart(table.table_id).await,
         state.menus.get(&state, table.store_id).await,
     ) else {
         return shell_with_data(page, None);

@@ -45,6 +45,35 @@ pub fn verify(key: &[u8], token: &str) -> Option<TableId> {
 /// The name under which the signing key is kept in the database.
 pub const KEY_NAME: &str = "table_token_key";
 
+/// The one error for every way a table code can be wrong (forged, rotated, another store's).
+pub fn unknown_table_code() -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "UNKNOWN_TABLE_CODE",
+        "桌码无效或已更换，请扫描桌上的新二维码",
+        "This table code is invalid or was replaced; scan the code on the table",
+    )
+}
+
+/// The table a QR token opens: signed by this deployment and still the table's current code
+/// (a rotated code is refused).
+pub async fn resolve(
+    state: &crate::state::AppState,
+    token: &str,
+) -> crate::error::ApiResult<diancan_storage::DiningTable> {
+    let unknown = unknown_table_code;
+    let id = verify(&state.config.table_token_key, token).ok_or_else(unknown)?;
+    let table = state
+        .db
+        .table_by_token(token)
+        .await
+        .map_err(|_| unknown())?;
+    if table.id != id {
+        return Err(unknown());
+    }
+    Ok(table)
+}
+
 /// The signing key shared by every instance: read from the database, created on first use.
 pub async fn load_or_create_key(
     db: &diancan_storage::Db,

@@ -9,7 +9,7 @@ mod favourites;
 pub mod ordering;
 pub mod public;
 mod session;
-pub(crate) mod table_cart;
+mod table_cart;
 mod upload;
 
 use crate::state::AppState;

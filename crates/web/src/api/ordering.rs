@@ -213,23 +213,9 @@ fn quote_error(error: QuoteError) -> ApiError {
 
 /// The table a token names, if it is valid and belongs to this store.
 async fn table_for(state: &AppState, store_id: StoreId, token: &str) -> ApiResult<DiningTable> {
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_TABLE_CODE",
-            "桌码无效或已更换，请扫描桌上的新二维码",
-            "This table code is invalid or was replaced; scan the code on the table",
-        )
-    };
-    let id =
-        crate::table_token::verify(&state.config.table_token_key, token).ok_or_else(unknown)?;
-    let table = state
-        .db
-        .table_by_token(token)
-        .await
-        .map_err(|_| unknown())?;
-    if table.id != id || table.store_id != store_id {
-        return Err(unknown());
+    let table = crate::table_token::resolve(state, token).await?;
+    if table.store_id != store_id {
+        return Err(crate::table_token::unknown_table_code());
     }
     Ok(table)
 }

@@ -268,24 +268,7 @@ pub async fn table_landing(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<axum::Json<TableLanding>> {
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_TABLE_CODE",
-            "桌码无效或已更换，请扫描桌上的新二维码",
-            "This table code is invalid or was replaced; scan the code on the table",
-        )
-    };
-    let table_id =
-        crate::table_token::verify(&state.config.table_token_key, &token).ok_or_else(unknown)?;
-    let table = state
-        .db
-        .table_by_token(&token)
-        .await
-        .map_err(|_| unknown())?;
-    if table.id != table_id {
-        return Err(unknown());
-    }
+    let table = crate::table_token::resolve(&state, &token).await?;
     let store = state.db.store(table.store_id).await?;
     let area_name = state
         .db

@@ -1,11 +1,11 @@
 //! The shared cart of a table, for every phone that scanned its code, with live updates.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use diancan_domain::validation::{FieldErrors, Problem, check_range};
 use diancan_storage::DiningTable;
@@ -15,25 +15,7 @@ use diancan_storage::ordering::cart_stream;
 const MAX_CART_LINES: usize = 60;
 
 async fn table(state: &AppState, token: &str) -> ApiResult<DiningTable> {
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UNKNOWN_TABLE_CODE",
-            "桌码无效或已更换，请扫描桌上的新二维码",
-            "This table code is invalid or was replaced; scan the code on the table",
-        )
-    };
-    let id =
-        crate::table_token::verify(&state.config.table_token_key, token).ok_or_else(unknown)?;
-    let table = state
-        .db
-        .table_by_token(token)
-        .await
-        .map_err(|_| unknown())?;
-    if table.id != id {
-        return Err(unknown());
-    }
-    Ok(table)
+    crate::table_token::resolve(state, token).await
 }
 
 #[utoipa::path(get, path = "/api/v1/tables/{token}/cart", tag = "ordering", params(("token" = String, Path)),
