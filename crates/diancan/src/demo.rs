@@ -108,7 +108,7 @@ fn store_profile(
         phone: Some("021-6351 8888".into()),
         location: GeoPoint::parse(lat, lng).expect("demo coordinates"),
         rules: StoreRules {
-            time_zone: "Asia/Shanghai".into(),
+            time_zone: diancan_domain::schedule::StoreTimeZone::shanghai(),
             hours: Schedule::new(vec![window(Weekdays::ALL, open, close)]),
             accepting_orders: true,
             pay_mode,

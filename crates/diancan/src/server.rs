@@ -9,6 +9,8 @@ use tokio::net::TcpListener;
 /// Application state for a database: the signing key is shared by every instance through it.
 pub async fn app_state(db: Db, clock: Clock, mut config: AppConfig) -> anyhow::Result<AppState> {
     config.table_token_key = diancan_web::table_token::load_or_create_key(&db).await?;
+    config.request_digest_key =
+        diancan_usecases::tables::load_or_create_secret(&db, "request_digest_key").await?;
     // Diners' phones: DIANCAN_PII_KEY from the secret store, else the database's key.
     let pii = diancan_web::pii_key::load_vault(&db).await?;
     Ok(AppState::new(db, clock, config).with_pii(pii))

@@ -240,6 +240,71 @@ impl std::fmt::Display for BusinessDate {
     }
 }
 
+/// A store's time zone: its IANA name, parsed once when it enters the system (a request, a
+/// stored row), so business dates and hours never re-parse it or meet an unknown name.
+#[derive(Clone)]
+pub struct StoreTimeZone {
+    name: String,
+    zone: TimeZone,
+}
+
+impl StoreTimeZone {
+    pub fn parse(name: &str) -> Result<StoreTimeZone, Problem> {
+        let name = name.trim();
+        if name.len() > 64 {
+            return Err(Problem::TooLong { max: 64 });
+        }
+        Ok(StoreTimeZone {
+            zone: parse_time_zone(name)?,
+            name: name.to_owned(),
+        })
+    }
+
+    /// Shanghai, the zone of the demo and of most of our stores.
+    pub fn shanghai() -> StoreTimeZone {
+        StoreTimeZone::parse("Asia/Shanghai").expect("bundled zone")
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// The business day `at` falls in when the day rolls over at `day_starts_at`.
+    pub fn business_date(&self, at: Timestamp, day_starts_at: TimeOfDay) -> BusinessDate {
+        BusinessDate::of(at, &self.zone, day_starts_at)
+    }
+}
+
+impl std::fmt::Debug for StoreTimeZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.name)
+    }
+}
+
+impl PartialEq for StoreTimeZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl serde::Serialize for StoreTimeZone {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for StoreTimeZone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        StoreTimeZone::parse(&name)
+            .map_err(|_| serde::de::Error::custom(format!("unknown time zone {name:?}")))
+    }
+}
+
 /// Parses an IANA time-zone name such as "Asia/Shanghai" from the bundled database.
 pub fn parse_time_zone(name: &str) -> Result<TimeZone, Problem> {
     TimeZone::get(name.trim()).map_err(|_| Problem::InvalidChoice {

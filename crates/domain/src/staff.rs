@@ -14,8 +14,9 @@ pub enum Role {
     Rider,
 }
 
-/// Things a staff member may do; each role is a fixed set of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Things a staff member may do; each role is a fixed set of them (the table in [`Role::can`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// Create stores, change brand settings, manage staff.
     ManageBrand,
@@ -25,10 +26,38 @@ pub enum Permission {
     ManageStore,
     /// Stock counts and 沽清 (sold out): kitchens and cashiers do this all day.
     ManageStock,
-    /// Open and clear tables, take orders for diners.
+    /// Open and clear tables, serve dishes to them (上菜).
     ServeTables,
+    /// Record a payment taken at the counter (收款).
+    RecordPayments,
+    /// Accept a new order (接单).
+    AcceptOrders,
+    /// Start cooking and mark food ready (开始制作, 出餐).
+    Cook,
+    /// Hand a pickup order to the diner (取餐).
+    HandOverOrders,
+    /// Send a delivery order out (配送).
+    DispatchDeliveries,
+    /// Finish a dine-in or pickup order (完成).
+    CompleteOrders,
+    /// Finish a delivered order (the rider's last step).
+    CompleteDeliveries,
+    /// Cancel an order the store has not accepted and nobody has paid.
+    CancelNewOrders,
+    /// Cancel an accepted or paid order: the store loses food or refunds money.
+    CancelAcceptedOrders,
+    /// Confirm or decline a diner's request to cancel.
+    DecideCancelRequests,
     /// See the console at all.
     ViewConsole,
+}
+
+impl Permission {
+    /// Changes that reach every store of the brand: a staff member limited to some stores may
+    /// not make them, whatever the role.
+    pub fn is_brand_wide(self) -> bool {
+        matches!(self, Permission::ManageBrand | Permission::EditMenu)
+    }
 }
 
 impl Role {
@@ -67,15 +96,40 @@ impl Role {
         }
     }
 
+    /// The role table: who may do what. Owners and managers run everything in their stores
+    /// (only owners the brand); cashiers take money and run the front; waiters serve tables;
+    /// the kitchen cooks (and keeps 沽清) but takes no money; riders only deliver.
     pub fn can(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
             Role::Owner => true,
             Role::Manager => !matches!(permission, ManageBrand),
-            Role::Cashier => matches!(permission, ManageStock | ServeTables | ViewConsole),
-            Role::Waiter => matches!(permission, ServeTables | ViewConsole),
-            Role::Kitchen => matches!(permission, ManageStock | ViewConsole),
-            Role::Rider => matches!(permission, ViewConsole),
+            Role::Cashier => matches!(
+                permission,
+                ManageStock
+                    | ServeTables
+                    | RecordPayments
+                    | AcceptOrders
+                    | HandOverOrders
+                    | DispatchDeliveries
+                    | CompleteOrders
+                    | CancelNewOrders
+                    | ViewConsole
+            ),
+            Role::Waiter => matches!(
+                permission,
+                ServeTables
+                    | AcceptOrders
+                    | HandOverOrders
+                    | CompleteOrders
+                    | CancelNewOrders
+                    | ViewConsole
+            ),
+            Role::Kitchen => matches!(permission, ManageStock | AcceptOrders | Cook | ViewConsole),
+            Role::Rider => matches!(
+                permission,
+                DispatchDeliveries | CompleteDeliveries | ViewConsole
+            ),
         }
     }
 }
@@ -108,6 +162,11 @@ mod tests {
         assert!(Role::Kitchen.can(Permission::ManageStock));
         assert!(!Role::Kitchen.can(Permission::EditMenu));
         assert!(!Role::Waiter.can(Permission::ManageStock));
+        assert!(!Role::Kitchen.can(Permission::RecordPayments));
+        assert!(!Role::Waiter.can(Permission::CancelAcceptedOrders));
+        assert!(!Role::Rider.can(Permission::CompleteOrders));
+        assert!(Permission::EditMenu.is_brand_wide());
+        assert!(!Permission::ManageStock.is_brand_wide());
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

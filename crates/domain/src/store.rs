@@ -46,7 +46,8 @@ pub enum PackingFee {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreRules {
     /// IANA name such as "Asia/Shanghai"; business dates and hours follow it.
-    pub time_zone: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Asia/Shanghai"))]
+    pub time_zone: crate::schedule::StoreTimeZone,
     /// Weekly opening hours; an empty list means open around the clock.
     pub hours: Schedule,
     /// The merchant's switch (营业中 / 暂停营业), independent of the hours.
@@ -89,9 +90,6 @@ pub enum TableOrdering {
 impl StoreRules {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        if let Err(problem) = crate::schedule::parse_time_zone(&self.time_zone) {
-            errors.add("time_zone", problem);
-        }
         self.hours.validate(&mut errors, "hours");
         let fee = match self.packing_fee {
             PackingFee::None => Money::ZERO,
@@ -185,8 +183,12 @@ mod tests {
 
     #[test]
     fn rejects_negative_fees_and_unknown_zones() {
+        assert!(crate::schedule::StoreTimeZone::parse("Mars/Olympus").is_err());
+        let unknown: Result<StoreRules, _> =
+            serde_json::from_str(r#"{"time_zone": "Mars/Olympus"}"#);
+        assert!(unknown.unwrap_err().to_string().contains("Mars/Olympus"));
         let rules = StoreRules {
-            time_zone: "Mars/Olympus".into(),
+            time_zone: crate::schedule::StoreTimeZone::shanghai(),
             hours: Schedule::always(),
             accepting_orders: true,
             pay_mode: PayMode::PayFirst,
@@ -202,6 +204,6 @@ mod tests {
         };
         let errors = rules.validate().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["time_zone", "packing_fee.fee_fen"]);
+        assert_eq!(fields, ["packing_fee.fee_fen"]);
     }
 }

@@ -99,6 +99,13 @@ impl FieldErrors {
         Self::default()
     }
 
+    /// One problem with one field.
+    pub fn single(field: impl Into<String>, problem: Problem) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        errors.add(field, problem);
+        errors
+    }
+
     pub fn add(&mut self, field: impl Into<String>, problem: Problem) {
         self.0.push(FieldError {
             field: field.into(),

@@ -2,9 +2,10 @@
 //! Each change bumps the cart's version and appends an event, so every phone converges on the
 //! same lines, in the same order, and a phone back from a minute offline catches up.
 
-use crate::db::{Db, Tx};
+use crate::db::Db;
 use crate::error::{Result, StorageError};
-use crate::ordering::{append_event, cart_stream};
+use crate::events::{announcement, append_event, cart_stream};
+use crate::tx::Tx;
 use diancan_domain::{CartLineId, StoreId, TableId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -148,15 +149,9 @@ pub(crate) async fn apply_in(
         }
     }
     let payload = serde_json::to_value(change)?;
-    append_event(
-        tx,
-        &cart_stream(table),
-        version,
-        "cart.changed",
-        &payload,
-        now_ms,
-    )
-    .await?;
+    let stream = cart_stream(table);
+    append_event(tx, &stream, version, "cart.changed", &payload, now_ms).await?;
+    crate::outbox::enqueue(tx, &[announcement(&stream, vec![stream.clone()])], now_ms).await?;
     Ok(version)
 }
 
@@ -190,6 +185,7 @@ impl Db {
         let mut tx = self.begin().await?;
         apply_in(&mut tx, store, table, change, now_ms).await?;
         tx.commit().await?;
+        self.outbox_bell().notify_one();
         self.cart(table).await
     }
 }

@@ -2,9 +2,10 @@
 //! dish images, and the all-or-nothing menu import. Every change bumps the brand's menu revision,
 //! which is what the public menu cache keys on.
 
-use crate::db::{Db, Tx};
+use crate::db::Db;
 use crate::error::{Result, StorageError};
 use crate::rows::{json, name, optional_name, to_json};
+use crate::tx::Tx;
 use diancan_domain::catalog::{
     Category, Dish, DishKind, DishStoreSettings, Sku, SkuStoreSettings, SkuStoreState, Station,
 };

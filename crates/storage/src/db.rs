@@ -1,11 +1,12 @@
-//! The connection to either database, and the two macros that run one piece of SQL on both.
+//! The connection to either database: pools, migrations, and the write lanes.
 //! SQLite gets a single writer connection (writes never interleave or deadlock) and a reader pool.
 
 use crate::error::Result;
-use crate::group_commit::OrderLanes;
+use crate::ordering::lanes::WriteLanes;
+use crate::tx::{Tx, WritePool};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -43,72 +44,22 @@ pub enum Db {
     Sqlite {
         writer: SqlitePool,
         readers: SqlitePool,
-        orders: OrderLanes,
+        writes: WriteLanes,
     },
     Postgres {
         pool: PgPool,
-        orders: OrderLanes,
+        writes: WriteLanes,
     },
 }
 
-/// Where write transactions come from; what the order lanes hold (not the whole `Db`).
-#[derive(Clone)]
-pub(crate) enum WritePool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-impl WritePool {
-    /// Starts a write transaction. On SQLite it takes the write lock up front (BEGIN IMMEDIATE),
-    /// so two writers can never deadlock upgrading a read lock.
-    pub(crate) async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            WritePool::Sqlite(writer) => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            WritePool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
-    }
-}
-
-/// Order lanes per instance on PostgreSQL: stores spread over them write in parallel.
+/// Write lanes per instance on PostgreSQL: stores spread over them write in parallel.
 /// SQLite has one writer, so one lane.
-const POSTGRES_ORDER_LANES: usize = 4;
+const POSTGRES_WRITE_LANES: usize = 4;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Db({:?})", self.backend())
     }
-}
-
-/// A write transaction on either database.
-pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
-}
-
-/// Runs `$body` with `$c` bound to the reader pool of whichever database this is.
-macro_rules! on_pool {
-    ($db:expr, |$c:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite { readers: $c, .. } => $body,
-            $crate::db::Db::Postgres { pool: $c, .. } => $body,
-        }
-    };
-}
-
-/// Runs `$body` with `$c` bound to the open transaction's connection (reborrow with `&mut *$c`).
-macro_rules! on_tx {
-    ($tx:expr, |$c:ident| $body:expr) => {
-        match $tx {
-            $crate::db::Tx::Sqlite(t) => {
-                let $c = &mut **t;
-                $body
-            }
-            $crate::db::Tx::Postgres(t) => {
-                let $c = &mut **t;
-                $body
-            }
-        }
-    };
 }
 
 impl Db {
@@ -123,7 +74,7 @@ impl Db {
                 .connect_with(options)
                 .await?;
             Db::Postgres {
-                orders: OrderLanes::new(WritePool::Postgres(pool.clone()), POSTGRES_ORDER_LANES),
+                writes: WriteLanes::new(WritePool::Postgres(pool.clone()), POSTGRES_WRITE_LANES),
                 pool,
             }
         } else {
@@ -163,7 +114,7 @@ impl Db {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Db::Sqlite {
-            orders: OrderLanes::new(WritePool::Sqlite(writer.clone()), 1),
+            writes: WriteLanes::new(WritePool::Sqlite(writer.clone()), 1),
             writer,
             readers,
         })
@@ -196,10 +147,15 @@ impl Db {
         }
     }
 
-    pub(crate) fn order_lanes(&self) -> &OrderLanes {
+    pub(crate) fn write_lanes(&self) -> &WriteLanes {
         match self {
-            Db::Sqlite { orders, .. } | Db::Postgres { orders, .. } => orders,
+            Db::Sqlite { writes, .. } | Db::Postgres { writes, .. } => writes,
         }
+    }
+
+    /// Rung whenever a write commits outbox rows, so the deliverer need not poll for them.
+    pub fn outbox_bell(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.write_lanes().bell()
     }
 
     /// True when the database answers a trivial query (for `/readyz`).
@@ -229,15 +185,5 @@ impl Db {
             .iter()
             .map(|m| (m.version, m.description.to_string()))
             .collect()
-    }
-}
-
-impl Tx {
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
     }
 }

@@ -3,14 +3,19 @@
 #![forbid(unsafe_code)]
 
 #[macro_use]
-mod db;
+mod tx;
+#[macro_use]
+mod sql_batch;
 pub mod carts;
 mod catalog;
 mod customers;
+mod db;
 mod error;
+pub mod events;
 mod favourites;
-mod group_commit;
 pub mod ordering;
+pub mod outbox;
+pub mod retention;
 mod rows;
 mod staff;
 mod tenancy;

@@ -331,6 +331,17 @@ impl Db {
         })
     }
 
+    /// The name of one area ("大厅"), as an order placed there records it.
+    pub async fn area_name(&self, brand_id: BrandId, area_id: AreaId) -> Result<String> {
+        const SELECT_AREA_NAME: &str = "SELECT name FROM areas WHERE id = $1 AND brand_id = $2";
+        let (name,): (String,) = on_pool!(self, |p| sqlx::query_as(SELECT_AREA_NAME)
+            .bind(area_id.as_uuid())
+            .bind(brand_id.as_uuid())
+            .fetch_one(p)
+            .await)?;
+        Ok(name)
+    }
+
     pub async fn areas(&self, brand_id: BrandId, store_id: StoreId) -> Result<Vec<Area>> {
         let rows: Vec<AreaRow> = on_pool!(self, |p| sqlx::query_as(SELECT_AREAS)
             .bind(brand_id.as_uuid())

@@ -84,11 +84,24 @@ impl From<SessionStaff> for Staff {
 }
 
 impl Staff {
+    /// The role may take this action, and brand-wide changes (the menu, the brand) come only
+    /// from staff who work for the whole brand, not from one store's manager.
     pub fn require(&self, permission: Permission) -> ApiResult<()> {
-        if self.role.can(permission) {
+        let whole_brand = matches!(self.access, StoreAccess::AllStores);
+        if self.role.can(permission) && (whole_brand || !permission.is_brand_wide()) {
             Ok(())
         } else {
             Err(ApiError::forbidden())
+        }
+    }
+
+    /// Who is calling, as the use cases know staff.
+    pub fn caller(&self) -> diancan_usecases::ordering::StaffCaller {
+        diancan_usecases::ordering::StaffCaller {
+            id: self.id,
+            brand_id: self.brand_id,
+            role: self.role,
+            access: self.access.clone(),
         }
     }
 

@@ -18,6 +18,10 @@ pub struct ApiError {
     pub message_en: String,
     pub details: Vec<ErrorDetail>,
     retry_after_secs: Option<u64>,
+    /// STALE_QUOTE: the new breakdown to confirm.
+    quote: Option<std::sync::Arc<serde_json::Value>>,
+    /// A refused order change: the order as it is now.
+    order: Option<std::sync::Arc<serde_json::Value>>,
 }
 
 /// The body of every error response.
@@ -35,6 +39,15 @@ pub struct ErrorPayload {
     pub message_en: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<ErrorDetail>,
+    /// With `STALE_QUOTE`: the current quote (a `Quote`), to show and confirm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub quote: Option<serde_json::Value>,
+    /// With a refused order action (`ORDER_CHANGED`, `ILLEGAL_TRANSITION`, …): the order as it
+    /// is now (an `OrderView`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub order: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -60,7 +73,19 @@ impl ApiError {
             message_en: en.into(),
             details: Vec::new(),
             retry_after_secs: None,
+            quote: None,
+            order: None,
         }
+    }
+
+    pub fn with_quote(mut self, quote: serde_json::Value) -> Self {
+        self.quote = Some(std::sync::Arc::new(quote));
+        self
+    }
+
+    pub fn with_order(mut self, order: serde_json::Value) -> Self {
+        self.order = Some(std::sync::Arc::new(order));
+        self
     }
 
     pub fn with_details(mut self, details: Vec<ErrorDetail>) -> Self {
@@ -280,6 +305,8 @@ impl IntoResponse for ApiError {
                 message: self.message_zh,
                 message_en: self.message_en,
                 details: self.details,
+                quote: self.quote.map(|q| (*q).clone()),
+                order: self.order.map(|o| (*o).clone()),
             },
         };
         let mut response = (self.status, Json(body)).into_response();

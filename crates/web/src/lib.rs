@@ -4,24 +4,22 @@
 
 mod api;
 mod auth;
-mod contact;
 pub mod customer_session;
 mod error;
 mod extract;
 mod live;
-mod menu_cache;
 pub mod menu_transfer;
 mod pages;
 pub mod passwords;
 pub mod pii_key;
 mod state;
 pub mod table_token;
-mod workers;
+mod usecase_errors;
+mod views;
 
 pub use api::openapi_document;
 pub use error::ApiError;
 pub use state::{AppConfig, AppState, Clock};
-pub use workers::cancel_unpaid_once as cancel_unpaid_orders_now;
 
 use axum::Router;
 use std::future::Future;
@@ -49,8 +47,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let _workers = workers::spawn(state.clone());
-    live::listen_across_instances(&state).await;
+    let _workers = state
+        .config
+        .run_workers
+        .then(|| diancan_usecases::workers::spawn(state.core.clone(), Default::default()));
+    state.hub.listen_across_instances().await;
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

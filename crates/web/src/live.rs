@@ -1,46 +1,16 @@
 //! Live streams over SSE, replayed from the durable event log. A reconnecting client sends
-//! `Last-Event-ID` and gets everything after it. Writers on this instance wake readers at once;
-//! on PostgreSQL every instance also wakes on the database's notification of each committed
-//! event, and readers re-read the log every few seconds in case a notification was lost.
+//! `Last-Event-ID` and gets everything after it. A stream reads the log when the event hub says
+//! its name was announced (the outbox announces every committed event, on every instance) and
+//! otherwise costs nothing: no stream polls.
 
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use diancan_usecases::hub::Watch;
 use futures::Stream;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::broadcast;
-
-/// Tells readers on this instance that a stream has new events.
-#[derive(Clone)]
-pub struct LiveHub {
-    sender: broadcast::Sender<String>,
-}
-
-impl Default for LiveHub {
-    fn default() -> Self {
-        LiveHub {
-            sender: broadcast::channel(1024).0,
-        }
-    }
-}
-
-impl LiveHub {
-    pub fn notify(&self, stream: &str) {
-        // No receiver is fine: nobody is watching.
-        let _ = self.sender.send(stream.to_owned());
-    }
-}
-
-/// Wakes this instance's readers when another instance commits an event (PostgreSQL).
-pub async fn listen_across_instances(state: &AppState) {
-    let hub = state.live.clone();
-    state
-        .db
-        .listen_for_events(move |stream| hub.notify(stream))
-        .await;
-}
 
 /// The version to resume after, from `Last-Event-ID` (or 0 for everything).
 pub fn last_event_id(headers: &HeaderMap) -> i64 {
@@ -56,7 +26,7 @@ struct Cursor {
     stream: String,
     after: i64,
     pending: VecDeque<Event>,
-    wake: broadcast::Receiver<String>,
+    watch: Watch,
 }
 
 /// An SSE response streaming `stream`'s events after `after`, each with its version as `id`.
@@ -65,19 +35,21 @@ pub fn stream_events(
     stream: String,
     after: i64,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let wake = state.live.sender.subscribe();
+    let watch = state.hub.watch(&stream);
     let cursor = Cursor {
         state,
         stream,
         after,
         pending: VecDeque::new(),
-        wake,
+        watch,
     };
     let events = futures::stream::unfold(cursor, |mut cursor| async move {
         loop {
             if let Some(event) = cursor.pending.pop_front() {
                 return Some((Ok(event), cursor));
             }
+            // Armed before the read: an announcement during the read is not missed.
+            let announced = cursor.watch.prepare();
             match cursor
                 .state
                 .db
@@ -96,30 +68,13 @@ pub fn stream_events(
                     }
                     continue;
                 }
-                Ok(_) => {}
+                Ok(_) => announced.changed().await,
                 Err(error) => {
-                    tracing::warn!(%error, stream = %cursor.stream, "reading events failed; retrying")
+                    tracing::warn!(%error, stream = %cursor.stream, "reading events failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
-            wait_for(&mut cursor).await;
         }
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-}
-
-async fn wait_for(cursor: &mut Cursor) {
-    let deadline = tokio::time::sleep(Duration::from_millis(cursor.state.config.live_poll_ms));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            _ = &mut deadline => return,
-            woke = cursor.wake.recv() => match woke {
-                Ok(stream) if stream == cursor.stream => return,
-                Ok(_) => continue,
-                // Missed notifications: read the log now rather than guess.
-                Err(broadcast::error::RecvError::Lagged(_)) => return,
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-        }
-    }
 }

@@ -11,8 +11,8 @@ use rust_embed::Embed;
 use std::sync::LazyLock;
 
 use crate::extract::ApiPath;
-use crate::menu_cache::CachedMenu;
 use crate::state::AppState;
+use diancan_usecases::menus::CachedMenu;
 
 #[derive(Embed)]
 #[folder = "../../assets/"]

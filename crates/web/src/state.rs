@@ -1,35 +1,10 @@
-//! What every handler shares: the database, the menu cache, the clock and the server's keys.
+//! What every handler shares: the use cases' context (database, clock, PII vault, menu cache,
+//! event hub, server keys), process settings, and the login providers.
 
-use crate::menu_cache::MenuCache;
-use diancan_storage::Db;
-use jiff::Timestamp;
+use diancan_usecases::Context;
 use std::sync::Arc;
 
-/// The time source, injected so tests can stand at 11:59 on a Friday.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
-
-impl Clock {
-    pub fn system() -> Clock {
-        Clock(Arc::new(Timestamp::now))
-    }
-
-    pub fn fixed(at: Timestamp) -> Clock {
-        Clock(Arc::new(move || at))
-    }
-
-    pub fn from_fn(f: impl Fn() -> Timestamp + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(f))
-    }
-
-    pub fn now(&self) -> Timestamp {
-        (self.0)()
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        self.now().as_millisecond()
-    }
-}
+pub use diancan_usecases::Clock;
 
 /// Process settings that are not per-store data.
 #[derive(Clone)]
@@ -40,12 +15,14 @@ pub struct AppConfig {
     pub fast_password_hashing: bool,
     /// Key for signing table QR tokens; shared by all instances via the database.
     pub table_token_key: Vec<u8>,
+    /// Key for the digest of order requests kept with their idempotency keys.
+    pub request_digest_key: Vec<u8>,
     /// How long a public menu may be served from one instance's cache without re-reading it
     /// (changes made through this instance invalidate at once; others within this many ms).
     pub menu_cache_ttl_ms: u64,
-    /// Live streams re-read the event log this often even without a wake-up, so an event whose
-    /// notification was lost (a reconnecting listener) still arrives.
-    pub live_poll_ms: u64,
+    /// Run the background workers (outbox delivery, unpaid timeout, retention) with `serve`.
+    /// Tests turn it off to stand between a commit and its delivery.
+    pub run_workers: bool,
 }
 
 impl Default for AppConfig {
@@ -54,43 +31,46 @@ impl Default for AppConfig {
             secure_cookies: false,
             fast_password_hashing: false,
             table_token_key: Vec::new(),
+            request_digest_key: Vec::new(),
             menu_cache_ttl_ms: 2_000,
-            live_poll_ms: 3_000,
+            run_workers: true,
         }
     }
 }
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
-    pub clock: Clock,
+    /// The use cases' context; handlers reach `db`, `clock`, `menus`, `hub` through it.
+    pub core: Context,
     pub config: Arc<AppConfig>,
-    pub(crate) menus: MenuCache,
-    pub(crate) live: crate::live::LiveHub,
-    /// Seals phones and addresses before they are stored (AES-256-GCM) and makes blind indexes.
-    pub pii: Arc<diancan_integrations::pii::PiiVault>,
     /// Delivers login codes: `LogSms` (writes them to the log, masked phone) until a gateway is set.
     pub sms: Arc<dyn diancan_integrations::sms::SmsSender>,
     /// Mini-program login: the offline `WeChatSimulator` until real credentials are set.
     pub wechat: Arc<dyn diancan_integrations::wechat::WeChatLogin>,
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.core
+    }
+}
+
 impl AppState {
     /// The PII vault for keys from `DIANCAN_PII_KEY` or the database (see `pii_key`).
     pub fn with_pii(mut self, vault: diancan_integrations::pii::PiiVault) -> AppState {
-        self.pii = Arc::new(vault);
+        self.core = self.core.with_pii(vault);
         self
     }
 
-    pub fn new(db: Db, clock: Clock, config: AppConfig) -> AppState {
-        let menus = MenuCache::new(config.menu_cache_ttl_ms);
+    pub fn new(db: diancan_storage::Db, clock: Clock, config: AppConfig) -> AppState {
+        let keys = diancan_usecases::ServerKeys {
+            table_token: config.table_token_key.clone(),
+            request_digest: config.request_digest_key.clone(),
+        };
         AppState {
-            db,
-            clock,
+            core: Context::new(db, clock, keys, config.menu_cache_ttl_ms),
             config: Arc::new(config),
-            menus,
-            live: Default::default(),
-            pii: Arc::new(diancan_integrations::pii::PiiVault::ephemeral()),
             sms: Arc::new(diancan_integrations::sms::LogSms),
             wechat: Arc::new(diancan_integrations::wechat::WeChatSimulator::default()),
         }

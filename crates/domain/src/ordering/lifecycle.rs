@@ -126,6 +126,18 @@ pub enum OrderAction {
 }
 
 impl OrderAction {
+    pub const ALL: [OrderAction; 9] = [
+        OrderAction::Pay,
+        OrderAction::Accept,
+        OrderAction::StartPreparing,
+        OrderAction::MarkReady,
+        OrderAction::Serve,
+        OrderAction::HandOver,
+        OrderAction::Dispatch,
+        OrderAction::Complete,
+        OrderAction::Cancel,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderAction::Pay => "pay",

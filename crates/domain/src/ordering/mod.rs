@@ -1,10 +1,13 @@
 //! Ordering: what a diner asks for (selections), what it costs (the one pricing function),
-//! where it goes (dine-in, pickup, delivery zones), and the order's life (state machine).
+//! where it goes (dine-in, pickup, delivery zones), the order's life (state machine), and the
+//! order itself with every decision about changing it.
 
 mod delivery;
 mod lifecycle;
+mod order;
 mod pricing;
 
 pub use delivery::*;
 pub use lifecycle::*;
+pub use order::*;
 pub use pricing::*;

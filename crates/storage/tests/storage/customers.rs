@@ -222,3 +222,30 @@ async fn the_throttle_counts_hits_in_a_fixed_window(db: &Db) {
     );
 }
 both!(the_throttle_counts_hits_in_a_fixed_window);
+
+async fn favourites_are_the_customers_own_and_the_brands_dishes(db: &Db) {
+    let menu = crate::ordering::menu_with_stock(db, 5).await;
+    let foreign = crate::ordering::menu_of_brand(db, "elsewhere", 5).await;
+    let (brand, dish) = (menu.brand, menu.dish);
+    let customer = db
+        .customer_by_phone_or_create(brand, &index(7), &sealed(7), "顾客", NOW_MS)
+        .await
+        .unwrap();
+
+    assert!(
+        db.add_favourites(brand, customer.id, &[dish, dish], NOW_MS)
+            .await
+            .unwrap(),
+        "starring twice is fine"
+    );
+    assert!(
+        !db.add_favourites(brand, customer.id, &[foreign.dish], NOW_MS)
+            .await
+            .unwrap(),
+        "another brand's dish cannot be starred"
+    );
+    assert_eq!(db.favourites(brand, customer.id).await.unwrap(), [dish]);
+    db.remove_favourite(customer.id, dish).await.unwrap();
+    assert!(db.favourites(brand, customer.id).await.unwrap().is_empty());
+}
+both!(favourites_are_the_customers_own_and_the_brands_dishes);

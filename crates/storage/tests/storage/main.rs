@@ -3,36 +3,61 @@
 mod catalog;
 mod customers;
 mod ordering;
+mod outbox;
 mod parity;
+mod retention;
 mod staff;
 mod tenancy;
 
 use diancan_domain::money::Money;
-use diancan_domain::schedule::{Schedule, TimeOfDay};
+use diancan_domain::schedule::{Schedule, StoreTimeZone, TimeOfDay};
 use diancan_domain::store::{GeoPoint, PackingFee, PayMode, StoreRules};
-use diancan_storage::{Brand, Db, Store, StoreProfile};
+use diancan_storage::testing::TestDb;
+use diancan_storage::{Brand, Db, DbConfig, Store, StoreProfile};
 
 /// Declares a story as two tests, `sqlite` and `postgres`, each on its own fresh database.
+///
+/// `both!(story)` runs on the default single-threaded runtime. `both!(race story)` runs on four
+/// worker threads, so writes fired together really overlap (and really contend for locks).
+/// `both!(instances story)` does too, and hands the story the whole [`TestDb`] so it can connect
+/// a second instance (its own pools and write lanes) to the same database.
+///
+/// [`TestDb`]: diancan_storage::testing::TestDb
 #[macro_export]
 macro_rules! both {
     ($name:ident) => {
+        $crate::both!(@tests [tokio::test] $name, db);
+    };
+    (race $name:ident) => {
+        $crate::both!(@tests [tokio::test(flavor = "multi_thread", worker_threads = 4)] $name, db);
+    };
+    (instances $name:ident) => {
+        $crate::both!(@tests [tokio::test(flavor = "multi_thread", worker_threads = 4)] $name, whole);
+    };
+    (@tests [$($test:tt)*] $name:ident, $takes:ident) => {
         mod $name {
-            #[tokio::test]
+            #[$($test)*]
             async fn sqlite() {
                 let test_db = diancan_storage::testing::TestDb::sqlite().await;
-                super::$name(&test_db.db).await;
+                super::$name($crate::both!(@arg test_db, $takes)).await;
                 test_db.cleanup().await;
             }
 
-            #[tokio::test]
+            #[$($test)*]
             async fn postgres() {
                 let Some(test_db) = diancan_storage::testing::TestDb::postgres().await else {
                     return;
                 };
-                super::$name(&test_db.db).await;
+                super::$name($crate::both!(@arg test_db, $takes)).await;
                 test_db.cleanup().await;
             }
         }
+    };
+    (@arg $test_db:ident, db) => {
+        &$test_db.db
+    };
+    (@arg $test_db:ident, whole) => {
+        &$test_db
     };
 }
 
@@ -46,7 +71,7 @@ pub fn store_profile(name: &str) -> StoreProfile {
         phone: None,
         location: GeoPoint::parse(31_235_000, 121_480_000).unwrap(),
         rules: StoreRules {
-            time_zone: "Asia/Shanghai".to_owned(),
+            time_zone: StoreTimeZone::parse("Asia/Shanghai").unwrap(),
             hours: Schedule::always(),
             accepting_orders: true,
             pay_mode: PayMode::PayFirst,
@@ -71,4 +96,13 @@ pub async fn brand_with_store(db: &Db, slug: &str) -> (Brand, Store) {
         .await
         .unwrap();
     (brand, store)
+}
+
+/// A second instance of the app on the test's database: its own pools and write lanes, as
+/// another process would have (on SQLite, another writer on the same file).
+pub async fn another_instance(test_db: &TestDb) -> Db {
+    let mut config = DbConfig::new(&test_db.url);
+    config.max_connections = 8;
+    config.sqlite_durable = false;
+    Db::connect(&config).await.expect("a second instance")
 }

@@ -1,43 +1,22 @@
 //! Staff side of ordering (first pieces; the live order board builds on these): today's orders,
 //! moving an order along, deciding cancel requests, opening and clearing tables, new QR codes.
 
-use crate::api::ordering::{OrderView, order_view};
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+use crate::views::orders::OrderView;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use diancan_domain::ordering::OrderAction;
-use diancan_domain::schedule::{BusinessDate, parse_time_zone};
+use diancan_domain::ordering::OrderCommand;
 use diancan_domain::staff::Permission;
+use diancan_domain::validation::Problem;
 use diancan_domain::*;
-use diancan_storage::StorageError;
-use diancan_storage::ordering::{TableSession, TransitionError, order_stream};
+use diancan_storage::ordering::TableSession;
+use diancan_usecases::ordering;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-pub fn transition_error(error: TransitionError) -> ApiError {
-    match error {
-        TransitionError::Illegal(illegal) => ApiError::new(
-            StatusCode::CONFLICT,
-            "ILLEGAL_TRANSITION",
-            format!("订单当前为「{}」，不能执行该操作", illegal.from.label_zh()),
-            format!(
-                "The order is {:?}; {:?} is not possible now",
-                illegal.from, illegal.action
-            ),
-        ),
-        TransitionError::Storage(StorageError::Conflict { .. }) => ApiError::new(
-            StatusCode::CONFLICT,
-            "ORDER_CHANGED",
-            "订单刚被其他人更新，请刷新后重试",
-            "Someone else just changed this order; refresh and retry",
-        ),
-        TransitionError::Storage(other) => other.into(),
-    }
-}
 
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/orders", tag = "console orders", params(("store_id" = StoreId, Path)),
     responses((status = 200, body = Vec<OrderView>, description = "Today's orders (the store's business day), newest first"),
@@ -49,70 +28,59 @@ pub async fn todays_orders(
 ) -> ApiResult<Json<Vec<OrderView>>> {
     staff.require(Permission::ViewConsole)?;
     let store = staff.store(&state, store_id).await?;
-    let zone = parse_time_zone(&store.profile.rules.time_zone)
-        .map_err(|_| ApiError::internal("store time zone"))?;
-    let day = BusinessDate::of(
-        state.clock.now(),
-        &zone,
-        store.profile.rules.business_day_starts_at,
-    );
-    let mut views = Vec::new();
-    for record in state.db.store_orders(staff.brand_id, store_id, day).await? {
-        views.push(order_view(&state, record).await?);
-    }
-    Ok(Json(views))
+    let rules = &store.profile.rules;
+    let day = rules
+        .time_zone
+        .business_date(state.clock.now(), rules.business_day_starts_at);
+    let orders = state.db.store_orders(staff.brand_id, store_id, day).await?;
+    Ok(Json(orders.into_iter().map(OrderView::from).collect()))
 }
 
-/// What staff do to an order: any order action, or declining a diner's cancel request.
+/// What staff do to an order, and the version of the order they acted on.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffOrderAction {
     /// `pay` (cash at the counter), `accept`, `start_preparing`, `mark_ready`, `serve`, `hand_over`,
     /// `dispatch`, `complete`, `cancel`, or `decline_cancel`.
+    #[schema(example = "accept")]
     pub action: String,
+    /// The order's `version` as the caller saw it; if the order changed since, nothing happens
+    /// and the answer is 409 `ORDER_CHANGED` with the order as it is now.
+    #[schema(minimum = 1)]
+    pub version: i64,
 }
 
 #[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/orders/{order_id}/actions", tag = "console orders",
     params(("store_id" = StoreId, Path), ("order_id" = OrderId, Path)), request_body = StaffOrderAction,
-    responses((status = 200, body = OrderView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = OrderView), (status = 403, body = crate::error::ErrorBody, description = "The role may not take this action"),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "ORDER_CHANGED (stale version), ILLEGAL_TRANSITION, NO_CANCEL_REQUEST; `order` is the order now"),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn act_on_order(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath((store_id, order_id)): ApiPath<(StoreId, OrderId)>,
     ApiJson(body): ApiJson<StaffOrderAction>,
 ) -> ApiResult<Json<OrderView>> {
-    staff.require(Permission::ServeTables)?;
-    staff.store(&state, store_id).await?;
-    let order = state.db.order(order_id).await?;
-    if order.store_id != store_id || order.brand_id != staff.brand_id {
-        return Err(ApiError::not_found());
-    }
-    let now = state.clock.now_ms();
-    let record = if body.action == "decline_cancel" {
-        state.db.set_cancel_request(order_id, false, now).await?
-    } else {
-        let action: OrderAction = serde_json::from_value(serde_json::Value::String(
-            body.action.clone(),
-        ))
-        .map_err(|_| {
-            ApiError::invalid_field(
-                "action",
-                diancan_domain::validation::Problem::InvalidChoice {
-                    allowed: vec!["accept".into(), "…".into()],
-                },
-            )
-        })?;
-        let actor = format!("staff:{}", staff.id);
-        state
-            .db
-            .transition_order(order_id, Some(staff.brand_id), action, &actor, now)
-            .await
-            .map_err(transition_error)?
-    };
-    state.live.notify(&order_stream(order_id));
-    state.menus.invalidate_all();
-    Ok(Json(order_view(&state, record).await?))
+    staff.require(Permission::ViewConsole)?;
+    let command = OrderCommand::parse(&body.action).ok_or_else(|| {
+        ApiError::invalid_field(
+            "action",
+            Problem::InvalidChoice {
+                allowed: OrderCommand::NAMES.iter().map(|n| n.to_string()).collect(),
+            },
+        )
+    })?;
+    let order = ordering::act(
+        &state,
+        &staff.caller(),
+        store_id,
+        order_id,
+        command,
+        body.version,
+    )
+    .await?;
+    Ok(Json(order.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -225,7 +193,7 @@ pub async fn rotate_table_token(
 ) -> ApiResult<Json<RotatedToken>> {
     staff.require(Permission::ManageStore)?;
     let table = store_table(&state, &staff, store_id, table_id).await?;
-    let token = crate::table_token::issue(&state.config.table_token_key, table.id);
+    let token = diancan_usecases::tables::issue(&state.keys.table_token, table.id);
     state
         .db
         .set_table_token(staff.brand_id, table.id, &token)

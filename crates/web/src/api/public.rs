@@ -7,117 +7,11 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use diancan_domain::catalog::PublicCategory;
-use diancan_domain::schedule::{BusinessDate, Schedule, parse_time_zone};
-use diancan_domain::store::{GeoPoint, PackingFee, PayMode};
-use diancan_domain::{BrandId, ImageId, Money, StoreId, TableId};
-use diancan_storage::Store;
-use jiff::Timestamp;
+use diancan_domain::store::GeoPoint;
+use diancan_domain::{BrandId, ImageId, StoreId, TableId};
+pub use diancan_usecases::storefront::{ImageUrls, PublicStore, StoreMenu, image_urls};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-/// A store as diners see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PublicStore {
-    pub id: StoreId,
-    pub brand_id: BrandId,
-    pub brand_name: String,
-    pub name: String,
-    pub name_en: Option<String>,
-    pub address: String,
-    pub phone: Option<String>,
-    pub location: GeoPoint,
-    pub time_zone: String,
-    pub hours: Schedule,
-    /// Within opening hours and the merchant has not paused orders.
-    pub open_now: bool,
-    /// When closed: the next opening in the store's local time ("2026-11-27T11:00").
-    pub opens_at: Option<String>,
-    pub pay_mode: PayMode,
-    pub packing_fee: PackingFee,
-    pub seat_fee_fen: Money,
-    /// Distance from the point the directory was asked about, in metres.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub distance_m: Option<u32>,
-    #[serde(skip)]
-    pub next_change: Option<Timestamp>,
-}
-
-impl PublicStore {
-    pub fn new(
-        store: &Store,
-        brand_name: &str,
-        now: Timestamp,
-        from: Option<GeoPoint>,
-    ) -> PublicStore {
-        let rules = &store.profile.rules;
-        let (open_now, opens_at, next_change) = match parse_time_zone(&rules.time_zone) {
-            Ok(zone) => {
-                let local = now.to_zoned_datetime(zone.clone()).datetime();
-                let in_hours = rules.hours.contains(local);
-                let opens_at = (!in_hours)
-                    .then(|| rules.hours.next_start_at_or_after(local))
-                    .flatten();
-                let next_change = rules
-                    .hours
-                    .next_change_after(local)
-                    .and_then(|l| l.to_zoned_datetime(zone).ok())
-                    .map(|z| z.timestamp());
-                (
-                    in_hours && rules.accepting_orders,
-                    opens_at.map(|t| t.strftime("%Y-%m-%dT%H:%M").to_string()),
-                    next_change,
-                )
-            }
-            Err(_) => (false, None, None),
-        };
-        PublicStore {
-            id: store.id,
-            brand_id: store.brand_id,
-            brand_name: brand_name.to_owned(),
-            name: store.profile.name.clone(),
-            name_en: store.profile.name_en.clone(),
-            address: store.profile.address.clone(),
-            phone: store.profile.phone.clone(),
-            location: store.profile.location,
-            time_zone: rules.time_zone.clone(),
-            hours: rules.hours.clone(),
-            open_now,
-            opens_at,
-            pay_mode: rules.pay_mode,
-            packing_fee: rules.packing_fee,
-            seat_fee_fen: rules.seat_fee_fen,
-            distance_m: from.map(|p| p.distance_m(store.profile.location)),
-            next_change,
-        }
-    }
-}
-
-/// Where a dish's images are: replace `{id}` with an id from `image_ids`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ImageUrls {
-    pub thumbnail: String,
-    pub detail: String,
-}
-
-pub fn image_urls() -> ImageUrls {
-    ImageUrls {
-        thumbnail: "/images/{id}/thumbnail".into(),
-        detail: "/images/{id}/detail".into(),
-    }
-}
-
-/// Everything orderable at a store right now.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StoreMenu {
-    pub store: PublicStore,
-    pub business_date: BusinessDate,
-    /// The menu changes by itself at this instant (a time window opens or closes).
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub valid_until: Option<Timestamp>,
-    pub image_urls: ImageUrls,
-    pub categories: Vec<PublicCategory>,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -268,7 +162,7 @@ pub async fn table_landing(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<axum::Json<TableLanding>> {
-    let table = crate::table_token::resolve(&state, &token).await?;
+    let table = diancan_usecases::tables::resolve(&state, &token).await?;
     let store = state.db.store(table.store_id).await?;
     let area_name = state
         .db

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Response};
 use diancan_domain::validation::{FieldErrors, Problem, check_range};
 use diancan_storage::DiningTable;
 use diancan_storage::carts::{CartChange, CartSnapshot};
-use diancan_storage::ordering::cart_stream;
+use diancan_storage::events::cart_stream;
 
 const MAX_CART_LINES: usize = 60;
 
 async fn table(state: &AppState, token: &str) -> ApiResult<DiningTable> {
-    crate::table_token::resolve(state, token).await
+    Ok(diancan_usecases::tables::resolve(state, token).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/tables/{token}/cart", tag = "ordering", params(("token" = String, Path)),
@@ -85,7 +85,6 @@ pub async fn change_cart(
         .db
         .change_cart(table.store_id, table.id, &change, state.clock.now_ms())
         .await?;
-    state.live.notify(&cart_stream(table.id));
     Ok(Json(snapshot))
 }
 

@@ -50,6 +50,9 @@ impl Served {
 
 pub struct TestApp {
     pub state: AppState,
+    /// Delivers the outbox as `serve` would (live wake-ups, menu refreshes); `None` when a test
+    /// stands between commits and their delivery.
+    outbox: Option<diancan_usecases::workers::Workers>,
     pub router: axum::Router,
     pub a: Tenant,
     pub b: Tenant,
@@ -64,7 +67,7 @@ pub fn store_profile(name: &str) -> StoreProfile {
         phone: None,
         location: GeoPoint::parse(31_235_000, 121_480_000).unwrap(),
         rules: StoreRules {
-            time_zone: "Asia/Shanghai".into(),
+            time_zone: diancan_domain::schedule::StoreTimeZone::shanghai(),
             hours: Schedule::new(vec![TimeWindow {
                 weekdays: Weekdays::ALL,
                 start: TimeOfDay::parse("07:00").unwrap(),
@@ -207,6 +210,7 @@ impl TestApp {
         let state = AppState::new(db, clock, config);
         let router = diancan_web::router(state.clone());
         TestApp {
+            outbox: Some(diancan_usecases::workers::spawn_outbox(state.core.clone())),
             state,
             router,
             a,
@@ -287,12 +291,19 @@ impl TestApp {
         tweak(&mut config);
         let state = AppState::new(self.db().clone(), self.state.clock.clone(), config);
         TestApp {
+            outbox: config_runs_workers(&state)
+                .then(|| diancan_usecases::workers::spawn_outbox(state.core.clone())),
             router: diancan_web::router(state.clone()),
             state,
             a: self.a.clone(),
             b: self.b.clone(),
             test_db: None,
         }
+    }
+
+    /// Stops delivering the outbox (as if the process died right after its commits).
+    pub fn stop_outbox(&mut self) {
+        self.outbox = None;
     }
 
     /// Sends one request through the router; returns status, headers and the JSON body (or Null).
@@ -394,4 +405,8 @@ impl TestApp {
 /// The error code of an error response body.
 pub fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+fn config_runs_workers(state: &AppState) -> bool {
+    state.config.run_workers
 }

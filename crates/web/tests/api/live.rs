@@ -157,7 +157,7 @@ async fn a_status_set_through_another_instance_arrives_live() {
         app.cleanup().await;
         return;
     }
-    let watching = app.second_instance_with(|config| config.live_poll_ms = 3_600_000);
+    let watching = app.second_instance();
     // serve() takes connections only once the instance listens for notifications.
     let served = watching.serve().await;
     let base = served.base.clone();

@@ -327,7 +327,7 @@ async fn unpaid_orders_are_cancelled_after_the_timeout_and_their_stock_returns()
     let (_, order) = app.place("unpaid-0001", &body).await;
     assert_eq!(stock(&app).await, Some(3));
     assert_eq!(
-        diancan_web::cancel_unpaid_orders_now(&app.state)
+        diancan_usecases::ordering::cancel_unpaid_due(&app.state)
             .await
             .unwrap(),
         0,
@@ -335,7 +335,7 @@ async fn unpaid_orders_are_cancelled_after_the_timeout_and_their_stock_returns()
     );
     now.fetch_add(16 * 60 * 1000, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
-        diancan_web::cancel_unpaid_orders_now(&app.state)
+        diancan_usecases::ordering::cancel_unpaid_due(&app.state)
             .await
             .unwrap(),
         1

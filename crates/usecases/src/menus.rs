@@ -1,16 +1,16 @@
 //! The public menu, computed once per store and served from memory with an ETag.
 //! An entry is fresh until the menu could change by itself (a time window, the business day,
 //! opening hours) or until a short TTL bounds how long another instance's edit stays unseen.
-//! Edits made through this instance invalidate at once.
+//! Edits made through this instance invalidate at once; stock that an order takes or a cancel
+//! returns is announced through the outbox, and every instance drops that store's copy.
 
-use crate::api::public::{PublicStore, StoreMenu, image_urls};
-use crate::error::ApiResult;
-use crate::state::AppState;
-use axum::body::Bytes;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::storefront::{PublicStore, StoreMenu, image_urls};
+use bytes::Bytes;
 use diancan_domain::StoreId;
 use diancan_domain::catalog::{MenuInputs, PublicMenu, StoreClock, build_public_menu};
-use diancan_domain::schedule::parse_time_zone;
-use diancan_storage::Store;
+use diancan_storage::{StorageError, Store};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -48,7 +48,29 @@ impl MenuCache {
         self.entries.invalidate_all();
     }
 
-    pub async fn get(&self, state: &AppState, store_id: StoreId) -> ApiResult<Arc<CachedMenu>> {
+    /// Drops one store's menu (its stock changed).
+    pub fn invalidate(&self, store: StoreId) {
+        // moka's sync invalidation of a future cache: the entry is gone for the next `get`.
+        let entries = self.entries.clone();
+        tokio::spawn(async move { entries.invalidate(&store).await });
+    }
+
+    /// Follows the hub's announcements: `menu:<store>` drops that store, `*` drops all.
+    pub fn follow(&self, hub: &crate::hub::EventHub) {
+        let menus = self.clone();
+        hub.observe(move |name| {
+            if name == diancan_storage::events::EVERY_STREAM {
+                menus.invalidate_all();
+            } else if let Some(store) = name
+                .strip_prefix("menu:")
+                .and_then(|id| id.parse::<uuid::Uuid>().ok())
+            {
+                menus.invalidate(StoreId::from_uuid(store));
+            }
+        });
+    }
+
+    pub async fn get(&self, state: &Context, store_id: StoreId) -> Result<Arc<CachedMenu>> {
         let now_ms = state.clock.now_ms();
         if let Some(entry) = self.entries.get(&store_id).await {
             if now_ms < entry.fresh_until_ms {
@@ -60,16 +82,15 @@ impl MenuCache {
         self.entries
             .try_get_with(store_id, build(state, store_id, self.ttl_ms))
             .await
-            .map_err(|e: Arc<crate::error::ApiError>| (*e).clone())
+            .map_err(|e: Arc<Error>| match *e {
+                Error::NotFound => Error::NotFound,
+                ref other => Error::Storage(StorageError::Unavailable(other.to_string())),
+            })
     }
 
     /// Like `get`, but first confirms with the database that nothing changed the brand's menu
     /// since the entry was built (one primary-key read): what pricing and order placement use.
-    pub async fn get_current(
-        &self,
-        state: &AppState,
-        store_id: StoreId,
-    ) -> ApiResult<Arc<CachedMenu>> {
+    pub async fn get_current(&self, state: &Context, store_id: StoreId) -> Result<Arc<CachedMenu>> {
         let entry = self.get(state, store_id).await?;
         if state.db.menu_revision(entry.store.brand_id).await? == entry.revision {
             return Ok(entry);
@@ -79,7 +100,7 @@ impl MenuCache {
     }
 }
 
-async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Arc<CachedMenu>> {
+async fn build(state: &Context, store_id: StoreId, ttl_ms: i64) -> Result<Arc<CachedMenu>> {
     let store = state.db.store(store_id).await?;
     // Read the revision first: a change racing this build then makes the entry look stale, never fresh.
     let revision = state.db.menu_revision(store.brand_id).await?;
@@ -88,8 +109,7 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
     let dishes = state.db.dishes(store.brand_id).await?;
     let settings = state.db.store_menu_settings(store_id).await?;
     let now = state.clock.now();
-    let zone = parse_time_zone(&store.profile.rules.time_zone)
-        .map_err(|_| crate::error::ApiError::internal("store has an unknown time zone"))?;
+    let zone = store.profile.rules.time_zone.zone().clone();
     let clock = StoreClock {
         now,
         zone: &zone,
@@ -114,9 +134,10 @@ async fn build(state: &AppState, store_id: StoreId, ttl_ms: i64) -> ApiResult<Ar
         image_urls: image_urls(),
         categories: menu.categories.clone(),
     };
-    let body =
-        Bytes::from(serde_json::to_vec(&response).map_err(crate::error::ApiError::internal)?);
-    let gzipped = Bytes::from(gzip(&body).map_err(crate::error::ApiError::internal)?);
+    let body = Bytes::from(serde_json::to_vec(&response).map_err(|e| Error::Storage(e.into()))?);
+    let gzipped = Bytes::from(
+        gzip(&body).map_err(|e| Error::Storage(StorageError::Unavailable(e.to_string())))?,
+    );
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..12]));
     let fresh_until_ms = [
         Some(now.as_millisecond() + ttl_ms),

@@ -1,4 +1,4 @@
-//! Group commit for placing orders.
+//! Placing orders, a batch at a time (group commit; the batching itself is in `lanes.rs`).
 //!
 //! Placing an order costs a flush to disk and a dozen statements; done one order per
 //! transaction, a busy store spends its time waiting on round trips and on one hot row (the
@@ -16,153 +16,115 @@
 //! one the order was priced from. An order that fails (sold out, slot full, menu changed, key used
 //! for another body) simply writes nothing; the rest of its batch is unaffected.
 //!
-//! The lane runs apart from the request, so a client that hangs up mid-request can never leave a
-//! transaction open, nor get an answer for a write that was not committed.
-//!
-//! Lanes are chosen by store, so one store's orders never wait on each other's row locks inside
-//! one instance. Rows are locked in a fixed order (stock by store then spec, then slots, then
-//! pickup counters), so two instances' batches queue rather than deadlock; if PostgreSQL still
-//! reports a deadlock (a console write, say) the whole batch rolled back and is simply run again.
+//! Rows are locked in a fixed order (stock by store then spec, then slots, then pickup counters),
+//! so two instances' batches queue rather than deadlock. A dine-in order that opens its table
+//! does so here, after its stock was granted, so a refused order opens nothing.
 
+use super::orders::order_in;
+use super::sessions::open_session_in;
 use crate::catalog::{SkuStateRow, sku_state_from};
-use crate::db::{Tx, WritePool};
 use crate::error::{Result, StorageError};
-use crate::ordering::{
-    NewOrder, OrderRecord, PlaceError, Placed, StockClaim, order_in, order_stream, status_payload,
-};
+use crate::events::{announcement, menu_channel, order_stream, store_channel};
+use crate::sql_batch::{ROWS_PER_STATEMENT, Value, for_update, insert_rows, placeholders};
+use crate::tx::Tx;
 use diancan_domain::catalog::SkuStoreState;
+use diancan_domain::ordering::{Channel, Order, OrderEventKind, OrderStart, OrderTable, Quote};
 use diancan_domain::schedule::BusinessDate;
-use diancan_domain::{BrandId, OrderId, SkuId, StoreId, TableSessionId};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
-use tokio::sync::{mpsc, oneshot};
+use diancan_domain::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
-/// Most orders in one transaction: bounds how long the first of them waits for its answer.
-const MAX_BATCH: usize = 64;
-/// Orders queued per lane before callers wait to hand theirs over.
-const QUEUE_DEPTH: usize = 1024;
-/// A batch that hit a deadlock is run this many times before its callers get the error.
-const ATTEMPTS: u8 = 3;
-/// Rows per multi-row statement, well under SQLite's 32,766 bound parameters.
-const ROWS_PER_STATEMENT: usize = 500;
-
-struct Job {
-    order: NewOrder,
-    reply: oneshot::Sender<Result<Placed, PlaceError>>,
+/// A dine-in order's table: the sitting it joins, or the one its placement opens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrderTable {
+    pub table_id: TableId,
+    pub code: String,
+    pub area_name: String,
+    pub session: SessionClaim,
 }
 
-/// The order lanes of one database (opaque), started on first use, so a `Db` can be made
-/// outside a runtime.
-#[derive(Clone)]
-pub struct OrderLanes {
-    pool: WritePool,
-    count: usize,
-    senders: Arc<OnceLock<Vec<mpsc::Sender<Job>>>>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionClaim {
+    /// The table is open (开台) already.
+    Open(TableSessionId),
+    /// The first scan opens the table, in the order's own transaction: a refused order leaves
+    /// the table as it was.
+    OpenWithOrder { diners: Option<i64> },
 }
 
-impl OrderLanes {
-    pub(crate) fn new(pool: WritePool, count: usize) -> Self {
-        OrderLanes {
-            pool,
-            count: count.max(1),
-            senders: Arc::new(OnceLock::new()),
-        }
+/// An order to place, decided and priced by the use case; storage claims what it needs.
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub id: OrderId,
+    pub brand_id: BrandId,
+    pub store_id: StoreId,
+    pub channel: Channel,
+    pub start: OrderStart,
+    pub table: Option<NewOrderTable>,
+    pub business_date: BusinessDate,
+    pub diners: Option<i64>,
+    /// The breakdown the diner confirmed; its lines become the order's lines and its stock
+    /// claims are taken.
+    pub quote: Quote,
+    pub contact_sealed: Option<String>,
+    pub note: Option<String>,
+    pub ready_by_ms: Option<i64>,
+    /// The key as scoped to its caller (a diner, or a guest).
+    pub idempotency_key: String,
+    /// A keyed digest of the request (never of personal data in the clear).
+    pub request_hash: String,
+    /// The logged-in diner, for their order history.
+    pub customer_id: Option<CustomerId>,
+    /// A pickup/delivery slot with limited capacity: (slot start, capacity).
+    pub slot: Option<(i64, i64)>,
+    /// The brand's menu revision the order was priced from; the order is refused with
+    /// [`PlaceError::MenuChanged`] if the menu changed since. `None` skips the check.
+    pub menu_revision: Option<i64>,
+    pub now_ms: i64,
+}
+
+/// What placing an order did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    Created(Order),
+    /// The idempotency key was used before with the same request: here is that order.
+    Replayed(Order),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceError {
+    #[error("the idempotency key was used for a different request")]
+    KeyReused,
+    #[error("the chosen time slot is full")]
+    SlotFull,
+    #[error("not enough stock for {0}")]
+    SoldOut(SkuId),
+    /// The menu changed after the order was priced: price it again from the current menu.
+    #[error("the menu changed since the order was priced")]
+    MenuChanged,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sqlx::Error> for PlaceError {
+    fn from(e: sqlx::Error) -> Self {
+        PlaceError::Storage(e.into())
     }
-
-    pub(crate) async fn place(&self, order: NewOrder) -> Result<Placed, PlaceError> {
-        let senders = self.senders.get_or_init(|| {
-            (0..self.count)
-                .map(|_| {
-                    let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
-                    tokio::spawn(run_lane(self.pool.clone(), receiver));
-                    sender
-                })
-                .collect()
-        });
-        let lane = (order.store_id.as_uuid().as_u128() % senders.len() as u128) as usize;
-        let (reply, answer) = oneshot::channel();
-        senders[lane]
-            .send(Job { order, reply })
-            .await
-            .map_err(|_| lane_gone())?;
-        answer.await.map_err(|_| lane_gone())?
-    }
 }
 
-fn lane_gone() -> PlaceError {
-    PlaceError::Storage(StorageError::Unavailable(
-        "the order writer has stopped".into(),
-    ))
-}
-
-async fn run_lane(pool: WritePool, mut queue: mpsc::Receiver<Job>) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+impl PlaceError {
+    /// The same refusal again, for a retry that arrived in the same batch as its original.
+    pub(crate) fn again(&self) -> PlaceError {
+        match self {
+            PlaceError::SoldOut(sku) => PlaceError::SoldOut(*sku),
+            PlaceError::SlotFull => PlaceError::SlotFull,
+            PlaceError::KeyReused => PlaceError::KeyReused,
+            PlaceError::MenuChanged => PlaceError::MenuChanged,
+            PlaceError::Storage(error) => {
+                PlaceError::Storage(StorageError::Unavailable(error.to_string()))
             }
         }
-        // Stable: within a store, orders keep their arrival order (who gets the last bowl).
-        batch.sort_by_key(|job| job.order.store_id);
-        let orders: Vec<&NewOrder> = batch.iter().map(|job| &job.order).collect();
-        match place_with_retries(&pool, &orders).await {
-            Ok(outcomes) => answer(batch, outcomes),
-            // One bad order must not fail its neighbours: place each alone to find it.
-            Err(error) if batch.len() > 1 => {
-                tracing::warn!(%error, orders = batch.len(), "a batch failed; placing its orders one by one");
-                for job in batch {
-                    let outcome = place_with_retries(&pool, &[&job.order]).await;
-                    match outcome {
-                        Ok(outcomes) => answer(vec![job], outcomes),
-                        Err(error) => fail(job, &error),
-                    }
-                }
-            }
-            Err(error) => batch.into_iter().for_each(|job| fail(job, &error)),
-        }
     }
-}
-
-async fn place_with_retries(
-    pool: &WritePool,
-    orders: &[&NewOrder],
-) -> Result<Vec<Result<Placed, PlaceError>>> {
-    let mut attempt = 1;
-    loop {
-        match place_batch(pool, orders).await {
-            Err(error) if error.is_transient() && attempt < ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
-}
-
-fn answer(jobs: Vec<Job>, outcomes: Vec<Result<Placed, PlaceError>>) {
-    for (job, outcome) in jobs.into_iter().zip(outcomes) {
-        // The caller may have hung up; its order stands, and a retry replays it.
-        let _ = job.reply.send(outcome);
-    }
-}
-
-fn fail(job: Job, error: &StorageError) {
-    tracing::error!(%error, order = %job.order.id, "placing an order failed");
-    let _ = job
-        .reply
-        .send(Err(PlaceError::Storage(StorageError::Unavailable(
-            error.to_string(),
-        ))));
-}
-
-async fn place_batch(
-    pool: &WritePool,
-    orders: &[&NewOrder],
-) -> Result<Vec<Result<Placed, PlaceError>>> {
-    let mut tx = pool.begin().await?;
-    let outcomes = place_in(&mut tx, orders).await?;
-    tx.commit().await?;
-    Ok(outcomes)
 }
 
 /// What became of one order of the batch while it is being decided.
@@ -174,7 +136,10 @@ enum Fate {
     Done(Box<Result<Placed, PlaceError>>),
 }
 
-async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed, PlaceError>>> {
+pub(crate) async fn place_in(
+    tx: &mut Tx,
+    orders: &[&NewOrder],
+) -> Result<Vec<Result<Placed, PlaceError>>> {
     let claimed = claim_keys(tx, orders).await?;
     let mut fates = Vec::with_capacity(orders.len());
     for order in orders {
@@ -212,17 +177,30 @@ async fn place_in(tx: &mut Tx, orders: &[&NewOrder]) -> Result<Vec<Result<Placed
     write_slots(tx, &slots).await?;
 
     let numbers = pickup_numbers(tx, orders, &placed).await?;
-    let rounds = rounds(tx, orders, &placed).await?;
-    let records: Vec<OrderRecord> = placed
+    let sessions = open_sessions(tx, orders, &placed).await?;
+    let rounds = rounds(tx, &sessions).await?;
+    let records: Vec<Order> = placed
         .iter()
-        .map(|&i| record_of(orders[i], numbers[&i], rounds.get(&i).copied().unwrap_or(1)))
+        .map(|&i| {
+            let table = sessions.get(&i).copied();
+            let round = rounds.get(&i).copied().unwrap_or(1);
+            record_of(orders[i], numbers[&i], table, round)
+        })
         .collect();
-    insert_orders(tx, orders, &placed, &records).await?;
+    let limited = limited_stores(orders, &placed, &stock);
+    insert_orders(tx, &placed, &records, &limited).await?;
     for &i in &placed {
-        if let Some(table) = orders[i].clears_cart_of {
+        // Ordering empties the table's shared cart: everyone's lines are in the order now.
+        if let Some(table) = &orders[i].table {
             let change = crate::carts::CartChange::Clear;
-            crate::carts::apply_in(tx, orders[i].store_id, table, &change, orders[i].now_ms)
-                .await?;
+            crate::carts::apply_in(
+                tx,
+                orders[i].store_id,
+                table.table_id,
+                &change,
+                orders[i].now_ms,
+            )
+            .await?;
         }
     }
     for (&i, record) in placed.iter().zip(records) {
@@ -254,89 +232,8 @@ fn replay_of(original: &Result<Placed, PlaceError>) -> Result<Placed, PlaceError
         Ok(Placed::Created(record) | Placed::Replayed(record)) => {
             Ok(Placed::Replayed(record.clone()))
         }
-        Err(PlaceError::SoldOut(sku)) => Err(PlaceError::SoldOut(*sku)),
-        Err(PlaceError::SlotFull) => Err(PlaceError::SlotFull),
-        Err(PlaceError::KeyReused) => Err(PlaceError::KeyReused),
-        Err(PlaceError::MenuChanged) => Err(PlaceError::MenuChanged),
-        Err(PlaceError::Storage(error)) => Err(PlaceError::Storage(StorageError::Unavailable(
-            error.to_string(),
-        ))),
+        Err(error) => Err(error.again()),
     }
-}
-
-/// Binds a list of [`Value`]s to a query, whichever database it is for.
-macro_rules! bind_values {
-    ($query:expr, $values:expr) => {{
-        let mut query = $query;
-        for value in $values {
-            query = match value {
-                Value::Id(v) => query.bind(*v),
-                Value::MaybeId(v) => query.bind(*v),
-                Value::Int(v) => query.bind(*v),
-                Value::MaybeInt(v) => query.bind(*v),
-                Value::Text(v) => query.bind(v.as_str()),
-                Value::MaybeText(v) => query.bind(v.as_deref()),
-                Value::Bool(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
-}
-
-/// One bound parameter of a statement built for the batch.
-enum Value {
-    Id(Uuid),
-    MaybeId(Option<Uuid>),
-    Int(i64),
-    MaybeInt(Option<i64>),
-    Text(String),
-    MaybeText(Option<String>),
-    Bool(bool),
-}
-
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `width` parameters, numbered from `first`.
-/// SQLite gets anonymous `?`s: it looks numbered names up one by one, which grows with the square
-/// of the parameter count in a statement of hundreds of rows.
-fn placeholders(tx: &Tx, first: usize, rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(rows * width * 5);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match tx {
-                Tx::Sqlite(_) => sql.push('?'),
-                Tx::Postgres(_) => sql.push_str(&format!("${}", first + row * width + column)),
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-/// Runs `head VALUES (...), (...) tail` over `rows`, a statement per [`ROWS_PER_STATEMENT`].
-async fn insert_rows(tx: &mut Tx, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let width = chunk[0].len();
-        let sql = format!(
-            "{head} VALUES {} {tail}",
-            placeholders(tx, 1, chunk.len(), width)
-        );
-        let values = chunk.iter().flatten();
-        // Only placeholders vary (batch sizes), so these statements are not worth keeping prepared.
-        on_tx!(tx, |c| bind_values!(
-            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false),
-            values
-        )
-        .execute(&mut *c)
-        .await
-        .map(drop))?;
-    }
-    Ok(())
 }
 
 async fn claim_keys(tx: &mut Tx, orders: &[&NewOrder]) -> Result<HashSet<Uuid>> {
@@ -432,11 +329,8 @@ struct Locked<T> {
 async fn lock_stock(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Result<StockRows> {
     let mut wanted: BTreeMap<StoreId, Vec<SkuId>> = BTreeMap::new();
     for &i in fresh {
-        for claim in &orders[i].stock {
-            wanted
-                .entry(orders[i].store_id)
-                .or_default()
-                .push(claim.sku_id);
+        for (sku_id, _) in orders[i].quote.stock_claims() {
+            wanted.entry(orders[i].store_id).or_default().push(sku_id);
         }
     }
     for skus in wanted.values_mut() {
@@ -541,18 +435,11 @@ async fn lock_slots(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
     Ok(rows)
 }
 
-fn for_update(tx: &Tx) -> &'static str {
-    // SQLite has one writer at a time already (BEGIN IMMEDIATE) and no row locks to ask for.
-    match tx {
-        Tx::Sqlite(_) => "",
-        Tx::Postgres(_) => " FOR UPDATE",
-    }
-}
-
 /// Takes the order's stock and slot place from the locked rows, or says why not (taking nothing).
 fn allocate(order: &NewOrder, stock: &mut StockRows, slots: &mut SlotRows) -> Option<PlaceError> {
-    let mut trial: Vec<((StoreId, SkuId), SkuStoreState)> = Vec::with_capacity(order.stock.len());
-    for StockClaim { sku_id, quantity } in &order.stock {
+    let claims = order.quote.stock_claims();
+    let mut trial: Vec<((StoreId, SkuId), SkuStoreState)> = Vec::with_capacity(claims.len());
+    for (sku_id, quantity) in &claims {
         let key = (order.store_id, *sku_id);
         let mut state = trial
             .iter()
@@ -669,19 +556,50 @@ async fn pickup_numbers(
     Ok(numbers)
 }
 
-/// Dine-in rounds (加菜): the n-th order of a table session is round n.
-async fn rounds(
+/// The table sittings of the placed dine-in orders: the one already open, or one opened now.
+async fn open_sessions(
     tx: &mut Tx,
     orders: &[&NewOrder],
     placed: &[usize],
+) -> Result<HashMap<usize, TableSessionId>> {
+    let mut sessions = HashMap::new();
+    for &i in placed {
+        let order = orders[i];
+        let Some(table) = &order.table else {
+            continue;
+        };
+        let session = match table.session {
+            SessionClaim::Open(session) => session,
+            SessionClaim::OpenWithOrder { diners } => {
+                open_session_in(
+                    tx,
+                    order.brand_id,
+                    order.store_id,
+                    table.table_id,
+                    diners,
+                    order.now_ms,
+                )
+                .await?
+            }
+        };
+        sessions.insert(i, session);
+    }
+    Ok(sessions)
+}
+
+/// Dine-in rounds (加菜): the n-th order of a table session is round n.
+async fn rounds(
+    tx: &mut Tx,
+    sessions: &HashMap<usize, TableSessionId>,
 ) -> Result<HashMap<usize, i64>> {
     const EARLIER: &str = "SELECT COUNT(*) FROM orders WHERE table_session_id = $1";
     let mut seen: HashMap<TableSessionId, i64> = HashMap::new();
     let mut rounds = HashMap::new();
-    for &i in placed {
-        let Some(session) = orders[i].table_session_id else {
-            continue;
-        };
+    let mut members: Vec<(usize, TableSessionId)> =
+        sessions.iter().map(|(&i, &s)| (i, s)).collect();
+    // Arrival order decides which order of a sitting is the earlier round.
+    members.sort();
+    for (i, session) in members {
         let before = match seen.get(&session) {
             Some(&n) => n,
             None => {
@@ -698,27 +616,58 @@ async fn rounds(
     Ok(rounds)
 }
 
-fn record_of(order: &NewOrder, pickup_number: i64, round: i64) -> OrderRecord {
-    OrderRecord {
+/// Stores whose counted stock (a count or a daily limit) the placed orders took: their public
+/// menus say 仅剩 N 份 or 已售罄, so every instance must drop its copy.
+fn limited_stores(orders: &[&NewOrder], placed: &[usize], stock: &StockRows) -> BTreeSet<StoreId> {
+    placed
+        .iter()
+        .filter(|&&i| {
+            orders[i].quote.stock_claims().iter().any(|(sku, _)| {
+                stock
+                    .get(&(orders[i].store_id, *sku))
+                    .is_some_and(|row| row.read.stock.is_some() || row.read.daily_limit.is_some())
+            })
+        })
+        .map(|&i| orders[i].store_id)
+        .collect()
+}
+
+fn record_of(
+    order: &NewOrder,
+    pickup_number: i64,
+    session: Option<TableSessionId>,
+    round: i64,
+) -> Order {
+    Order {
         id: order.id,
         brand_id: order.brand_id,
         store_id: order.store_id,
         channel: order.channel,
-        status: order.status,
+        status: order.start.status,
         version: 1,
-        table_session_id: order.table_session_id,
-        table_id: order.table_id,
+        table: order
+            .table
+            .as_ref()
+            .zip(session)
+            .map(|(t, session_id)| OrderTable {
+                table_id: t.table_id,
+                session_id,
+                code: t.code.clone(),
+                area_name: t.area_name.clone(),
+            }),
         pickup_number,
-        business_date: order.business_date.to_string(),
+        business_date: order.business_date,
         round,
         diners: order.diners,
-        total_fen: order.total_fen,
-        quote_json: order.quote_json.clone(),
-        contact_json: order.contact_json.clone(),
+        total: order.quote.total_fen,
+        quote: order.quote.clone(),
+        contact_sealed: order.contact_sealed.clone(),
         note: order.note.clone(),
         ready_by_ms: order.ready_by_ms,
-        pay_by_ms: order.pay_by_ms,
+        pay_by_ms: order.start.pay_by_ms,
+        paid_at_ms: None,
         cancel_requested: false,
+        last_hurry_ms: None,
         customer_id: order.customer_id,
         slot_start_ms: order.slot.map(|(start, _)| start),
         placed_at_ms: order.now_ms,
@@ -726,72 +675,82 @@ fn record_of(order: &NewOrder, pickup_number: i64, round: i64) -> OrderRecord {
     }
 }
 
-/// Writes the placed orders, their lines, their first transition and their first event.
+/// Writes the placed orders, their lines, their first transition, their first event and the
+/// announcements of both.
 async fn insert_orders(
     tx: &mut Tx,
-    orders: &[&NewOrder],
     placed: &[usize],
-    records: &[OrderRecord],
+    records: &[Order],
+    limited: &BTreeSet<StoreId>,
 ) -> Result<()> {
     if placed.is_empty() {
         return Ok(());
     }
-    let order_rows = records
-        .iter()
-        .map(|r| {
-            vec![
-                Value::Id(r.id.as_uuid()),
-                Value::Id(r.brand_id.as_uuid()),
-                Value::Id(r.store_id.as_uuid()),
-                Value::Text(r.channel.as_str().into()),
-                Value::Text(r.status.as_str().into()),
-                Value::Int(r.version),
-                Value::MaybeId(r.table_session_id.map(|s| s.as_uuid())),
-                Value::MaybeId(r.table_id.map(|t| t.as_uuid())),
-                Value::Int(r.pickup_number),
-                Value::Text(r.business_date.clone()),
-                Value::Int(r.round),
-                Value::MaybeInt(r.diners),
-                Value::Int(r.total_fen),
-                Value::Text(r.quote_json.clone()),
-                Value::MaybeText(r.contact_json.clone()),
-                Value::MaybeText(r.note.clone()),
-                Value::MaybeInt(r.ready_by_ms),
-                Value::MaybeInt(r.pay_by_ms),
-                Value::Bool(r.cancel_requested),
-                Value::MaybeId(r.customer_id.map(|c| c.as_uuid())),
-                Value::MaybeInt(r.slot_start_ms),
-                Value::Int(r.placed_at_ms),
-                Value::Int(r.updated_at_ms),
-            ]
-        })
-        .collect();
+    let mut order_rows = Vec::with_capacity(records.len());
+    for r in records {
+        order_rows.push(vec![
+            Value::Id(r.id.as_uuid()),
+            Value::Id(r.brand_id.as_uuid()),
+            Value::Id(r.store_id.as_uuid()),
+            Value::Text(r.channel.as_str().into()),
+            Value::Text(r.status.as_str().into()),
+            Value::Int(r.version),
+            Value::MaybeId(r.table.as_ref().map(|t| t.session_id.as_uuid())),
+            Value::MaybeId(r.table.as_ref().map(|t| t.table_id.as_uuid())),
+            Value::MaybeText(r.table.as_ref().map(|t| t.code.clone())),
+            Value::MaybeText(r.table.as_ref().map(|t| t.area_name.clone())),
+            Value::Int(r.pickup_number),
+            Value::Text(r.business_date.to_string()),
+            Value::Int(r.round),
+            Value::MaybeInt(r.diners),
+            Value::Int(r.total.fen()),
+            Value::Text(serde_json::to_string(&r.quote)?),
+            Value::MaybeText(r.contact_sealed.clone()),
+            Value::MaybeText(r.note.clone()),
+            Value::MaybeInt(r.ready_by_ms),
+            Value::MaybeInt(r.pay_by_ms),
+            Value::Bool(r.cancel_requested),
+            Value::MaybeId(r.customer_id.map(|c| c.as_uuid())),
+            Value::MaybeInt(r.slot_start_ms),
+            Value::Int(r.placed_at_ms),
+            Value::Int(r.updated_at_ms),
+        ]);
+    }
     insert_rows(
         tx,
-        "INSERT INTO orders (id, brand_id, store_id, channel, status, version, table_session_id, table_id, pickup_number, business_date, round, diners,
-            total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms, cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms)",
+        "INSERT INTO orders (id, brand_id, store_id, channel, status, version, table_session_id, table_id, table_code, area_name,
+            pickup_number, business_date, round, diners, total_fen, quote_json, contact_json, note, ready_by_ms, pay_by_ms,
+            cancel_requested, customer_id, slot_start_ms, placed_at_ms, updated_at_ms)",
         "",
         order_rows,
     )
     .await?;
 
-    let line_rows = placed
+    let line_rows = records
         .iter()
-        .flat_map(|&i| {
-            let order = orders[i];
-            order.lines.iter().enumerate().map(move |(position, line)| {
-                vec![
-                    Value::Id(order.id.as_uuid()),
-                    Value::Int(position as i64),
-                    Value::Id(line.sku_id.as_uuid()),
-                    Value::Id(line.dish_id.as_uuid()),
-                    Value::MaybeId(line.station_id.map(|s| s.as_uuid())),
-                    Value::Text(line.name.clone()),
-                    Value::Int(line.quantity),
-                    Value::Int(line.unit_price_fen),
-                    Value::Int(line.line_total_fen),
-                ]
-            })
+        .flat_map(|order| {
+            order
+                .quote
+                .lines
+                .iter()
+                .enumerate()
+                .map(move |(position, line)| {
+                    let name = match &line.sku_name {
+                        Some(spec) => format!("{}（{spec}）", line.dish_name),
+                        None => line.dish_name.clone(),
+                    };
+                    vec![
+                        Value::Id(order.id.as_uuid()),
+                        Value::Int(position as i64),
+                        Value::Id(line.sku_id.as_uuid()),
+                        Value::Id(line.dish_id.as_uuid()),
+                        Value::MaybeId(line.station_id.map(|s| s.as_uuid())),
+                        Value::Text(name),
+                        Value::Int(line.quantity),
+                        Value::Int(line.unit_price_fen.fen()),
+                        Value::Int(line.line_total_fen.fen()),
+                    ]
+                })
         })
         .collect::<Vec<_>>();
     if !line_rows.is_empty() {
@@ -832,8 +791,8 @@ async fn insert_orders(
             vec![
                 Value::Text(order_stream(r.id)),
                 Value::Int(r.version),
-                Value::Text("order.placed".into()),
-                Value::Text(status_payload(r, "place").to_string()),
+                Value::Text(OrderEventKind::Placed.as_str().into()),
+                Value::Text(super::changes::event_payload(r, "place").to_string()),
                 Value::Int(r.placed_at_ms),
             ]
         })
@@ -844,5 +803,19 @@ async fn insert_orders(
         "",
         event_rows,
     )
-    .await
+    .await?;
+
+    let mut announcements: Vec<_> = records
+        .iter()
+        .map(|r| {
+            let stream = order_stream(r.id);
+            announcement(&stream, vec![stream.clone(), store_channel(r.store_id)])
+        })
+        .collect();
+    for store in limited {
+        let channel = menu_channel(*store);
+        announcements.push(announcement(&channel, vec![channel.clone()]));
+    }
+    let now_ms = records.first().map_or(0, |r| r.placed_at_ms);
+    crate::outbox::enqueue(tx, &announcements, now_ms).await
 }

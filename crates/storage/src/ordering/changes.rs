@@ -1,0 +1,281 @@
+//! Changing orders, a batch at a time: every change that arrives together (收款, 接单, a diner's
+//! cancel, a timeout) is decided on the locked rows and written in one transaction with a fixed
+//! number of statements per batch: the change, its history row, its event and its outbox rows.
+//!
+//! Storage decides nothing here: each request carries the domain's decision as a function of
+//! the order as it is under the lock, so a diner's cancel that arrives just after an accept is
+//! decided on the accepted order (and becomes a cancel request), never on a stale read.
+
+use super::orders::{ORDER_COLUMNS, OrderRow};
+use crate::error::{Result, StorageError};
+use crate::events::{announcement, menu_channel, order_stream, store_channel};
+use crate::sql_batch::{Value, for_update, insert_rows, placeholders};
+use crate::tx::Tx;
+use diancan_domain::ordering::{Order, OrderChange, OrderRefusal, OrderStatus};
+use diancan_domain::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The domain's decision for one order, re-run on the order as it is under the lock (and again
+/// if the batch has to be retried).
+pub type Decide =
+    Arc<dyn Fn(&Order) -> std::result::Result<OrderChange, OrderRefusal> + Send + Sync>;
+
+pub struct ChangeRequest {
+    pub order_id: OrderId,
+    /// Staff act within their brand and store: an order elsewhere is "not found". `None` for
+    /// the diner (who holds the order's id) and the system.
+    pub scope: Option<(BrandId, StoreId)>,
+    pub decide: Decide,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("no such order")]
+    NotFound,
+    /// The decision refused; the order as it is now comes along (for a 409 with the state).
+    #[error("{refusal}")]
+    Refused {
+        refusal: OrderRefusal,
+        order: Box<Order>,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ChangeError {
+    /// The same answer again, for a request whose batch failed and which ran alone.
+    pub(crate) fn from_storage(error: &StorageError) -> ChangeError {
+        ChangeError::Storage(StorageError::Unavailable(error.to_string()))
+    }
+}
+
+/// What an order's event says: enough for a page to redraw without asking again.
+pub(crate) fn event_payload(order: &Order, action: &str) -> serde_json::Value {
+    serde_json::json!({
+        "status": order.status.as_str(),
+        "status_label": order.status.label_zh(),
+        "action": action,
+        "version": order.version,
+        "pickup_number": order.pickup_number,
+        "cancel_requested": order.cancel_requested,
+    })
+}
+
+const RETURN_STOCK: &str = "UPDATE store_sku_states SET
+        stock = CASE WHEN stock IS NULL THEN NULL ELSE stock + $3 END,
+        sold_count = CASE WHEN sold_on = $4 AND sold_count >= $3 THEN sold_count - $3 WHEN sold_on = $4 THEN 0 ELSE sold_count END
+    WHERE store_id = $1 AND sku_id = $2
+    RETURNING stock IS NOT NULL OR daily_limit IS NOT NULL";
+const RELEASE_SLOT: &str = "UPDATE slot_counters SET taken = taken - 1 WHERE store_id = $1 AND slot_start_ms = $2 AND taken > 0";
+const UPDATE_ORDER: &str = "UPDATE orders SET status = $2, version = $3, cancel_requested = $4, paid_at_ms = $5, last_hurry_ms = $6, updated_at_ms = $7
+    WHERE id = $1";
+
+/// Decides and writes `requests` (in arrival order) inside `tx`.
+pub(crate) async fn change_in(
+    tx: &mut Tx,
+    requests: &[&ChangeRequest],
+) -> Result<Vec<std::result::Result<Order, ChangeError>>> {
+    let mut orders = lock_orders(tx, requests).await?;
+    let before: BTreeMap<OrderId, i64> = orders.iter().map(|(id, o)| (*id, o.version)).collect();
+    let mut outcomes = Vec::with_capacity(requests.len());
+    let mut applied: Vec<Applied> = Vec::new();
+    for request in requests {
+        let Some(order) = orders.get_mut(&request.order_id) else {
+            outcomes.push(Err(ChangeError::NotFound));
+            continue;
+        };
+        if request
+            .scope
+            .is_some_and(|(brand, store)| order.brand_id != brand || order.store_id != store)
+        {
+            outcomes.push(Err(ChangeError::NotFound));
+            continue;
+        }
+        match (request.decide)(order) {
+            Ok(change) => {
+                let from = order.status;
+                apply(order, &change, request.now_ms);
+                applied.push(Applied {
+                    from,
+                    order: order.clone(),
+                    change,
+                });
+                outcomes.push(Ok(order.clone()));
+            }
+            Err(refusal) => outcomes.push(Err(ChangeError::Refused {
+                refusal,
+                order: Box::new(order.clone()),
+            })),
+        }
+    }
+    let changed: Vec<&Order> = orders
+        .values()
+        .filter(|o| before.get(&o.id) != Some(&o.version))
+        .collect();
+    write_orders(tx, &changed).await?;
+    let limited = release_claims(tx, &applied).await?;
+    write_history(tx, &applied, &limited).await?;
+    Ok(outcomes)
+}
+
+/// The orders the batch touches, read under a row lock in id order (PostgreSQL), so two
+/// instances' batches queue on each other rather than deadlock.
+async fn lock_orders(tx: &mut Tx, requests: &[&ChangeRequest]) -> Result<BTreeMap<OrderId, Order>> {
+    let ids: BTreeSet<OrderId> = requests.iter().map(|r| r.order_id).collect();
+    let ids: Vec<OrderId> = ids.into_iter().collect();
+    let mut orders = BTreeMap::new();
+    for chunk in ids.chunks(crate::sql_batch::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN {} ORDER BY id{}",
+            placeholders(tx, 1, 1, chunk.len()),
+            for_update(tx)
+        );
+        let values: Vec<Value> = chunk.iter().map(|id| Value::Id(id.as_uuid())).collect();
+        let rows: Vec<OrderRow> = on_tx!(tx, |c| bind_values!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).persistent(false),
+            values.iter()
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        for row in rows {
+            let order = Order::try_from(row)?;
+            orders.insert(order.id, order);
+        }
+    }
+    Ok(orders)
+}
+
+/// A change as decided, with the order after it and the status before it.
+struct Applied {
+    from: OrderStatus,
+    order: Order,
+    change: OrderChange,
+}
+
+fn apply(order: &mut Order, change: &OrderChange, now_ms: i64) {
+    order.status = change.status;
+    order.cancel_requested = change.cancel_requested;
+    order.paid_at_ms = change.paid_at_ms;
+    order.last_hurry_ms = change.last_hurry_ms;
+    order.version += 1;
+    order.updated_at_ms = now_ms;
+}
+
+async fn write_orders(tx: &mut Tx, changed: &[&Order]) -> Result<()> {
+    for order in changed {
+        on_tx!(tx, |c| sqlx::query(UPDATE_ORDER)
+            .bind(order.id.as_uuid())
+            .bind(order.status.as_str())
+            .bind(order.version)
+            .bind(order.cancel_requested)
+            .bind(order.paid_at_ms)
+            .bind(order.last_hurry_ms)
+            .bind(order.updated_at_ms)
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
+    }
+    Ok(())
+}
+
+/// Gives cancelled orders' stock and slots back. Returns the stores whose counted stock came
+/// back, whose public menus must be refreshed.
+async fn release_claims(tx: &mut Tx, applied: &[Applied]) -> Result<BTreeSet<StoreId>> {
+    let mut limited = BTreeSet::new();
+    for Applied { order, .. } in applied.iter().filter(|a| a.change.releases_claims) {
+        let day = order.business_date.to_string();
+        for (sku, quantity) in order.quote.stock_claims() {
+            let counted: Option<(bool,)> = on_tx!(tx, |c| sqlx::query_as(RETURN_STOCK)
+                .bind(order.store_id.as_uuid())
+                .bind(sku.as_uuid())
+                .bind(quantity)
+                .bind(&day)
+                .fetch_optional(&mut *c)
+                .await)?;
+            if counted.is_some_and(|(counted,)| counted) {
+                limited.insert(order.store_id);
+            }
+        }
+        if let Some(slot) = order.slot_start_ms {
+            on_tx!(tx, |c| sqlx::query(RELEASE_SLOT)
+                .bind(order.store_id.as_uuid())
+                .bind(slot)
+                .execute(&mut *c)
+                .await
+                .map(drop))?;
+        }
+    }
+    Ok(limited)
+}
+
+/// The history rows, events and announcements of every applied change, a statement each.
+async fn write_history(
+    tx: &mut Tx,
+    applied: &[Applied],
+    limited: &BTreeSet<StoreId>,
+) -> Result<()> {
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let now_ms = applied[0].order.updated_at_ms;
+    let mut transitions = Vec::new();
+    let mut events = Vec::with_capacity(applied.len());
+    let mut announcements = Vec::with_capacity(applied.len() + limited.len());
+    for Applied {
+        from,
+        order,
+        change,
+    } in applied
+    {
+        let action = match &change.transition {
+            Some((action, actor)) => {
+                transitions.push(vec![
+                    Value::Id(order.id.as_uuid()),
+                    Value::Int(order.version),
+                    Value::MaybeText(Some(from.as_str().into())),
+                    Value::Text(order.status.as_str().into()),
+                    Value::Text(action.as_str().into()),
+                    Value::Text(actor.clone()),
+                    Value::Int(order.updated_at_ms),
+                ]);
+                action.as_str()
+            }
+            None => change.event.as_str().trim_start_matches("order."),
+        };
+        let stream = order_stream(order.id);
+        events.push(vec![
+            Value::Text(stream.clone()),
+            Value::Int(order.version),
+            Value::Text(change.event.as_str().into()),
+            Value::Text(event_payload(order, action).to_string()),
+            Value::Int(order.updated_at_ms),
+        ]);
+        announcements.push(announcement(
+            &stream,
+            vec![stream.clone(), store_channel(order.store_id)],
+        ));
+    }
+    if !transitions.is_empty() {
+        insert_rows(
+            tx,
+            "INSERT INTO order_transitions (order_id, version, from_status, to_status, action, actor, at_ms)",
+            "",
+            transitions,
+        )
+        .await?;
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO events (stream, stream_version, kind, payload_json, created_at_ms)",
+        "",
+        events,
+    )
+    .await?;
+    for store in limited {
+        let channel = menu_channel(*store);
+        announcements.push(announcement(&channel, vec![channel.clone()]));
+    }
+    crate::outbox::enqueue(tx, &announcements, now_ms).await
+}

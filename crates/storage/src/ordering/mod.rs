@@ -1,0 +1,15 @@
+//! Orders, table sessions and their writes. Placing an order is one transaction that claims the
+//! idempotency key, takes the stock, numbers the order and records its first event; changing
+//! one writes the change, its history, its event and its outbox rows together. Both go through
+//! the write lanes, so writes that arrive together share a transaction.
+
+mod changes;
+pub(crate) mod lanes;
+mod orders;
+mod placement;
+mod sessions;
+mod writes;
+
+pub use changes::{ChangeError, ChangeRequest, Decide};
+pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
+pub use sessions::TableSession;

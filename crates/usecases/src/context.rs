@@ -1,0 +1,53 @@
+//! What every use case needs: the database, the clock, the PII vault, the menu cache, the event
+//! hub and the server's keys. Built once by the binary (or a test) and cloned cheaply.
+
+use crate::clock::Clock;
+use crate::hub::EventHub;
+use crate::menus::MenuCache;
+use diancan_integrations::pii::PiiVault;
+use diancan_storage::Db;
+use std::sync::Arc;
+
+/// Keys the server signs and digests with, shared by every instance through the database.
+#[derive(Clone, Default)]
+pub struct ServerKeys {
+    /// Signs table QR tokens.
+    pub table_token: Vec<u8>,
+    /// Keys the digest of an order request stored with its idempotency key, so the digest
+    /// says nothing about the phone or address inside the request without the key.
+    pub request_digest: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct Context {
+    pub db: Db,
+    pub clock: Clock,
+    /// Seals phones and addresses before they are stored (AES-256-GCM) and makes blind indexes.
+    pub pii: Arc<PiiVault>,
+    pub menus: MenuCache,
+    pub hub: EventHub,
+    pub keys: Arc<ServerKeys>,
+}
+
+impl Context {
+    /// A context whose menu cache serves an entry for at most `menu_ttl_ms` before re-reading
+    /// (other instances' catalog edits are seen within that time).
+    pub fn new(db: Db, clock: Clock, keys: ServerKeys, menu_ttl_ms: u64) -> Context {
+        let hub = EventHub::new(db.clone());
+        let menus = MenuCache::new(menu_ttl_ms);
+        menus.follow(&hub);
+        Context {
+            db,
+            clock,
+            pii: Arc::new(PiiVault::ephemeral()),
+            menus,
+            hub,
+            keys: Arc::new(keys),
+        }
+    }
+
+    pub fn with_pii(mut self, vault: PiiVault) -> Context {
+        self.pii = Arc::new(vault);
+        self
+    }
+}

@@ -1,0 +1,62 @@
+//! The one error type of the use-case layer: each variant names a business outcome the caller
+//! must tell the user about; the web edge maps each to a status and a stable code in one place.
+
+use diancan_domain::ordering::{InvalidPickupTime, Order, OrderRefusal, Quote, QuoteError};
+use diancan_domain::staff::Permission;
+use diancan_domain::validation::FieldErrors;
+use diancan_storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    #[error("the role may not {0:?}")]
+    Forbidden(Permission),
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// A table code that is forged, rotated away, or of another store.
+    #[error("unknown table code")]
+    UnknownTableCode,
+    #[error("the table is not open")]
+    TableNotOpen,
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    /// Prices or items changed since the diner's quote; here is the new one.
+    #[error("the quote is stale")]
+    StaleQuote(Box<Quote>),
+    #[error(transparent)]
+    PickupTime(#[from] InvalidPickupTime),
+    #[error("the idempotency key was used for a different request")]
+    KeyReused,
+    #[error("the time slot is full")]
+    SlotFull,
+    #[error("{dish} sold out")]
+    SoldOut { dish: String },
+    #[error("the menu changed")]
+    MenuChanged,
+    /// The order was not changed; it is as `order` shows now.
+    #[error("{refusal}")]
+    Refused {
+        refusal: OrderRefusal,
+        order: Box<Order>,
+    },
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Error {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::NotFound => Error::NotFound,
+            other => Error::Storage(other),
+        }
+    }
+}
+
+impl From<FieldErrors> for Error {
+    fn from(errors: FieldErrors) -> Self {
+        Error::Invalid(errors)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,10 @@
+//! Ordering use cases: price a cart, place an order, and every change after placement
+//! (staff actions, the diner's cancel and 催单, the unpaid-order timeout).
+
+mod change;
+mod place;
+mod quote;
+
+pub use change::{StaffCaller, act, cancel_unpaid_due, diner_cancel, hurry};
+pub use place::{PlaceOrder, PlacedOrder, place};
+pub use quote::{Cart, quote};

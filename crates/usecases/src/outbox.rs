@@ -1,0 +1,86 @@
+//! Delivering the outbox: lease the due rows, hand each to the consumer of its topic, record
+//! what happened. At least once: a row is marked delivered only after its consumer succeeded,
+//! so a process that dies in between delivers it again after restart, and consumers deduplicate
+//! by the row's id (live streams by their version; announcements are idempotent anyway).
+
+use crate::context::Context;
+use diancan_storage::StorageError;
+use diancan_storage::events::ANNOUNCE;
+use diancan_storage::outbox::OutboxMessage;
+
+/// Rows leased per round.
+const BATCH: i64 = 512;
+/// A worker that dies holding rows gives them up after this long.
+const LEASE_MS: i64 = 30_000;
+/// Retry backoff: 1 s, 2 s, 4 s … capped at five minutes, plus up to 20 % jitter.
+const MAX_BACKOFF_MS: i64 = 5 * 60_000;
+
+/// What one round delivered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+/// Delivers every due row once (one lease, one settlement). Returns how many were handled.
+pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
+    let now = ctx.clock.now_ms();
+    let messages = ctx.db.claim_outbox(now, LEASE_MS, BATCH).await?;
+    if messages.is_empty() {
+        return Ok(Delivered::default());
+    }
+    let mut outcomes = Vec::with_capacity(messages.len());
+    // Announcements are sent together: one NOTIFY round trip for the whole round.
+    let (announcements, others): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) =
+        messages.iter().partition(|m| m.topic == ANNOUNCE);
+    if !announcements.is_empty() {
+        let result = announce(ctx, &announcements).await;
+        for message in &announcements {
+            outcomes.push((
+                message.id,
+                result.clone().map_err(|e| retry(message, now, e)),
+            ));
+        }
+    }
+    for message in others {
+        // A topic no consumer of this version knows (a newer instance wrote it): leave it for
+        // one that does, and say so.
+        let error = format!("no consumer for topic {:?}", message.topic);
+        outcomes.push((message.id, Err(retry(message, now, error))));
+    }
+    let failed = outcomes.iter().filter(|(_, o)| o.is_err()).count();
+    ctx.db.settle_outbox(&outcomes, ctx.clock.now_ms()).await?;
+    Ok(Delivered {
+        delivered: outcomes.len() - failed,
+        failed,
+    })
+}
+
+async fn announce(ctx: &Context, messages: &[&OutboxMessage]) -> Result<(), String> {
+    let mut names: Vec<String> = Vec::new();
+    for message in messages {
+        #[derive(serde::Deserialize)]
+        struct Announcement {
+            names: Vec<String>,
+        }
+        match serde_json::from_str::<Announcement>(&message.payload_json) {
+            Ok(a) => names.extend(a.names),
+            // A row that cannot be read fails alone, loudly; it never blocks the others.
+            Err(error) => {
+                tracing::error!(%error, id = message.id, subject = ?message.subject, "unreadable announcement")
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    ctx.hub.announce(&names).await.map_err(|e| e.to_string())
+}
+
+/// When a failed row is due again, logged with what it was about.
+fn retry(message: &OutboxMessage, now_ms: i64, error: String) -> (i64, String) {
+    tracing::warn!(id = message.id, topic = %message.topic, subject = ?message.subject,
+        attempt = message.attempt, %error, "outbox delivery failed; will retry");
+    let backoff = (1_000_i64 << message.attempt.clamp(0, 20)).min(MAX_BACKOFF_MS);
+    let jitter = rand::random_range(0..=backoff / 5);
+    (now_ms + backoff + jitter, error)
+}

@@ -1,0 +1,83 @@
+//! Background work of the server. Each worker's state is in the database, so any instance may
+//! run it and a restart loses nothing: a missed tick simply catches up on the next one.
+
+use crate::context::Context;
+use diancan_storage::retention::Retention;
+use std::time::Duration;
+
+/// Aborts the workers when dropped (when `serve` returns).
+pub struct Workers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for handle in &self.0 {
+            handle.abort();
+        }
+    }
+}
+
+/// Starts the outbox deliverer, the unpaid-order timeout and the retention sweep.
+pub fn spawn(ctx: Context, retention: Retention) -> Workers {
+    Workers(vec![
+        tokio::spawn(deliver_outbox(ctx.clone())),
+        tokio::spawn(every(
+            ctx.clone(),
+            Duration::from_secs(10),
+            "cancelling unpaid orders",
+            |ctx| Box::pin(async move { crate::ordering::cancel_unpaid_due(&ctx).await.map(drop) }),
+        )),
+        tokio::spawn(every(
+            ctx,
+            Duration::from_secs(600),
+            "retention sweep",
+            move |ctx| {
+                Box::pin(async move {
+                    let purged = ctx.db.purge_expired(ctx.clock.now_ms(), &retention).await?;
+                    tracing::debug!(?purged, "retention sweep");
+                    Ok(())
+                })
+            },
+        )),
+    ])
+}
+
+/// Only the outbox deliverer: for tests and tools that drive the rest themselves.
+pub fn spawn_outbox(ctx: Context) -> Workers {
+    Workers(vec![tokio::spawn(deliver_outbox(ctx))])
+}
+
+type Round =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), crate::Error>> + Send + 'static>>;
+
+async fn every(
+    ctx: Context,
+    period: Duration,
+    what: &'static str,
+    round: impl Fn(Context) -> Round,
+) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        if let Err(error) = round(ctx.clone()).await {
+            tracing::warn!(%error, "{what} failed; will retry");
+        }
+    }
+}
+
+/// Delivers as soon as a write commits rows (the lanes ring the outbox bell), and at least
+/// once a second for rows another instance left behind or that are due for a retry.
+async fn deliver_outbox(ctx: Context) {
+    let bell = ctx.db.outbox_bell();
+    loop {
+        let rung = bell.notified();
+        tokio::pin!(rung);
+        rung.as_mut().enable();
+        match crate::outbox::deliver_due(&ctx).await {
+            // A full round may have left more: go again at once.
+            Ok(round) if round.delivered + round.failed > 0 => continue,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "outbox delivery round failed; will retry"),
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), rung).await;
+    }
+}

@@ -1,0 +1,218 @@
+//! How the use cases' outcomes reach HTTP: one mapping from each business outcome to a status
+//! and a stable code with its Chinese and English message.
+
+use crate::error::{ApiError, ErrorDetail};
+use crate::views::orders::OrderView;
+use axum::http::StatusCode;
+use diancan_domain::ordering::{OrderRefusal, QuoteError};
+use diancan_domain::staff::Permission;
+use diancan_usecases::Error;
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let conflict =
+            |code, zh: String, en: String| ApiError::new(StatusCode::CONFLICT, code, zh, en);
+        match error {
+            Error::NotFound => ApiError::not_found(),
+            Error::Forbidden(permission) => forbidden(permission),
+            Error::Invalid(errors) => ApiError::validation(errors),
+            Error::UnknownTableCode => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "UNKNOWN_TABLE_CODE",
+                "桌码无效或已更换，请扫描桌上的新二维码",
+                "This table code is invalid or was replaced; scan the code on the table",
+            ),
+            Error::TableNotOpen => conflict(
+                "TABLE_NOT_OPEN",
+                "本桌尚未开台，请联系服务员开台后点餐".into(),
+                "This table is not open yet; ask a waiter to open it".into(),
+            ),
+            Error::Quote(error) => quote_error(error),
+            Error::StaleQuote(quote) => conflict(
+                "STALE_QUOTE",
+                format!("价格或菜品有变化，请确认新的金额 {}", quote.total_fen),
+                format!(
+                    "Prices or items changed; please confirm the new total {}",
+                    quote.total_fen
+                ),
+            )
+            .with_quote(serde_json::to_value(&*quote).unwrap_or_default()),
+            Error::PickupTime(invalid) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "INVALID_PICKUP_TIME",
+                format!(
+                    "取餐时间需为营业时间内、至少 {} 分钟后",
+                    invalid.lead_minutes
+                ),
+                format!(
+                    "Pickup time must be within opening hours and at least {} minutes from now",
+                    invalid.lead_minutes
+                ),
+            ),
+            Error::KeyReused => conflict(
+                "IDEMPOTENCY_KEY_REUSED",
+                "该请求编号已用于另一个订单，请重新提交".into(),
+                "This Idempotency-Key was used for a different order; submit again".into(),
+            ),
+            Error::SlotFull => conflict(
+                "SLOT_FULL",
+                "该时段订单已满，请选择其他取餐时间".into(),
+                "That time slot is full; choose another time".into(),
+            ),
+            Error::SoldOut { dish } => conflict(
+                "SOLD_OUT",
+                format!("{dish}刚刚售罄"),
+                format!("{dish} just sold out"),
+            ),
+            Error::MenuChanged => conflict(
+                "MENU_CHANGED",
+                "菜单刚刚更新，请重新确认后下单".into(),
+                "The menu was just updated; please check your order again".into(),
+            ),
+            Error::Refused { refusal, order } => {
+                let current =
+                    serde_json::to_value(OrderView::from(*order.clone())).unwrap_or_default();
+                refusal_error(&refusal, order.status.label_zh()).with_order(current)
+            }
+            Error::Storage(error) => error.into(),
+        }
+    }
+}
+
+fn forbidden(permission: Permission) -> ApiError {
+    let mut error = ApiError::forbidden();
+    error.details = vec![ErrorDetail {
+        field: "permission".into(),
+        code: serde_json::to_value(permission)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        message: "你的角色不能执行此操作".into(),
+        message_en: "Your role may not do this".into(),
+    }];
+    error
+}
+
+fn refusal_error(refusal: &OrderRefusal, status_zh: &str) -> ApiError {
+    let conflict = |code, zh: String, en: String| ApiError::new(StatusCode::CONFLICT, code, zh, en);
+    match refusal {
+        OrderRefusal::Stale { seen, current } => conflict(
+            "ORDER_CHANGED",
+            format!("订单刚被其他人更新（现为「{status_zh}」），请刷新后重试"),
+            format!(
+                "Someone else just changed this order (version {seen} → {current}); refresh and retry"
+            ),
+        ),
+        OrderRefusal::Illegal(illegal) => conflict(
+            "ILLEGAL_TRANSITION",
+            format!("订单当前为「{status_zh}」，不能执行该操作"),
+            format!(
+                "The order is {}; {} is not possible now",
+                illegal.from.as_str(),
+                illegal.action.as_str()
+            ),
+        ),
+        OrderRefusal::Forbidden(permission) => forbidden(*permission),
+        OrderRefusal::NoCancelRequest => conflict(
+            "NO_CANCEL_REQUEST",
+            "顾客没有申请取消".into(),
+            "There is no cancel request to decide".into(),
+        ),
+        OrderRefusal::Finished => conflict(
+            "ORDER_FINISHED",
+            "订单已完成或已取消".into(),
+            "The order is already finished or cancelled".into(),
+        ),
+        OrderRefusal::CannotHurry => conflict(
+            "CANNOT_HURRY",
+            "当前状态无需催单".into(),
+            "This order cannot be hurried now".into(),
+        ),
+        OrderRefusal::HurriedTooSoon => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "HURRY_TOO_SOON",
+            "已经催过了，后厨正在加紧制作，请两分钟后再催",
+            "The kitchen was just reminded; try again in two minutes",
+        ),
+        OrderRefusal::NotDue => conflict(
+            "NOT_DUE",
+            "订单不在待支付超时状态".into(),
+            "The order is not waiting for payment past its deadline".into(),
+        ),
+    }
+}
+
+fn quote_error(error: QuoteError) -> ApiError {
+    let unprocessable = |code, zh: String, en: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en)
+    };
+    match error {
+        QuoteError::StoreClosed { opens_at } => {
+            let when = opens_at.map(|t| t.replace('T', " ")).unwrap_or_default();
+            let (zh, en) = if when.is_empty() {
+                (
+                    "门店暂停营业，暂不接单".to_owned(),
+                    "The store is not taking orders right now".to_owned(),
+                )
+            } else {
+                (
+                    format!("门店已打烊，{when} 开始营业"),
+                    format!("The store is closed; it opens at {when}"),
+                )
+            };
+            unprocessable("STORE_CLOSED", zh, en)
+        }
+        QuoteError::Empty => unprocessable(
+            "EMPTY_ORDER",
+            "购物车是空的".into(),
+            "The cart is empty".into(),
+        ),
+        QuoteError::TooManyLines { max } => unprocessable(
+            "TOO_MANY_LINES",
+            format!("一次最多 {max} 行"),
+            format!("At most {max} lines per order"),
+        ),
+        QuoteError::Lines(lines) => {
+            let details = lines
+                .iter()
+                .map(|l| ErrorDetail {
+                    field: format!("lines[{}]", l.index),
+                    code: l.problem.code().to_owned(),
+                    message: l.problem.message_zh(&l.item),
+                    message_en: l.problem.message_en(&l.item),
+                })
+                .collect();
+            let first = lines
+                .first()
+                .map(|l| (l.problem.message_zh(&l.item), l.problem.message_en(&l.item)))
+                .unwrap_or_default();
+            unprocessable("LINE_PROBLEMS", first.0, first.1).with_details(details)
+        }
+        QuoteError::DinersOutOfRange { max } => unprocessable(
+            "DINERS_OUT_OF_RANGE",
+            format!("就餐人数需在 1 到 {max} 之间"),
+            format!("Diners must be 1 to {max}"),
+        ),
+        QuoteError::DeliveryAddressRequired => unprocessable(
+            "DELIVERY_ADDRESS_REQUIRED",
+            "请填写送餐地址".into(),
+            "Enter a delivery address".into(),
+        ),
+        QuoteError::OutsideDeliveryZones => unprocessable(
+            "OUTSIDE_DELIVERY_ZONES",
+            "该地址不在配送范围内，可选择到店自取".into(),
+            "This address is outside the delivery area; try pickup".into(),
+        ),
+        QuoteError::BelowMinimumOrder {
+            minimum_fen,
+            subtotal_fen,
+        } => unprocessable(
+            "BELOW_MINIMUM_ORDER",
+            format!("起送价 {minimum_fen}，还差 {}", minimum_fen - subtotal_fen),
+            format!(
+                "Minimum order {minimum_fen}; add {} more",
+                minimum_fen - subtotal_fen
+            ),
+        ),
+    }
+}

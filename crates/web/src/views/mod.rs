@@ -1,0 +1,4 @@
+//! Response shapes of the API, apart from the handlers that return them: each is built from
+//! data already in hand (a domain value), never by reading more.
+
+pub mod orders;

@@ -1,0 +1,81 @@
+//! An order as the diner and the console see it.
+
+use diancan_domain::ordering::{Channel, Order, OrderStatus, Quote};
+use diancan_domain::{OrderId, StoreId};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: OrderId,
+    pub store_id: StoreId,
+    pub channel: Channel,
+    pub status: OrderStatus,
+    pub status_label: String,
+    /// Send it back with a staff action: a change made meanwhile makes the action a 409.
+    pub version: i64,
+    pub pickup_number: i64,
+    pub table_code: Option<String>,
+    pub area_name: Option<String>,
+    /// 1 for the first order at a table, 2 for the first 加菜, …
+    pub round: i64,
+    pub diners: Option<i64>,
+    pub quote: Quote,
+    pub note: Option<String>,
+    pub placed_at_ms: i64,
+    pub ready_by_ms: Option<i64>,
+    pub pay_by_ms: Option<i64>,
+    pub paid_at_ms: Option<i64>,
+    pub cancel_requested: bool,
+    pub can_cancel: bool,
+    pub can_hurry: bool,
+}
+
+impl From<Order> for OrderView {
+    fn from(order: Order) -> OrderView {
+        OrderView {
+            id: order.id,
+            store_id: order.store_id,
+            channel: order.channel,
+            status: order.status,
+            status_label: order.status.label_zh().to_owned(),
+            version: order.version,
+            pickup_number: order.pickup_number,
+            table_code: order.table.as_ref().map(|t| t.code.clone()),
+            area_name: order.table.as_ref().map(|t| t.area_name.clone()),
+            round: order.round,
+            diners: order.diners,
+            can_cancel: order.diner_can_cancel(),
+            can_hurry: order.can_hurry(),
+            quote: order.quote,
+            note: order.note,
+            placed_at_ms: order.placed_at_ms,
+            ready_by_ms: order.ready_by_ms,
+            pay_by_ms: order.pay_by_ms,
+            paid_at_ms: order.paid_at_ms,
+            cancel_requested: order.cancel_requested,
+        }
+    }
+}
+
+/// A diner's order history and what they have spent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderHistory {
+    pub orders: Vec<OrderView>,
+    /// Sum of the totals of orders that were not cancelled.
+    pub spent_fen: i64,
+}
+
+impl OrderHistory {
+    pub fn of(orders: Vec<Order>) -> OrderHistory {
+        let spent_fen = orders
+            .iter()
+            .filter(|o| o.status != OrderStatus::Cancelled)
+            .map(|o| o.total.fen())
+            .sum();
+        OrderHistory {
+            orders: orders.into_iter().map(OrderView::from).collect(),
+            spent_fen,
+        }
+    }
+}
