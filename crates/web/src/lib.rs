@@ -8,6 +8,7 @@ mod contact;
 pub mod customer_session;
 mod error;
 mod extract;
+pub mod forwarded;
 mod live;
 mod menu_cache;
 pub mod menu_transfer;

@@ -46,6 +46,8 @@ pub struct AppConfig {
     /// Live streams re-read the event log this often even without a wake-up, so an event whose
     /// notification was lost (a reconnecting listener) still arrives.
     pub live_poll_ms: u64,
+    /// Proxies (CIDRs) whose `X-Forwarded-For/-Host/-Proto` are believed; none by default.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
 }
 
 impl Default for AppConfig {
@@ -56,6 +58,7 @@ impl Default for AppConfig {
             table_token_key: Vec::new(),
             menu_cache_ttl_ms: 2_000,
             live_poll_ms: 3_000,
+            trusted_proxies: Default::default(),
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::auth::{self, Staff};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ClientAddress};
+use crate::extract::ApiJson;
+use crate::forwarded::ClientIp;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -92,13 +93,13 @@ fn wrong_credentials() -> ApiError {
         (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
+    client: ClientIp,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let now = state.clock.now_ms();
     let window_start = now - THROTTLE_WINDOW_MS;
     let login_key = format!("login:{}", request.login.trim().to_lowercase());
-    let address_key = address.map(|ip| format!("ip:{ip}"));
+    let address_key = client.throttle_key("ip");
     if state
         .db
         .recent_login_failures(&login_key, window_start)
