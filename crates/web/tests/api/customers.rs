@@ -635,3 +635,40 @@ async fn the_per_client_send_limit_counts_each_diner_behind_the_proxy() {
     assert_eq!(status, StatusCode::ACCEPTED);
     d.app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_codes_get_no_more_than_five_checks() {
+    let d = Diners::new().await;
+    d.request_code(PHONE).await;
+    let bad = wrong(&d.sms.last_code_for(PHONE));
+    let guesses: Vec<_> = (0..30)
+        .map(|_| {
+            let router = d.app.router.clone();
+            let body = json!({"phone": PHONE, "code": bad}).to_string();
+            let path = d.path("login");
+            tokio::spawn(async move {
+                let request = Request::post(path)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body))
+                    .unwrap();
+                let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+                let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+                    .await
+                    .unwrap();
+                let body: Value = serde_json::from_slice(&bytes).unwrap();
+                code(&body).to_owned()
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap().as_str() {
+            "OTP_WRONG" => checked += 1,
+            "OTP_LOCKED" => {}
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    // Each guess is counted in the statement that grants it, so the cap holds under a race.
+    assert_eq!(checked, 5);
+    d.app.cleanup().await;
+}
