@@ -15,6 +15,7 @@ pub mod menu_transfer;
 mod pages;
 pub mod passwords;
 pub mod pii_key;
+mod security_headers;
 mod state;
 pub mod table_token;
 mod workers;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         // Photos may be up to 8 MiB; every other body is far smaller.
         .layer(axum::extract::DefaultBodyLimit::max(9 * 1024 * 1024))
         .layer(axum::middleware::from_fn(detach_writes))
+        .layer(axum::middleware::map_response(security_headers::add))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
