@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 mod contact;
+mod cross_site;
 pub mod customer_session;
 mod error;
 mod extract;
@@ -37,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         // Photos may be up to 8 MiB; every other body is far smaller.
         .layer(axum::extract::DefaultBodyLimit::max(9 * 1024 * 1024))
         .layer(axum::middleware::from_fn(detach_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cross_site::refuse_cross_site_writes,
+        ))
         .layer(axum::middleware::map_response(security_headers::add))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
