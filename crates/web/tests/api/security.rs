@@ -120,6 +120,21 @@ fn cookie_write(method: Method, path: &str, cookie: &str, origin: Option<&str>) 
     request.body(Body::from("{}")).unwrap()
 }
 
+/// The owner's bearer token, and the same session as the cookie a browser would send.
+async fn signed_in(app: &TestApp) -> (String, String) {
+    let token = app.login(&app.a.owner_login).await;
+    let cookie = format!("diancan_session={token}");
+    (token, cookie)
+}
+
+fn assert_refused(status: StatusCode, body: &serde_json::Value) {
+    assert_eq!(
+        (status, code(body)),
+        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST"),
+        "{body}"
+    );
+}
+
 fn rotate_path(app: &TestApp) -> String {
     format!(
         "/api/v1/console/stores/{}/tables/{}/rotate-token",
@@ -130,8 +145,7 @@ fn rotate_path(app: &TestApp) -> String {
 #[tokio::test]
 async fn cookie_writes_from_another_site_are_refused() {
     let app = TestApp::new().await;
-    let token = app.login(&app.a.owner_login).await;
-    let cookie = format!("diancan_session={token}");
+    let (_, cookie) = signed_in(&app).await;
 
     let (status, _, body) = app
         .send_request(cookie_write(
@@ -141,10 +155,7 @@ async fn cookie_writes_from_another_site_are_refused() {
             Some("https://evil.example"),
         ))
         .await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST")
-    );
+    assert_refused(status, &body);
     assert!(
         body["error"]["message"]
             .as_str()
@@ -166,10 +177,7 @@ async fn cookie_writes_from_another_site_are_refused() {
         .body(Body::from("--x--\r\n"))
         .unwrap();
     let (status, _, body) = app.send_request(upload).await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST")
-    );
+    assert_refused(status, &body);
 
     // Without Origin, the browser's fetch metadata says where the request came from.
     let mut sneaky = cookie_write(Method::POST, &rotate_path(&app), &cookie, None);
@@ -177,10 +185,7 @@ async fn cookie_writes_from_another_site_are_refused() {
         .headers_mut()
         .insert("sec-fetch-site", "cross-site".parse().unwrap());
     let (status, _, body) = app.send_request(sneaky).await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST")
-    );
+    assert_refused(status, &body);
     // A diner's cookie is protected the same way.
     let (status, _, body) = app
         .send_request(cookie_write(
@@ -190,18 +195,14 @@ async fn cookie_writes_from_another_site_are_refused() {
             Some("https://evil.example"),
         ))
         .await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST")
-    );
+    assert_refused(status, &body);
     app.cleanup().await;
 }
 
 #[tokio::test]
 async fn our_own_pages_and_bearer_tokens_still_write() {
     let app = TestApp::new().await;
-    let token = app.login(&app.a.owner_login).await;
-    let cookie = format!("diancan_session={token}");
+    let (token, cookie) = signed_in(&app).await;
 
     let (status, _, body) = app
         .send_request(cookie_write(
@@ -254,8 +255,7 @@ async fn our_own_pages_and_bearer_tokens_still_write() {
 async fn behind_a_trusted_proxy_the_forwarded_host_is_our_origin() {
     let mut app = TestApp::new().await;
     app.trust_proxies(&["10.0.0.1"]);
-    let token = app.login(&app.a.owner_login).await;
-    let cookie = format!("diancan_session={token}");
+    let (_, cookie) = signed_in(&app).await;
     // The proxy reaches us at an inside address and says what the browser asked for.
     let via = |peer: &str, origin: &str| {
         let mut request = cookie_write(Method::POST, &rotate_path(&app), &cookie, Some(origin));
@@ -272,18 +272,12 @@ async fn behind_a_trusted_proxy_the_forwarded_host_is_our_origin() {
     let (status, _, body) = app
         .send_request(via("10.0.0.1", "http://shop.example"))
         .await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST"),
-        "the proxy says the page was https"
-    );
+    // The proxy says the page was https.
+    assert_refused(status, &body);
     // From anyone else the forwarded host is just a claim.
     let (status, _, body) = app
         .send_request(via("198.51.100.9", "https://shop.example"))
         .await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::FORBIDDEN, "CROSS_SITE_REQUEST")
-    );
+    assert_refused(status, &body);
     app.cleanup().await;
 }
