@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use diancan_storage::{Db, DbConfig};
+use diancan_web::forwarded::IpRange;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -56,6 +57,16 @@ pub struct ServeArgs {
     /// SQLite only: trade power-cut durability for write speed (synchronous=NORMAL).
     #[arg(long)]
     pub sqlite_fast_unsafe: bool,
+    /// A reverse proxy (IP or CIDR, repeatable or comma-separated) whose X-Forwarded-For,
+    /// -Host and -Proto are believed. Set it behind a TLS proxy, or every client counts as the
+    /// proxy's one address in the login and SMS limits.
+    #[arg(
+        long = "trusted-proxy",
+        env = "DIANCAN_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl Default for ServeArgs {
@@ -66,6 +77,7 @@ impl Default for ServeArgs {
             secure_cookies: false,
             db_pool: 16,
             sqlite_fast_unsafe: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -135,6 +147,29 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn trusted_proxies_come_as_a_list_or_repeated_flags() {
+        let cli = super::Cli::try_parse_from([
+            "diancan",
+            "serve",
+            "--trusted-proxy",
+            "10.0.0.0/8, 192.168.1.1",
+            "--trusted-proxy=::1",
+        ])
+        .unwrap();
+        let Some(super::Command::Serve(args)) = cli.command else {
+            panic!("serve");
+        };
+        let shown: Vec<String> = args.trusted_proxies.iter().map(|r| r.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.1/32", "::1/128"]);
+        assert!(
+            super::Cli::try_parse_from(["diancan", "serve", "--trusted-proxy", "proxy.local"])
+                .is_err()
+        );
+    }
+
     #[test]
     fn database_passwords_never_reach_messages() {
         assert_eq!(

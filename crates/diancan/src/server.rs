@@ -3,6 +3,7 @@
 
 use crate::cli::{MenuCommand, ServeArgs, connect};
 use diancan_storage::Db;
+use diancan_web::forwarded::TrustedProxies;
 use diancan_web::{AppConfig, AppState, Clock};
 use tokio::net::TcpListener;
 
@@ -20,6 +21,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let db = connect(database_url, args.db_pool, !args.sqlite_fast_unsafe).await?;
     let config = AppConfig {
         secure_cookies: args.secure_cookies,
+        trusted_proxies: TrustedProxies::new(args.trusted_proxies.clone()),
         ..AppConfig::default()
     };
     let state = app_state(db.clone(), Clock::system(), config).await?;
@@ -77,6 +79,13 @@ async fn print_welcome(
     } else {
         println!("  商家后台 · merchant console: {base}/console/");
         println!("  接口文档 · API docs:         {base}/api/v1/docs");
+    }
+    let proxies = state.config.trusted_proxies.ranges();
+    if proxies.is_empty() {
+        println!("  未信任代理 · no trusted proxy: client addresses are the socket's own");
+    } else {
+        let list: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+        println!("  信任的代理 · trusted proxies: {}", list.join(", "));
     }
     println!();
     Ok(())

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod customer;
 pub mod ids;
+pub mod login_throttle;
 pub mod money;
 pub mod ordering;
 pub mod redacted;

@@ -1,8 +1,8 @@
-//! Diners of a brand, their sessions, one-time SMS codes and the per-phone send throttle.
+//! Diners of a brand, their sessions and one-time SMS codes.
 //! Personal data arrives already sealed and indexed: this module never sees a phone number.
 
 use crate::db::Db;
-use crate::error::{Result, StorageError};
+use crate::error::Result;
 use diancan_domain::customer::{BlindIndex, OtpRefusal, SealedPii, otp_refusal};
 use diancan_domain::{BrandId, CustomerId, OtpChallengeId};
 use sqlx::FromRow;
@@ -41,13 +41,6 @@ pub enum OtpAttempt {
         attempts: i64,
     },
     Refused(OtpRefusal),
-}
-
-/// A throttle counter after one more hit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ThrottleHit {
-    pub count: i64,
-    pub window_started_ms: i64,
 }
 
 /// A `SELECT` of one customer row with the given `WHERE`.
@@ -96,12 +89,6 @@ const COUNT_ATTEMPT: &str = "UPDATE otp_challenges SET attempts = attempts + 1
 /// Single use: of two racing correct guesses, only one flips `consumed`.
 const CONSUME_CHALLENGE: &str =
     "UPDATE otp_challenges SET consumed = $1 WHERE id = $2 AND consumed = $3";
-/// The staff login throttle's table and windowing, also returning when the window began.
-const HIT_THROTTLE: &str = "INSERT INTO login_throttle (throttle_key, window_started_ms, failures) VALUES ($1, $2, 1)
-    ON CONFLICT (throttle_key) DO UPDATE SET
-        failures = CASE WHEN login_throttle.window_started_ms <= $3 THEN 1 ELSE login_throttle.failures + 1 END,
-        window_started_ms = CASE WHEN login_throttle.window_started_ms <= $3 THEN $2 ELSE login_throttle.window_started_ms END
-    RETURNING failures, window_started_ms";
 
 #[derive(FromRow)]
 struct CustomerRow {
@@ -340,31 +327,5 @@ impl Db {
             .map(|r| r.rows_affected()))?;
         tx.commit().await?;
         Ok(changed == 1)
-    }
-
-    /// Counts one hit on `key` in a fixed window of `window_ms` (a window that has run out
-    /// starts over), shared by all instances through the `login_throttle` table.
-    pub async fn hit_throttle(
-        &self,
-        key: &str,
-        now_ms: i64,
-        window_ms: i64,
-    ) -> Result<ThrottleHit> {
-        if window_ms <= 0 {
-            return Err(StorageError::Refused("THROTTLE_WINDOW"));
-        }
-        let mut tx = self.begin().await?;
-        let (count, window_started_ms): (i64, i64) =
-            on_tx!(&mut tx, |c| sqlx::query_as(HIT_THROTTLE)
-                .bind(key)
-                .bind(now_ms)
-                .bind(now_ms - window_ms)
-                .fetch_one(&mut *c)
-                .await)?;
-        tx.commit().await?;
-        Ok(ThrottleHit {
-            count,
-            window_started_ms,
-        })
     }
 }

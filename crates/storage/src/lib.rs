@@ -20,13 +20,15 @@ mod rows;
 mod staff;
 mod tenancy;
 pub mod testing;
+mod throttle;
 
 pub use catalog::{ImageData, MenuImport, MenuImportReport, StoreMenuSettings};
-pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt, ThrottleHit};
+pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt};
 pub use db::{Backend, Db, DbConfig};
 pub use error::StorageError;
 pub use staff::{NewStaff, SessionStaff, StaffAccount};
 pub use tenancy::{Area, Brand, DiningTable, NewStore, Store, StoreProfile};
+pub use throttle::{LoginClaim, ThrottleHit};
 
 /// Milliseconds since the Unix epoch, as every timestamp column stores them.
 pub fn epoch_ms(at: jiff::Timestamp) -> i64 {

@@ -1,4 +1,4 @@
-//! Staff accounts, their sessions (stored as token hashes), and the shared login throttle.
+//! Staff accounts and their sessions (stored as token hashes).
 
 use crate::db::Db;
 use crate::error::{Result, StorageError};
@@ -52,14 +52,6 @@ const SELECT_SESSION: &str =
 const SELECT_STAFF_STORES: &str = "SELECT store_id FROM staff_stores WHERE staff_id = $1";
 const DELETE_SESSION: &str = "DELETE FROM staff_sessions WHERE token_hash = $1";
 const DELETE_EXPIRED_SESSIONS: &str = "DELETE FROM staff_sessions WHERE expires_at_ms <= $1";
-const SELECT_THROTTLE: &str =
-    "SELECT window_started_ms, failures FROM login_throttle WHERE throttle_key = $1";
-const RECORD_FAILURE: &str = "INSERT INTO login_throttle (throttle_key, window_started_ms, failures) VALUES ($1, $2, 1)
-    ON CONFLICT (throttle_key) DO UPDATE SET
-        failures = CASE WHEN login_throttle.window_started_ms <= $3 THEN 1 ELSE login_throttle.failures + 1 END,
-        window_started_ms = CASE WHEN login_throttle.window_started_ms <= $3 THEN $2 ELSE login_throttle.window_started_ms END
-    RETURNING failures";
-const CLEAR_THROTTLE: &str = "DELETE FROM login_throttle WHERE throttle_key = $1";
 
 #[derive(FromRow)]
 struct AccountRow {
@@ -199,46 +191,6 @@ impl Db {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, |c| sqlx::query(DELETE_SESSION)
             .bind(token_hash)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        tx.commit().await
-    }
-
-    /// Failed logins for `key` within the window that started after `window_start_ms`.
-    pub async fn recent_login_failures(&self, key: &str, window_start_ms: i64) -> Result<i64> {
-        let row: Option<(i64, i64)> = on_pool!(self, |p| sqlx::query_as(SELECT_THROTTLE)
-            .bind(key)
-            .fetch_optional(p)
-            .await)?;
-        Ok(match row {
-            Some((started, failures)) if started > window_start_ms => failures,
-            _ => 0,
-        })
-    }
-
-    /// Counts one failed login; a window older than `window_start_ms` starts over.
-    pub async fn record_login_failure(
-        &self,
-        key: &str,
-        now_ms: i64,
-        window_start_ms: i64,
-    ) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        let (failures,): (i64,) = on_tx!(&mut tx, |c| sqlx::query_as(RECORD_FAILURE)
-            .bind(key)
-            .bind(now_ms)
-            .bind(window_start_ms)
-            .fetch_one(&mut *c)
-            .await)?;
-        tx.commit().await?;
-        Ok(failures)
-    }
-
-    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(CLEAR_THROTTLE)
-            .bind(key)
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;

@@ -37,14 +37,26 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
     {
         return Some(bearer.trim().to_owned());
     }
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries a non-empty one.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, value)| *cookie == name && !value.is_empty())
         .map(|(_, value)| value.to_owned())
+}
+
+/// Whether a browser attached one of our session cookies (staff or diner) to this request.
+pub fn carries_session_cookie(headers: &HeaderMap) -> bool {
+    [SESSION_COOKIE, crate::customer_session::CUSTOMER_COOKIE]
+        .into_iter()
+        .any(|name| cookie(headers, name).is_some())
 }
 
 pub fn session_cookie(token: &str, secure: bool) -> String {

@@ -53,14 +53,7 @@ pub fn customer_token(headers: &HeaderMap) -> Option<String> {
     {
         return Some(token.trim().to_owned());
     }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CUSTOMER_COOKIE)
-        .map(|(_, value)| value.to_owned())
+    crate::auth::cookie(headers, CUSTOMER_COOKIE)
 }
 
 /// Starts a session for `customer`; returns the token and its `Set-Cookie` value.

@@ -124,21 +124,25 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, zh, en)
     }
 
+    /// Too many failed logins: the wait is seconds for an account's back-off, up to a quarter
+    /// of an hour for a client over its limit, so the message names whichever unit reads best.
     pub fn too_many_attempts(retry_after_secs: u64) -> Self {
-        let mut error = Self::new(
+        let (zh, en) = if retry_after_secs < 120 {
+            (
+                format!("{retry_after_secs} 秒"),
+                format!("{retry_after_secs} seconds"),
+            )
+        } else {
+            let minutes = retry_after_secs.div_ceil(60);
+            (format!("{minutes} 分钟"), format!("{minutes} minutes"))
+        };
+        Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_ATTEMPTS",
-            format!(
-                "尝试次数过多，请 {} 分钟后再试",
-                retry_after_secs.div_ceil(60)
-            ),
-            format!(
-                "Too many attempts; try again in {} minutes",
-                retry_after_secs.div_ceil(60)
-            ),
-        );
-        error.retry_after_secs = Some(retry_after_secs);
-        error
+            format!("尝试次数过多，请 {zh}后再试"),
+            format!("Too many attempts; try again in {en}"),
+        )
+        .with_retry_after(retry_after_secs)
     }
 
     /// Adds a `Retry-After` header (in seconds) to the response.

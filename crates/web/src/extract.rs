@@ -59,20 +59,3 @@ impl From<QueryRejection> for ApiError {
         )
     }
 }
-
-/// The client's address when the server runs on a real socket (absent in in-process tests).
-pub struct ClientAddress(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let info = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
-        Ok(ClientAddress(info.map(|c| c.0.ip())))
-    }
-}

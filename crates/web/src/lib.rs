@@ -4,14 +4,17 @@
 
 mod api;
 mod auth;
+mod cross_site;
 pub mod customer_session;
 mod error;
 mod extract;
+pub mod forwarded;
 mod live;
 pub mod menu_transfer;
 mod pages;
 pub mod passwords;
 pub mod pii_key;
+mod security_headers;
 mod state;
 pub mod table_token;
 mod usecase_errors;
@@ -33,6 +36,11 @@ pub fn router(state: AppState) -> Router {
         // Photos may be up to 8 MiB; every other body is far smaller.
         .layer(axum::extract::DefaultBodyLimit::max(9 * 1024 * 1024))
         .layer(axum::middleware::from_fn(detach_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cross_site::refuse_cross_site_writes,
+        ))
+        .layer(axum::middleware::map_response(security_headers::add))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,

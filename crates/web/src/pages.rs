@@ -142,14 +142,6 @@ fn shell_filled(name: &str, finish: impl FnOnce(String) -> String) -> Response {
                 HeaderValue::from_static("text/html; charset=utf-8"),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("same-origin"),
-            ),
         ],
         html,
     )

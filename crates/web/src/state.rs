@@ -23,6 +23,8 @@ pub struct AppConfig {
     /// Run the background workers (outbox delivery, unpaid timeout, retention) with `serve`.
     /// Tests turn it off to stand between a commit and its delivery.
     pub run_workers: bool,
+    /// Proxies (CIDRs) whose `X-Forwarded-For/-Host/-Proto` are believed; none by default.
+    pub trusted_proxies: crate::forwarded::TrustedProxies,
 }
 
 impl Default for AppConfig {
@@ -34,6 +36,7 @@ impl Default for AppConfig {
             request_digest_key: Vec::new(),
             menu_cache_ttl_ms: 2_000,
             run_workers: true,
+            trusted_proxies: Default::default(),
         }
     }
 }

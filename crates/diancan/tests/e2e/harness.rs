@@ -10,6 +10,7 @@ use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use thirtyfour::cdp::domains::page::AddScriptToEvaluateOnNewDocument;
 use thirtyfour::extensions::query::ElementPollerWithTimeout;
 use thirtyfour::prelude::*;
 use tokio::sync::oneshot;
@@ -245,9 +246,15 @@ where
     driver.set_poller(std::sync::Arc::new(ElementPollerWithTimeout::new(
         PAGE_WAIT, POLL_EVERY,
     )));
+    watch_for_blocked_content(&driver)
+        .await
+        .expect("watch for Content-Security-Policy violations");
 
     // Spawned, so that a panic inside the body is caught here and the browser still quits.
-    let outcome = tokio::spawn(body(app.clone(), driver.clone())).await;
+    let outcome = match tokio::spawn(body(app.clone(), driver.clone())).await {
+        Ok(Ok(())) => Ok(blocked_content(&driver).await),
+        other => other,
+    };
     let failed = !matches!(outcome, Ok(Ok(())));
     if failed {
         let page = current_url(&driver).await;
@@ -264,6 +271,41 @@ where
         Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
         Err(join) => panic!("e2e test {test}: {join}"),
     }
+}
+
+/// Records every Content-Security-Policy violation on every page this browser opens, so a test
+/// that still passes while the policy blocks a script, style or image fails anyway.
+async fn watch_for_blocked_content(driver: &WebDriver) -> WebDriverResult<()> {
+    let script = "document.addEventListener('securitypolicyviolation', (e) => {
+        const seen = JSON.parse(sessionStorage.getItem('csp-violations') || '[]');
+        seen.push(`${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'}`);
+        sessionStorage.setItem('csp-violations', JSON.stringify(seen));
+    });";
+    driver
+        .cdp()
+        .send(AddScriptToEvaluateOnNewDocument {
+            source: script.to_owned(),
+            world_name: None,
+            include_command_line_api: None,
+        })
+        .await?;
+    Ok(())
+}
+
+async fn blocked_content(driver: &WebDriver) -> anyhow::Result<()> {
+    let seen = driver
+        .execute(
+            "return sessionStorage.getItem('csp-violations') || '[]';",
+            Vec::new(),
+        )
+        .await?;
+    let seen: Vec<String> = serde_json::from_str(&seen.convert::<String>()?)?;
+    anyhow::ensure!(
+        seen.is_empty(),
+        "the Content-Security-Policy blocked: {}",
+        seen.join("; ")
+    );
+    Ok(())
 }
 
 async fn current_url(driver: &WebDriver) -> String {

@@ -1,6 +1,9 @@
 use crate::{NOW_MS, both, brand_with_store};
+use diancan_domain::login_throttle::{
+    AddressLimit, LoginBackoff, STAFF_LOGIN_ADDRESS_LIMIT, STAFF_LOGIN_BACKOFF,
+};
 use diancan_domain::staff::{Role, StoreAccess};
-use diancan_storage::{Db, NewStaff, StorageError};
+use diancan_storage::{Db, LoginClaim, NewStaff, StorageError};
 
 async fn sessions_resolve_to_staff_until_logout_or_expiry(db: &Db) {
     let (brand, store) = brand_with_store(db, "staff").await;
@@ -78,26 +81,90 @@ async fn staff_cannot_be_assigned_to_another_brands_store(db: &Db) {
 }
 both!(staff_cannot_be_assigned_to_another_brands_store);
 
-async fn login_failures_count_within_a_window(db: &Db) {
-    assert_eq!(db.recent_login_failures("owner", 0).await.unwrap(), 0);
-    for expected in 1..=3 {
-        assert_eq!(
-            db.record_login_failure("owner", 1_000 + expected, 0)
-                .await
-                .unwrap(),
-            expected
-        );
-    }
-    assert_eq!(db.recent_login_failures("owner", 0).await.unwrap(), 3);
-    // A window that began after the first failures starts the count over.
-    assert_eq!(db.recent_login_failures("owner", 5_000).await.unwrap(), 0);
-    assert_eq!(
-        db.record_login_failure("owner", 9_000, 5_000)
-            .await
-            .unwrap(),
-        1
-    );
-    db.clear_login_failures("owner").await.unwrap();
-    assert_eq!(db.recent_login_failures("owner", 0).await.unwrap(), 0);
+/// A small policy so the story fits in a few seconds of fake time: two free failures, then
+/// 1 s, 2 s, 4 s; three failures per client in 10 s.
+const BACKOFF: LoginBackoff = LoginBackoff {
+    free_failures: 2,
+    first_wait_ms: 1_000,
+    max_wait_ms: 4_000,
+    forget_after_ms: 60_000,
+};
+const PER_CLIENT: AddressLimit = AddressLimit {
+    max_failures: 3,
+    window_ms: 10_000,
+};
+
+async fn claim(db: &Db, account: &str, client: &str, at_ms: i64) -> LoginClaim {
+    db.claim_login_attempt(account, Some(client), NOW_MS + at_ms, &BACKOFF, &PER_CLIENT)
+        .await
+        .unwrap()
 }
-both!(login_failures_count_within_a_window);
+
+fn refused(retry_after_ms: i64) -> LoginClaim {
+    LoginClaim::Refused { retry_after_ms }
+}
+
+async fn login_attempts_back_off_per_account_and_stop_per_client(db: &Db) {
+    use LoginClaim::Granted;
+    // Two free tries, then the account waits 1 s, then 2 s.
+    assert_eq!(claim(db, "login:owner", "ip:1", 0).await, Granted);
+    assert_eq!(claim(db, "login:owner", "ip:1", 0).await, Granted);
+    assert_eq!(claim(db, "login:owner", "ip:1", 0).await, refused(1_000));
+    assert_eq!(claim(db, "login:owner", "ip:1", 1_000).await, Granted);
+    assert_eq!(
+        claim(db, "login:owner", "ip:1", 2_000).await,
+        refused(1_000)
+    );
+
+    // The client has failed three times: its fourth is refused until its window ends, and the
+    // refusal costs the other account nothing (it still has both free tries).
+    assert_eq!(claim(db, "login:cook", "ip:1", 3_000).await, refused(7_000));
+    assert_eq!(claim(db, "login:cook", "ip:2", 3_000).await, Granted);
+    assert_eq!(claim(db, "login:cook", "ip:2", 3_000).await, Granted);
+    assert_eq!(claim(db, "login:cook", "ip:2", 3_000).await, refused(1_000));
+
+    // A success forgets the account's failures and gives the client its try back.
+    db.login_succeeded("login:owner", Some("ip:1"))
+        .await
+        .unwrap();
+    assert_eq!(claim(db, "login:owner", "ip:1", 3_000).await, Granted);
+    assert_eq!(
+        claim(db, "login:waiter", "ip:1", 3_000).await,
+        refused(7_000)
+    );
+
+    // After a quiet minute the account starts over with its free tries.
+    assert_eq!(claim(db, "login:cook", "ip:2", 63_000).await, Granted);
+    assert_eq!(claim(db, "login:cook", "ip:2", 63_000).await, Granted);
+    assert_eq!(
+        claim(db, "login:cook", "ip:2", 63_000).await,
+        refused(1_000)
+    );
+}
+both!(login_attempts_back_off_per_account_and_stop_per_client);
+
+async fn parallel_attempts_are_each_counted_before_any_is_granted(db: &Db) {
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let db = db.clone();
+        attempts.spawn(async move {
+            db.claim_login_attempt(
+                "login:owner",
+                Some("ip:9"),
+                NOW_MS,
+                &STAFF_LOGIN_BACKOFF,
+                &STAFF_LOGIN_ADDRESS_LIMIT,
+            )
+            .await
+            .unwrap()
+        });
+    }
+    let granted = attempts
+        .join_all()
+        .await
+        .into_iter()
+        .filter(|claim| *claim == LoginClaim::Granted)
+        .count() as i64;
+    assert_eq!(granted, STAFF_LOGIN_BACKOFF.free_failures);
+}
+both!(parallel_attempts_are_each_counted_before_any_is_granted);

@@ -3,7 +3,8 @@
 
 use crate::customer_session::{self, Customer};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ClientAddress};
+use crate::extract::{ApiJson, ApiPath};
+use crate::forwarded::ClientIp;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -190,20 +191,20 @@ async fn throttle(state: &AppState, key: &str, limit: SendLimit, now: i64) -> Ap
 pub async fn request_otp(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
-    ClientAddress(address): ClientAddress,
+    client: ClientIp,
     ApiJson(request): ApiJson<OtpRequest>,
 ) -> ApiResult<Response> {
     let store = state.db.store(store_id).await?;
     let phone = Phone::parse(&request.phone).map_err(|_| invalid_phone())?;
     let index = state.pii.phone_index(&phone);
     let now = state.clock.now_ms();
-    if let Some(ip) = address {
-        let limit = SendLimit {
-            name: "otp-ip",
-            window_ms: 3600 * 1000,
-            max: OTP_SENDS_PER_ADDRESS_PER_HOUR,
-        };
-        throttle(&state, &format!("{}:{ip}", limit.name), limit, now).await?;
+    let address_limit = SendLimit {
+        name: "otp-ip",
+        window_ms: 3600 * 1000,
+        max: OTP_SENDS_PER_ADDRESS_PER_HOUR,
+    };
+    if let Some(key) = client.throttle_key(address_limit.name) {
+        throttle(&state, &key, address_limit, now).await?;
     }
     // Keyed by the blind index: the throttle table never holds a phone number.
     for limit in OTP_SEND_LIMITS {

@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Diancan API", version = "1", description = "Restaurant ordering: stores, menus, and the merchant console.\n\nMoney is integer fen (`price_fen: 2800` is ¥28). Errors are `{\"error\": {\"code\", \"message\", \"message_en\", \"details\"}}` with a stable `code`."),
+    info(title = "Diancan API", version = "1", description = "Restaurant ordering: stores, menus, and the merchant console.\n\nMoney is integer fen (`price_fen: 2800` is ¥28). Errors are `{\"error\": {\"code\", \"message\", \"message_en\", \"details\"}}` with a stable `code`.\n\nBrowsers authenticate with the session cookie, devices with `Authorization`. A state change that carries the cookie and no `Authorization` must come from this site's own pages (`Origin`, or else `Sec-Fetch-Site`), or it is refused with 403 `CROSS_SITE_REQUEST`."),
     tags(
         (name = "public", description = "No login: store directory, menus, table codes"),
         (name = "session", description = "Staff login and logout"),

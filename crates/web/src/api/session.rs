@@ -2,21 +2,18 @@
 
 use crate::auth::{self, Staff};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ClientAddress};
+use crate::extract::ApiJson;
+use crate::forwarded::ClientIp;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use diancan_domain::login_throttle::{STAFF_LOGIN_ADDRESS_LIMIT, STAFF_LOGIN_BACKOFF};
 use diancan_domain::staff::Role;
 use diancan_domain::{BrandId, StaffId, StoreId};
-use diancan_storage::StorageError;
+use diancan_storage::{LoginClaim, StorageError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// Failed logins allowed per login name, and per client address, in one window.
-const MAX_FAILURES_PER_LOGIN: i64 = 5;
-const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,35 +82,33 @@ fn wrong_credentials() -> ApiError {
     )
 }
 
-/// Logs a staff member in. Repeated failures for one login name or one address are throttled
-/// across all instances (the counter lives in the database).
+/// Logs a staff member in. Every attempt is counted before its password is checked, per login
+/// name (a wait that doubles after five failures, at most a minute, so a stranger cannot lock
+/// the owner out) and per client address (30 failures in 15 minutes), across all instances.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
-        (status = 429, body = crate::error::ErrorBody)))]
+        (status = 429, body = crate::error::ErrorBody, description = "Too many failures; see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
+    client: ClientIp,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     let now = state.clock.now_ms();
-    let window_start = now - THROTTLE_WINDOW_MS;
     let login_key = format!("login:{}", request.login.trim().to_lowercase());
-    let address_key = address.map(|ip| format!("ip:{ip}"));
-    if state
+    let address_key = client.throttle_key("ip");
+    let claim = state
         .db
-        .recent_login_failures(&login_key, window_start)
-        .await?
-        >= MAX_FAILURES_PER_LOGIN
-    {
+        .claim_login_attempt(
+            &login_key,
+            address_key.as_deref(),
+            now,
+            &STAFF_LOGIN_BACKOFF,
+            &STAFF_LOGIN_ADDRESS_LIMIT,
+        )
+        .await?;
+    if let LoginClaim::Refused { retry_after_ms } = claim {
         return Err(ApiError::too_many_attempts(
-            (THROTTLE_WINDOW_MS / 1000) as u64,
-        ));
-    }
-    if let Some(key) = &address_key
-        && state.db.recent_login_failures(key, window_start).await? >= MAX_FAILURES_PER_ADDRESS
-    {
-        return Err(ApiError::too_many_attempts(
-            (THROTTLE_WINDOW_MS / 1000) as u64,
+            (retry_after_ms.max(1) as u64).div_ceil(1_000),
         ));
     }
 
@@ -128,20 +123,14 @@ pub async fn login(
         .unwrap_or_else(|| crate::passwords::decoy_hash().to_owned());
     let password_ok = crate::passwords::verify(request.password, phc).await;
     let Some(account) = account.filter(|_| password_ok) else {
-        state
-            .db
-            .record_login_failure(&login_key, now, window_start)
-            .await?;
-        if let Some(key) = &address_key {
-            state
-                .db
-                .record_login_failure(key, now, window_start)
-                .await?;
-        }
+        // Already counted by the claim.
         tracing::info!(login = %login_key, "failed staff login");
         return Err(wrong_credentials());
     };
-    state.db.clear_login_failures(&login_key).await?;
+    state
+        .db
+        .login_succeeded(&login_key, address_key.as_deref())
+        .await?;
 
     let (token, hash) = auth::new_session_token();
     state

@@ -11,14 +11,50 @@ use diancan_domain::store::{GeoPoint, PackingFee, PayMode, StoreRules};
 use diancan_domain::*;
 use diancan_storage::testing::TestDb;
 use diancan_storage::{Db, DiningTable, NewStaff, StoreProfile};
+use diancan_web::forwarded::TrustedProxies;
 use diancan_web::{AppConfig, AppState, Clock};
 use serde_json::{Value, json};
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse 饺子";
 /// Wednesday 2026-11-25 12:00 in Shanghai.
 pub const NOON_SHANGHAI: &str = "2026-11-25T04:00:00Z";
+
+/// Moves a [`movable_clock`] forward.
+#[derive(Clone)]
+pub struct ClockHand(Arc<AtomicI64>);
+
+impl ClockHand {
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+/// A clock that stands at [`NOON_SHANGHAI`] until the test moves it.
+pub fn movable_clock() -> (Clock, ClockHand) {
+    let elapsed = Arc::new(AtomicI64::new(0));
+    let start = NOON_SHANGHAI
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_millisecond();
+    let hand = ClockHand(elapsed.clone());
+    let clock = Clock::from_fn(move || {
+        jiff::Timestamp::from_millisecond(start + elapsed.load(Ordering::SeqCst)).unwrap()
+    });
+    (clock, hand)
+}
+
+/// `request` as if it arrived on a socket from `peer` (in-process requests have no socket).
+pub fn from_peer(mut request: Request<Body>, peer: &str) -> Request<Body> {
+    let address = std::net::SocketAddr::new(peer.parse().unwrap(), 40_000);
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(address));
+    request
+}
 
 #[derive(Clone)]
 pub struct Tenant {
@@ -217,6 +253,20 @@ impl TestApp {
             b,
             test_db: Some(test_db),
         }
+    }
+
+    /// Rebuilds the router with `tweak` applied to this instance's configuration.
+    pub fn reconfigure(&mut self, tweak: impl FnOnce(&mut AppConfig)) {
+        let mut config = (*self.state.config).clone();
+        tweak(&mut config);
+        self.state.config = Arc::new(config);
+        self.router = diancan_web::router(self.state.clone());
+    }
+
+    /// Believes `X-Forwarded-*` from the proxies in `ranges`.
+    pub fn trust_proxies(&mut self, ranges: &[&str]) {
+        let ranges = ranges.iter().map(|r| r.parse().unwrap()).collect();
+        self.reconfigure(|config| config.trusted_proxies = TrustedProxies::new(ranges));
     }
 
     pub fn db(&self) -> &Db {

@@ -1,14 +1,12 @@
 //! Diner login by SMS code and by WeChat: codes are throttled, expire, lock after five wrong
 //! tries and work once; the phone is stored sealed and never shows in full in logs or answers.
 
-use crate::app::{NOON_SHANGHAI, TestApp, code};
+use crate::app::{ClockHand, TestApp, code, from_peer, movable_clock};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use diancan_domain::customer::{OtpCode, Phone};
 use diancan_integrations::sms::{BoxFuture, SmsError, SmsSender};
-use diancan_web::Clock;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 const PHONE: &str = "13812345678";
@@ -52,33 +50,21 @@ impl SmsSender for CapturedSms {
 struct Diners {
     app: TestApp,
     sms: Arc<CapturedSms>,
-    elapsed_ms: Arc<AtomicI64>,
+    hand: ClockHand,
 }
 
 impl Diners {
     async fn new() -> Diners {
-        let elapsed_ms = Arc::new(AtomicI64::new(0));
-        let start = NOON_SHANGHAI
-            .parse::<jiff::Timestamp>()
-            .unwrap()
-            .as_millisecond();
-        let elapsed = elapsed_ms.clone();
-        let clock = Clock::from_fn(move || {
-            jiff::Timestamp::from_millisecond(start + elapsed.load(Ordering::SeqCst)).unwrap()
-        });
+        let (clock, hand) = movable_clock();
         let mut app = TestApp::with_clock(clock).await;
         let sms = Arc::new(CapturedSms::default());
         app.state = app.state.clone().with_sms(sms.clone());
         app.router = diancan_web::router(app.state.clone());
-        Diners {
-            app,
-            sms,
-            elapsed_ms,
-        }
+        Diners { app, sms, hand }
     }
 
     fn advance_secs(&self, secs: i64) {
-        self.elapsed_ms.fetch_add(secs * 1000, Ordering::SeqCst);
+        self.hand.advance_ms(secs * 1000);
     }
 
     fn path(&self, tail: &str) -> String {
@@ -94,6 +80,16 @@ impl Diners {
                 Some(json!({"phone": phone})),
             )
             .await
+    }
+
+    /// Asks for a code as `client` does through the proxy at `proxy`.
+    async fn request_code_via(&self, proxy: &str, client: &str, phone: &str) -> StatusCode {
+        let request = Request::post(self.path("otp"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", client)
+            .body(Body::from(json!({"phone": phone}).to_string()))
+            .unwrap();
+        self.app.send_request(from_peer(request, proxy)).await.0
     }
 
     async fn login(&self, phone: &str, code: &str) -> (StatusCode, HeaderMap, Value) {
@@ -617,5 +613,62 @@ async fn a_diner_stars_dishes_of_the_brand_only() {
         (status, body["dish_ids"].clone()),
         (StatusCode::OK, json!([]))
     );
+    d.app.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_per_client_send_limit_counts_each_diner_behind_the_proxy() {
+    let mut d = Diners::new().await;
+    d.app.trust_proxies(&["10.0.0.1"]);
+    // One client asks for codes to thirty phones: the thirty-first is refused…
+    for i in 0..30 {
+        let phone = format!("1390000{i:04}");
+        let status = d.request_code_via("10.0.0.1", "203.0.113.7", &phone).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "phone {phone}");
+    }
+    let status = d
+        .request_code_via("10.0.0.1", "203.0.113.7", "13900009999")
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // …while another diner behind the same proxy still gets their code.
+    let status = d.request_code_via("10.0.0.1", "198.51.100.2", PHONE).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    d.app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_codes_get_no_more_than_five_checks() {
+    let d = Diners::new().await;
+    d.request_code(PHONE).await;
+    let bad = wrong(&d.sms.last_code_for(PHONE));
+    let guesses: Vec<_> = (0..30)
+        .map(|_| {
+            let router = d.app.router.clone();
+            let body = json!({"phone": PHONE, "code": bad}).to_string();
+            let path = d.path("login");
+            tokio::spawn(async move {
+                let request = Request::post(path)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body))
+                    .unwrap();
+                let response = tower::ServiceExt::oneshot(router, request).await.unwrap();
+                let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+                    .await
+                    .unwrap();
+                let body: Value = serde_json::from_slice(&bytes).unwrap();
+                code(&body).to_owned()
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap().as_str() {
+            "OTP_WRONG" => checked += 1,
+            "OTP_LOCKED" => {}
+            other => panic!("unexpected answer {other}"),
+        }
+    }
+    // Each guess is counted in the statement that grants it, so the cap holds under a race.
+    assert_eq!(checked, 5);
     d.app.cleanup().await;
 }

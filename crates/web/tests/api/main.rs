@@ -12,4 +12,5 @@ mod live;
 mod menu;
 mod openapi;
 mod ordering;
+mod security;
 mod sessions;
