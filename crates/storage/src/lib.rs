@@ -12,15 +12,16 @@ mod favourites;
 mod group_commit;
 pub mod ordering;
 mod rows;
+pub mod sealed_columns;
 mod staff;
 mod tenancy;
 pub mod testing;
 
 pub use catalog::{ImageData, MenuImport, MenuImportReport, StoreMenuSettings};
 pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt, ThrottleHit};
-pub use db::{Backend, Db, DbConfig};
+pub use db::{Backend, Db, DbConfig, SqliteDurability};
 pub use error::StorageError;
-pub use staff::{NewStaff, SessionStaff, StaffAccount};
+pub use staff::{FirstOwner, NewStaff, SessionStaff, StaffAccount};
 pub use tenancy::{Area, Brand, DiningTable, NewStore, Store, StoreProfile};
 
 /// Milliseconds since the Unix epoch, as every timestamp column stores them.
