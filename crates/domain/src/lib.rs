@@ -7,6 +7,7 @@ pub mod customer;
 pub mod ids;
 pub mod money;
 pub mod ordering;
+pub mod password;
 pub mod redacted;
 pub mod schedule;
 pub mod staff;
