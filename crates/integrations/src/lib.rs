@@ -7,4 +7,5 @@ pub mod images;
 pub mod menu_files;
 pub mod pii;
 pub mod sms;
+pub mod testing;
 pub mod wechat;
