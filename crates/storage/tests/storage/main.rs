@@ -4,6 +4,7 @@ mod catalog;
 mod customers;
 mod ordering;
 mod parity;
+mod secrets;
 mod staff;
 mod tenancy;
 

@@ -10,7 +10,7 @@ use diancan_storage::ordering::{
 use diancan_storage::{Db, DiningTable, StorageError};
 use std::collections::HashSet;
 
-async fn menu_with_stock(db: &Db, stock: i64) -> (BrandId, StoreId, DishId, SkuId) {
+pub(crate) async fn menu_with_stock(db: &Db, stock: i64) -> (BrandId, StoreId, DishId, SkuId) {
     menu_of_brand(db, "orders", stock).await
 }
 
@@ -43,7 +43,7 @@ async fn menu_of_brand(db: &Db, slug: &str, stock: i64) -> (BrandId, StoreId, Di
     (brand.id, store.id, dish.id, dish.skus[0].id)
 }
 
-fn new_order(
+pub(crate) fn new_order(
     brand: BrandId,
     store: StoreId,
     dish: DishId,
