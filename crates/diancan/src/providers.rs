@@ -16,6 +16,11 @@ pub struct Providers {
     pub notes: Vec<String>,
 }
 
+fn reachable(url: &str) -> anyhow::Result<()> {
+    diancan_integrations::check_reachable(url)
+        .map_err(|why| anyhow::anyhow!("登录服务地址不可用 · {why}"))
+}
+
 impl Providers {
     pub fn choose(args: &ProviderArgs, demo: bool) -> anyhow::Result<Providers> {
         if demo {
@@ -30,6 +35,7 @@ impl Providers {
             (Some(app_id), Some(secret)) => {
                 notes.push(format!("微信登录 WeChat login: AppID {app_id}"));
                 let url = args.wechat_api_url.as_deref().unwrap_or(JSCODE2SESSION_URL);
+                reachable(url)?;
                 Arc::new(JsCode2Session::new(app_id, secret, url)?)
             }
             (None, None) => {
@@ -48,6 +54,7 @@ impl Providers {
                         "短信 webhook 需要地址和令牌 · the SMS webhook needs DIANCAN_SMS_WEBHOOK_URL and DIANCAN_SMS_WEBHOOK_TOKEN"
                     );
                 };
+                reachable(url)?;
                 notes.push(format!("短信验证码 SMS codes: webhook {url}"));
                 Arc::new(WebhookSms::new(url, token)?)
             }

@@ -270,3 +270,24 @@ async fn a_key_kept_in_the_database_is_warned_about_loudly() {
     );
     assert!(warning.is_some(), "{}", server.process.output());
 }
+
+#[tokio::test]
+async fn a_real_provider_this_build_cannot_reach_stops_the_start() {
+    if diancan_integrations::HAS_TLS {
+        return;
+    }
+    let scratch = Scratch::new();
+    let mut command = diancan(&scratch.url, &["serve"]);
+    command
+        .env("DIANCAN_WECHAT_APP_ID", "wxrealapp")
+        .env("DIANCAN_WECHAT_APP_SECRET", "app-s3cret");
+    let refused = Process::spawn(command, None)
+        .wait_for_exit(START_WAIT)
+        .failure();
+    assert!(
+        refused.output.contains("--features tls"),
+        "{}",
+        refused.output
+    );
+    assert!(!refused.output.contains("app-s3cret"), "{}", refused.output);
+}
