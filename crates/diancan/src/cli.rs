@@ -1,11 +1,16 @@
-//! The command line: `serve` (the default), `migrate`, `seed-demo`, and menu import/export.
+//! The command line: `serve` (the default), `migrate`, `seed-demo`, `create-owner`, menu
+//! import/export, and `pii reseal`.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 use diancan_storage::{Db, DbConfig};
 use diancan_web::forwarded::IpRange;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// The embedded database `cargo run` uses; bare `diancan` on it starts the demo.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/diancan.db";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -19,7 +24,7 @@ pub struct Cli {
         long,
         global = true,
         env = "DIANCAN_DATABASE_URL",
-        default_value = "sqlite://data/diancan.db"
+        default_value = DEFAULT_DATABASE_URL
     )]
     pub database_url: String,
 
@@ -29,15 +34,21 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the server (what `cargo run` does).
+    /// Run the server. Without `--demo` it seeds nothing and uses only the real login providers.
     Serve(ServeArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Add the demo restaurant (brand, two stores, menu, tables, staff) if it is not there.
     SeedDemo,
+    /// Create the first brand and its owner on an empty database. The password is read from
+    /// DIANCAN_OWNER_PASSWORD, or else from the first line of standard input (never echoed).
+    CreateOwner(CreateOwnerArgs),
     /// Export or import a brand's menu as CSV or XLSX.
     #[command(subcommand)]
     Menu(MenuCommand),
+    /// Personal data at rest: re-seal it under the current key after a rotation.
+    #[command(subcommand)]
+    Pii(PiiCommand),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -45,9 +56,17 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "DIANCAN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Do not seed the demo restaurant into an empty database.
-    #[arg(long)]
+    /// Demo mode: seed the demo restaurant into an empty database, log diners in through the
+    /// WeChat simulator and write SMS codes to the log. `cargo run` (bare `diancan` on the
+    /// default database) turns it on; never use it where strangers can reach the server.
+    #[arg(long, env = "DIANCAN_DEMO", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub demo: bool,
+    /// Kept so old scripts still start: `serve` seeds nothing unless `--demo` is given.
+    #[arg(long, hide = true)]
     pub no_demo: bool,
+    /// Production: refuse to start without DIANCAN_PII_KEY, and refuse demo mode.
+    #[arg(long, env = "DIANCAN_PRODUCTION", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub production: bool,
     /// Mark session cookies Secure (set this behind HTTPS).
     #[arg(long, env = "DIANCAN_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -67,19 +86,71 @@ pub struct ServeArgs {
         value_name = "CIDR"
     )]
     pub trusted_proxies: Vec<IpRange>,
+    #[command(flatten)]
+    pub providers: ProviderArgs,
 }
 
-impl Default for ServeArgs {
-    fn default() -> Self {
-        ServeArgs {
-            listen: "127.0.0.1:8080".parse().expect("valid"),
-            no_demo: false,
-            secure_cookies: false,
-            db_pool: 16,
-            sqlite_fast_unsafe: false,
-            trusted_proxies: Vec::new(),
-        }
+/// `serve`'s settings from the environment alone, for bare `diancan`.
+#[derive(Parser)]
+struct BareServe {
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+/// Bare `diancan` (what `cargo run` runs): `serve` with the environment's settings, in demo
+/// mode when the database is the embedded default (and production is not asked for).
+fn bare_serve(database_url: &str) -> ServeArgs {
+    let mut serve = BareServe::parse_from(["diancan"]).serve;
+    if database_url == DEFAULT_DATABASE_URL && !serve.production {
+        serve.demo = true;
     }
+    serve
+}
+
+/// The real login providers, for every brand of the deployment. Secrets come from the
+/// environment (the flags exist, but a flag shows in the process list).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ProviderArgs {
+    /// WeChat mini-program AppID, for login through jscode2session.
+    #[arg(long, env = "DIANCAN_WECHAT_APP_ID")]
+    pub wechat_app_id: Option<String>,
+    /// The mini-program's AppSecret; set it in the environment.
+    #[arg(long, env = "DIANCAN_WECHAT_APP_SECRET", hide_env_values = true)]
+    pub wechat_app_secret: Option<String>,
+    /// The jscode2session endpoint: only for a test double or an egress proxy.
+    #[arg(long, env = "DIANCAN_WECHAT_API_URL", hide = true)]
+    pub wechat_api_url: Option<String>,
+    /// Who sends login codes by SMS. `webhook`: POST each code as JSON to
+    /// DIANCAN_SMS_WEBHOOK_URL (your gateway adapter). Unset: phone login answers 503.
+    #[arg(long, env = "DIANCAN_SMS_PROVIDER", value_enum)]
+    pub sms_provider: Option<SmsProvider>,
+    /// Where the `webhook` provider posts codes.
+    #[arg(long, env = "DIANCAN_SMS_WEBHOOK_URL")]
+    pub sms_webhook_url: Option<String>,
+    /// Bearer token the `webhook` provider sends; set it in the environment.
+    #[arg(long, env = "DIANCAN_SMS_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub sms_webhook_token: Option<String>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsProvider {
+    Webhook,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct CreateOwnerArgs {
+    /// The brand's name, as diners see it.
+    #[arg(long)]
+    pub brand: String,
+    /// The brand's short name in addresses (letters, digits, dashes); made from the name if omitted.
+    #[arg(long)]
+    pub slug: Option<String>,
+    /// The owner's login name.
+    #[arg(long)]
+    pub login: String,
+    /// The owner's name as the console shows it.
+    #[arg(long, default_value = "老板")]
+    pub display_name: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,8 +170,19 @@ pub enum MenuCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum PiiCommand {
+    /// Re-seal every sealed phone and address under the current key (the first of
+    /// DIANCAN_PII_KEY), so older keys can then be dropped.
+    Reseal,
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve(ServeArgs::default())) {
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(bare_serve(&cli.database_url)),
+    };
+    match command {
         Command::Serve(args) => crate::server::run(&cli.database_url, args).await,
         Command::Migrate => {
             let db = connect(&cli.database_url, 2, true).await?;
@@ -120,7 +202,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::CreateOwner(args) => crate::owner::create(&cli.database_url, args).await,
         Command::Menu(command) => crate::server::menu_command(&cli.database_url, command).await,
+        Command::Pii(PiiCommand::Reseal) => crate::server::reseal(&cli.database_url).await,
     }
 }
 
@@ -147,7 +231,7 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use super::*;
 
     #[test]
     fn trusted_proxies_come_as_a_list_or_repeated_flags() {
@@ -173,12 +257,24 @@ mod tests {
     #[test]
     fn database_passwords_never_reach_messages() {
         assert_eq!(
-            super::redact_url("postgres://app:s3cret@db:5432/diancan"),
+            redact_url("postgres://app:s3cret@db:5432/diancan"),
             "postgres://app:***@db:5432/diancan"
         );
         assert_eq!(
-            super::redact_url("sqlite://data/diancan.db"),
+            redact_url("sqlite://data/diancan.db"),
             "sqlite://data/diancan.db"
         );
+    }
+
+    #[test]
+    fn serve_is_not_the_demo_unless_asked() {
+        let parse = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Some(Command::Serve(serve)) => serve,
+            other => panic!("{other:?}"),
+        };
+        assert!(!parse(&["diancan", "serve"]).demo);
+        assert!(parse(&["diancan", "serve", "--demo"]).demo);
+        assert!(!parse(&["diancan", "serve", "--no-demo"]).demo);
+        assert!(parse(&["diancan", "serve", "--production"]).production);
     }
 }

@@ -4,4 +4,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod mode;
+pub mod owner;
+pub mod providers;
 pub mod server;

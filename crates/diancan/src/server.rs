@@ -1,38 +1,57 @@
-//! Starting the server: connect, migrate, seed the demo when the database is empty,
-//! print where to go, and serve until Ctrl-C.
+//! Starting the server: check what the flags allow, connect, migrate, seed the demo in demo
+//! mode, choose the login providers, print where to go (and any warning), and serve until Ctrl-C.
 
 use crate::cli::{MenuCommand, ServeArgs, connect};
+use crate::mode::StartMode;
 use diancan_storage::Db;
 use diancan_web::forwarded::TrustedProxies;
+use diancan_web::pii_key::{KeySource, LoadedVault};
 use diancan_web::{AppConfig, AppState, Clock};
 use tokio::net::TcpListener;
 
 /// Application state for a database: the signing key is shared by every instance through it.
-pub async fn app_state(db: Db, clock: Clock, mut config: AppConfig) -> anyhow::Result<AppState> {
+pub async fn app_state(db: Db, clock: Clock, config: AppConfig) -> anyhow::Result<AppState> {
+    let pii = diancan_web::pii_key::load(&db).await?;
+    app_state_with(db, clock, config, pii).await
+}
+
+async fn app_state_with(
+    db: Db,
+    clock: Clock,
+    mut config: AppConfig,
+    pii: LoadedVault,
+) -> anyhow::Result<AppState> {
     config.table_token_key = diancan_web::table_token::load_or_create_key(&db).await?;
     config.request_digest_key =
         diancan_usecases::tables::load_or_create_secret(&db, "request_digest_key").await?;
-    // Diners' phones: DIANCAN_PII_KEY from the secret store, else the database's key.
-    let pii = diancan_web::pii_key::load_vault(&db).await?;
-    Ok(AppState::new(db, clock, config).with_pii(pii))
+    Ok(AppState::new(db, clock, config).with_pii(pii.vault))
 }
 
 pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    // Refusals come before anything is touched, so a refused start changes nothing.
+    let mode = StartMode::decide(&args, std::env::var(diancan_web::pii_key::ENV_VAR).ok())?;
+    let providers = crate::providers::Providers::choose(&args.providers, mode.demo)?;
     let db = connect(database_url, args.db_pool, !args.sqlite_fast_unsafe).await?;
     let config = AppConfig {
         secure_cookies: args.secure_cookies,
         trusted_proxies: TrustedProxies::new(args.trusted_proxies.clone()),
         ..AppConfig::default()
     };
-    let state = app_state(db.clone(), Clock::system(), config).await?;
-    let demo = if args.no_demo {
-        None
-    } else {
+    let pii = diancan_web::pii_key::load(&db).await?;
+    let key_source = pii.source;
+    let state = app_state_with(db.clone(), Clock::system(), config, pii)
+        .await?
+        .with_sms(providers.sms)
+        .with_wechat(providers.wechat);
+    let demo = if mode.demo {
         crate::demo::seed_if_empty(&db, false).await?
+    } else {
+        None
     };
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     print_welcome(&state, address, demo.is_some()).await?;
+    print_modes(&state, mode, key_source, &providers.notes).await?;
     diancan_web::serve(listener, state, shutdown_signal()).await?;
     db.close().await;
     Ok(())
@@ -91,9 +110,68 @@ async fn print_welcome(
     Ok(())
 }
 
+/// The lines that say how this server runs: demo mode, durability, where the PII key lives.
+async fn print_modes(
+    state: &AppState,
+    mode: StartMode,
+    key_source: KeySource,
+    provider_notes: &[String],
+) -> anyhow::Result<()> {
+    if mode.demo {
+        println!("  {}", crate::mode::DEMO_BANNER);
+        tracing::warn!("{}", crate::mode::DEMO_BANNER);
+    }
+    if mode.production {
+        println!("  生产模式 production mode");
+    }
+    for note in provider_notes {
+        println!("  {note}");
+    }
+    // Read back from the connection that commits: what the server really runs with.
+    if let Some(sqlite) = state.db.sqlite_durability().await? {
+        println!(
+            "  SQLite: journal_mode={}, synchronous={}",
+            sqlite.journal_mode, sqlite.synchronous
+        );
+    }
+    if key_source == KeySource::Database {
+        for line in crate::mode::PII_KEY_IN_DATABASE_WARNING {
+            eprintln!("  {line}");
+        }
+        tracing::warn!("{}", crate::mode::PII_KEY_IN_DATABASE_WARNING.join(" "));
+    }
+    println!();
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");
+}
+
+/// `diancan pii reseal`: every sealed value under the current key of `DIANCAN_PII_KEY`.
+pub async fn reseal(database_url: &str) -> anyhow::Result<()> {
+    let db = connect(database_url, 2, true).await?;
+    let loaded = diancan_web::pii_key::load(&db).await?;
+    let current = loaded.key_ids[0].clone();
+    let report = diancan_web::pii_key::reseal(&db, &loaded).await;
+    db.close().await;
+    let report = report?;
+    println!(
+        "已用当前密钥 {current} 重新加密 · re-sealed under key {current}: {} customer phones, {} order contacts{}",
+        report.customer_phones,
+        report.order_contacts,
+        if report.index_key {
+            ", the blind-index key"
+        } else {
+            ""
+        }
+    );
+    if report.forgot_database_key {
+        println!("  数据库中的旧密钥已删除 · the key kept in the database was deleted");
+    }
+    println!("  其余密钥现在可以移除 · the other keys may now be dropped from DIANCAN_PII_KEY");
+    Ok(())
 }
 
 pub async fn menu_command(database_url: &str, command: MenuCommand) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod login_throttle;
 pub mod money;
 pub mod ordering;
+pub mod password;
 pub mod redacted;
 pub mod schedule;
 pub mod staff;

@@ -7,4 +7,18 @@ pub mod images;
 pub mod menu_files;
 pub mod pii;
 pub mod sms;
+pub mod testing;
+
+/// Whether the login providers' HTTP client can speak HTTPS (the `tls` feature).
+pub const HAS_TLS: bool = cfg!(feature = "tls");
+
+/// Refuses an `https://` URL in a build without TLS, at start-up rather than at the first login.
+pub fn check_reachable(url: &str) -> Result<(), String> {
+    if !HAS_TLS && url.starts_with("https://") {
+        return Err(format!(
+            "{url} needs HTTPS, which this build lacks: build with `--features tls`, or point the URL at an http:// egress proxy"
+        ));
+    }
+    Ok(())
+}
 pub mod wechat;

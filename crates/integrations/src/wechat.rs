@@ -1,9 +1,12 @@
 //! WeChat mini-program login: the `wx.login()` code is exchanged for the user's openid through
 //! `GET https://api.weixin.qq.com/sns/jscode2session?appid=…&secret=…&js_code=…&grant_type=authorization_code`.
-//! The wire types mirror that call; [`WeChatSimulator`] answers like it, offline, for development and tests.
+//! The wire types mirror that call and [`JsCode2Session`] makes it; [`WeChatSimulator`] answers
+//! like it, offline, for demo mode and tests; [`WeChatNotConfigured`] refuses, for a deployment
+//! without an AppID.
 //! The `session_key` in the answer is a secret: it is dropped at once and never logged.
 
 use crate::sms::BoxFuture;
+use diancan_domain::redacted::Redacted;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -45,6 +48,9 @@ pub enum WeChatError {
     Api { errcode: i64, errmsg: String },
     #[error("WeChat could not be reached: {0}")]
     Transport(String),
+    /// No AppID and secret are configured, so WeChat login is off.
+    #[error("WeChat login is not configured")]
+    NotConfigured,
 }
 
 /// Exchanges a mini-program login code for the user's identity.
@@ -137,6 +143,98 @@ impl Code2SessionResponse {
                 errmsg: self.errmsg.unwrap_or_default(),
             }),
         }
+    }
+}
+
+/// The real login: one `GET jscode2session` per login code, for one mini-program.
+pub struct JsCode2Session {
+    app_id: String,
+    secret: Redacted<String>,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for JsCode2Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsCode2Session")
+            .field("app_id", &self.app_id)
+            .field("secret", &self.secret)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl JsCode2Session {
+    /// A client for the app `app_id` with its AppSecret, calling `url` (normally
+    /// [`JSCODE2SESSION_URL`]; another only for a test double or an egress proxy).
+    pub fn new(
+        app_id: impl Into<String>,
+        secret: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Result<JsCode2Session, WeChatError> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| WeChatError::Transport(e.to_string()))?;
+        Ok(JsCode2Session {
+            app_id: app_id.into(),
+            secret: Redacted::new(secret.into()),
+            url: url.into(),
+            http,
+        })
+    }
+}
+
+impl WeChatLogin for JsCode2Session {
+    fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    fn code2session<'a>(
+        &'a self,
+        js_code: &'a str,
+    ) -> BoxFuture<'a, Result<WeChatSession, WeChatError>> {
+        Box::pin(async move {
+            let request = Code2SessionRequest {
+                appid: &self.app_id,
+                secret: self.secret.expose(),
+                js_code,
+            };
+            // `without_url`: the URL carries the secret in its query, so errors must not show it.
+            let transport = |e: reqwest::Error| WeChatError::Transport(e.without_url().to_string());
+            let response = self
+                .http
+                .get(&self.url)
+                .query(&request.query())
+                .send()
+                .await
+                .map_err(transport)?;
+            if !response.status().is_success() {
+                return Err(WeChatError::Transport(format!(
+                    "jscode2session answered HTTP {}",
+                    response.status()
+                )));
+            }
+            let body = response.bytes().await.map_err(transport)?;
+            Code2SessionResponse::from_json(&body)?.into_session()
+        })
+    }
+}
+
+/// The login of a deployment without an AppID: every code is refused as unavailable.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WeChatNotConfigured;
+
+impl WeChatLogin for WeChatNotConfigured {
+    fn app_id(&self) -> &str {
+        ""
+    }
+
+    fn code2session<'a>(
+        &'a self,
+        _js_code: &'a str,
+    ) -> BoxFuture<'a, Result<WeChatSession, WeChatError>> {
+        Box::pin(async { Err(WeChatError::NotConfigured) })
     }
 }
 
@@ -276,5 +374,52 @@ mod tests {
         };
         assert_eq!(request.query()[3], ("grant_type", "authorization_code"));
         assert!(!format!("{request:?}").contains("s3cr3t"));
+    }
+
+    #[tokio::test]
+    async fn the_real_client_sends_the_documented_query_and_maps_the_answer() {
+        let wechat = crate::testing::FakeHttp::start(
+            200,
+            r#"{"openid":"oREAL1","session_key":"c2s=","unionid":"uREAL1"}"#,
+        )
+        .await;
+        let client = JsCode2Session::new("wxapp1", "s3cr3t", &wechat.url).unwrap();
+        assert!(!format!("{client:?}").contains("s3cr3t"));
+        let session = client.code2session("0a1b2c").await.unwrap();
+        assert_eq!(session.openid, "oREAL1");
+        assert_eq!(session.unionid.as_deref(), Some("uREAL1"));
+        let sent = &wechat.requests()[0];
+        assert_eq!(sent.method, "GET");
+        assert_eq!(sent.query("appid").as_deref(), Some("wxapp1"));
+        assert_eq!(sent.query("secret").as_deref(), Some("s3cr3t"));
+        assert_eq!(sent.query("js_code").as_deref(), Some("0a1b2c"));
+        assert_eq!(
+            sent.query("grant_type").as_deref(),
+            Some("authorization_code")
+        );
+
+        let refused =
+            crate::testing::FakeHttp::start(200, r#"{"errcode":40029,"errmsg":"invalid code"}"#)
+                .await;
+        let client = JsCode2Session::new("wxapp1", "s3cr3t", &refused.url).unwrap();
+        assert_eq!(
+            client.code2session("x").await,
+            Err(WeChatError::InvalidCode)
+        );
+
+        let down = crate::testing::FakeHttp::start(502, "{}").await;
+        let client = JsCode2Session::new("wxapp1", "s3cr3t", &down.url).unwrap();
+        match client.code2session("x").await {
+            Err(WeChatError::Transport(reason)) => assert!(!reason.contains("s3cr3t"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unconfigured_login_refuses_every_code() {
+        assert_eq!(
+            WeChatNotConfigured.code2session("sim-alice").await,
+            Err(WeChatError::NotConfigured)
+        );
     }
 }

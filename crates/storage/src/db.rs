@@ -39,6 +39,15 @@ impl DbConfig {
     }
 }
 
+/// What the SQLite writer reports about durability (see [`Db::sqlite_durability`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteDurability {
+    /// `WAL` for a server database.
+    pub journal_mode: String,
+    /// `FULL` unless the server was started with `--sqlite-fast-unsafe` (`NORMAL`).
+    pub synchronous: &'static str,
+}
+
 #[derive(Clone)]
 pub enum Db {
     Sqlite {
@@ -161,6 +170,34 @@ impl Db {
     /// True when the database answers a trivial query (for `/readyz`).
     pub async fn is_reachable(&self) -> bool {
         on_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.is_ok())
+    }
+
+    /// The writer connection's journal mode and `synchronous` level as SQLite itself reports
+    /// them (`None` on PostgreSQL). Read from the connection that commits, because `synchronous`
+    /// is a setting of each connection, not of the file: this is what the server really runs with.
+    pub async fn sqlite_durability(&self) -> Result<Option<SqliteDurability>> {
+        let Db::Sqlite { writer, .. } = self else {
+            return Ok(None);
+        };
+        let mut connection = writer.acquire().await?;
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *connection)
+            .await?;
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *connection)
+            .await?;
+        // https://www.sqlite.org/pragma.html#pragma_synchronous
+        let synchronous = match level {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            3 => "EXTRA",
+            _ => "UNKNOWN",
+        };
+        Ok(Some(SqliteDurability {
+            journal_mode: journal_mode.to_uppercase(),
+            synchronous,
+        }))
     }
 
     pub async fn close(&self) {

@@ -17,6 +17,7 @@ pub mod ordering;
 pub mod outbox;
 pub mod retention;
 mod rows;
+pub mod sealed_columns;
 mod staff;
 mod tenancy;
 pub mod testing;
@@ -24,9 +25,9 @@ mod throttle;
 
 pub use catalog::{ImageData, MenuImport, MenuImportReport, StoreMenuSettings};
 pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt};
-pub use db::{Backend, Db, DbConfig};
+pub use db::{Backend, Db, DbConfig, SqliteDurability};
 pub use error::StorageError;
-pub use staff::{NewStaff, SessionStaff, StaffAccount};
+pub use staff::{FirstOwner, NewStaff, SessionStaff, StaffAccount};
 pub use tenancy::{Area, Brand, DiningTable, NewStore, Store, StoreProfile};
 pub use throttle::{LoginClaim, ThrottleHit};
 

@@ -41,6 +41,7 @@ pub struct SessionStaff {
 
 const INSERT_STAFF: &str = "INSERT INTO staff (id, brand_id, login, display_name, password_hash, role, all_stores, active, created_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const COUNT_BRANDS: &str = "SELECT count(*) FROM brands";
 const INSERT_STAFF_STORE: &str = "INSERT INTO staff_stores (staff_id, store_id)
     SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM stores WHERE id = $2 AND brand_id = $3)";
 const SELECT_STAFF_BY_LOGIN: &str = "SELECT id, brand_id, login, display_name, password_hash, role, active FROM staff WHERE login = $1";
@@ -78,7 +79,62 @@ fn role(text: &str) -> Result<Role> {
     Role::parse(text).ok_or_else(|| StorageError::Corrupt(format!("unknown role {text:?}")))
 }
 
+/// The first account of a fresh deployment: the owner of its first brand.
+pub struct FirstOwner {
+    pub brand_name: String,
+    pub brand_slug: String,
+    pub login: String,
+    pub display_name: String,
+    pub password_hash: String,
+}
+
 impl Db {
+    /// Creates the brand and its owner (every store) in one transaction, but only while the
+    /// database has no brand at all: `None` when it already has one, and nothing is written.
+    pub async fn create_first_owner(
+        &self,
+        owner: &FirstOwner,
+        now_ms: i64,
+    ) -> Result<Option<(crate::Brand, StaffId)>> {
+        let mut tx = self.begin().await?;
+        let brands: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(COUNT_BRANDS)
+            .fetch_one(&mut *c)
+            .await)?;
+        if brands > 0 {
+            return Ok(None);
+        }
+        let brand_id = BrandId::new();
+        on_tx!(&mut tx, |c| sqlx::query(crate::tenancy::INSERT_BRAND)
+            .bind(brand_id.as_uuid())
+            .bind(&owner.brand_name)
+            .bind(&owner.brand_slug)
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let staff_id = StaffId::new();
+        on_tx!(&mut tx, |c| sqlx::query(INSERT_STAFF)
+            .bind(staff_id.as_uuid())
+            .bind(brand_id.as_uuid())
+            .bind(&owner.login)
+            .bind(&owner.display_name)
+            .bind(&owner.password_hash)
+            .bind(Role::Owner.as_str())
+            .bind(true)
+            .bind(true)
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        let brand = crate::Brand {
+            id: brand_id,
+            name: owner.brand_name.clone(),
+            slug: owner.brand_slug.clone(),
+        };
+        Ok(Some((brand, staff_id)))
+    }
+
     pub async fn create_staff(&self, staff: &NewStaff, now_ms: i64) -> Result<StaffId> {
         let id = StaffId::new();
         let mut tx = self.begin().await?;

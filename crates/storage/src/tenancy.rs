@@ -54,7 +54,7 @@ pub struct DiningTable {
     pub qr_token: String,
 }
 
-const INSERT_BRAND: &str =
+pub(crate) const INSERT_BRAND: &str =
     "INSERT INTO brands (id, name, slug, menu_revision, created_at_ms) VALUES ($1, $2, $3, 0, $4)";
 const SELECT_BRAND: &str = "SELECT id, name, slug FROM brands WHERE id = $1";
 const SELECT_BRANDS: &str = "SELECT id, name, slug FROM brands ORDER BY created_at_ms";

@@ -46,3 +46,82 @@ pub fn seal(ctx: &Context, contact: &Contact, address: Option<&str>) -> Result<S
     };
     Ok(serde_json::to_string(&stored).map_err(diancan_storage::StorageError::from)?)
 }
+
+/// The stored contact JSON with its sealed fields moved to the current key (for `pii reseal`),
+/// or `None` when they already are under it. Fails when a field opens under no listed key.
+pub fn reseal(
+    vault: &diancan_integrations::pii::PiiVault,
+    stored_json: &str,
+) -> Result<Option<String>, diancan_integrations::pii::PiiError> {
+    use diancan_integrations::pii::PiiError;
+    let mut stored: StoredContact =
+        serde_json::from_str(stored_json).map_err(|_| PiiError::CannotOpen)?;
+    let reseal_field = |field: &mut String| -> Result<bool, PiiError> {
+        let sealed = STANDARD.decode(&*field).map_err(|_| PiiError::CannotOpen)?;
+        Ok(match vault.reseal(&sealed)? {
+            Some(new) => {
+                *field = STANDARD.encode(new);
+                true
+            }
+            None => false,
+        })
+    };
+    let mut changed = reseal_field(&mut stored.phone_sealed)?;
+    if let Some(address) = stored.address_sealed.as_mut() {
+        changed |= reseal_field(address)?;
+    }
+    if !changed {
+        return Ok(None);
+    }
+    serde_json::to_string(&stored)
+        .map(Some)
+        .map_err(|_| PiiError::CannotOpen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diancan_integrations::pii::{PiiKeyring, PiiVault};
+
+    #[test]
+    fn a_stored_contact_reseals_under_the_current_key_and_keeps_its_clear_fields() {
+        let (k1, k2) = ("11".repeat(32), "22".repeat(32));
+        let old_ring = PiiKeyring::parse(&format!("1:{k1}")).unwrap();
+        let old = PiiVault::new(&old_ring, [5; 32]);
+        let stored = serde_json::to_string(&StoredContact {
+            name: "王女士".into(),
+            phone_masked: "138****5678".into(),
+            phone_sealed: STANDARD.encode(old.seal("13812345678")),
+            address_sealed: Some(STANDARD.encode(old.seal("南京西路 2 号"))),
+        })
+        .unwrap();
+
+        let rotated = PiiVault::new(
+            &PiiKeyring::parse(&format!("2:{k2},1:{k1}")).unwrap(),
+            [5; 32],
+        );
+        let resealed = reseal(&rotated, &stored).unwrap().expect("was under key 1");
+        assert_eq!(
+            reseal(&rotated, &resealed).unwrap(),
+            None,
+            "already current"
+        );
+
+        let only_2 = PiiVault::new(&PiiKeyring::parse(&format!("2:{k2}")).unwrap(), [5; 32]);
+        let contact: StoredContact = serde_json::from_str(&resealed).unwrap();
+        assert_eq!(
+            (contact.name.as_str(), contact.phone_masked.as_str()),
+            ("王女士", "138****5678")
+        );
+        let open = |field: &str| only_2.open(&STANDARD.decode(field).unwrap()).unwrap();
+        assert_eq!(open(&contact.phone_sealed), "13812345678");
+        assert_eq!(
+            open(contact.address_sealed.as_deref().unwrap()),
+            "南京西路 2 号"
+        );
+        assert!(
+            reseal(&only_2, &stored).is_err(),
+            "key 1 gone: the old row cannot open"
+        );
+    }
+}

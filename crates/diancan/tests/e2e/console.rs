@@ -1,8 +1,9 @@
 //! The merchant console at a laptop's size: log in as the owner, rename a dish, and see the
 //! new name on the diners' menu.
 
-use crate::harness::{Viewport, all, browser_test, one, unique_name};
-use thirtyfour::prelude::*;
+use crate::harness::{Viewport, browser_test, unique_name};
+use crate::page;
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_login_and_edit_dish() {
@@ -12,50 +13,36 @@ async fn console_login_and_edit_dish() {
         |app, driver| async move {
             driver.goto(app.url("/console/")).await?;
 
-            let login = one(&driver, "form#login-form").await?;
-            login
-                .find(By::Css("input[name=login]"))
-                .await?
-                .send_keys("owner")
-                .await?;
-            login
-                .find(By::Css("input[name=password]"))
-                .await?
-                .send_keys(diancan::demo::DEMO_PASSWORD)
-                .await?;
-            login.find(By::Css("[type=submit]")).await?.click().await?;
+            page::fill(&driver, "form#login-form input[name=login]", "owner").await?;
+            page::fill(
+                &driver,
+                "form#login-form input[name=password]",
+                diancan::demo::DEMO_PASSWORD,
+            )
+            .await?;
+            page::tap(&driver, "form#login-form [type=submit]").await?;
 
-            let rows = all(&driver, "[data-dish-id]").await?;
-            let row = &rows[0];
-            let dish_id = row.attr("data-dish-id").await?.unwrap_or_default();
-            match row
-                .find_all(By::Css("[data-action=edit-dish]"))
-                .await?
-                .first()
-            {
-                Some(edit) => edit.click().await?,
-                None => row.click().await?,
-            }
+            // The first dish row: its edit button when it has one, else the row itself, found
+            // and tapped in the same moment so a redraw of the list cannot come between.
+            let dish_id = page::wait_for(
+                &driver,
+                "const row = document.querySelector('[data-dish-id]'); if (!row) return false; \
+                 const target = row.querySelector('[data-action=edit-dish]') || row; \
+                 target.scrollIntoView({ block: 'center' }); target.click(); \
+                 return row.getAttribute('data-dish-id') || false;",
+                json!({}),
+                "a dish row to open",
+            )
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
 
-            let editor = one(&driver, "form#dish-editor").await?;
-            let name_field = editor
-                .query(By::Css("input[name=name]"))
-                .and_displayed()
-                .first()
-                .await?;
             let new_name = unique_name("测试面");
-            name_field.clear().await?;
-            name_field.send_keys(&new_name).await?;
-            anyhow::ensure!(
-                name_field.value().await?.as_deref() == Some(new_name.as_str()),
-                "the name field did not take the new name"
-            );
+            page::fill(&driver, "form#dish-editor input[name=name]", &new_name).await?;
             // The save button may sit in the dialog's footer, tied to the form by `form=`.
-            one(&driver, "button[data-action=save]")
-                .await?
-                .click()
-                .await?;
-            one(&driver, ".toast.success").await?;
+            page::tap(&driver, "button[data-action=save]").await?;
+            page::present(&driver, ".toast.success").await?;
 
             // Saving through this instance invalidates its menu cache, so diners see it at once.
             let menu = app

@@ -1,11 +1,10 @@
 //! A diner at table A3 on a phone: the menu renders, a dish with required choices cannot be
 //! added until each is made, and then it lands in the cart; a starred dish is listed first.
 
-use crate::harness::{PAGE_WAIT, Viewport, all, browser_test, one, picture};
+use crate::harness::{Viewport, browser_test, picture};
+use crate::page;
 use anyhow::Context;
-use serde_json::Value;
-use std::time::{Duration, Instant};
-use thirtyfour::prelude::*;
+use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customer_menu_at_a_table_on_a_phone() {
@@ -18,87 +17,76 @@ async fn customer_menu_at_a_table_on_a_phone() {
         let dish = DishWithChoices::pick(&menu)?;
 
         driver.goto(app.url(&app.tour.table_path)).await?;
-        all(&driver, "[data-dish-id]").await?;
-        let rendered = wait_for_dish_count(&driver, 30).await?;
+        let rendered = page::dish_count(&driver, 30)
+            .await
+            .context("the demo has about 40 dishes")?;
         anyhow::ensure!(rendered >= 30, "only {rendered} dishes rendered; the demo has about 40");
-        let page_text = driver.find(By::Tag("body")).await?.text().await?;
-        anyhow::ensure!(
-            page_text.contains(&store_name),
-            "the store name {store_name:?} is not visible on the table page"
-        );
+        page::until(
+            &driver,
+            "document.body.innerText.includes(args.name)",
+            json!({ "name": store_name }),
+            &format!("the store name {store_name:?} on the table page"),
+        )
+        .await?;
 
         let id = &dish.id;
-        let choose = one(
+        // 选规格: the tap looks the button up when it taps, so a menu redraw cannot stale it.
+        page::tap(
             &driver,
             &format!(
                 "[data-dish-id=\"{id}\"][data-action=choose], [data-dish-id=\"{id}\"] [data-action=choose]"
             ),
         )
         .await?;
-        // Centre it first so a sticky header or cart bar does not take the tap.
-        driver
-            .execute("arguments[0].scrollIntoView({block: 'center'});", vec![choose.to_json()?])
-            .await?;
-        choose.click().await?;
+        page::present(&driver, ".sheet.spec-sheet").await.context("the spec sheet")?;
 
-        let sheet = one(&driver, ".sheet.spec-sheet").await.context("the spec sheet")?;
         // The sheet redraws its footer on every choice, so the button is looked up afresh.
-        const ADD: &str = "button[data-action=add-to-cart]";
+        const ADD: &str = ".sheet.spec-sheet button[data-action=add-to-cart]";
         let picks: Vec<&str> = dish.required_picks();
         for (n, option_id) in picks.iter().enumerate() {
-            let add = sheet.query(By::Css(ADD)).first().await.context(ADD)?;
+            let disabled = page::wait_for(
+                &driver,
+                "const b = document.querySelector(args.css); return b ? { disabled: b.disabled } : false;",
+                json!({ "css": ADD }),
+                ADD,
+            )
+            .await?;
             anyhow::ensure!(
-                !add.is_enabled().await?,
+                disabled["disabled"] == true,
                 "{} could be added with {n} of its {} required choices made",
                 dish.name,
                 picks.len()
             );
-            let chip = format!("button.chip[data-option-id=\"{option_id}\"]");
-            sheet.query(By::Css(&chip)).first().await.context(chip.clone())?.click().await?;
+            page::tap(&driver, &format!(".sheet.spec-sheet button.chip[data-option-id=\"{option_id}\"]"))
+                .await?;
         }
-        sheet
-            .query(By::Css(ADD))
-            .and_enabled()
-            .desc("add-to-cart enabled once every required group is chosen")
-            .first()
-            .await?
-            .click()
-            .await?;
-
-        driver
-            .query(By::Css("#cart-bar .count"))
-            .desc("the cart bar's count showing 1")
-            .with_text(|text: &str| text.trim() == "1")
-            .first()
-            .await?;
+        // The tap waits for the button to be enabled: every required group is chosen.
+        page::tap(&driver, ADD)
+            .await
+            .context("add-to-cart enabled once every required group is chosen")?;
+        page::text_is(&driver, "#cart-bar .count", "1")
+            .await
+            .context("the cart bar's count showing 1")?;
 
         // A guest stars the dish: it shows first, under 我的收藏, and still does after a reload.
         let starred = format!("section[data-cat-id=favourites] [data-dish-id=\"{id}\"]");
         for reload in [false, true] {
             if reload {
                 driver.refresh().await?;
-                wait_for_dish_count(&driver, 30).await?;
+                page::dish_count(&driver, 30).await?;
             } else {
-                let choose = one(&driver, &format!("[data-dish-id=\"{id}\"] [data-action=choose]")).await?;
-                driver
-                    .execute("arguments[0].scrollIntoView({block: 'center'});", vec![choose.to_json()?])
-                    .await?;
-                choose.click().await?;
-                one(&driver, ".spec-sheet [data-action=favourite]").await?.click().await?;
-                driver
-                    .query(By::Css(".spec-sheet [data-action=favourite][aria-pressed=true]"))
-                    .desc("the heart filled in")
-                    .first()
-                    .await?;
+                page::tap(&driver, &format!("[data-dish-id=\"{id}\"] [data-action=choose]")).await?;
+                page::tap(&driver, ".spec-sheet [data-action=favourite]").await?;
+                page::present(&driver, ".spec-sheet [data-action=favourite][aria-pressed=true]")
+                    .await
+                    .context("the heart filled in")?;
                 picture(&driver, "customer-spec-sheet").await?;
-                one(&driver, ".spec-sheet button.close").await?.click().await?;
+                page::tap(&driver, ".spec-sheet button.close").await?;
             }
-            driver
-                .query(By::Css(&starred))
-                .desc("the starred dish under 我的收藏")
-                .first()
-                .await?;
-            let first_category = one(&driver, "nav.cats button").await?.text().await?;
+            page::present(&driver, &starred)
+                .await
+                .context("the starred dish under 我的收藏")?;
+            let first_category = page::text(&driver, "nav.cats button").await?;
             anyhow::ensure!(
                 first_category.contains("我的收藏"),
                 "the first category is {first_category:?}"
@@ -160,22 +148,5 @@ impl DishWithChoices {
 
     fn required_picks(&self) -> Vec<&str> {
         self.required.iter().flatten().map(String::as_str).collect()
-    }
-}
-
-/// The number of distinct dishes on the page, once it reaches `at_least` or the wait runs out.
-async fn wait_for_dish_count(driver: &WebDriver, at_least: usize) -> anyhow::Result<usize> {
-    const COUNT: &str = "return new Set(Array.from(document.querySelectorAll('[data-dish-id]'), \
-                         e => e.getAttribute('data-dish-id'))).size;";
-    let deadline = Instant::now() + PAGE_WAIT;
-    loop {
-        let count = driver
-            .execute(COUNT, Vec::new())
-            .await?
-            .convert::<usize>()?;
-        if count >= at_least || Instant::now() >= deadline {
-            return Ok(count);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -6,21 +6,20 @@ use anyhow::Context;
 use diancan::demo::DemoTour;
 use diancan_web::{AppConfig, Clock};
 use std::future::Future;
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thirtyfour::cdp::domains::page::AddScriptToEvaluateOnNewDocument;
-use thirtyfour::extensions::query::ElementPollerWithTimeout;
 use thirtyfour::prelude::*;
 use tokio::sync::oneshot;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// How long a query waits for the page before giving up, and how often it looks.
+/// How long a browser step waits for the page before giving up.
 pub const PAGE_WAIT: Duration = Duration::from_secs(15);
-const POLL_EVERY: Duration = Duration::from_millis(100);
 
 /// The server under test, stopped when dropped.
 pub struct TestApp {
@@ -108,19 +107,39 @@ impl Drop for ChromeDriver {
 impl ChromeDriver {
     async fn start(log: PathBuf) -> anyhow::Result<ChromeDriver> {
         let port = free_port()?;
-        let child = Command::new(CHROMEDRIVER)
+        let mut child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .arg(format!("--log-path={}", log.display()))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()?;
+        let stdout = child.stdout.take().context("chromedriver's stdout")?;
         let driver = ChromeDriver {
             child,
             url: format!("http://127.0.0.1:{port}"),
             log,
         };
-        driver.wait_until_ready().await?;
+        // ChromeDriver says so on stdout once it listens: wait for that line, not for a time.
+        // The reader keeps draining stdout afterwards, so a later line never meets a closed pipe.
+        let (said_started, started) = oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut said_started = Some(said_started);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("started successfully")
+                    && let Some(tell) = said_started.take()
+                {
+                    let _ = tell.send(());
+                }
+            }
+        });
+        let started = tokio::time::timeout(Duration::from_secs(20), started).await;
+        anyhow::ensure!(
+            matches!(started, Ok(Ok(()))),
+            "chromedriver did not start on {} within 20 s (log: {})",
+            driver.url,
+            driver.log.display()
+        );
         Ok(driver)
     }
 
@@ -128,28 +147,6 @@ impl ChromeDriver {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         let all: Vec<&str> = log.lines().collect();
         all[all.len().saturating_sub(lines)..].join("\n")
-    }
-
-    async fn wait_until_ready(&self) -> anyhow::Result<()> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()?;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(response) = client.get(format!("{}/status", self.url)).send().await
-                && let Ok(status) = response.json::<serde_json::Value>().await
-                && status["value"]["ready"] == true
-            {
-                return Ok(());
-            }
-            anyhow::ensure!(
-                Instant::now() < deadline,
-                "chromedriver did not answer {}/status within 20 s (log: {})",
-                self.url,
-                self.log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
     }
 }
 
@@ -243,9 +240,6 @@ where
             chromedriver.log_tail(40)
         ),
     };
-    driver.set_poller(std::sync::Arc::new(ElementPollerWithTimeout::new(
-        PAGE_WAIT, POLL_EVERY,
-    )));
     watch_for_blocked_content(&driver)
         .await
         .expect("watch for Content-Security-Policy violations");
@@ -362,22 +356,6 @@ pub async fn picture(driver: &WebDriver, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first element matching `css`, waiting for one to appear.
-pub async fn one(driver: &WebDriver, css: &str) -> anyhow::Result<WebElement> {
-    let found = driver.query(By::Css(css)).desc(css).first().await;
-    found.with_context(|| format!("waiting for {css}"))
-}
-
-/// Every element matching `css`, waiting for at least one to appear.
-pub async fn all(driver: &WebDriver, css: &str) -> anyhow::Result<Vec<WebElement>> {
-    let found = driver
-        .query(By::Css(css))
-        .desc(css)
-        .all_from_selector_required()
-        .await;
-    found.with_context(|| format!("waiting for {css}"))
-}
-
 /// A name no demo dish has, short enough for any name field.
 pub fn unique_name(prefix: &str) -> String {
     let id = uuid::Uuid::now_v7().simple().to_string();
@@ -396,9 +374,6 @@ pub async fn extra_browser(viewport: Viewport) -> anyhow::Result<ExtraBrowser> {
     let chromedriver = ChromeDriver::start(scratch.path().join("chromedriver.log")).await?;
     let caps = capabilities(viewport, &scratch.path().join("profile"))?;
     let driver = WebDriver::new(chromedriver.url.as_str(), caps).await?;
-    driver.set_poller(std::sync::Arc::new(ElementPollerWithTimeout::new(
-        PAGE_WAIT, POLL_EVERY,
-    )));
     Ok(ExtraBrowser {
         driver,
         _chromedriver: chromedriver,

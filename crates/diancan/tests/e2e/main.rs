@@ -10,3 +10,4 @@ mod console;
 mod customer;
 mod harness;
 mod ordering;
+mod page;

@@ -2,7 +2,8 @@
 //! change on the page as staff move it along through the API; and two phones at one table share
 //! one cart.
 
-use crate::harness::{Viewport, all, browser_test, extra_browser, one, picture};
+use crate::harness::{Viewport, browser_test, extra_browser, picture};
+use crate::page;
 use anyhow::Context;
 use serde_json::Value;
 use thirtyfour::prelude::*;
@@ -21,67 +22,15 @@ fn simple_dish(menu: &Value, skip: usize) -> anyhow::Result<String> {
 }
 
 async fn tap_add(driver: &WebDriver, dish: &str) -> anyhow::Result<()> {
-    let button = one(
+    page::tap(
         driver,
         &format!("[data-dish-id=\"{dish}\"] [data-action=add]"),
-    )
-    .await?;
-    driver
-        .execute(
-            "arguments[0].scrollIntoView({block: 'center'});",
-            vec![button.to_json()?],
-        )
-        .await?;
-    button.click().await?;
-    Ok(())
-}
-
-async fn cart_count(driver: &WebDriver, expected: &str) -> anyhow::Result<()> {
-    let script = format!(
-        "const c = document.querySelector('#cart-bar .count'); return !!c && c.textContent.trim() === '{expected}';"
-    );
-    wait_until(
-        driver,
-        &script,
-        &format!("the cart bar's count showing {expected}"),
     )
     .await
 }
 
-/// Polls a condition inside the page. The pages redraw as live data arrives, so conditions are
-/// checked where the elements are rather than through element handles that may go stale.
-async fn wait_until(driver: &WebDriver, script: &str, what: &str) -> anyhow::Result<()> {
-    let deadline = std::time::Instant::now() + crate::harness::PAGE_WAIT;
-    while std::time::Instant::now() < deadline {
-        if driver
-            .execute(script, Vec::new())
-            .await?
-            .convert::<bool>()?
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("timed out waiting for {what}")
-}
-
-/// Clicks the element matching `css` once it is enabled. The checkout redraws when the server's
-/// quote arrives, so the lookup and the click happen together in the page, polled until done.
-async fn click_when_enabled(driver: &WebDriver, css: &str) -> anyhow::Result<()> {
-    const CLICK: &str = "const b = document.querySelector(arguments[0]); \
-                         if (b && !b.disabled) { b.click(); return true; } return false;";
-    let deadline = std::time::Instant::now() + crate::harness::PAGE_WAIT;
-    while std::time::Instant::now() < deadline {
-        if driver
-            .execute(CLICK, vec![serde_json::json!(css)])
-            .await?
-            .convert::<bool>()?
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("{css} never became clickable")
+async fn cart_count(driver: &WebDriver, expected: &str) -> anyhow::Result<()> {
+    page::text_is(driver, "#cart-bar .count", expected).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,18 +47,16 @@ async fn order_at_a_table_and_watch_it_move() {
             let dish = simple_dish(&menu, 0)?;
 
             driver.goto(app.url(&app.tour.table_path)).await?;
-            all(&driver, "[data-dish-id]").await?;
+            page::present(&driver, "[data-dish-id]").await?;
             tap_add(&driver, &dish).await?;
             cart_count(&driver, "1").await?;
-            one(&driver, "[data-action=checkout]")
-                .await?
-                .click()
-                .await?;
-            one(&driver, "button[data-action=place-order]").await?;
+            page::tap(&driver, "[data-action=checkout]").await?;
+            page::present(&driver, "button[data-action=place-order]").await?;
             picture(&driver, "customer-checkout").await?;
-            click_when_enabled(&driver, "button[data-action=place-order]").await?;
-            // A pay-first store: the order waits for payment (the page redraws, so query afresh).
-            one(&driver, "#order-status[data-status=\"awaiting_payment\"]")
+            // The checkout redraws when the server's quote arrives; the tap waits for it.
+            page::tap(&driver, "button[data-action=place-order]").await?;
+            // A pay-first store: the order waits for payment.
+            page::present(&driver, "#order-status[data-status=\"awaiting_payment\"]")
                 .await
                 .context("the order page")?;
             let url = driver.current_url().await?.to_string();
@@ -141,17 +88,16 @@ async fn order_at_a_table_and_watch_it_move() {
                     response.text().await?
                 );
                 // No reload: the page follows the order over SSE.
-                let script = format!(
-                    "return !!document.querySelector('#order-status[data-status=\"{expected}\"]');"
-                );
-                wait_until(&driver, &script, &format!("the status on the page turning {expected}")).await?;
+                page::present(
+                    &driver,
+                    &format!("#order-status[data-status=\"{expected}\"]"),
+                )
+                .await
+                .with_context(|| format!("the status on the page turning {expected}"))?;
             }
-            wait_until(
-                &driver,
-                "const n = document.querySelector('.pickup-number'); return !!n && n.textContent.trim() !== '';",
-                "the pickup number",
-            )
-            .await?;
+            page::text(&driver, ".pickup-number")
+                .await
+                .context("the pickup number")?;
             picture(&driver, "customer-order-status").await?;
             Ok(())
         },
@@ -173,7 +119,7 @@ async fn two_phones_at_one_table_share_the_cart() {
             let outcome = async {
                 for driver in [&first, &second.driver] {
                     driver.goto(app.url(&app.tour.table_path)).await?;
-                    all(driver, "[data-dish-id]").await?;
+                    page::present(driver, "[data-dish-id]").await?;
                 }
                 tap_add(&first, &dish_a).await?;
                 cart_count(&second.driver, "1")

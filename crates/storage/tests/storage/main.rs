@@ -6,6 +6,7 @@ mod ordering;
 mod outbox;
 mod parity;
 mod retention;
+mod secrets;
 mod staff;
 mod tenancy;
 
