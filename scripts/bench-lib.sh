@@ -17,9 +17,8 @@ case "${BENCH_PROFILE:-release}" in
     debug) CARGO_PROFILE_FLAGS=() BIN="$TARGET_DIR/debug/diancan" ;;
     *) printf 'BENCH_PROFILE is release (the default) or debug\n' >&2; exit 1 ;;
 esac
-# Flags every benchmark server gets. The demo restaurant seeds itself into an empty database
-# today; should `serve` ever need a flag for that (`--demo`), it goes here and nowhere else.
-SERVE_FLAGS=()
+# Flags every benchmark server gets: `serve` seeds the demo restaurant only when asked.
+SERVE_FLAGS=(--demo)
 
 log() { printf '%s\n' "$*" >&2; }
 

@@ -236,11 +236,18 @@ impl TestApp {
         let hash = diancan_web::passwords::hash(PASSWORD.into(), true).await;
         let a = tenant(&db, "alpha", &hash).await;
         let b = tenant(&db, "beta", &hash).await;
+        // The keys every instance shares through the database, as `diancan serve` loads them.
         let config = AppConfig {
             fast_password_hashing: true,
             table_token_key: diancan_web::table_token::load_or_create_key(&db)
                 .await
                 .unwrap(),
+            request_digest_key: diancan_usecases::tables::load_or_create_secret(
+                &db,
+                "request_digest_key",
+            )
+            .await
+            .unwrap(),
             ..AppConfig::default()
         };
         let state = AppState::new(db, clock, config);
@@ -336,6 +343,7 @@ impl TestApp {
         let mut config = AppConfig {
             fast_password_hashing: true,
             table_token_key: self.state.config.table_token_key.clone(),
+            request_digest_key: self.state.config.request_digest_key.clone(),
             ..AppConfig::default()
         };
         tweak(&mut config);
@@ -354,6 +362,71 @@ impl TestApp {
     /// Stops delivering the outbox (as if the process died right after its commits).
     pub fn stop_outbox(&mut self) {
         self.outbox = None;
+    }
+
+    /// Starts delivering the outbox (again), as a restarted process does.
+    pub fn start_outbox(&mut self) {
+        self.outbox = Some(diancan_usecases::workers::spawn_outbox(
+            self.state.core.clone(),
+        ));
+    }
+
+    /// Waits until every outbox row is delivered. Call it before [`TestApp::stop_outbox`]:
+    /// a deliverer stopped mid-round would keep its rows leased past the fixed clock's end.
+    pub async fn outbox_drained(&self) {
+        let db = self.db().clone();
+        wait_until("the outbox is delivered", || {
+            let db = db.clone();
+            async move { db.outbox_counts().await.unwrap().pending == 0 }
+        })
+        .await;
+    }
+
+    /// The URL of the test database (for reading a column no API shows).
+    pub fn database_url(&self) -> &str {
+        &self
+            .test_db
+            .as_ref()
+            .expect("the first instance owns the test database")
+            .url
+    }
+
+    /// Adds a staff member to tenant A who logs in with [`PASSWORD`].
+    pub async fn add_staff(&self, login: &str, role: Role, access: StoreAccess) {
+        let hash = diancan_web::passwords::hash(PASSWORD.into(), true).await;
+        self.db()
+            .create_staff(
+                &NewStaff {
+                    brand_id: self.a.brand,
+                    login: login.into(),
+                    display_name: role.label_zh().into(),
+                    password_hash: hash,
+                    role,
+                    access,
+                },
+                self.state.clock.now_ms(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// A staff action on tenant A's order `order`, acting on the order's `version` as seen.
+    pub async fn act(
+        &self,
+        token: &str,
+        order: &str,
+        action: &str,
+        version: &Value,
+    ) -> (StatusCode, Value) {
+        self.post(
+            &format!(
+                "/api/v1/console/stores/{}/orders/{order}/actions",
+                self.a.store
+            ),
+            Some(token),
+            json!({"action": action, "version": version}),
+        )
+        .await
     }
 
     /// Sends one request through the router; returns status, headers and the JSON body (or Null).
@@ -449,6 +522,22 @@ impl TestApp {
         if let Some(test_db) = self.test_db.take() {
             test_db.cleanup().await;
         }
+    }
+}
+
+/// Waits until `check` holds, checking every 10 ms for at most 10 s (then fails, saying `what`).
+pub async fn wait_until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
 

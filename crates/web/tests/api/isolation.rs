@@ -6,8 +6,14 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// A body that would be accepted if the ids in the path were the caller's own, so the only
-/// reason left to refuse is whose they are.
-fn plausible_body(app: &TestApp, method: &str, path: &str) -> Option<Value> {
+/// reason left to refuse is whose they are. `b_order_version` is the version of brand B's
+/// order, so an action on it is not refused as stale.
+fn plausible_body(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    b_order_version: &Value,
+) -> Option<Value> {
     let settings = json!({"price_fen": null, "stock": 5, "daily_limit": null, "low_stock_threshold": null, "sold_out": true});
     match (method, path) {
         ("get" | "delete", _) => None,
@@ -18,7 +24,9 @@ fn plausible_body(app: &TestApp, method: &str, path: &str) -> Option<Value> {
         (_, p) if p.ends_with("/dishes/{dish_id}") => Some(noodle_draft(app.a.category, "WALK")),
         (_, p) if p.ends_with("/skus/{sku_id}") => Some(settings),
         (_, p) if p.ends_with("/areas") => Some(json!({"name": "越界区域"})),
-        (_, p) if p.ends_with("/actions") => Some(json!({"action": "cancel"})),
+        (_, p) if p.ends_with("/actions") => {
+            Some(json!({"action": "cancel", "version": b_order_version}))
+        }
         (_, p) if p.ends_with("/session") => Some(json!({"diners": 2})),
         (_, p) if p.ends_with("/tables") => {
             Some(json!({"area_id": app.b.area, "code": "Z9", "seats": 2}))
@@ -68,6 +76,7 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
         .unwrap();
     let (status, _, b_order) = app.send_request(request).await;
     assert_eq!(status, StatusCode::CREATED);
+    let b_order_version = b_order["version"].clone();
     let b_order = b_order["id"].as_str().unwrap().to_owned();
 
     let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
@@ -80,7 +89,7 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
             if !path.contains('{') {
                 continue; // lists and creations are checked below
             }
-            let body = plausible_body(&app, method, path);
+            let body = plausible_body(&app, method, path, &b_order_version);
             let method_value = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, _, response) = app
                 .send(
@@ -223,5 +232,88 @@ async fn a_manager_is_kept_to_their_own_stores() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, stores) = app.get("/api/v1/console/stores", Some(&manager)).await;
     assert_eq!(stores.as_array().unwrap().len(), 1);
+    app.cleanup().await;
+}
+
+/// The brand menu reaches every store, so a manager kept to one store may not edit it, though
+/// a manager of the whole brand may; in their own store they run stock, prices and listings.
+#[tokio::test]
+async fn a_store_manager_runs_their_store_but_not_the_brand_menu() {
+    let app = TestApp::new().await;
+    app.add_staff(
+        "alpha-regional",
+        diancan_domain::staff::Role::Manager,
+        diancan_domain::staff::StoreAccess::AllStores,
+    )
+    .await;
+    // alpha-manager works in store A only.
+    let store_manager = app.login("alpha-manager").await;
+    let regional = app.login("alpha-regional").await;
+    let dish_path = format!("/api/v1/console/dishes/{}", app.a.dish);
+    let (_, mut draft) = app.get(&dish_path, Some(&store_manager)).await;
+    let object = draft.as_object_mut().unwrap();
+    for server_only in ["id", "brand_id"] {
+        object.remove(server_only);
+    }
+    object.insert("name".into(), json!("店长改的面"));
+    let dish_before = app.db().dish(app.a.brand, app.a.dish).await.unwrap();
+
+    let (status, error) = app.put(&dish_path, Some(&store_manager), draft.clone()).await;
+    assert_eq!(
+        (status, crate::app::code(&error)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN")
+    );
+    let (status, _) = app
+        .post(
+            "/api/v1/console/categories",
+            Some(&store_manager),
+            json!({"name": "店长的分类"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.db().dish(app.a.brand, app.a.dish).await.unwrap(),
+        dish_before,
+        "the brand menu is untouched"
+    );
+    assert_eq!(app.db().categories(app.a.brand).await.unwrap().len(), 1);
+
+    // The same role for the whole brand may: the scope is what refused it.
+    let (status, saved) = app.put(&dish_path, Some(&regional), draft).await;
+    assert_eq!((status, &saved["name"]), (StatusCode::OK, &json!("店长改的面")));
+
+    // Their own store's stock, price and listing are theirs to set.
+    let (status, body) = app
+        .put(
+            &format!("/api/v1/console/stores/{}/skus/{}", app.a.store, app.a.sku),
+            Some(&store_manager),
+            json!({"price_fen": 2600, "stock": 8, "daily_limit": null, "low_stock_threshold": null, "sold_out": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .put(
+            &format!(
+                "/api/v1/console/stores/{}/dishes/{}",
+                app.a.store, app.a.dish
+            ),
+            Some(&store_manager),
+            json!({"listed": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let settings = app.db().store_menu_settings(app.a.store).await.unwrap();
+    let sku = &settings.sku_states[&app.a.sku];
+    assert_eq!(
+        (sku.price_fen, sku.stock),
+        (Some(diancan_domain::money::Money::from_fen(2600)), Some(8))
+    );
+    let (_, menu) = app
+        .get(&format!("/api/v1/stores/{}/menu", app.a.store), None)
+        .await;
+    assert!(
+        !menu.to_string().contains(&app.a.dish.to_string()),
+        "the unlisted dish is off the store's menu"
+    );
     app.cleanup().await;
 }

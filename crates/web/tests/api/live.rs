@@ -52,7 +52,8 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
         .unwrap();
     let id = order["id"].as_str().unwrap().to_owned();
     let staff = app.login("alpha-manager").await;
-    let act = |action: &'static str| {
+    // Staff act on the socket too, each time on the version the last answer showed.
+    let act = |action: &'static str, version: serde_json::Value| {
         let (http, base, staff, id) = (http.clone(), base.clone(), staff.clone(), id.clone());
         let store = app.a.store;
         async move {
@@ -61,14 +62,15 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
                     "{base}/api/v1/console/stores/{store}/orders/{id}/actions"
                 ))
                 .bearer_auth(staff)
-                .json(&json!({"action": action}))
+                .json(&json!({"action": action, "version": version}))
                 .send()
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
         }
     };
-    act("pay").await;
+    let paid = act("pay", order["version"].clone()).await;
 
     // A phone that saw event 1 reconnects: it gets 2 from the log, then 3 live.
     let mut stream = http
@@ -82,7 +84,7 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
         read_events(&mut stream, 1).await,
         [("2".to_owned(), "order.status".to_owned())]
     );
-    act("accept").await;
+    act("accept", paid["version"].clone()).await;
     assert_eq!(
         read_events(&mut stream, 1).await,
         [("3".to_owned(), "order.status".to_owned())]
@@ -147,9 +149,9 @@ async fn phones_at_one_table_see_each_others_cart_changes() {
 }
 
 /// Two instances on one PostgreSQL: the phone watches its order through one, staff move it
-/// through the other, and the new status arrives by the database's notification alone (the
-/// watching instance's re-read of the log is turned off). On SQLite there is one process, whose
-/// in-memory wake-up the test above covers.
+/// through the other, and the new status arrives by the database's notification alone (no
+/// stream polls the log). On SQLite there is one process, whose in-memory wake-up the test
+/// above covers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_set_through_another_instance_arrives_live() {
     let app = TestApp::new().await;
@@ -184,7 +186,7 @@ async fn a_status_set_through_another_instance_arrives_live() {
         .post(
             &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store),
             Some(&staff),
-            json!({"action": "pay"}),
+            json!({"action": "pay", "version": order["version"]}),
         )
         .await;
     assert_eq!(status, 200, "{moved}");
@@ -197,4 +199,64 @@ async fn a_status_set_through_another_instance_arrives_live() {
     drop(stream);
     served.stop().await;
     app.cleanup().await;
+}
+
+/// An instance commits a payment and dies before delivering its announcements. The phone
+/// follows the order through the instance that carries on, which is not delivering yet; when
+/// its deliverer starts, the undelivered announcement wakes the stream: event 2 arrives once,
+/// and the outbox ends empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcements_left_by_a_dead_instance_wake_streams_once_after_restart() {
+    let mut dying = TestApp::new().await;
+    // Stopped between rounds, the deliverer holds no lease (the clock never passes one).
+    dying.outbox_drained().await;
+    dying.stop_outbox();
+    let body = dying.quoted(dying.pickup_body(1).await).await;
+    let (status, order) = dying.place("restart-0001", &body).await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_str().unwrap().to_owned();
+
+    // The instance that carries on; on SQLite (one process) its hub is the one that wakes.
+    let mut carrying_on = dying.second_instance_with(|config| config.run_workers = false);
+    let served = carrying_on.serve().await;
+    let http = reqwest::Client::new();
+    let mut stream = http
+        .get(format!("{}/api/v1/orders/{id}/events", served.base))
+        .header("last-event-id", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+
+    let manager = dying.login("alpha-manager").await;
+    let (status, paid) = dying.act(&manager, &id, "pay", &order["version"]).await;
+    assert_eq!(status, 200, "{paid}");
+    let left = dying.db().outbox_counts().await.unwrap();
+    assert!(
+        left.pending >= 2,
+        "the placement's and the payment's announcements are undelivered: {left:?}"
+    );
+
+    carrying_on.start_outbox();
+    assert_eq!(
+        read_events(&mut stream, 1).await,
+        [("2".to_owned(), "order.status".to_owned())]
+    );
+    dying.outbox_drained().await;
+
+    // Exactly once: the next event on the stream is the next change, not event 2 again.
+    let (status, accepted) = carrying_on
+        .act(&manager, &id, "accept", &paid["version"])
+        .await;
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(
+        read_events(&mut stream, 1).await,
+        [("3".to_owned(), "order.status".to_owned())]
+    );
+    dying.outbox_drained().await;
+
+    drop(stream);
+    served.stop().await;
+    drop(carrying_on);
+    dying.cleanup().await;
 }

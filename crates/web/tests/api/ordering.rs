@@ -194,37 +194,42 @@ async fn staff_move_an_order_along_and_every_step_is_an_event() {
     let body = app.quoted(app.pickup_body(1).await).await;
     let (_, order) = app.place("lifecycle-01", &body).await;
     let id = order["id"].as_str().unwrap().to_owned();
+    // Each step is taken by the role whose job it is, on the version the last answer showed.
+    let manager = app.login("alpha-manager").await;
+    let kitchen = app.login("alpha-kitchen").await;
     let waiter = app.login("alpha-waiter").await;
-    let path = format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store);
-    let app_ref = &app;
-    let act = |action: &'static str| {
-        let (path, waiter) = (path.clone(), waiter.clone());
-        async move {
-            app_ref
-                .post(&path, Some(&waiter), json!({"action": action}))
-                .await
-        }
-    };
-    for (action, status) in [
-        ("pay", "placed"),
-        ("accept", "accepted"),
-        ("start_preparing", "preparing"),
-        ("mark_ready", "ready"),
+    let mut version = order["version"].clone();
+    for (who, action, status) in [
+        (&manager, "pay", "placed"),
+        (&waiter, "accept", "accepted"),
+        (&kitchen, "start_preparing", "preparing"),
+        (&kitchen, "mark_ready", "ready"),
     ] {
-        let (code_, moved) = act(action).await;
+        let (code_, moved) = app.act(who, &id, action, &version).await;
         assert_eq!(
             (code_, moved["status"].as_str().unwrap()),
             (StatusCode::OK, status),
-            "{moved}"
+            "{action}: {moved}"
         );
+        assert_eq!(
+            moved["version"].as_i64(),
+            version.as_i64().map(|v| v + 1),
+            "every step is a new version"
+        );
+        version = moved["version"].clone();
     }
-    let (status, illegal) = act("serve").await;
+    let (status, illegal) = app.act(&waiter, &id, "serve", &version).await;
     assert_eq!(
         (status, code(&illegal)),
         (StatusCode::CONFLICT, "ILLEGAL_TRANSITION"),
         "pickup orders are handed over, not served"
     );
-    let (status, _) = act("hand_over").await;
+    assert_eq!(
+        (&illegal["error"]["order"]["status"], &illegal["error"]["order"]["version"]),
+        (&json!("ready"), &version),
+        "the refusal shows the order as it is, unchanged"
+    );
+    let (status, _) = app.act(&waiter, &id, "hand_over", &version).await;
     assert_eq!(status, StatusCode::OK);
     let events = app
         .db()
@@ -249,7 +254,7 @@ async fn staff_move_an_order_along_and_every_step_is_an_event() {
         .post(
             &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.b.store),
             Some(&other),
-            json!({"action": "complete"}),
+            json!({"action": "complete", "version": version.as_i64().unwrap() + 1}),
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -271,14 +276,18 @@ async fn diners_hurry_at_most_every_two_minutes_and_cancel_by_asking_after_accep
         "not paid yet"
     );
     let cashier = app.login("alpha-manager").await;
+    let mut version = order["version"].clone();
     for action in ["pay", "accept"] {
-        app.post(
-            &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store),
-            Some(&cashier),
-            json!({"action": action}),
-        )
-        .await;
+        let (status, moved) = app.act(&cashier, &id, action, &version).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {moved}");
+        version = moved["version"].clone();
     }
+    let (status, error) = app.act(&cashier, &id, "decline_cancel", &version).await;
+    assert_eq!(
+        (status, code(&error)),
+        (StatusCode::CONFLICT, "NO_CANCEL_REQUEST"),
+        "nothing to decline before the diner asks"
+    );
     assert_eq!(
         app.post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
             .await
@@ -300,14 +309,14 @@ async fn diners_hurry_at_most_every_two_minutes_and_cancel_by_asking_after_accep
         (status, &asked["status"], &asked["cancel_requested"]),
         (StatusCode::OK, &json!("accepted"), &json!(true))
     );
-    let (_, declined) = app
-        .post(
-            &format!("/api/v1/console/stores/{}/orders/{id}/actions", app.a.store),
-            Some(&cashier),
-            json!({"action": "decline_cancel"}),
-        )
+    let (status, declined) = app
+        .act(&cashier, &id, "decline_cancel", &asked["version"])
         .await;
-    assert_eq!(declined["cancel_requested"], false);
+    assert_eq!(status, StatusCode::OK, "{declined}");
+    assert_eq!(
+        (&declined["status"], &declined["cancel_requested"]),
+        (&json!("accepted"), &json!(false))
+    );
     app.cleanup().await;
 }
 
