@@ -18,10 +18,15 @@ pub struct ApiError {
     pub message_en: String,
     pub details: Vec<ErrorDetail>,
     retry_after_secs: Option<u64>,
-    /// STALE_QUOTE: the new breakdown to confirm.
-    quote: Option<std::sync::Arc<serde_json::Value>>,
-    /// A refused order change: the order as it is now.
-    order: Option<std::sync::Arc<serde_json::Value>>,
+    /// What the caller needs to try again: the new quote (STALE_QUOTE) or the order as it is now
+    /// (a refused change). Boxed: most errors carry none.
+    current: Option<Box<CurrentState>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CurrentState {
+    quote: Option<serde_json::Value>,
+    order: Option<serde_json::Value>,
 }
 
 /// The body of every error response.
@@ -73,18 +78,17 @@ impl ApiError {
             message_en: en.into(),
             details: Vec::new(),
             retry_after_secs: None,
-            quote: None,
-            order: None,
+            current: None,
         }
     }
 
     pub fn with_quote(mut self, quote: serde_json::Value) -> Self {
-        self.quote = Some(std::sync::Arc::new(quote));
+        self.current.get_or_insert_default().quote = Some(quote);
         self
     }
 
     pub fn with_order(mut self, order: serde_json::Value) -> Self {
-        self.order = Some(std::sync::Arc::new(order));
+        self.current.get_or_insert_default().order = Some(order);
         self
     }
 
@@ -309,8 +313,8 @@ impl IntoResponse for ApiError {
                 message: self.message_zh,
                 message_en: self.message_en,
                 details: self.details,
-                quote: self.quote.map(|q| (*q).clone()),
-                order: self.order.map(|o| (*o).clone()),
+                quote: self.current.as_ref().and_then(|c| c.quote.clone()),
+                order: self.current.and_then(|c| c.order),
             },
         };
         let mut response = (self.status, Json(body)).into_response();
