@@ -197,6 +197,11 @@ fn quote_error(error: QuoteError) -> ApiError {
             "该地址不在配送范围内，可选择到店自取".into(),
             "This address is outside the delivery area; try pickup".into(),
         ),
+        QuoteError::TotalTooLarge => unprocessable(
+            "TOTAL_TOO_LARGE",
+            "订单金额有误，暂不能下单".into(),
+            "The order total is out of range; it cannot be placed".into(),
+        ),
         QuoteError::BelowMinimumOrder {
             minimum_fen,
             subtotal_fen,
