@@ -236,6 +236,15 @@ fn conflict(constraint: &str) -> ApiError {
 }
 
 fn refused(code: &'static str) -> ApiError {
+    if code == diancan_storage::carts::CART_FULL {
+        let max = diancan_storage::carts::MAX_CART_LINES;
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            code,
+            format!("购物车最多 {max} 行，请先下单或合并相同菜品"),
+            format!("A cart holds at most {max} lines; order these first or combine lines"),
+        );
+    }
     let (status, zh, en) = match code {
         "CATEGORY_NOT_EMPTY" => (
             StatusCode::CONFLICT,

@@ -3,7 +3,7 @@ use diancan_domain::catalog::{CategoryDraft, DishDraft, SkuStoreSettings};
 use diancan_domain::ordering::{Channel, OrderAction, OrderStatus};
 use diancan_domain::schedule::BusinessDate;
 use diancan_domain::*;
-use diancan_storage::carts::CartChange;
+use diancan_storage::carts::{CART_FULL, CartChange, MAX_CART_LINES};
 use diancan_storage::ordering::{
     NewOrder, NewOrderLine, PlaceError, Placed, StockClaim, TransitionError, order_stream,
 };
@@ -356,6 +356,58 @@ async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
     assert!(cleared.lines.is_empty());
 }
 both!(a_table_has_one_open_session_and_one_shared_cart);
+
+/// 70 phones add a line at once: the cap holds inside the write, so at most 60 lines land
+/// and every other add is refused by name, not lost or half-written.
+async fn parallel_adds_never_pass_the_cart_cap(db: &Db) {
+    let (brand, store) = brand_with_store(db, "cart-cap").await;
+    let area = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
+    let table = DiningTable {
+        id: TableId::new(),
+        store_id: store.id,
+        area_id: area.id,
+        code: "A1".into(),
+        seats: 4,
+        qr_token: "cap".into(),
+    };
+    db.create_table(brand.id, &table).await.unwrap();
+    let adds = (0..70).map(|i| {
+        let change = CartChange::Put {
+            line_id: CartLineId::new(),
+            line: serde_json::json!({"sku_id": "x", "n": i}),
+            quantity: 1,
+            added_by: "小王".into(),
+        };
+        async move { db.change_cart(store.id, table.id, &change, NOW_MS).await }
+    });
+    let results = futures::future::join_all(adds).await;
+    let added = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(StorageError::Refused(code)) if *code == CART_FULL))
+        .count();
+    assert_eq!(
+        (added, refused),
+        (MAX_CART_LINES as usize, 10),
+        "{results:?}"
+    );
+    assert_eq!(
+        db.cart(table.id).await.unwrap().lines.len(),
+        MAX_CART_LINES as usize
+    );
+    // Changing a line already in the full cart is still fine.
+    let first = db.cart(table.id).await.unwrap().lines[0].clone();
+    let again = CartChange::Put {
+        line_id: first.id,
+        line: first.line,
+        quantity: 2,
+        added_by: first.added_by,
+    };
+    db.change_cart(store.id, table.id, &again, NOW_MS)
+        .await
+        .unwrap();
+}
+both!(parallel_adds_never_pass_the_cart_cap);
 
 async fn a_refused_order_frees_its_key_and_leaves_its_neighbours_placed(db: &Db) {
     let (brand, store, dish, sku) = menu_with_stock(db, 5).await;
