@@ -46,6 +46,7 @@ pub enum PackingFee {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreRules {
     /// IANA name such as "Asia/Shanghai"; business dates and hours follow it.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub time_zone: String,
     /// Weekly opening hours; an empty list means open around the clock.
     pub hours: Schedule,
@@ -62,13 +63,20 @@ pub struct StoreRules {
     pub table_ordering: TableOrdering,
     /// Where the store delivers; empty means no delivery.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub delivery_zones: Vec<crate::ordering::DeliveryZone>,
     #[serde(default)]
     pub slots: crate::ordering::SlotRules,
     /// Pay-first orders not paid within this many minutes are cancelled and their stock released.
     #[serde(default = "default_unpaid_timeout")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 240))]
     pub unpaid_timeout_minutes: u16,
 }
+
+/// IANA names are short ("America/Argentina/ComodRivadavia" is among the longest).
+pub const MAX_TIME_ZONE_CHARS: usize = 64;
+/// Rings and drawn areas a store may deliver to; every delivery quote tries them in order.
+pub const MAX_DELIVERY_ZONES: usize = 20;
 
 fn default_unpaid_timeout() -> u16 {
     15
@@ -89,8 +97,22 @@ pub enum TableOrdering {
 impl StoreRules {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        if let Err(problem) = crate::schedule::parse_time_zone(&self.time_zone) {
+        if let Err(problem) = crate::text::check_text(
+            &self.time_zone,
+            MAX_TIME_ZONE_CHARS,
+            crate::text::Lines::One,
+        )
+        .and_then(|()| crate::schedule::parse_time_zone(&self.time_zone).map(|_| ()))
+        {
             errors.add("time_zone", problem);
+        }
+        if self.delivery_zones.len() > MAX_DELIVERY_ZONES {
+            errors.add(
+                "delivery_zones",
+                Problem::TooLarge {
+                    max: MAX_DELIVERY_ZONES as i64,
+                },
+            );
         }
         self.hours.validate(&mut errors, "hours");
         let fee = match self.packing_fee {

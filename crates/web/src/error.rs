@@ -122,6 +122,17 @@ impl ApiError {
         self
     }
 
+    /// A request body over the endpoint's limit, which the answer names.
+    pub fn body_too_large(max_bytes: usize) -> Self {
+        let kib = max_bytes / 1024;
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("请求内容太大，不能超过 {kib} KB"),
+            format!("The request body is too large; at most {kib} KB"),
+        )
+    }
+
     /// A server fault: logged with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

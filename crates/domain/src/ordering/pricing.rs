@@ -22,6 +22,7 @@ pub const MAX_NOTE_CHARS: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     pub sku_id: SkuId,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
     pub quantity: i64,
     #[serde(default)]
     pub option_ids: Vec<OptionId>,
@@ -29,6 +30,7 @@ pub struct LineRequest {
     pub combo_choice_ids: Vec<ComboChoiceId>,
     /// 忌口 and other notes for this line.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub note: Option<String>,
 }
 
@@ -37,9 +39,11 @@ pub struct LineRequest {
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub channel: Channel,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub lines: Vec<LineRequest>,
     /// Dine-in: how many diners (tableware and seat fee).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub diners: Option<i64>,
     /// Delivery: where to.
     #[serde(default)]
@@ -314,16 +318,20 @@ fn price_line(
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    match note
+        .as_deref()
+        .map(|n| crate::text::check_text(n, MAX_NOTE_CHARS, crate::text::Lines::Many))
     {
-        return Err(fail(
-            item,
-            LineProblem::NoteTooLong {
-                max: MAX_NOTE_CHARS,
-            },
-        ));
+        Some(Err(crate::validation::Problem::TooLong { .. })) => {
+            return Err(fail(
+                item,
+                LineProblem::NoteTooLong {
+                    max: MAX_NOTE_CHARS,
+                },
+            ));
+        }
+        Some(Err(_)) => return Err(fail(item, LineProblem::NoteInvalidCharacters)),
+        _ => {}
     }
 
     let wanted: HashSet<OptionId> = line.option_ids.iter().copied().collect();

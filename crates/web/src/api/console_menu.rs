@@ -3,10 +3,10 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use diancan_domain::catalog::{
     Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station,
@@ -43,10 +43,13 @@ pub async fn catalog(State(state): State<AppState>, staff: Staff) -> ApiResult<J
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationBody {
+    #[schema(max_length = 60)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 60)]
     pub name_en: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub sort_order: i64,
 }
 
@@ -219,7 +222,7 @@ pub struct ImageUpload {
 pub async fn upload_image(
     State(state): State<AppState>,
     staff: Staff,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<ImageView>)> {
     staff.require(Permission::EditMenu)?;
     let bytes =

@@ -208,8 +208,10 @@ pub async fn floor_plan(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AreaBody {
+    #[schema(max_length = 60)]
     pub name: String,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub sort_order: i64,
 }
 
@@ -240,9 +242,14 @@ pub async fn create_area(
 pub struct TableBody {
     pub area_id: AreaId,
     /// What is printed on the table card, such as "A3".
+    #[schema(min_length = 1, max_length = 12)]
     pub code: String,
+    #[schema(minimum = 1, maximum = 100)]
     pub seats: i64,
 }
+
+/// What a table card can print ("A3", "包间 2").
+const MAX_TABLE_CODE_CHARS: usize = 12;
 
 #[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/tables", tag = "console", params(("store_id" = StoreId, Path)),
     request_body = TableBody,
@@ -257,11 +264,10 @@ pub async fn create_table(
     staff.store(&state, store_id).await?;
     let mut errors = FieldErrors::new();
     let code = body.code.trim();
-    if code.is_empty() || code.chars().count() > 12 {
-        errors.add(
-            "code",
-            diancan_domain::validation::Problem::OutOfRange { min: 1, max: 12 },
-        );
+    if code.is_empty() {
+        errors.add("code", Problem::Required);
+    } else if let Err(problem) = check_text(code, MAX_TABLE_CODE_CHARS, Lines::One) {
+        errors.add("code", problem);
     }
     check_range(&mut errors, "seats", body.seats, 1, 100);
     errors.finish(|| ())?;
@@ -282,10 +288,9 @@ pub async fn create_table(
         )
         .await
         .map_err(|e| match e {
-            diancan_storage::StorageError::NotFound => ApiError::invalid_field(
-                "area_id",
-                diancan_domain::validation::Problem::UnknownReference,
-            ),
+            diancan_storage::StorageError::NotFound => {
+                ApiError::invalid_field("area_id", Problem::UnknownReference)
+            }
             other => other.into(),
         })?;
     Ok((StatusCode::CREATED, Json(table.into())))

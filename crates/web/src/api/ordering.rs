@@ -492,7 +492,7 @@ pub async fn place_order(
             (_, None) => None,
         };
         let mut note_errors = diancan_domain::validation::FieldErrors::new();
-        let note = diancan_domain::text::optional_text(
+        let note = diancan_domain::text::optional_note(
             &mut note_errors,
             "note",
             body.note.as_deref(),

@@ -21,8 +21,35 @@ const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 64)]
     pub login: String,
+    #[schema(max_length = 256)]
     pub password: String,
+}
+
+/// No account's login name is longer; checked before a throttle row is keyed by it.
+const MAX_LOGIN_CHARS: usize = 64;
+/// Hashing cost grows with the password; no passphrase needs more.
+const MAX_PASSWORD_CHARS: usize = 256;
+
+impl LoginRequest {
+    /// The shape of the credentials, before anything is looked up or counted.
+    fn check(&self) -> ApiResult<()> {
+        use diancan_domain::text::{Lines, check_text};
+        let mut errors = diancan_domain::validation::FieldErrors::new();
+        if let Err(problem) = check_text(self.login.trim(), MAX_LOGIN_CHARS, Lines::One) {
+            errors.add("login", problem);
+        }
+        if self.password.chars().nth(MAX_PASSWORD_CHARS).is_some() {
+            errors.add(
+                "password",
+                diancan_domain::validation::Problem::TooLong {
+                    max: MAX_PASSWORD_CHARS,
+                },
+            );
+        }
+        Ok(errors.finish(|| ())?)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -89,12 +116,14 @@ fn wrong_credentials() -> ApiError {
 /// across all instances (the counter lives in the database).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    request.check()?;
     let now = state.clock.now_ms();
     let window_start = now - THROTTLE_WINDOW_MS;
     let login_key = format!("login:{}", request.login.trim().to_lowercase());
