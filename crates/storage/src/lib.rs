@@ -21,7 +21,10 @@ pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt, ThrottleHit};
 pub use db::{Backend, Db, DbConfig};
 pub use error::StorageError;
 pub use staff::{NewStaff, SessionStaff, StaffAccount};
-pub use tenancy::{Area, Brand, DiningTable, NewStore, Store, StoreProfile};
+pub use tenancy::{
+    Area, Brand, DamagedStore, DiningTable, NewStore, Store, StoreEntry, StoreProfile,
+    StoredProfile,
+};
 
 /// Milliseconds since the Unix epoch, as every timestamp column stores them.
 pub fn epoch_ms(at: jiff::Timestamp) -> i64 {

@@ -183,6 +183,15 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound => ApiError::not_found(),
             StorageError::Conflict { constraint } => conflict(&constraint),
             StorageError::Refused(code) => refused(code),
+            StorageError::StoreDamaged(store_id) => {
+                tracing::warn!(%store_id, "request for a store whose row needs repair");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "STORE_UNAVAILABLE",
+                    "该门店资料待商家修复，暂时无法使用",
+                    "This store's details need repair by the merchant; it is unavailable for now",
+                )
+            }
             StorageError::Unavailable(cause) => {
                 tracing::warn!(%cause, "write refused for now");
                 let mut error = ApiError::new(

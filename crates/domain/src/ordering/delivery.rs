@@ -93,12 +93,18 @@ pub fn zone_for(
 
 /// Ray casting on micro-degree coordinates; fine at city scale.
 fn polygon_contains(points: &[GeoPoint], p: GeoPoint) -> bool {
-    let (x, y) = (p.longitude_e6 as i64, p.latitude_e6 as i64);
+    let (x, y) = (p.longitude_e6() as i64, p.latitude_e6() as i64);
     let mut inside = false;
     let mut j = points.len().wrapping_sub(1);
     for i in 0..points.len() {
-        let (xi, yi) = (points[i].longitude_e6 as i64, points[i].latitude_e6 as i64);
-        let (xj, yj) = (points[j].longitude_e6 as i64, points[j].latitude_e6 as i64);
+        let (xi, yi) = (
+            points[i].longitude_e6() as i64,
+            points[i].latitude_e6() as i64,
+        );
+        let (xj, yj) = (
+            points[j].longitude_e6() as i64,
+            points[j].latitude_e6() as i64,
+        );
         if (yi > y) != (yj > y) {
             // x < xi + (y - yi) * (xj - xi) / (yj - yi), kept in integers by cross-multiplying.
             let lhs = (x - xi) * (yj - yi);

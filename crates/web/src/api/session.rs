@@ -85,11 +85,18 @@ async fn staff_view(state: &AppState, staff: &Staff) -> ApiResult<StaffView> {
         .stores_of_brand(staff.brand_id)
         .await?
         .into_iter()
-        .filter(|s| staff.access.allows(s.id))
-        .map(|s| StoreRef {
-            id: s.id,
-            name: s.profile.name,
+        // A store that needs repair is still listed: its owner must be able to open it.
+        .map(|entry| match entry {
+            Ok(store) => StoreRef {
+                id: store.id,
+                name: store.profile.name,
+            },
+            Err(damaged) => StoreRef {
+                id: damaged.id,
+                name: damaged.stored.name,
+            },
         })
+        .filter(|s| staff.access.allows(s.id))
         .collect();
     Ok(StaffView {
         id: staff.id,

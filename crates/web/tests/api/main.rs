@@ -13,3 +13,4 @@ mod menu;
 mod openapi;
 mod ordering;
 mod sessions;
+mod stores;
