@@ -164,36 +164,40 @@ impl StoreRow {
             .ok();
         let id = StoreId::from_uuid(self.id);
         let brand_id = BrandId::from_uuid(self.brand_id);
-        match (location, rules) {
+        let stored = StoredProfile {
+            name: self.name,
+            name_en: self.name_en,
+            address: self.address,
+            phone: self.phone,
+            location,
+            rules,
+        };
+        match (stored.location, stored.rules) {
             (Some(location), Some(rules)) => Ok(Store {
                 id,
                 brand_id,
                 profile: StoreProfile {
-                    name: self.name,
-                    name_en: self.name_en,
-                    address: self.address,
-                    phone: self.phone,
+                    name: stored.name,
+                    name_en: stored.name_en,
+                    address: stored.address,
+                    phone: stored.phone,
                     location,
                     rules,
                 },
             }),
             (location, rules) => {
-                let damaged = DamagedStore {
+                let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+                tracing::warn!(store_id = %id, ?fields, "store row does not read as a store; left out until repaired");
+                Err(Box::new(DamagedStore {
                     id,
                     brand_id,
                     stored: StoredProfile {
-                        name: self.name,
-                        name_en: self.name_en,
-                        address: self.address,
-                        phone: self.phone,
                         location,
                         rules,
+                        ..stored
                     },
                     problems: problems.into_vec(),
-                };
-                let fields: Vec<&str> = damaged.problems.iter().map(|p| p.field.as_str()).collect();
-                tracing::warn!(store_id = %id, ?fields, "store row does not read as a store; it is left out until repaired");
-                Err(Box::new(damaged))
+                }))
             }
         }
     }

@@ -7,7 +7,7 @@ use diancan_storage::carts::{CART_FULL, CartChange, MAX_CART_LINES};
 use diancan_storage::ordering::{
     NewOrder, NewOrderLine, PlaceError, Placed, StockClaim, TransitionError, order_stream,
 };
-use diancan_storage::{Db, DiningTable, StorageError};
+use diancan_storage::{Brand, Db, DiningTable, StorageError, Store};
 use std::collections::HashSet;
 
 async fn menu_with_stock(db: &Db, stock: i64) -> (BrandId, StoreId, DishId, SkuId) {
@@ -282,8 +282,9 @@ async fn a_full_slot_refuses_the_next_order_and_cancelling_frees_it(db: &Db) {
 }
 both!(a_full_slot_refuses_the_next_order_and_cancelling_frees_it);
 
-async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
-    let (brand, store) = brand_with_store(db, "tables").await;
+/// A brand, its store and one table A1 in the hall.
+async fn store_with_table(db: &Db, slug: &str) -> (Brand, Store, DiningTable) {
+    let (brand, store) = brand_with_store(db, slug).await;
     let area = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
     let table = DiningTable {
         id: TableId::new(),
@@ -291,9 +292,14 @@ async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
         area_id: area.id,
         code: "A1".into(),
         seats: 4,
-        qr_token: "t".into(),
+        qr_token: format!("{slug}-a1"),
     };
     db.create_table(brand.id, &table).await.unwrap();
+    (brand, store, table)
+}
+
+async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
+    let (brand, store, table) = store_with_table(db, "tables").await;
     let first = db
         .open_table_session(brand.id, store.id, table.id, Some(3), NOW_MS)
         .await
@@ -360,17 +366,7 @@ both!(a_table_has_one_open_session_and_one_shared_cart);
 /// 70 phones add a line at once: the cap holds inside the write, so at most 60 lines land
 /// and every other add is refused by name, not lost or half-written.
 async fn parallel_adds_never_pass_the_cart_cap(db: &Db) {
-    let (brand, store) = brand_with_store(db, "cart-cap").await;
-    let area = db.create_area(brand.id, store.id, "大厅", 1).await.unwrap();
-    let table = DiningTable {
-        id: TableId::new(),
-        store_id: store.id,
-        area_id: area.id,
-        code: "A1".into(),
-        seats: 4,
-        qr_token: "cap".into(),
-    };
-    db.create_table(brand.id, &table).await.unwrap();
+    let (_, store, table) = store_with_table(db, "cart-cap").await;
     let adds = (0..70).map(|i| {
         let change = CartChange::Put {
             line_id: CartLineId::new(),
