@@ -1,7 +1,7 @@
 // Pure mapping between a store's profile (GET/PUT /console/stores/{id}) and the settings form
 // (strings as typed). The PUT replaces the whole profile, so everything the form does not show
-// (location, time zone, when the business day starts, polygon zones' points …) is sent back as
-// it came. No DOM here, so node --test can run it.
+// (time zone, when the business day starts, polygon zones' points …) is sent back as it came.
+// No DOM here, so node --test can run it.
 
 import { parseYuan } from '../shared/money.js';
 import { formatYuanPlain, parseCount } from './dish-form.js';
@@ -9,6 +9,8 @@ import { formatYuanPlain, parseCount } from './dish-form.js';
 const text = (value) => (value === null || value === undefined ? '' : String(value));
 const orNull = (value) => (String(value ?? '').trim() === '' ? null : String(value).trim());
 const fenText = (fen) => (fen === null || fen === undefined ? '' : formatYuanPlain(fen));
+// Coordinates are micro-degrees on the wire and degrees in the form (31.2324).
+const degreesText = (e6) => (typeof e6 === 'number' ? String(e6 / 1e6) : '');
 
 export const emptyZone = () => ({ name: '', kind: 'radius', radius_m: '3000', fee: '0', minimum: '0', area: null });
 
@@ -21,6 +23,9 @@ export function storeToForm(store) {
     name_en: text(store.name_en),
     address: text(store.address),
     phone: text(store.phone),
+    // A store saved off the globe comes without a location: the owner types it again.
+    latitude: degreesText(store.location?.latitude_e6),
+    longitude: degreesText(store.location?.longitude_e6),
     accepting_orders: rules.accepting_orders !== false,
     hours: (rules.hours || []).map((w) => ({ weekdays: [...w.weekdays], start: w.start, end: w.end })),
     pay_mode: rules.pay_mode || 'pay_first',
@@ -73,7 +78,22 @@ export function formToProfile(form, store) {
     return n;
   };
 
-  const { id, ...profile } = store;
+  const degrees = (value, path) => {
+    const typed = String(value ?? '').trim();
+    if (typed === '') {
+      errors[path] = 'REQUIRED';
+      return 0;
+    }
+    const n = Number(typed);
+    if (!Number.isFinite(n)) {
+      errors[path] = 'NOT_DEGREES';
+      return 0;
+    }
+    return Math.round(n * 1e6);
+  };
+
+  // `problems` describe the store as loaded; they are not part of what is saved.
+  const { id, problems, ...profile } = store;
   const rules = { ...(store.rules || {}) };
   rules.accepting_orders = !!form.accepting_orders;
   rules.hours = form.hours.map((w) => ({ weekdays: [...w.weekdays].sort((a, b) => a - b), start: w.start, end: w.end }));
@@ -103,6 +123,10 @@ export function formToProfile(form, store) {
       name_en: orNull(form.name_en),
       address: form.address.trim(),
       phone: orNull(form.phone),
+      location: {
+        latitude_e6: degrees(form.latitude, 'location.latitude_e6'),
+        longitude_e6: degrees(form.longitude, 'location.longitude_e6'),
+      },
       rules,
     },
     errors,

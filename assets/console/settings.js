@@ -5,6 +5,7 @@
 import { h, mount } from '../shared/dom.js';
 import { get, put } from '../shared/api.js';
 import { yuan } from '../shared/money.js';
+import { localized } from '../shared/i18n.js';
 import { t, errorText } from './strings.js';
 import { busy, explain, field, fieldError, input, notice, toast, toggle, trackShownErrors } from './ui.js';
 import { scheduleInput } from './schedule-input.js';
@@ -22,7 +23,8 @@ async function load(page) {
     page.profile = await get(`console/stores/${page.store.id}`);
     page.form = storeToForm(page.profile);
     page.initial = JSON.stringify(page.form);
-    page.errors = {};
+    // A store whose saved details no longer read opens with what to fix marked.
+    page.errors = Object.fromEntries((page.profile.problems || []).map((d) => [d.field, localized(d.message, d.message_en)]));
     render(page);
   } catch (e) {
     if (e.status === 401) return page.onUnauthorized();
@@ -33,6 +35,7 @@ async function load(page) {
 const SECTION_OF = { name: 'sec_basics', address: 'sec_basics', phone: 'sec_basics', name_en: 'sec_basics', location: 'sec_basics' };
 function sectionOf(path) {
   if (SECTION_OF[path]) return SECTION_OF[path];
+  if (path.startsWith('location')) return 'sec_basics';
   if (path.startsWith('rules.delivery_zones')) return 'sec_delivery';
   if (path.startsWith('rules.slots')) return 'sec_slots';
   if (path.startsWith('rules.hours') || path === 'rules.accepting_orders') return 'sec_trading';
@@ -55,10 +58,12 @@ function render(page) {
     section('sec_basics', h(
       'div.grid-2',
       {},
-      field(t('store_name'), text('name', 'name', { required: true, maxlength: 40 }), { path: 'name', errors }),
-      field(t('name_en'), text('name_en', 'name_en', { lang: 'en' }), { path: 'name_en', errors }),
-      field(t('address'), text('address', 'address'), { path: 'address', errors, className: 'span-2' }),
-      field(t('phone'), text('phone', 'phone', { type: 'tel', inputmode: 'tel' }), { path: 'phone', errors }),
+      field(t('store_name'), text('name', 'name', { required: true, maxlength: 60 }), { path: 'name', errors }),
+      field(t('name_en'), text('name_en', 'name_en', { lang: 'en', maxlength: 60 }), { path: 'name_en', errors }),
+      field(t('address'), text('address', 'address', { maxlength: 200 }), { path: 'address', errors, className: 'span-2' }),
+      field(t('phone'), text('phone', 'phone', { type: 'tel', inputmode: 'tel', maxlength: 30 }), { path: 'phone', errors }),
+      field(t('latitude'), text('latitude', 'location.latitude_e6', { inputmode: 'decimal' }), { path: 'location.latitude_e6', errors, hint: t('latitude_hint') }),
+      field(t('longitude'), text('longitude', 'location.longitude_e6', { inputmode: 'decimal' }), { path: 'location.longitude_e6', errors }),
     )),
     section('sec_trading', h(
       'div.form-fields',

@@ -164,6 +164,7 @@ export const t = translator({
   error_REQUIRED: ['必填', 'is required'],
   error_NOT_A_PRICE: ['请输入金额，如 18 或 18.5', 'Enter an amount such as 18 or 18.5'],
   error_NOT_A_NUMBER: ['请输入整数', 'Enter a whole number'],
+  error_NOT_DEGREES: ['请输入度数，如 31.2304', 'Enter degrees, such as 31.2304'],
   unsaved: ['有未保存的修改，确定关闭？', 'Discard unsaved changes?'],
 
   // tables page
@@ -267,6 +268,9 @@ export const t = translator({
   store_name: ['门店名称', 'Store name'],
   address: ['地址', 'Address'],
   phone: ['电话', 'Phone'],
+  latitude: ['纬度', 'Latitude'],
+  latitude_hint: ['度，如 31.2304；用地图应用查门店坐标', 'Degrees, such as 31.2304; look the store up in a map app'],
+  longitude: ['经度', 'Longitude'],
   sec_trading: ['营业', 'Trading'],
   accepting_orders: ['营业中（关闭即暂停接单）', 'Taking orders (off pauses ordering)'],
   hours: ['营业时间', 'Opening hours'],

@@ -45,6 +45,19 @@ test('edits land on the right rules; polygons keep their points', () => {
   assert.deepEqual(profile.location, store.location);
 });
 
+test('the location is edited in degrees; a damaged store opens without one and says so', () => {
+  const form = { ...storeToForm(store), latitude: '31.2304', longitude: ' 121.4737 ' };
+  assert.deepEqual(formToProfile(form, store).profile.location, { latitude_e6: 31230400, longitude_e6: 121473700 });
+  const damaged = { ...store, location: null, problems: [{ field: 'location.latitude_e6', code: 'OUT_OF_RANGE' }] };
+  const opened = storeToForm(damaged);
+  assert.equal(opened.latitude, '');
+  const { profile, errors } = formToProfile(opened, damaged);
+  assert.deepEqual(errors, { 'location.latitude_e6': 'REQUIRED', 'location.longitude_e6': 'REQUIRED' });
+  assert.equal('problems' in profile, false, 'problems are not sent back');
+  const typed = formToProfile({ ...opened, latitude: 'north', longitude: '121.5' }, damaged);
+  assert.deepEqual(typed.errors, { 'location.latitude_e6': 'NOT_DEGREES' });
+});
+
 test('no packing fee drops the amount', () => {
   const form = { ...storeToForm(store), packing_kind: 'none' };
   assert.deepEqual(formToProfile(form, store).profile.rules.packing_fee, { kind: 'none' });

@@ -47,7 +47,12 @@ pub async fn tour(db: &Db) -> anyhow::Result<Option<DemoTour>> {
     else {
         return Ok(None);
     };
-    let Some(store) = db.stores_of_brand(brand.id).await?.into_iter().next() else {
+    let Some(store) = db
+        .stores_of_brand(brand.id)
+        .await?
+        .into_iter()
+        .find_map(Result::ok)
+    else {
         return Ok(None);
     };
     let areas = db.areas(brand.id, store.id).await?;

@@ -189,15 +189,14 @@ pub async fn menu_command(database_url: &str, command: MenuCommand) -> anyhow::R
             let store = find_store(&db, &store).await?;
             let bytes = std::fs::read(&file)?;
             let now = jiff::Timestamp::now().as_millisecond();
-            match diancan_web::menu_transfer::import(
-                &db,
-                store.brand_id,
-                &file.to_string_lossy(),
-                &bytes,
-                now,
-            )
-            .await
-            {
+            let file_name = file.to_string_lossy().into_owned();
+            let imported = match diancan_web::menu_transfer::read(file_name, bytes).await {
+                Ok(sheet) => {
+                    diancan_web::menu_transfer::import(&db, store.brand_id, sheet, now).await
+                }
+                Err(error) => Err(error),
+            };
+            match imported {
                 Ok(report) => println!(
                     "已导入 · imported: {} 个新分类, {} 道新菜, {} 道更新",
                     report.categories_created, report.dishes_created, report.dishes_updated

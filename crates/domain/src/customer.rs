@@ -16,6 +16,10 @@ pub struct InvalidPhone;
 impl Phone {
     /// Accepts what people type: "+86 138-1234-5678", "0086 13812345678", "138 1234 5678".
     pub fn parse(input: &str) -> Result<Phone, InvalidPhone> {
+        // Generous for "+86 (138) 1234-5678"; a longer text is not a phone and is not scanned.
+        if input.len() > 32 {
+            return Err(InvalidPhone);
+        }
         let compact: String = input
             .chars()
             .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '(' | ')'))

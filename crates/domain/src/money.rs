@@ -43,6 +43,17 @@ impl Money {
         self.0.checked_add(other.0).map(Money)
     }
 
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0.checked_sub(other.0).map(Money)
+    }
+
+    /// The exact sum, or `None` when it does not fit: a total is never wrapped or guessed.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Money>) -> Option<Money> {
+        amounts
+            .into_iter()
+            .try_fold(Money::ZERO, |sum, amount| sum.checked_add(amount))
+    }
+
     /// Parses a yuan amount as merchants type it: "18", "18.5", "18.50", "¥18.50".
     /// More than two decimals is an error rather than a silent rounding.
     pub fn parse_yuan(text: &str) -> Result<Money, MoneyParseError> {

@@ -63,13 +63,20 @@ pub struct StoreRules {
     pub table_ordering: TableOrdering,
     /// Where the store delivers; empty means no delivery.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub delivery_zones: Vec<crate::ordering::DeliveryZone>,
     #[serde(default)]
     pub slots: crate::ordering::SlotRules,
     /// Pay-first orders not paid within this many minutes are cancelled and their stock released.
     #[serde(default = "default_unpaid_timeout")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 240))]
     pub unpaid_timeout_minutes: u16,
 }
+
+/// IANA names are short ("America/Argentina/ComodRivadavia" is among the longest).
+pub const MAX_TIME_ZONE_CHARS: usize = 64;
+/// Rings and drawn areas a store may deliver to; every delivery quote tries them in order.
+pub const MAX_DELIVERY_ZONES: usize = 20;
 
 fn default_unpaid_timeout() -> u16 {
     15
@@ -90,6 +97,14 @@ pub enum TableOrdering {
 impl StoreRules {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
+        if self.delivery_zones.len() > MAX_DELIVERY_ZONES {
+            errors.add(
+                "delivery_zones",
+                Problem::TooLarge {
+                    max: MAX_DELIVERY_ZONES as i64,
+                },
+            );
+        }
         self.hours.validate(&mut errors, "hours");
         let fee = match self.packing_fee {
             PackingFee::None => Money::ZERO,
@@ -132,28 +147,67 @@ pub fn check_fee(errors: &mut FieldErrors, field: &str, fee: Money) {
     }
 }
 
-/// A point on the map in micro-degrees (WGS-84), kept as integers like money.
+/// A point on the map in micro-degrees (WGS-84), kept as integers like money. The fields are
+/// private and deserializing checks them, so a point is on the globe by construction.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "GeoPointWire")]
 pub struct GeoPoint {
-    pub latitude_e6: i32,
-    pub longitude_e6: i32,
+    #[cfg_attr(feature = "openapi", schema(minimum = -90000000, maximum = 90000000))]
+    latitude_e6: i32,
+    #[cfg_attr(feature = "openapi", schema(minimum = -180000000, maximum = 180000000))]
+    longitude_e6: i32,
+}
+
+pub const MAX_LATITUDE_E6: i64 = 90_000_000;
+pub const MAX_LONGITUDE_E6: i64 = 180_000_000;
+
+/// A point as it arrives, before its range is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GeoPointWire {
+    latitude_e6: i64,
+    longitude_e6: i64,
+}
+
+impl TryFrom<GeoPointWire> for GeoPoint {
+    type Error = FieldErrors;
+    fn try_from(wire: GeoPointWire) -> Result<GeoPoint, FieldErrors> {
+        GeoPoint::parse(wire.latitude_e6, wire.longitude_e6)
+    }
 }
 
 impl GeoPoint {
-    pub fn parse(latitude_e6: i64, longitude_e6: i64) -> Result<GeoPoint, Problem> {
-        if !(-90_000_000..=90_000_000).contains(&latitude_e6)
-            || !(-180_000_000..=180_000_000).contains(&longitude_e6)
-        {
-            return Err(Problem::OutOfRange {
-                min: -180_000_000,
-                max: 180_000_000,
-            });
-        }
-        Ok(GeoPoint {
+    /// Latitude within ±90°, longitude within ±180°; each field out of range is named.
+    pub fn parse(latitude_e6: i64, longitude_e6: i64) -> Result<GeoPoint, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        crate::validation::check_range(
+            &mut errors,
+            "latitude_e6",
+            latitude_e6,
+            -MAX_LATITUDE_E6,
+            MAX_LATITUDE_E6,
+        );
+        crate::validation::check_range(
+            &mut errors,
+            "longitude_e6",
+            longitude_e6,
+            -MAX_LONGITUDE_E6,
+            MAX_LONGITUDE_E6,
+        );
+        // In range means it fits: ±180,000,000 is well inside i32.
+        errors.finish(|| GeoPoint {
             latitude_e6: latitude_e6 as i32,
             longitude_e6: longitude_e6 as i32,
         })
+    }
+
+    pub fn latitude_e6(self) -> i32 {
+        self.latitude_e6
+    }
+
+    pub fn longitude_e6(self) -> i32 {
+        self.longitude_e6
     }
 
     /// Great-circle distance in metres (haversine; plenty for "nearest store").
@@ -179,6 +233,28 @@ mod tests {
         let d = people_square.distance_m(bund);
         assert!((1_500..1_800).contains(&d), "{d} m");
         assert_eq!(people_square.distance_m(people_square), 0);
+    }
+
+    #[test]
+    fn a_point_off_the_globe_names_its_field_and_does_not_deserialize() {
+        let errors = GeoPoint::parse(2_000_000_000, 121_000_000).unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["latitude_e6"]);
+        assert_eq!(
+            errors.iter().next().unwrap().problem,
+            Problem::OutOfRange {
+                min: -90_000_000,
+                max: 90_000_000
+            }
+        );
+        assert!(GeoPoint::parse(90_000_000, -180_000_000).is_ok());
+        assert!(GeoPoint::parse(0, 180_000_001).is_err());
+        let wire = r#"{"latitude_e6": 2000000000, "longitude_e6": 121000000}"#;
+        assert!(serde_json::from_str::<GeoPoint>(wire).is_err());
+        let point: GeoPoint =
+            serde_json::from_str(r#"{"latitude_e6": 31230000, "longitude_e6": 121470000}"#)
+                .unwrap();
+        assert_eq!(point.latitude_e6(), 31_230_000);
     }
 
     #[test]

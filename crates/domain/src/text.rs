@@ -1,7 +1,40 @@
-//! Names and texts that the menu shows in Chinese first, with optional English.
+//! Names and texts that the menu shows in Chinese first, with optional English, and the one
+//! rule every text from outside follows: bounded in characters, and free of control characters
+//! and of the bidirectional controls that make text display differently from what it says.
 
 use crate::validation::{FieldErrors, Problem};
 use serde::{Deserialize, Serialize};
+
+/// Whether a text may hold line breaks: a note or a description may, a name never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    One,
+    Many,
+}
+
+/// Characters no text may carry: C0 and C1 controls (NUL, escape codes that break receipts, logs
+/// and CSV) and the bidi overrides, embeddings, isolates and marks (U+202A–U+202E, U+2066–U+2069,
+/// U+200E/U+200F) that can make "¥28" read as "¥82" on a menu or hide text in a kitchen ticket.
+pub fn is_forbidden(c: char, lines: Lines) -> bool {
+    match c {
+        '\n' => lines == Lines::One,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
+        '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
+        _ => false,
+    }
+}
+
+/// Checks a text against the shared rule: at most `max_chars` characters (not bytes), none forbidden.
+pub fn check_text(text: &str, max_chars: usize, lines: Lines) -> Result<(), Problem> {
+    // Stops counting one past the limit, so a huge text costs no more than a long one.
+    if text.chars().nth(max_chars).is_some() {
+        return Err(Problem::TooLong { max: max_chars });
+    }
+    if text.chars().any(|c| is_forbidden(c, lines)) {
+        return Err(Problem::InvalidCharacters);
+    }
+    Ok(())
+}
 
 /// A required, trimmed, non-empty name of bounded length (in characters, not bytes).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -17,14 +50,7 @@ impl Name {
         if trimmed.is_empty() {
             return Err(Problem::Required);
         }
-        if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(Problem::TooLong {
-                max: Self::MAX_CHARS,
-            });
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err(Problem::InvalidCharacters);
-        }
+        check_text(trimmed, Self::MAX_CHARS, Lines::One)?;
         Ok(Name(trimmed.to_owned()))
     }
 
@@ -43,19 +69,43 @@ impl std::fmt::Display for Name {
     }
 }
 
-/// Trims an optional free text, treating blank as absent and bounding its length.
+/// Trims an optional one-line text (an English name, an address), treating blank as absent.
 pub fn optional_text(
     errors: &mut FieldErrors,
     field: &str,
     text: Option<&str>,
     max_chars: usize,
 ) -> Option<String> {
+    optional(errors, field, text, max_chars, Lines::One)
+}
+
+/// Trims an optional text that may span lines (a note, a description); Windows line ends
+/// become `\n`, so a pasted note and a typed one read the same.
+pub fn optional_note(
+    errors: &mut FieldErrors,
+    field: &str,
+    text: Option<&str>,
+    max_chars: usize,
+) -> Option<String> {
+    let text = text.map(|t| t.replace("\r\n", "\n"));
+    optional(errors, field, text.as_deref(), max_chars, Lines::Many)
+}
+
+fn optional(
+    errors: &mut FieldErrors,
+    field: &str,
+    text: Option<&str>,
+    max_chars: usize,
+    lines: Lines,
+) -> Option<String> {
     let trimmed = text.map(str::trim).filter(|t| !t.is_empty())?;
-    if trimmed.chars().count() > max_chars {
-        errors.add(field, Problem::TooLong { max: max_chars });
-        return None;
+    match check_text(trimmed, max_chars, lines) {
+        Ok(()) => Some(trimmed.to_owned()),
+        Err(problem) => {
+            errors.add(field, problem);
+            None
+        }
     }
-    Some(trimmed.to_owned())
 }
 
 /// Parses a required name into `errors` under `field`, returning it when valid.
@@ -66,5 +116,64 @@ pub fn required_name(errors: &mut FieldErrors, field: &str, text: &str) -> Optio
             errors.add(field, problem);
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_controls_and_bidi_overrides() {
+        for bad in [
+            "牛肉面\u{0}",
+            "Beef\u{202e}88",
+            "\u{2066}面\u{2069}",
+            "面\u{200f}",
+            "a\u{85}b",
+            "a\nb",
+            "a\u{7f}",
+        ] {
+            assert_eq!(Name::parse(bad), Err(Problem::InvalidCharacters), "{bad:?}");
+        }
+        assert_eq!(
+            Name::parse("红烧牛肉面 Beef noodles（大碗）")
+                .unwrap()
+                .as_str(),
+            "红烧牛肉面 Beef noodles（大碗）"
+        );
+    }
+
+    #[test]
+    fn lengths_are_characters_and_a_huge_text_is_refused_cheaply() {
+        assert!(check_text(&"面".repeat(60), 60, Lines::One).is_ok());
+        assert_eq!(
+            check_text(&"面".repeat(61), 60, Lines::One),
+            Err(Problem::TooLong { max: 60 })
+        );
+        let million = "x".repeat(1_000_000);
+        assert_eq!(
+            check_text(&million, 60, Lines::One),
+            Err(Problem::TooLong { max: 60 })
+        );
+    }
+
+    #[test]
+    fn notes_keep_line_breaks_but_nothing_else_invisible() {
+        let mut errors = FieldErrors::new();
+        assert_eq!(
+            optional_note(&mut errors, "note", Some("少辣\r\n不要香菜"), 100).as_deref(),
+            Some("少辣\n不要香菜")
+        );
+        assert_eq!(
+            optional_note(&mut errors, "note", Some("少辣\u{202e}"), 100),
+            None
+        );
+        assert_eq!(
+            optional_text(&mut errors, "address", Some("1号\n2号"), 100),
+            None
+        );
+        let codes: Vec<_> = errors.iter().map(|e| e.problem.code()).collect();
+        assert_eq!(codes, ["INVALID_CHARACTERS", "INVALID_CHARACTERS"]);
     }
 }

@@ -8,19 +8,30 @@ use serde::Serialize;
 #[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Problem {
     Required,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     InvalidCharacters,
     MustBePositive,
     MustNotBeNegative,
-    TooLarge { max: i64 },
-    OutOfRange { min: i64, max: i64 },
+    TooLarge {
+        max: i64,
+    },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
     NotAMoneyAmount,
     Duplicate,
     UnknownReference,
     InvalidTime,
-    InvalidChoice { allowed: Vec<String> },
+    InvalidChoice {
+        allowed: Vec<String>,
+    },
     MinAboveMax,
     Empty,
+    /// A stored value that can no longer be read (written by hand, or before a rule existed).
+    Unreadable,
 }
 
 impl Problem {
@@ -40,6 +51,7 @@ impl Problem {
             Problem::InvalidChoice { .. } => "INVALID_CHOICE",
             Problem::MinAboveMax => "MIN_ABOVE_MAX",
             Problem::Empty => "EMPTY",
+            Problem::Unreadable => "UNREADABLE",
         }
     }
 
@@ -59,6 +71,7 @@ impl Problem {
             Problem::InvalidChoice { allowed } => format!("只能是：{}", allowed.join("、")),
             Problem::MinAboveMax => "最少数量不能大于最多数量".into(),
             Problem::Empty => "至少需要一项".into(),
+            Problem::Unreadable => "已保存的内容无法读取，请重新填写".into(),
         }
     }
 
@@ -78,6 +91,7 @@ impl Problem {
             Problem::InvalidChoice { allowed } => format!("must be one of: {}", allowed.join(", ")),
             Problem::MinAboveMax => "minimum must not exceed maximum".into(),
             Problem::Empty => "needs at least one entry".into(),
+            Problem::Unreadable => "cannot be read as saved; enter it again".into(),
         }
     }
 }

@@ -61,6 +61,14 @@ const SET_QUANTITY: &str =
     "UPDATE cart_lines SET quantity = $3, updated_at_ms = $4 WHERE id = $1 AND table_id = $2";
 const DELETE_LINE: &str = "DELETE FROM cart_lines WHERE id = $1 AND table_id = $2";
 const CLEAR_LINES: &str = "DELETE FROM cart_lines WHERE table_id = $1";
+const COUNT_OTHER_LINES: &str = "SELECT COUNT(*) FROM cart_lines WHERE table_id = $1 AND id <> $2";
+
+/// Lines one table's cart may hold: a whole table's order with room to spare, and a bound on
+/// what every phone at the table reloads.
+pub const MAX_CART_LINES: i64 = 60;
+
+/// Why a cart change is refused: the code the web edge answers with.
+pub const CART_FULL: &str = "CART_FULL";
 
 type LineRow = (Uuid, String, i64, String, i64);
 
@@ -113,6 +121,15 @@ pub(crate) async fn apply_in(
             quantity,
             added_by,
         } => {
+            // Counted under the cart's row lock taken above, so parallel adds cannot all see room.
+            let (others,): (i64,) = on_tx!(tx, |c| sqlx::query_as(COUNT_OTHER_LINES)
+                .bind(table.as_uuid())
+                .bind(line_id.as_uuid())
+                .fetch_one(&mut *c)
+                .await)?;
+            if others >= MAX_CART_LINES {
+                return Err(StorageError::Refused(CART_FULL));
+            }
             let changed = on_tx!(tx, |c| sqlx::query(UPSERT_LINE)
                 .bind(line_id.as_uuid())
                 .bind(table.as_uuid())

@@ -12,6 +12,9 @@ pub enum StorageError {
     Refused(&'static str),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The store's row does not read as a store; that store is unavailable until it is repaired.
+    #[error("store {0} needs repair")]
+    StoreDamaged(diancan_domain::StoreId),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     /// The write did not happen and may be tried again (the batch it rode in failed).

@@ -28,7 +28,10 @@ pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt};
 pub use db::{Backend, Db, DbConfig, SqliteDurability};
 pub use error::StorageError;
 pub use staff::{FirstOwner, NewStaff, SessionStaff, StaffAccount};
-pub use tenancy::{Area, Brand, DiningTable, NewStore, Store, StoreProfile};
+pub use tenancy::{
+    Area, Brand, DamagedStore, DiningTable, NewStore, Store, StoreEntry, StoreProfile,
+    StoredProfile,
+};
 pub use throttle::{LoginClaim, ThrottleHit};
 
 /// Milliseconds since the Unix epoch, as every timestamp column stores them.

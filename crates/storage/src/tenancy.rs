@@ -2,8 +2,9 @@
 
 use crate::db::Db;
 use crate::error::{Result, StorageError};
-use crate::rows::{json, to_json};
+use crate::rows::to_json;
 use diancan_domain::store::{GeoPoint, StoreRules};
+use diancan_domain::validation::{FieldError, FieldErrors, Problem};
 use diancan_domain::{AreaId, BrandId, StoreId, TableId};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -35,6 +36,35 @@ pub struct Store {
     pub brand_id: BrandId,
     pub profile: StoreProfile,
 }
+
+/// A store row that no longer reads as a valid store (edited by hand, or saved before a rule
+/// existed). Kept apart so one bad row costs that one store, never every list it is in, and
+/// the owner can still open it and save a repaired profile over it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DamagedStore {
+    pub id: StoreId,
+    pub brand_id: BrandId,
+    /// What the row holds, as far as it can be read.
+    pub stored: StoredProfile,
+    /// Each field that fails, by its path in the profile (`location.latitude_e6`, `rules`).
+    pub problems: Vec<FieldError>,
+}
+
+/// A store's profile as its row holds it, where the domain types refuse it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredProfile {
+    pub name: String,
+    pub name_en: Option<String>,
+    pub address: String,
+    pub phone: Option<String>,
+    /// `None` when the stored coordinates are off the globe.
+    pub location: Option<GeoPoint>,
+    /// `None` when the stored rules cannot be read.
+    pub rules: Option<StoreRules>,
+}
+
+/// A store as read: sound, or damaged with what is wrong.
+pub type StoreEntry = std::result::Result<Store, Box<DamagedStore>>;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Area {
@@ -122,23 +152,54 @@ impl From<BrandRow> for Brand {
     }
 }
 
-impl TryFrom<StoreRow> for Store {
-    type Error = StorageError;
-    fn try_from(r: StoreRow) -> Result<Self> {
-        let location = GeoPoint::parse(r.latitude_e6, r.longitude_e6)
-            .map_err(|_| StorageError::Corrupt("store coordinates out of range".into()))?;
-        Ok(Store {
-            id: StoreId::from_uuid(r.id),
-            brand_id: BrandId::from_uuid(r.brand_id),
-            profile: StoreProfile {
-                name: r.name,
-                name_en: r.name_en,
-                address: r.address,
-                phone: r.phone,
-                location,
-                rules: json(&r.rules_json)?,
-            },
-        })
+impl StoreRow {
+    /// The store, or what of it can be read and which fields fail.
+    fn into_entry(self) -> StoreEntry {
+        let mut problems = FieldErrors::new();
+        let location = GeoPoint::parse(self.latitude_e6, self.longitude_e6)
+            .map_err(|errors| problems.absorb("location", errors))
+            .ok();
+        let rules = serde_json::from_str::<StoreRules>(&self.rules_json)
+            .map_err(|_| problems.add("rules", Problem::Unreadable))
+            .ok();
+        let id = StoreId::from_uuid(self.id);
+        let brand_id = BrandId::from_uuid(self.brand_id);
+        let stored = StoredProfile {
+            name: self.name,
+            name_en: self.name_en,
+            address: self.address,
+            phone: self.phone,
+            location,
+            rules,
+        };
+        match (stored.location, stored.rules) {
+            (Some(location), Some(rules)) => Ok(Store {
+                id,
+                brand_id,
+                profile: StoreProfile {
+                    name: stored.name,
+                    name_en: stored.name_en,
+                    address: stored.address,
+                    phone: stored.phone,
+                    location,
+                    rules,
+                },
+            }),
+            (location, rules) => {
+                let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+                tracing::warn!(store_id = %id, ?fields, "store row does not read as a store; left out until repaired");
+                Err(Box::new(DamagedStore {
+                    id,
+                    brand_id,
+                    stored: StoredProfile {
+                        location,
+                        rules,
+                        ..stored
+                    },
+                    problems: problems.into_vec(),
+                }))
+            }
+        }
     }
 }
 
@@ -164,10 +225,6 @@ impl From<TableRow> for DiningTable {
             qr_token: r.qr_token,
         }
     }
-}
-
-fn stores_from(rows: Vec<StoreRow>) -> Result<Vec<Store>> {
-    rows.into_iter().map(Store::try_from).collect()
 }
 
 impl Db {
@@ -219,8 +276,8 @@ impl Db {
             .bind(&profile.name_en)
             .bind(&profile.address)
             .bind(&profile.phone)
-            .bind(profile.location.latitude_e6 as i64)
-            .bind(profile.location.longitude_e6 as i64)
+            .bind(profile.location.latitude_e6() as i64)
+            .bind(profile.location.longitude_e6() as i64)
             .bind(to_json(&profile.rules))
             .bind(now_ms)
             .execute(&mut *c)
@@ -250,8 +307,8 @@ impl Db {
             .bind(&profile.name_en)
             .bind(&profile.address)
             .bind(&profile.phone)
-            .bind(profile.location.latitude_e6 as i64)
-            .bind(profile.location.longitude_e6 as i64)
+            .bind(profile.location.latitude_e6() as i64)
+            .bind(profile.location.longitude_e6() as i64)
             .bind(to_json(&profile.rules))
             .bind(now_ms)
             .execute(&mut *c)
@@ -270,37 +327,61 @@ impl Db {
         })
     }
 
-    /// Any store by id: for public pages, which are not scoped to a brand.
-    pub async fn store(&self, id: StoreId) -> Result<Store> {
+    /// Any store by id, sound or damaged: what the owner's console opens to repair a store.
+    pub async fn store_entry(&self, id: StoreId) -> Result<StoreEntry> {
         let row: StoreRow = on_pool!(self, |p| sqlx::query_as(SELECT_STORE)
             .bind(id.as_uuid())
             .fetch_one(p)
             .await)?;
-        row.try_into()
+        Ok(row.into_entry())
+    }
+
+    /// Any store by id: for public pages, which are not scoped to a brand.
+    /// A damaged store is `StoreDamaged`: that store is unavailable, nothing else is.
+    pub async fn store(&self, id: StoreId) -> Result<Store> {
+        self.store_entry(id)
+            .await?
+            .map_err(|damaged| StorageError::StoreDamaged(damaged.id))
+    }
+
+    /// A store, sound or damaged, only if it belongs to `brand_id`.
+    pub async fn store_entry_in_brand(&self, brand_id: BrandId, id: StoreId) -> Result<StoreEntry> {
+        let entry = self.store_entry(id).await?;
+        let owner = match &entry {
+            Ok(store) => store.brand_id,
+            Err(damaged) => damaged.brand_id,
+        };
+        if owner != brand_id {
+            return Err(StorageError::NotFound);
+        }
+        Ok(entry)
     }
 
     /// A store only if it belongs to `brand_id`: what every staff request uses.
     pub async fn store_in_brand(&self, brand_id: BrandId, id: StoreId) -> Result<Store> {
-        let store = self.store(id).await?;
-        if store.brand_id != brand_id {
-            return Err(StorageError::NotFound);
-        }
-        Ok(store)
+        self.store_entry_in_brand(brand_id, id)
+            .await?
+            .map_err(|damaged| StorageError::StoreDamaged(damaged.id))
     }
 
-    pub async fn stores_of_brand(&self, brand_id: BrandId) -> Result<Vec<Store>> {
+    /// Every store of the brand, damaged ones included, so the console can list and repair them.
+    pub async fn stores_of_brand(&self, brand_id: BrandId) -> Result<Vec<StoreEntry>> {
         let rows: Vec<StoreRow> = on_pool!(self, |p| sqlx::query_as(SELECT_BRAND_STORES)
             .bind(brand_id.as_uuid())
             .fetch_all(p)
             .await)?;
-        stores_from(rows)
+        Ok(rows.into_iter().map(StoreRow::into_entry).collect())
     }
 
+    /// Every sound store, for the public directory: a damaged one is left out (and logged).
     pub async fn all_stores(&self) -> Result<Vec<Store>> {
         let rows: Vec<StoreRow> = on_pool!(self, |p| sqlx::query_as(SELECT_ALL_STORES)
             .fetch_all(p)
             .await)?;
-        stores_from(rows)
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| row.into_entry().ok())
+            .collect())
     }
 
     pub async fn create_area(

@@ -116,3 +116,24 @@ fn replace_database(url: &str, name: &str) -> String {
         None => format!("{prefix}/{name}"),
     }
 }
+
+/// Runs one statement straight on the database, past every check the repositories make: how a
+/// test plants a row that a hand edit or an older version left behind. `$1` is bound to `id`.
+pub async fn execute_unchecked(
+    db: &Db,
+    sql: &'static str,
+    id: uuid::Uuid,
+) -> crate::error::Result<u64> {
+    Ok(match db {
+        Db::Sqlite { writer, .. } => sqlx::query(sql)
+            .bind(id)
+            .execute(writer)
+            .await?
+            .rows_affected(),
+        Db::Postgres { pool, .. } => sqlx::query(sql)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    })
+}

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diancan_domain::staff::{Permission, Role, StoreAccess};
 use diancan_domain::{BrandId, StaffId, StoreId};
-use diancan_storage::{SessionStaff, StorageError, Store};
+use diancan_storage::{SessionStaff, StorageError, Store, StoreEntry};
 use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "diancan_session";
@@ -120,11 +120,21 @@ impl Staff {
     /// A store the caller may work in: another brand's store does not exist for them (404),
     /// a store of their brand they are not assigned to is forbidden (403).
     pub async fn store(&self, state: &AppState, store_id: StoreId) -> ApiResult<Store> {
-        let store = state.db.store_in_brand(self.brand_id, store_id).await?;
-        if !self.access.allows(store.id) {
+        self.store_entry(state, store_id)
+            .await?
+            .map_err(|damaged| StorageError::StoreDamaged(damaged.id).into())
+    }
+
+    /// The same checks, for a store that may need repair: the console opens and saves it anyway.
+    pub async fn store_entry(&self, state: &AppState, store_id: StoreId) -> ApiResult<StoreEntry> {
+        let entry = state
+            .db
+            .store_entry_in_brand(self.brand_id, store_id)
+            .await?;
+        if !self.access.allows(store_id) {
             return Err(ApiError::forbidden());
         }
-        Ok(store)
+        Ok(entry)
     }
 }
 

@@ -155,6 +155,17 @@ impl ApiError {
         self
     }
 
+    /// A request body over the endpoint's limit, which the answer names.
+    pub fn body_too_large(max_bytes: usize) -> Self {
+        let kib = max_bytes / 1024;
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BODY_TOO_LARGE",
+            format!("请求内容太大，不能超过 {kib} KB"),
+            format!("The request body is too large; at most {kib} KB"),
+        )
+    }
+
     /// A server fault: logged with its cause, answered without it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -205,6 +216,15 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound => ApiError::not_found(),
             StorageError::Conflict { constraint } => conflict(&constraint),
             StorageError::Refused(code) => refused(code),
+            StorageError::StoreDamaged(store_id) => {
+                tracing::warn!(%store_id, "request for a store whose row needs repair");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "STORE_UNAVAILABLE",
+                    "该门店资料待商家修复，暂时无法使用",
+                    "This store's details need repair by the merchant; it is unavailable for now",
+                )
+            }
             StorageError::Unavailable(cause) => {
                 tracing::warn!(%cause, "write refused for now");
                 let mut error = ApiError::new(
@@ -269,6 +289,15 @@ fn conflict(constraint: &str) -> ApiError {
 }
 
 fn refused(code: &'static str) -> ApiError {
+    if code == diancan_storage::carts::CART_FULL {
+        let max = diancan_storage::carts::MAX_CART_LINES;
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            code,
+            format!("购物车最多 {max} 行，请先下单或合并相同菜品"),
+            format!("A cart holds at most {max} lines; order these first or combine lines"),
+        );
+    }
     let (status, zh, en) = match code {
         "CATEGORY_NOT_EMPTY" => (
             StatusCode::CONFLICT,

@@ -1,13 +1,48 @@
 //! Request extractors whose rejections speak our error format instead of axum's plain text.
 
 use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 
-/// JSON body; malformed JSON, a wrong type or an unknown field is a 400/422 with the parser's reason.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// The largest JSON body any endpoint takes: a dish with every spec and option group filled is
+/// tens of kilobytes. Uploads are multipart and have their own, larger limits.
+pub const MAX_JSON_BODY_BYTES: usize = 256 * 1024;
+
+/// JSON body; malformed JSON, a wrong type or an unknown field is a 400/422 with the parser's
+/// reason, and a body over [`MAX_JSON_BODY_BYTES`] a 413, all in our error format.
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        // Read no further than the limit: the rest of an oversized body is never buffered.
+        let request =
+            request.map(|body| Body::new(http_body_util::Limited::new(body, MAX_JSON_BODY_BYTES)));
+        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// A multipart body (uploads); a request that is not multipart is a 400 in our error format.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Ok(ApiMultipart(
+            axum::extract::Multipart::from_request(request, state).await?,
+        ))
+    }
+}
 
 /// Path parameters; an id that is not a UUID is simply not found.
 #[derive(FromRequestParts)]
@@ -34,12 +69,25 @@ impl From<JsonRejection> for ApiError {
                 "请求需要 Content-Type: application/json",
                 "Expected Content-Type: application/json",
             ),
+            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::body_too_large(MAX_JSON_BODY_BYTES)
+            }
             _ => ApiError::bad_request(
                 "MALFORMED_JSON",
                 format!("请求不是有效的 JSON：{reason}"),
                 format!("The request is not valid JSON: {reason}"),
             ),
         }
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(_: MultipartRejection) -> Self {
+        ApiError::bad_request(
+            "INVALID_UPLOAD",
+            "请以 multipart/form-data 上传文件（字段名 file）",
+            "Upload the file as multipart/form-data (field name: file)",
+        )
     }
 }
 

@@ -116,31 +116,42 @@ fn row_details(rows: &[RowError]) -> Vec<ErrorDetail> {
         .collect()
 }
 
-fn file_error(error: MenuFileError) -> ApiError {
-    let details = match &error {
-        MenuFileError::Rows(rows) => row_details(rows),
-        _ => Vec::new(),
+/// A file's problem as an answer: a file past a size limit is 413 naming the limit, any other 422.
+pub fn file_error(error: MenuFileError) -> ApiError {
+    let (status, details) = match &error {
+        MenuFileError::Rows(rows) => (StatusCode::UNPROCESSABLE_ENTITY, row_details(rows)),
+        MenuFileError::TooLarge(limit) => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![ErrorDetail {
+                field: limit.field().to_owned(),
+                code: "TOO_LARGE".to_owned(),
+                message: limit.message_zh(),
+                message_en: limit.message_en(),
+            }],
+        ),
+        _ => (StatusCode::UNPROCESSABLE_ENTITY, Vec::new()),
     };
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        error.code(),
-        error.message_zh(),
-        error.message_en(),
-    )
-    .with_details(details)
+    ApiError::new(status, error.code(), error.message_zh(), error.message_en())
+        .with_details(details)
 }
 
-/// Reads a menu file and applies it to the brand: all of it or, on any problem, none of it.
+/// Reads a menu file on a blocking thread: a big sheet must not stall the async workers.
+pub async fn read(file_name: String, bytes: Vec<u8>) -> Result<MenuSheet, ApiError> {
+    tokio::task::spawn_blocking(move || menu_files::read_any(&file_name, &bytes))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(file_error)
+}
+
+/// Applies a menu sheet to the brand: all of it or, on any problem, none of it.
 /// Categories and stations match by name, dishes by name, specs by code, so re-importing an
 /// edited export updates in place and keeps every store's stock and prices.
 pub async fn import(
     db: &Db,
     brand_id: BrandId,
-    file_name: &str,
-    bytes: &[u8],
+    sheet: MenuSheet,
     now_ms: i64,
 ) -> Result<MenuImportReport, ApiError> {
-    let sheet = menu_files::read_any(file_name, bytes).map_err(file_error)?;
     let mut categories: HashMap<String, Category> = db
         .categories(brand_id)
         .await?

@@ -162,6 +162,11 @@ fn quote_error(error: QuoteError) -> ApiError {
             };
             unprocessable("STORE_CLOSED", zh, en)
         }
+        QuoteError::TotalTooLarge => unprocessable(
+            "TOTAL_TOO_LARGE",
+            "订单金额超出上限，请减少数量".into(),
+            "The order total is too large; order fewer items".into(),
+        ),
         QuoteError::Empty => unprocessable(
             "EMPTY_ORDER",
             "购物车是空的".into(),

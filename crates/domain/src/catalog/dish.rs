@@ -4,7 +4,7 @@
 use crate::ids::*;
 use crate::money::{MAX_ITEM_PRICE, Money};
 use crate::schedule::Schedule;
-use crate::text::{Name, optional_text, required_name};
+use crate::text::{Lines, Name, check_text, optional_note, optional_text, required_name};
 use crate::validation::{FieldErrors, Problem, check_range};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -60,10 +60,13 @@ pub struct Category {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryDraft {
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub sort_order: i64,
     #[serde(default)]
     pub availability: Schedule,
@@ -247,24 +250,34 @@ pub struct DishDraft {
     pub category_id: CategoryId,
     #[serde(default = "single_kind")]
     pub kind: DishKind,
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub description_en: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 8))]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub ingredients: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 8))]
     pub allergens: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000))]
     pub calories_kcal: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 30))]
     pub portion: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub sort_order: i64,
     #[serde(default)]
     pub station_id: Option<StationId>,
@@ -273,11 +286,15 @@ pub struct DishDraft {
     #[serde(default)]
     pub availability: Schedule,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 6))]
     pub image_ids: Vec<ImageId>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub skus: Vec<SkuDraft>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 12))]
     pub option_groups: Vec<OptionGroupDraft>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub combo_slots: Vec<ComboSlotDraft>,
 }
 
@@ -295,10 +312,16 @@ fn yes() -> bool {
 pub struct SkuDraft {
     #[serde(default)]
     pub id: Option<SkuId>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 32, pattern = "^[A-Za-z0-9_-]+$")
+    )]
     pub code: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     pub price_fen: Money,
 }
@@ -309,11 +332,14 @@ pub struct SkuDraft {
 pub struct OptionGroupDraft {
     #[serde(default)]
     pub id: Option<OptionGroupId>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     pub min_select: i64,
     pub max_select: i64,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
     pub options: Vec<OptionDraft>,
 }
 
@@ -323,8 +349,10 @@ pub struct OptionGroupDraft {
 pub struct OptionDraft {
     #[serde(default)]
     pub id: Option<OptionId>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     #[serde(default)]
     pub price_delta_fen: Money,
@@ -336,8 +364,10 @@ pub struct OptionDraft {
 pub struct ComboSlotDraft {
     #[serde(default)]
     pub id: Option<ComboSlotId>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     pub min_select: i64,
     pub max_select: i64,
@@ -399,8 +429,8 @@ fn parse_tags(
         let tag = tag.trim();
         if tag.is_empty() {
             errors.add(format!("{field}[{i}]"), Problem::Required);
-        } else if tag.chars().count() > max_chars {
-            errors.add(format!("{field}[{i}]"), Problem::TooLong { max: max_chars });
+        } else if let Err(problem) = check_text(tag, max_chars, Lines::One) {
+            errors.add(format!("{field}[{i}]"), problem);
         } else if seen.insert(tag.to_owned()) {
             out.push(tag.to_owned());
         }
@@ -446,19 +476,19 @@ impl DishDraft {
             self.name_en.as_deref(),
             Name::MAX_CHARS,
         );
-        let description = optional_text(
+        let description = optional_note(
             &mut errors,
             "description",
             self.description.as_deref(),
             MAX_DESCRIPTION_CHARS,
         );
-        let description_en = optional_text(
+        let description_en = optional_note(
             &mut errors,
             "description_en",
             self.description_en.as_deref(),
             MAX_DESCRIPTION_CHARS,
         );
-        let ingredients = optional_text(
+        let ingredients = optional_note(
             &mut errors,
             "ingredients",
             self.ingredients.as_deref(),

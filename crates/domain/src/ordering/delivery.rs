@@ -2,17 +2,28 @@
 
 use crate::money::Money;
 use crate::store::GeoPoint;
+use crate::text::{Lines, check_text};
 use crate::validation::{FieldErrors, Problem, check_range};
 use serde::{Deserialize, Serialize};
+
+/// A zone's name as the checkout shows it ("3公里内").
+pub const MAX_ZONE_NAME_CHARS: usize = 20;
+pub const MAX_ZONE_POINTS: usize = 200;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ZoneArea {
     /// Everything within `radius_m` metres of the store.
-    Radius { radius_m: u32 },
+    Radius {
+        #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 50000))]
+        radius_m: u32,
+    },
     /// A hand-drawn area; points in order, the last joins the first.
-    Polygon { points: Vec<GeoPoint> },
+    Polygon {
+        #[cfg_attr(feature = "openapi", schema(min_items = 3, max_items = 200))]
+        points: Vec<GeoPoint>,
+    },
 }
 
 /// One delivery zone with its fee and minimum order. Zones are tried in order; the first that
@@ -20,6 +31,7 @@ pub enum ZoneArea {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryZone {
+    #[cfg_attr(feature = "openapi", schema(max_length = 20))]
     pub name: String,
     pub area: ZoneArea,
     pub fee_fen: Money,
@@ -35,8 +47,11 @@ impl DeliveryZone {
     }
 
     pub fn validate(&self, errors: &mut FieldErrors, field: &str) {
-        if self.name.trim().is_empty() {
+        let name = self.name.trim();
+        if name.is_empty() {
             errors.add(format!("{field}.name"), Problem::Required);
+        } else if let Err(problem) = check_text(name, MAX_ZONE_NAME_CHARS, Lines::One) {
+            errors.add(format!("{field}.name"), problem);
         }
         match &self.area {
             ZoneArea::Radius { radius_m } => check_range(
@@ -49,6 +64,13 @@ impl DeliveryZone {
             ZoneArea::Polygon { points } if points.len() < 3 => {
                 errors.add(format!("{field}.area.points"), Problem::Empty)
             }
+            // Every delivery quote walks the points: keep the walk short.
+            ZoneArea::Polygon { points } if points.len() > MAX_ZONE_POINTS => errors.add(
+                format!("{field}.area.points"),
+                Problem::TooLarge {
+                    max: MAX_ZONE_POINTS as i64,
+                },
+            ),
             ZoneArea::Polygon { .. } => {}
         }
         crate::store::check_fee(errors, &format!("{field}.fee_fen"), self.fee_fen);
@@ -71,12 +93,18 @@ pub fn zone_for(
 
 /// Ray casting on micro-degree coordinates; fine at city scale.
 fn polygon_contains(points: &[GeoPoint], p: GeoPoint) -> bool {
-    let (x, y) = (p.longitude_e6 as i64, p.latitude_e6 as i64);
+    let (x, y) = (p.longitude_e6() as i64, p.latitude_e6() as i64);
     let mut inside = false;
     let mut j = points.len().wrapping_sub(1);
     for i in 0..points.len() {
-        let (xi, yi) = (points[i].longitude_e6 as i64, points[i].latitude_e6 as i64);
-        let (xj, yj) = (points[j].longitude_e6 as i64, points[j].latitude_e6 as i64);
+        let (xi, yi) = (
+            points[i].longitude_e6() as i64,
+            points[i].latitude_e6() as i64,
+        );
+        let (xj, yj) = (
+            points[j].longitude_e6() as i64,
+            points[j].latitude_e6() as i64,
+        );
         if (yi > y) != (yj > y) {
             // x < xi + (y - yi) * (xj - xi) / (yj - yi), kept in integers by cross-multiplying.
             let lhs = (x - xi) * (yj - yi);
@@ -96,6 +124,7 @@ fn polygon_contains(points: &[GeoPoint], p: GeoPoint) -> bool {
 pub struct SlotRules {
     /// Minutes between placing an order and the earliest pickup or delivery time.
     pub lead_minutes: u16,
+    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 240))]
     pub slot_minutes: u16,
     /// Orders per slot; 0 means unlimited.
     pub capacity_per_slot: u16,

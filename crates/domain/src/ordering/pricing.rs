@@ -22,6 +22,7 @@ pub const MAX_NOTE_CHARS: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct LineRequest {
     pub sku_id: SkuId,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 99))]
     pub quantity: i64,
     #[serde(default)]
     pub option_ids: Vec<OptionId>,
@@ -29,6 +30,7 @@ pub struct LineRequest {
     pub combo_choice_ids: Vec<ComboChoiceId>,
     /// 忌口 and other notes for this line.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub note: Option<String>,
 }
 
@@ -37,9 +39,11 @@ pub struct LineRequest {
 #[serde(deny_unknown_fields)]
 pub struct QuoteRequest {
     pub channel: Channel,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub lines: Vec<LineRequest>,
     /// Dine-in: how many diners (tableware and seat fee).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 50))]
     pub diners: Option<i64>,
     /// Delivery: where to.
     #[serde(default)]
@@ -150,11 +154,25 @@ impl Quote {
 pub enum LineProblem {
     UnknownItem,
     SoldOut,
-    QuantityOutOfRange { min: i64, max: i64 },
+    QuantityOutOfRange {
+        min: i64,
+        max: i64,
+    },
     UnknownOption,
-    MissingChoice { group: String },
-    TooManyChoices { group: String, max: u8 },
-    NoteTooLong { max: usize },
+    MissingChoice {
+        group: String,
+    },
+    TooManyChoices {
+        group: String,
+        max: u8,
+    },
+    NoteTooLong {
+        max: usize,
+    },
+    /// Control or bidi characters in the note (line breaks are fine).
+    NoteInvalidCharacters,
+    /// The line's price does not fit in our amounts (a corrupt or hostile menu): refused, never free.
+    PriceTooLarge,
 }
 
 impl LineProblem {
@@ -169,6 +187,8 @@ impl LineProblem {
             LineProblem::MissingChoice { group } => format!("请为{item}选择{group}"),
             LineProblem::TooManyChoices { group, max } => format!("{item}的{group}最多选 {max} 项"),
             LineProblem::NoteTooLong { max } => format!("备注不能超过 {max} 字"),
+            LineProblem::NoteInvalidCharacters => "备注包含不允许的字符".into(),
+            LineProblem::PriceTooLarge => format!("{item}的价格有误，暂不能下单"),
         }
     }
 
@@ -185,6 +205,12 @@ impl LineProblem {
                 format!("Choose at most {max} of {group} for {item}")
             }
             LineProblem::NoteTooLong { max } => format!("Notes must be at most {max} characters"),
+            LineProblem::NoteInvalidCharacters => {
+                "The note contains characters that are not allowed".into()
+            }
+            LineProblem::PriceTooLarge => {
+                format!("The price of {item} is wrong; it cannot be ordered now")
+            }
         }
     }
 
@@ -197,6 +223,8 @@ impl LineProblem {
             LineProblem::MissingChoice { .. } => "MISSING_CHOICE",
             LineProblem::TooManyChoices { .. } => "TOO_MANY_CHOICES",
             LineProblem::NoteTooLong { .. } => "NOTE_TOO_LONG",
+            LineProblem::NoteInvalidCharacters => "NOTE_INVALID_CHARACTERS",
+            LineProblem::PriceTooLarge => "PRICE_TOO_LARGE",
         }
     }
 }
@@ -225,6 +253,9 @@ pub enum QuoteError {
     DeliveryAddressRequired,
     #[error("the address is outside every delivery zone")]
     OutsideDeliveryZones,
+    /// The lines or fees add up to more than an amount can hold.
+    #[error("the total is too large")]
+    TotalTooLarge,
     #[error("below the minimum order")]
     BelowMinimumOrder {
         minimum_fen: Money,
@@ -287,16 +318,20 @@ fn price_line(
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(str::to_owned);
-    if note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+    match note
+        .as_deref()
+        .map(|n| crate::text::check_text(n, MAX_NOTE_CHARS, crate::text::Lines::Many))
     {
-        return Err(fail(
-            item,
-            LineProblem::NoteTooLong {
-                max: MAX_NOTE_CHARS,
-            },
-        ));
+        Some(Err(crate::validation::Problem::TooLong { .. })) => {
+            return Err(fail(
+                item,
+                LineProblem::NoteTooLong {
+                    max: MAX_NOTE_CHARS,
+                },
+            ));
+        }
+        Some(Err(_)) => return Err(fail(item, LineProblem::NoteInvalidCharacters)),
+        _ => {}
     }
 
     let wanted: HashSet<OptionId> = line.option_ids.iter().copied().collect();
@@ -391,11 +426,22 @@ fn price_line(
         return Err(fail(item, LineProblem::UnknownOption));
     }
 
-    let unit_price_fen = sku.price_fen
-        + options.iter().map(|o| o.price_delta_fen).sum::<Money>()
-        + combo_items.iter().map(|c| c.price_delta_fen).sum::<Money>();
-    // A negative add-on can never make a line cost less than nothing.
-    let unit_price_fen = unit_price_fen.max(Money::ZERO);
+    let deltas = options
+        .iter()
+        .map(|o| o.price_delta_fen)
+        .chain(combo_items.iter().map(|c| c.price_delta_fen));
+    let (unit_price_fen, line_total_fen) =
+        match Money::checked_sum(std::iter::once(sku.price_fen).chain(deltas)) {
+            // A negative add-on can never make a line cost less than nothing.
+            Some(unit) => {
+                let unit = unit.max(Money::ZERO);
+                match unit.checked_mul(line.quantity) {
+                    Some(total) => (unit, total),
+                    None => return Err(fail(item, LineProblem::PriceTooLarge)),
+                }
+            }
+            None => return Err(fail(item, LineProblem::PriceTooLarge)),
+        };
     Ok(QuotedLine {
         dish_id: dish.id,
         sku_id: sku.id,
@@ -409,9 +455,7 @@ fn price_line(
         combo_items,
         note,
         unit_price_fen,
-        line_total_fen: unit_price_fen
-            .checked_mul(line.quantity)
-            .unwrap_or(Money::ZERO),
+        line_total_fen,
     })
 }
 
@@ -460,14 +504,16 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
     }
 
     let item_count: i64 = lines.iter().map(|l| l.quantity).sum();
-    let subtotal_fen: Money = lines.iter().map(|l| l.line_total_fen).sum();
+    // Every sum below is checked: an amount that does not fit refuses the quote, never zeroes a part.
+    let subtotal_fen = Money::checked_sum(lines.iter().map(|l| l.line_total_fen))
+        .ok_or(QuoteError::TotalTooLarge)?;
     let takes_packing = matches!(request.channel, Channel::Pickup | Channel::Delivery);
     let packing_fee_fen = match (takes_packing, context.packing_fee) {
         (false, _) | (true, PackingFee::None) => Money::ZERO,
         (true, PackingFee::PerOrder { fee_fen }) => fee_fen,
-        (true, PackingFee::PerItem { fee_fen }) => {
-            fee_fen.checked_mul(item_count).unwrap_or(Money::ZERO)
-        }
+        (true, PackingFee::PerItem { fee_fen }) => fee_fen
+            .checked_mul(item_count)
+            .ok_or(QuoteError::TotalTooLarge)?,
     };
     let seat_fee_fen = match request.channel {
         Channel::DineIn => {
@@ -478,7 +524,7 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
             context
                 .seat_fee_fen
                 .checked_mul(diners)
-                .unwrap_or(Money::ZERO)
+                .ok_or(QuoteError::TotalTooLarge)?
         }
         _ => Money::ZERO,
     };
@@ -500,10 +546,17 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
         _ => (Money::ZERO, None),
     };
     let discounts: Vec<QuotedDiscount> = Vec::new();
-    let discount_total_fen: Money = discounts.iter().map(|d| d.amount_fen).sum();
-    let total_fen = (subtotal_fen + packing_fee_fen + seat_fee_fen + delivery_fee_fen
-        - discount_total_fen)
-        .max(Money::ZERO);
+    let discount_total_fen = Money::checked_sum(discounts.iter().map(|d| d.amount_fen))
+        .ok_or(QuoteError::TotalTooLarge)?;
+    let total_fen = Money::checked_sum([
+        subtotal_fen,
+        packing_fee_fen,
+        seat_fee_fen,
+        delivery_fee_fen,
+    ])
+    .and_then(|charged| charged.checked_sub(discount_total_fen))
+    .ok_or(QuoteError::TotalTooLarge)?
+    .max(Money::ZERO);
     let mut quote = Quote {
         version: String::new(),
         channel: request.channel,

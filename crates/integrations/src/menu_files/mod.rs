@@ -2,11 +2,14 @@
 //! and XLSX: one row per spec, dish-level columns repeated, every mistake reported by row.
 
 mod columns;
+pub mod limits;
 mod option_cell;
 mod read;
 mod write;
+mod xlsx;
 
 pub use columns::{COLUMNS, Column};
+pub use limits::SheetLimit;
 pub use read::{read_any, read_csv, read_xlsx};
 pub use write::{write_csv, write_xlsx};
 
@@ -87,6 +90,9 @@ pub enum MenuFileError {
     Unwritable(String),
     #[error("the file has no dishes")]
     Empty,
+    /// Past one of the `limits`; nothing was read beyond it.
+    #[error("the file is larger than the {} limit", .0.field())]
+    TooLarge(SheetLimit),
 }
 
 impl MenuFileError {
@@ -98,6 +104,7 @@ impl MenuFileError {
             MenuFileError::Unreadable(_) => "MENU_FILE_UNREADABLE",
             MenuFileError::Unwritable(_) => "MENU_FILE_UNWRITABLE",
             MenuFileError::Empty => "MENU_FILE_EMPTY",
+            MenuFileError::TooLarge(_) => "MENU_FILE_TOO_LARGE",
         }
     }
 
@@ -113,6 +120,7 @@ impl MenuFileError {
             MenuFileError::Unreadable(_) => "无法读取文件，请使用 .xlsx 或 CSV 格式".into(),
             MenuFileError::Unwritable(_) => "无法生成表格文件".into(),
             MenuFileError::Empty => "文件中没有菜品".into(),
+            MenuFileError::TooLarge(limit) => limit.message_zh(),
         }
     }
 
@@ -130,6 +138,7 @@ impl MenuFileError {
             MenuFileError::Unreadable(_) => "The file cannot be read; use .xlsx or CSV".into(),
             MenuFileError::Unwritable(_) => "The spreadsheet could not be created".into(),
             MenuFileError::Empty => "The file has no dishes".into(),
+            MenuFileError::TooLarge(limit) => limit.message_en(),
         }
     }
 }

@@ -2,16 +2,15 @@
 //! with every problem tied to the spreadsheet row and column the merchant sees.
 
 use super::columns::{COLUMNS, Column};
+use super::limits;
 use super::option_cell::parse_option_groups;
 use super::{MenuFileError, MenuSheet, RowError, SheetCategory, SheetDish};
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use diancan_domain::catalog::{DishDraft, DishKind, MAX_SORT_ORDER, SkuDraft};
 use diancan_domain::schedule::Schedule;
 use diancan_domain::text::Name;
 use diancan_domain::validation::{FieldError, Problem};
 use diancan_domain::{BrandId, CategoryId, DishId, Money};
 use std::collections::{HashMap, HashSet};
-use std::io::Cursor;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
@@ -41,8 +40,14 @@ pub fn read_csv(bytes: &[u8]) -> Result<MenuSheet, MenuFileError> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut cells: u64 = 0;
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|e| MenuFileError::Unreadable(e.to_string()))?;
+        // The same limits as a workbook: a line of commas is a sheet of empty cells.
+        cells += record.len() as u64;
+        let last_column = record.len().saturating_sub(1) as u32;
+        let row = u32::try_from(index).unwrap_or(u32::MAX);
+        limits::check_cell(row, last_column, cells).map_err(MenuFileError::TooLarge)?;
         // Excel shows one record per row, even when a quoted cell spans several lines.
         rows.push(NumberedRow {
             number: index + 1,
@@ -52,40 +57,15 @@ pub fn read_csv(bytes: &[u8]) -> Result<MenuSheet, MenuFileError> {
     parse_rows(rows)
 }
 
+/// Reads the first sheet of an .xlsx workbook; see `xlsx` for how its size is kept in check.
 pub fn read_xlsx(bytes: &[u8]) -> Result<MenuSheet, MenuFileError> {
-    let unreadable = |e: calamine::XlsxError| MenuFileError::Unreadable(e.to_string());
-    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(MenuFileError::Empty)?
-        .map_err(unreadable)?;
-    // A range starts at its first used cell, not at A1; row numbers must match Excel's.
-    let first_row = range.start().map_or(0, |(row, _)| row as usize);
-    let rows = range
-        .rows()
-        .enumerate()
-        .map(|(index, cells)| NumberedRow {
-            number: first_row + index + 1,
-            cells: cells.iter().map(cell_text).collect(),
-        })
-        .collect();
-    parse_rows(rows)
-}
-
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(text) => text.clone(),
-        // `{}` prints the shortest text that reads back as the same number: 28.5, 3.
-        Data::Float(number) => format!("{number}"),
-        other => other.to_string(),
-    }
+    parse_rows(super::xlsx::sheet_rows(bytes)?)
 }
 
 /// One spreadsheet row as text, with the row number Excel shows for it.
-struct NumberedRow {
-    number: usize,
-    cells: Vec<String>,
+pub(super) struct NumberedRow {
+    pub(super) number: usize,
+    pub(super) cells: Vec<String>,
 }
 
 impl NumberedRow {

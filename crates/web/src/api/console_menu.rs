@@ -3,10 +3,10 @@
 
 use crate::auth::Staff;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use diancan_domain::catalog::{
     Category, CategoryDraft, Dish, DishDraft, SkuStoreSettings, Station,
@@ -43,10 +43,13 @@ pub async fn catalog(State(state): State<AppState>, staff: Staff) -> ApiResult<J
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationBody {
+    #[schema(max_length = 60)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 60)]
     pub name_en: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000000)]
     pub sort_order: i64,
 }
 
@@ -219,7 +222,7 @@ pub struct ImageUpload {
 pub async fn upload_image(
     State(state): State<AppState>,
     staff: Staff,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<ImageView>)> {
     staff.require(Permission::EditMenu)?;
     let bytes =
@@ -387,22 +390,20 @@ pub struct MenuUpload {
 #[utoipa::path(post, path = "/api/v1/console/menu/import", tag = "console menu",
     request_body(content = MenuUpload, content_type = "multipart/form-data"),
     responses((status = 200, description = "Counts of what was created and updated"),
+        (status = 400, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody, description = "FILE_TOO_LARGE (over 5 MiB) or MENU_FILE_TOO_LARGE: past 10,000 rows, 100 columns, 250,000 cells or 32 MiB unpacked"),
         (status = 422, body = crate::error::ErrorBody, description = "Row-level errors such as `第 12 行: 价格必须大于 0`")))]
 pub async fn import_menu(
     State(state): State<AppState>,
     staff: Staff,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Json<diancan_storage::MenuImportReport>> {
     staff.require(Permission::EditMenu)?;
     let file = crate::api::upload::single_file(multipart, 5 * 1024 * 1024).await?;
-    let report = crate::menu_transfer::import(
-        &state.db,
-        staff.brand_id,
-        &file.file_name,
-        &file.bytes,
-        state.clock.now_ms(),
-    )
-    .await?;
+    let sheet = crate::menu_transfer::read(file.file_name, file.bytes).await?;
+    let report =
+        crate::menu_transfer::import(&state.db, staff.brand_id, sheet, state.clock.now_ms())
+            .await?;
     state.menus.invalidate_all();
     Ok(Json(report))
 }

@@ -27,7 +27,7 @@ const MAX_WECHAT_CODE_LEN: usize = 128;
 #[serde(deny_unknown_fields)]
 pub struct OtpRequest {
     /// Mainland China mobile number; "+86", spaces and dashes are fine.
-    #[schema(example = "138 1234 5678")]
+    #[schema(example = "138 1234 5678", max_length = 32)]
     pub phone: String,
 }
 
@@ -43,9 +43,10 @@ pub struct OtpSent {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneLoginRequest {
+    #[schema(max_length = 32)]
     pub phone: String,
     /// The six digits from the SMS.
-    #[schema(example = "123456")]
+    #[schema(example = "123456", pattern = "^[0-9]{6}$")]
     pub code: String,
 }
 
@@ -53,6 +54,7 @@ pub struct PhoneLoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct WeChatLoginRequest {
     /// The code from the mini-program's `wx.login()`.
+    #[schema(min_length = 1, max_length = 128)]
     pub code: String,
 }
 
@@ -308,7 +310,11 @@ pub async fn login_with_wechat(
 ) -> ApiResult<Response> {
     let store = state.db.store(store_id).await?;
     let code = request.code.trim();
-    if code.is_empty() || code.len() > MAX_WECHAT_CODE_LEN {
+    // A wx.login() code is short printable ASCII; anything else never reaches WeChat.
+    if code.is_empty()
+        || code.len() > MAX_WECHAT_CODE_LEN
+        || !code.bytes().all(|b| b.is_ascii_graphic())
+    {
         return Err(wechat_code_invalid());
     }
     let session = match state.wechat.code2session(code).await {

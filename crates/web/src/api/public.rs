@@ -17,21 +17,24 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct NearQuery {
     /// Latitude in micro-degrees (31.2304° → 31230400).
+    #[param(minimum = -90000000, maximum = 90000000)]
     pub latitude_e6: Option<i64>,
+    #[param(minimum = -180000000, maximum = 180000000)]
     pub longitude_e6: Option<i64>,
 }
 
 /// The store directory, nearest first when a point is given.
+///
+/// A store whose saved details need repair is left out until its owner fixes it.
 #[utoipa::path(get, path = "/api/v1/stores", tag = "public", params(NearQuery),
-    responses((status = 200, body = Vec<PublicStore>), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<PublicStore>), (status = 400, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list_stores(
     State(state): State<AppState>,
     ApiQuery(near): ApiQuery<NearQuery>,
 ) -> ApiResult<axum::Json<Vec<PublicStore>>> {
     let from = match (near.latitude_e6, near.longitude_e6) {
-        (Some(lat), Some(lng)) => {
-            Some(GeoPoint::parse(lat, lng).map_err(|p| ApiError::invalid_field("latitude_e6", p))?)
-        }
+        (Some(lat), Some(lng)) => Some(GeoPoint::parse(lat, lng)?),
         (None, None) => None,
         _ => {
             return Err(ApiError::bad_request(
@@ -72,7 +75,8 @@ pub async fn list_stores(
 /// One store's header information.
 #[utoipa::path(get, path = "/api/v1/stores/{store_id}", tag = "public",
     params(("store_id" = StoreId, Path)),
-    responses((status = 200, body = PublicStore), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = PublicStore), (status = 404, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody, description = "STORE_UNAVAILABLE: the store's details need repair")))]
 pub async fn get_store(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
@@ -91,7 +95,8 @@ pub async fn get_store(
 #[utoipa::path(get, path = "/api/v1/stores/{store_id}/menu", tag = "public",
     params(("store_id" = StoreId, Path)),
     responses((status = 200, body = StoreMenu), (status = 304, description = "Unchanged since the ETag you sent"),
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody, description = "STORE_UNAVAILABLE: the store's details need repair")))]
 pub async fn store_menu(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,

@@ -18,8 +18,35 @@ use utoipa::ToSchema;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 64)]
     pub login: String,
+    #[schema(max_length = 256)]
     pub password: String,
+}
+
+/// No account's login name is longer; checked before a throttle row is keyed by it.
+const MAX_LOGIN_CHARS: usize = 64;
+/// Hashing cost grows with the password; no passphrase needs more.
+const MAX_PASSWORD_CHARS: usize = 256;
+
+impl LoginRequest {
+    /// The shape of the credentials, before anything is looked up or counted.
+    fn check(&self) -> ApiResult<()> {
+        use diancan_domain::text::{Lines, check_text};
+        let mut errors = diancan_domain::validation::FieldErrors::new();
+        if let Err(problem) = check_text(self.login.trim(), MAX_LOGIN_CHARS, Lines::One) {
+            errors.add("login", problem);
+        }
+        if self.password.chars().nth(MAX_PASSWORD_CHARS).is_some() {
+            errors.add(
+                "password",
+                diancan_domain::validation::Problem::TooLong {
+                    max: MAX_PASSWORD_CHARS,
+                },
+            );
+        }
+        Ok(errors.finish(|| ())?)
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,11 +82,18 @@ async fn staff_view(state: &AppState, staff: &Staff) -> ApiResult<StaffView> {
         .stores_of_brand(staff.brand_id)
         .await?
         .into_iter()
-        .filter(|s| staff.access.allows(s.id))
-        .map(|s| StoreRef {
-            id: s.id,
-            name: s.profile.name,
+        // A store that needs repair is still listed: its owner must be able to open it.
+        .map(|entry| match entry {
+            Ok(store) => StoreRef {
+                id: store.id,
+                name: store.profile.name,
+            },
+            Err(damaged) => StoreRef {
+                id: damaged.id,
+                name: damaged.stored.name,
+            },
         })
+        .filter(|s| staff.access.allows(s.id))
         .collect();
     Ok(StaffView {
         id: staff.id,
@@ -87,12 +121,14 @@ fn wrong_credentials() -> ApiError {
 /// the owner out) and per client address (30 failures in 15 minutes), across all instances.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
         (status = 429, body = crate::error::ErrorBody, description = "Too many failures; see Retry-After")))]
 pub async fn login(
     State(state): State<AppState>,
     client: ClientIp,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    request.check()?;
     let now = state.clock.now_ms();
     let login_key = format!("login:{}", request.login.trim().to_lowercase());
     let address_key = client.throttle_key("ip");

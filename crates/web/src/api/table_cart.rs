@@ -7,12 +7,31 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use diancan_domain::text::{Lines, check_text};
 use diancan_domain::validation::{FieldErrors, Problem, check_range};
 use diancan_storage::DiningTable;
 use diancan_storage::carts::{CartChange, CartSnapshot};
 use diancan_storage::events::cart_stream;
 
-const MAX_CART_LINES: usize = 60;
+/// "小王", "Table guest 2": how a diner names themselves to the table.
+const MAX_ADDED_BY_CHARS: usize = 20;
+/// A line is the diner's selection (spec, options, note) as JSON, opaque here.
+const MAX_LINE_JSON_BYTES: usize = 4_000;
+
+/// Every string in a JSON value, keys included.
+fn texts_in(value: &serde_json::Value) -> Box<dyn Iterator<Item = &str> + '_> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Box::new(std::iter::once(text.as_str())),
+        Value::Array(items) => Box::new(items.iter().flat_map(texts_in)),
+        Value::Object(fields) => Box::new(
+            fields
+                .iter()
+                .flat_map(|(key, value)| std::iter::once(key.as_str()).chain(texts_in(value))),
+        ),
+        _ => Box::new(std::iter::empty()),
+    }
+}
 
 async fn table(state: &AppState, token: &str) -> ApiResult<DiningTable> {
     Ok(diancan_usecases::tables::resolve(state, token).await?)
@@ -32,8 +51,9 @@ pub async fn get_cart(
 /// One change to the shared cart. Quantities are absolute and line ids are made by the phone,
 /// so a change replayed after a reconnect changes nothing more.
 #[utoipa::path(post, path = "/api/v1/tables/{token}/cart", tag = "ordering", params(("token" = String, Path)),
-    request_body(content = serde_json::Value, description = r#"{"kind":"put","line_id","line":{…},"quantity","added_by"} | {"kind":"set_quantity","line_id","quantity"} | {"kind":"remove","line_id"} | {"kind":"clear"}"#),
+    request_body(content = serde_json::Value, description = r#"{"kind":"put","line_id","line":{…},"quantity","added_by"} | {"kind":"set_quantity","line_id","quantity"} | {"kind":"remove","line_id"} | {"kind":"clear"}. `quantity` 1–99, `added_by` 1–20 characters, `line` at most 4000 bytes of JSON; no control or bidi characters in any text."#),
     responses((status = 200, description = "The cart after the change"), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody, description = "CART_FULL: the cart already has its most lines"),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn change_cart(
     State(state): State<AppState>,
@@ -56,19 +76,24 @@ pub async fn change_cart(
                 1,
                 diancan_domain::ordering::MAX_QUANTITY,
             );
-            if added_by.trim().is_empty() || added_by.chars().count() > 20 {
-                errors.add("added_by", Problem::OutOfRange { min: 1, max: 20 });
+            if added_by.trim().is_empty() {
+                errors.add("added_by", Problem::Required);
+            } else if let Err(problem) = check_text(added_by.trim(), MAX_ADDED_BY_CHARS, Lines::One)
+            {
+                errors.add("added_by", problem);
             }
-            if line.to_string().len() > 4_000 {
-                errors.add("line", Problem::TooLong { max: 4_000 });
-            }
-            if state.db.cart(table.id).await?.lines.len() >= MAX_CART_LINES {
+            if line.to_string().len() > MAX_LINE_JSON_BYTES {
                 errors.add(
                     "line",
-                    Problem::TooLarge {
-                        max: MAX_CART_LINES as i64,
+                    Problem::TooLong {
+                        max: MAX_LINE_JSON_BYTES,
                     },
                 );
+            } else if !texts_in(line)
+                .all(|text| check_text(text, MAX_LINE_JSON_BYTES, Lines::Many).is_ok())
+            {
+                // Every phone at the table shows this line: no hidden or reversed text in it.
+                errors.add("line", Problem::InvalidCharacters);
             }
         }
         CartChange::SetQuantity { quantity, .. } => check_range(

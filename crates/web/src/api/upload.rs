@@ -2,6 +2,7 @@
 
 use crate::error::ApiError;
 use axum::extract::Multipart;
+use axum::extract::multipart::MultipartError;
 use axum::http::StatusCode;
 
 pub struct UploadedFile {
@@ -25,10 +26,18 @@ pub async fn single_file(
 ) -> Result<UploadedFile, ApiError> {
     let bad =
         |zh: &str, en: &str| ApiError::bad_request("INVALID_UPLOAD", zh.to_owned(), en.to_owned());
+    // The whole body's limit can cut an upload off too: that is the same answer as a big file.
+    let unreadable = |e: MultipartError, zh: &str, en: &str| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(max_bytes)
+        } else {
+            bad(zh, en)
+        }
+    };
     while let Some(mut field) = multipart
         .next_field()
         .await
-        .map_err(|_| bad("上传内容无法读取", "The upload could not be read"))?
+        .map_err(|e| unreadable(e, "上传内容无法读取", "The upload could not be read"))?
     {
         if field.name() != Some("file") {
             continue;
@@ -38,7 +47,7 @@ pub async fn single_file(
         while let Some(chunk) = field
             .chunk()
             .await
-            .map_err(|_| bad("上传中断", "The upload was interrupted"))?
+            .map_err(|e| unreadable(e, "上传中断", "The upload was interrupted"))?
         {
             if bytes.len() + chunk.len() > max_bytes {
                 return Err(too_large(max_bytes));

@@ -149,3 +149,34 @@ async fn an_exported_menu_imports_back_as_updates() {
     assert_eq!(dishes[0].skus[0].id, app.a.sku, "re-import keeps spec ids");
     app.cleanup().await;
 }
+
+/// The reported 1.6 KB workbook (cells at A1 and XFD1000) and one with a cell in the sheet's last
+/// row: each is refused by the limit it breaks, before any sheet-sized allocation, and the menu
+/// is left as it was. A dense read of the second could not be allocated at all.
+#[tokio::test]
+async fn a_tiny_workbook_claiming_a_huge_sheet_is_refused_by_name() {
+    let app = TestApp::new().await;
+    let token = app.login(&app.a.owner_login).await;
+    let before = app.db().dishes(app.a.brand).await.unwrap();
+    for ((row, column), limit) in [((999, 16_383), "columns"), ((1_048_575, 16_383), "rows")] {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "分类").unwrap();
+        sheet.write_string(row, column, "x").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        assert!(bytes.len() < 10_000, "{} bytes", bytes.len());
+        let (status, body) = app
+            .upload("/api/v1/console/menu/import", &token, "menu.xlsx", &bytes)
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::PAYLOAD_TOO_LARGE, "MENU_FILE_TOO_LARGE"),
+            "{body}"
+        );
+        assert_eq!(body["error"]["details"][0]["field"], limit);
+        let message = body["error"]["message_en"].as_str().unwrap();
+        assert!(message.contains("at most"), "{message}");
+    }
+    assert_eq!(app.db().dishes(app.a.brand).await.unwrap(), before);
+    app.cleanup().await;
+}

@@ -193,3 +193,115 @@ async fn a_menu_file_with_bad_rows_names_each_row_and_changes_nothing() {
     assert_eq!(dish_count(&app).await, before);
     app.cleanup().await;
 }
+
+/// The reported store: an English name of a million characters with U+202E and NUL. Too big is a
+/// 413 in our format; anything a person could type is held to the field's length and refuses
+/// control and bidi-override characters, wherever the text is sent.
+#[tokio::test]
+async fn texts_are_bounded_and_free_of_control_and_bidi_characters() {
+    let app = TestApp::new().await;
+    let token = app.login(&app.a.owner_login).await;
+    let path = format!("/api/v1/console/stores/{}", app.a.store);
+    let (_, store) = app.get(&path, Some(&token)).await;
+    let mut profile = store.clone();
+    profile.as_object_mut().unwrap().remove("id");
+
+    profile["name_en"] = json!(format!("{}\u{202e}\u{0}", "x".repeat(1_000_000)));
+    let (status, body) = app.put(&path, Some(&token), profile.clone()).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE"),
+        "{body}"
+    );
+    for (name_en, problem) in [
+        ("x".repeat(61), "TOO_LONG"),
+        ("Beef \u{202e}88".to_owned(), "INVALID_CHARACTERS"),
+        ("Beef\u{0}".to_owned(), "INVALID_CHARACTERS"),
+    ] {
+        profile["name_en"] = json!(name_en);
+        let (status, body) = app.put(&path, Some(&token), profile.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["details"][0]["field"], "name_en");
+        assert_eq!(body["error"]["details"][0]["code"], problem);
+    }
+    let (_, unchanged) = app.get(&path, Some(&token)).await;
+    assert_eq!(unchanged, store);
+
+    let mut dish = noodle_draft(app.a.category, "BIDI");
+    dish["name"] = json!("牛肉面\u{2066}");
+    dish["description"] = json!("慢炖\n六小时");
+    let (status, body) = app
+        .post("/api/v1/console/dishes", Some(&token), dish.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "name");
+    dish["name"] = json!("牛肉面");
+    let (status, body) = app.post("/api/v1/console/dishes", Some(&token), dish).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a description may span lines: {body}"
+    );
+
+    let cart = format!("/api/v1/tables/{}/cart", app.a.table_token);
+    for (added_by, line) in [
+        ("小王\u{0}", json!({"sku_id": app.a.sku})),
+        (
+            "小王",
+            json!({"sku_id": app.a.sku, "note": "不要\u{202e}香菜"}),
+        ),
+    ] {
+        let change = json!({"kind": "put", "line_id": uuid::Uuid::now_v7(), "line": line, "quantity": 1, "added_by": added_by});
+        let (status, body) = app.post(&cart, None, change).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+
+    let mut quote = app.pickup_body(1).await;
+    quote["lines"][0]["note"] = json!("少辣\u{202e}");
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/stores/{}/quote", app.a.store),
+            None,
+            quote,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["details"][0]["code"],
+        "NOTE_INVALID_CHARACTERS"
+    );
+    app.cleanup().await;
+}
+
+/// Login names of 2 MB were kept as throttle rows. A name no account can have is refused
+/// before anything is looked up or counted.
+#[tokio::test]
+async fn an_impossible_login_name_is_refused_before_a_throttle_row_is_written() {
+    let app = TestApp::new().await;
+    let huge = "a".repeat(2 * 1024 * 1024);
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": huge, "password": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE")
+    );
+    let long = "b".repeat(65);
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": long, "password": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "VALIDATION_FAILED")
+    );
+    assert_eq!(body["error"]["details"][0]["field"], "login");
+    app.cleanup().await;
+}

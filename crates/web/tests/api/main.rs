@@ -14,3 +14,4 @@ mod openapi;
 mod ordering;
 mod security;
 mod sessions;
+mod stores;

@@ -360,6 +360,33 @@ async fn unpaid_orders_are_cancelled_after_the_timeout_and_their_stock_returns()
     app.cleanup().await;
 }
 
+/// Seventy phones at one table add a dish at the same moment: the cart keeps at most its
+/// 60 lines and says so to the rest, whichever database holds it.
+#[tokio::test]
+async fn parallel_adds_to_a_shared_cart_stop_at_its_cap() {
+    let app = TestApp::new().await;
+    let path = format!("/api/v1/tables/{}/cart", app.a.table_token);
+    let adds = (0..70).map(|i| {
+        let body = json!({"kind": "put", "line_id": uuid::Uuid::now_v7(), "line": {"sku_id": app.a.sku, "n": i}, "quantity": 1, "added_by": "小王"});
+        app.post(&path, None, body)
+    });
+    let answers = futures::future::join_all(adds).await;
+    let added = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    let full: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s != StatusCode::OK)
+        .map(|(s, body)| (*s, code(body).to_owned()))
+        .collect();
+    assert_eq!(added, 60);
+    assert_eq!(
+        full,
+        vec![(StatusCode::CONFLICT, "CART_FULL".to_owned()); 10]
+    );
+    let (_, cart) = app.get(&path, None).await;
+    assert_eq!(cart["lines"].as_array().unwrap().len(), 60);
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_table_orders_in_rounds_and_its_shared_cart_empties_when_it_orders() {
     let app = TestApp::new().await;

@@ -321,3 +321,117 @@ proptest! {
         }
     }
 }
+
+/// The shop with every spec and add-on price replaced, as a corrupt or hostile menu could have it.
+fn priced_shop(sku_fen: i64, delta_fen: i64) -> Shop {
+    let mut s = shop(None);
+    for dish in s.menu.categories.iter_mut().flat_map(|c| &mut c.dishes) {
+        for sku in &mut dish.skus {
+            sku.price_fen = Money::from_fen(sku_fen);
+        }
+        for option in dish.option_groups.iter_mut().flat_map(|g| &mut g.options) {
+            option.price_delta_fen = Money::from_fen(delta_fen);
+        }
+    }
+    s
+}
+
+#[test]
+fn a_line_whose_price_overflows_is_refused_not_free() {
+    let s = priced_shop(i64::MAX / 2, 0);
+    let request = QuoteRequest {
+        channel: Channel::DineIn,
+        lines: vec![line(s.beer, 3, vec![])],
+        diners: Some(1),
+        delivery_to: None,
+    };
+    let Err(QuoteError::Lines(errors)) = quote(&context(&s.menu, ZONES), &request) else {
+        panic!("an overflowing line must be an error")
+    };
+    assert_eq!(errors[0].problem, LineProblem::PriceTooLarge);
+    assert_eq!(errors[0].problem.code(), "PRICE_TOO_LARGE");
+
+    // Each line fits; their sum does not.
+    let s = priced_shop(i64::MAX / 3, 0);
+    let request = QuoteRequest {
+        lines: vec![
+            line(s.beer, 2, vec![]),
+            line(s.noodle_large, 2, vec![s.spicy[0]]),
+        ],
+        ..request
+    };
+    assert_eq!(
+        quote(&context(&s.menu, ZONES), &request),
+        Err(QuoteError::TotalTooLarge)
+    );
+}
+
+#[test]
+fn fees_that_overflow_are_refused_not_waived() {
+    let s = shop(None);
+    let mut ctx = context(&s.menu, ZONES);
+    ctx.seat_fee_fen = Money::from_fen(i64::MAX / 2);
+    let request = QuoteRequest {
+        channel: Channel::DineIn,
+        lines: vec![line(s.beer, 1, vec![])],
+        diners: Some(3),
+        delivery_to: None,
+    };
+    assert_eq!(quote(&ctx, &request), Err(QuoteError::TotalTooLarge));
+    ctx.seat_fee_fen = Money::ZERO;
+    ctx.packing_fee = PackingFee::PerItem {
+        fee_fen: Money::from_fen(i64::MAX / 2),
+    };
+    let request = QuoteRequest {
+        channel: Channel::Pickup,
+        lines: vec![line(s.beer, 3, vec![])],
+        ..request
+    };
+    assert_eq!(quote(&ctx, &request), Err(QuoteError::TotalTooLarge));
+}
+
+proptest! {
+    /// Whatever the prices, a quote either refuses or charges at least every line it lists,
+    /// and each line is exactly its unit price times its quantity.
+    #[test]
+    fn huge_prices_never_make_a_total_below_any_line(
+        sku_fen in prop_oneof![0i64..10_000, (i64::MAX / 200)..i64::MAX, Just(i64::MAX)],
+        delta_fen in prop_oneof![-10_000i64..10_000, (i64::MAX / 4)..i64::MAX],
+        quantities in proptest::collection::vec(1i64..=MAX_QUANTITY, 1..6),
+        fee_fen in prop_oneof![0i64..1_000, (i64::MAX / 100)..i64::MAX],
+        diners in 1i64..=MAX_DINERS,
+        channel in 0u8..2,
+    ) {
+        let s = priced_shop(sku_fen, delta_fen);
+        let mut ctx = context(&s.menu, ZONES);
+        ctx.packing_fee = PackingFee::PerItem { fee_fen: Money::from_fen(fee_fen) };
+        ctx.seat_fee_fen = Money::from_fen(fee_fen);
+        let lines = quantities
+            .iter()
+            .enumerate()
+            .map(|(i, &q)| match i % 3 {
+                0 => line(s.beer, q, vec![]),
+                1 => line(s.noodle_large, q, vec![s.spicy[0], s.egg]),
+                _ => line(s.noodle_medium, q, vec![s.spicy[1]]),
+            })
+            .collect();
+        let channel = if channel == 0 { Channel::DineIn } else { Channel::Pickup };
+        let request = QuoteRequest { channel, lines, diners: Some(diners), delivery_to: None };
+        match quote(&ctx, &request) {
+            Err(QuoteError::TotalTooLarge) => {}
+            Err(QuoteError::Lines(errors)) => {
+                prop_assert!(errors.iter().all(|e| e.problem == LineProblem::PriceTooLarge), "{errors:?}");
+            }
+            Err(other) => prop_assert!(false, "unexpected {other:?}"),
+            Ok(q) => {
+                for l in &q.lines {
+                    prop_assert_eq!(l.line_total_fen.fen() as i128, l.unit_price_fen.fen() as i128 * l.quantity as i128);
+                    prop_assert!(l.line_total_fen <= q.total_fen, "line {:?} above total {:?}", l.line_total_fen, q.total_fen);
+                }
+                let subtotal: i128 = q.lines.iter().map(|l| l.line_total_fen.fen() as i128).sum();
+                prop_assert_eq!(q.subtotal_fen.fen() as i128, subtotal);
+                prop_assert!(q.total_fen >= q.subtotal_fen);
+            }
+        }
+    }
+}
