@@ -84,6 +84,9 @@ impl MenuCache {
             .await
             .map_err(|e: Arc<Error>| match *e {
                 Error::NotFound => Error::NotFound,
+                Error::Storage(StorageError::StoreDamaged(store)) => {
+                    Error::Storage(StorageError::StoreDamaged(store))
+                }
                 ref other => Error::Storage(StorageError::Unavailable(other.to_string())),
             })
     }

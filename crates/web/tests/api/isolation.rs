@@ -258,7 +258,9 @@ async fn a_store_manager_runs_their_store_but_not_the_brand_menu() {
     object.insert("name".into(), json!("店长改的面"));
     let dish_before = app.db().dish(app.a.brand, app.a.dish).await.unwrap();
 
-    let (status, error) = app.put(&dish_path, Some(&store_manager), draft.clone()).await;
+    let (status, error) = app
+        .put(&dish_path, Some(&store_manager), draft.clone())
+        .await;
     assert_eq!(
         (status, crate::app::code(&error)),
         (StatusCode::FORBIDDEN, "FORBIDDEN")
@@ -280,7 +282,10 @@ async fn a_store_manager_runs_their_store_but_not_the_brand_menu() {
 
     // The same role for the whole brand may: the scope is what refused it.
     let (status, saved) = app.put(&dish_path, Some(&regional), draft).await;
-    assert_eq!((status, &saved["name"]), (StatusCode::OK, &json!("店长改的面")));
+    assert_eq!(
+        (status, &saved["name"]),
+        (StatusCode::OK, &json!("店长改的面"))
+    );
 
     // Their own store's stock, price and listing are theirs to set.
     let (status, body) = app

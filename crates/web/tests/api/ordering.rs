@@ -225,7 +225,10 @@ async fn staff_move_an_order_along_and_every_step_is_an_event() {
         "pickup orders are handed over, not served"
     );
     assert_eq!(
-        (&illegal["error"]["order"]["status"], &illegal["error"]["order"]["version"]),
+        (
+            &illegal["error"]["order"]["status"],
+            &illegal["error"]["order"]["version"]
+        ),
         (&json!("ready"), &version),
         "the refusal shows the order as it is, unchanged"
     );
