@@ -575,7 +575,8 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
     Ok(quote)
 }
 
-/// FNV-1a: the same on every instance and every build (used for quote versions and request hashes).
+/// FNV-1a: the same on every instance and every build (quote versions; never for anything
+/// derived from personal data, which gets a keyed HMAC).
 pub fn fingerprint(bytes: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in bytes {

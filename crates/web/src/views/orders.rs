@@ -5,6 +5,7 @@ use diancan_domain::{OrderId, StoreId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// An order as the diner (and the console) sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
     pub id: OrderId,
