@@ -181,7 +181,7 @@ function actionButton(page, order, { action, kind }) {
       if (kind === 'cancel' && !(await confirmAction(t('confirm_cancel_order', { no: order.pickup_number }), t('act_cancel'), t('act_cancel'), t('keep_order')))) return;
       page.acting++;
       try {
-        const updated = await busy(button, () => post(`console/stores/${page.store.id}/orders/${order.id}/actions`, { action }));
+        const updated = await busy(button, () => post(`console/stores/${page.store.id}/orders/${order.id}/actions`, { action, version: order.version }));
         toast(t('order_done', { no: updated.pickup_number, status: statusText(updated) }));
         page.orders = page.orders.map((o) => (o.id === updated.id ? updated : o));
         page.signature = '';

@@ -66,6 +66,8 @@ async fn order_at_a_table_and_watch_it_move() {
                 .context("the order id in the page address")?
                 .to_owned();
 
+            // Each action names the version it acts on: the one the previous answer gave.
+            let mut version = 1;
             for (action, expected) in [
                 ("pay", "placed"),
                 ("accept", "accepted"),
@@ -79,7 +81,7 @@ async fn order_at_a_table_and_watch_it_move() {
                         app.tour.store_id
                     )))
                     .bearer_auth(&token)
-                    .json(&serde_json::json!({"action": action}))
+                    .json(&serde_json::json!({"action": action, "version": version}))
                     .send()
                     .await?;
                 anyhow::ensure!(
@@ -87,6 +89,10 @@ async fn order_at_a_table_and_watch_it_move() {
                     "{action}: {}",
                     response.text().await?
                 );
+                let moved: serde_json::Value = response.json().await?;
+                version = moved["version"]
+                    .as_i64()
+                    .context("the order's new version")?;
                 // No reload: the page follows the order over SSE.
                 page::present(
                     &driver,
