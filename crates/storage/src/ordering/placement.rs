@@ -580,6 +580,7 @@ async fn open_sessions(
                     order.now_ms,
                 )
                 .await?
+                .id
             }
         };
         sessions.insert(i, session);

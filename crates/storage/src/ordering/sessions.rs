@@ -16,14 +16,13 @@ pub struct TableSession {
     pub opened_at_ms: i64,
 }
 
-const INSERT_SESSION: &str = "INSERT INTO table_sessions (id, brand_id, store_id, table_id, status, diners, opened_at_ms) VALUES ($1, $2, $3, $4, 'open', $5, $6)";
 const INSERT_SESSION_IF_NONE: &str = "INSERT INTO table_sessions (id, brand_id, store_id, table_id, status, diners, opened_at_ms) VALUES ($1, $2, $3, $4, 'open', $5, $6)
     ON CONFLICT (table_id) WHERE status = 'open' DO NOTHING";
 pub(crate) const SELECT_OPEN_SESSION: &str = "SELECT id, table_id, store_id, diners, opened_at_ms FROM table_sessions WHERE table_id = $1 AND status = 'open'";
 const CLOSE_SESSION: &str = "UPDATE table_sessions SET status = 'closed', closed_at_ms = $3 WHERE table_id = $1 AND brand_id = $2 AND status = 'open'";
 
-/// The table's open session, opening one inside `tx` when there is none (an order's first
-/// scan): it commits or rolls back with the order that needed it.
+/// The table's open session, opening one inside `tx` when there is none (开台, or an order's
+/// first scan, which then commits or rolls back with the order that needed it).
 pub(crate) async fn open_session_in(
     tx: &mut Tx,
     brand: BrandId,
@@ -31,7 +30,7 @@ pub(crate) async fn open_session_in(
     table: TableId,
     diners: Option<i64>,
     now_ms: i64,
-) -> Result<TableSessionId> {
+) -> Result<TableSession> {
     on_tx!(tx, |c| sqlx::query(INSERT_SESSION_IF_NONE)
         .bind(TableSessionId::new().as_uuid())
         .bind(brand.as_uuid())
@@ -47,7 +46,7 @@ pub(crate) async fn open_session_in(
             .bind(table.as_uuid())
             .fetch_one(&mut *c)
             .await)?;
-    Ok(session_from(row).id)
+    Ok(session_from(row))
 }
 
 impl Db {
@@ -61,33 +60,9 @@ impl Db {
         now_ms: i64,
     ) -> Result<TableSession> {
         let mut tx = self.begin().await?;
-        let existing: Option<(Uuid, Uuid, Uuid, Option<i64>, i64)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(SELECT_OPEN_SESSION)
-                .bind(table.as_uuid())
-                .fetch_optional(&mut *c)
-                .await)?;
-        if let Some(row) = existing {
-            return Ok(session_from(row));
-        }
-        let id = TableSessionId::new();
-        on_tx!(&mut tx, |c| sqlx::query(INSERT_SESSION)
-            .bind(id.as_uuid())
-            .bind(brand.as_uuid())
-            .bind(store.as_uuid())
-            .bind(table.as_uuid())
-            .bind(diners)
-            .bind(now_ms)
-            .execute(&mut *c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let session = open_session_in(&mut tx, brand, store, table, diners, now_ms).await?;
         tx.commit().await?;
-        Ok(TableSession {
-            id,
-            table_id: table,
-            store_id: store,
-            diners,
-            opened_at_ms: now_ms,
-        })
+        Ok(session)
     }
 
     pub async fn open_table_session_of(&self, table: TableId) -> Result<Option<TableSession>> {
