@@ -5,6 +5,7 @@
 pub mod demo_images;
 pub mod images;
 pub mod menu_files;
+pub mod payments;
 pub mod pii;
 pub mod sms;
 pub mod testing;

@@ -1,0 +1,1 @@
+//! Alipay (placeholder while the WeChat side compiles).
