@@ -7,6 +7,7 @@ pub mod error;
 pub mod gateway;
 pub mod keys;
 pub mod model;
+pub mod simulator;
 pub mod transport;
 pub mod wechat_pay;
 
