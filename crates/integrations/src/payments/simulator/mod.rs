@@ -3,6 +3,7 @@
 //! answers, and post signed notifications on the gateway's own resend schedule until they
 //! read the right acknowledgement.
 
+pub mod alipay;
 pub mod wechat_pay;
 
 use super::transport::{HttpRequest, HttpResponse, Transport};
@@ -53,4 +54,13 @@ pub async fn deliver_until_acknowledged(
         };
         tokio::time::sleep(Duration::from_secs(*delay)).await;
     }
+}
+
+/// What a simulated diner or cashier can get wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimulatorError {
+    #[error("no such order")]
+    NoSuchOrder,
+    #[error("the order is {0}, not payable")]
+    NotPayable(&'static str),
 }

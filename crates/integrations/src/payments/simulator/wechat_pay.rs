@@ -3,6 +3,7 @@
 //! answer with the platform key, and on a diner's 支付 posts an encrypted, signed
 //! `TRANSACTION.SUCCESS` (and `REFUND.SUCCESS` after a refund) to the order's `notify_url`.
 
+use super::SimulatorError;
 use crate::payments::error::PaymentError;
 use crate::payments::gateway::Clock;
 use crate::payments::keys::{GatewayPublicKey, MerchantKey};
@@ -72,15 +73,6 @@ pub struct WechatPaySimulator {
     keys: WechatSimulatorKeys,
     clock: Clock,
     books: Mutex<Books>,
-}
-
-/// What a simulated diner or cashier can get wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SimulatorError {
-    #[error("no such order")]
-    NoSuchOrder,
-    #[error("the order is {0}, not payable")]
-    NotPayable(&'static str),
 }
 
 impl WechatPaySimulator {
