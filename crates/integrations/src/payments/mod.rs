@@ -10,6 +10,7 @@ pub mod model;
 pub mod simulator;
 pub mod transport;
 pub mod wechat_pay;
+pub mod yuan;
 
 pub use error::PaymentError;
 pub use gateway::{

@@ -2,7 +2,6 @@
 //! `trade.create` for the mini-program, `trade.precreate` QR, `trade.wap.pay` H5 and
 //! `trade.pay` for 付款码, with query, close, cancel and refunds, all RSA2-signed both ways.
 
-pub mod amount;
 pub mod notify;
 pub mod sign;
 mod transformers;
@@ -16,6 +15,7 @@ use super::model::{
     PrepayRequest, Provider, Refund, RefundRequest, Trade, TradeState, VerifiedNotification,
 };
 use super::transport::{HttpRequest, Method, Transport};
+use super::yuan;
 use crate::sms::BoxFuture;
 use std::sync::Arc;
 use wire::Answer;
@@ -150,7 +150,7 @@ impl Alipay {
     fn trade_biz<'a>(&self, request: &'a PrepayRequest) -> wire::TradeBiz<'a> {
         wire::TradeBiz {
             out_trade_no: request.out_trade_no.as_str(),
-            total_amount: amount::yuan(request.amount),
+            total_amount: yuan::format(request.amount),
             subject: &request.description,
             product_code: None,
             op_app_id: None,
@@ -296,7 +296,7 @@ impl PaymentGateway for Alipay {
     ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
         Box::pin(async move {
             request.check()?;
-            let refund_amount = amount::yuan(request.refund);
+            let refund_amount = yuan::format(request.refund);
             let biz = wire::RefundBiz {
                 out_trade_no: request.out_trade_no.as_str(),
                 refund_amount: refund_amount.clone(),

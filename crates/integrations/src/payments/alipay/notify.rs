@@ -1,7 +1,7 @@
 //! Alipay's asynchronous notifications (`notify_url`): a form post, verified on its fields
 //! once decoded, answered with the seven bytes `success` (protocols.md §2.4).
 
-use super::{amount, sign, transformers};
+use super::{sign, transformers};
 use crate::payments::error::PaymentError;
 use crate::payments::gateway::NotificationOutcome;
 use crate::payments::keys::GatewayPublicKey;
@@ -9,6 +9,7 @@ use crate::payments::model::{
     Acknowledgement, GatewayEvent, IncomingNotification, Provider, Refund, RefundState, Trade,
     VerifiedNotification,
 };
+use crate::payments::yuan;
 use diancan_domain::redacted::Redacted;
 
 const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
@@ -69,7 +70,7 @@ pub fn verify(
                 refund_id: field(&fields, "trade_no").map(str::to_owned),
                 state: RefundState::Succeeded,
                 amount: None,
-                refunded_total: Some(amount::parse("refund_fee", refund_fee)?),
+                refunded_total: Some(yuan::parse("refund_fee", refund_fee)?),
                 succeeded_at: transformers::parse_time(field(&fields, "gmt_refund"))?,
             }),
         });
@@ -81,7 +82,7 @@ pub fn verify(
         out_trade_no,
         transaction_id: field(&fields, "trade_no").map(str::to_owned),
         state: transformers::trade_state(required(&fields, "trade_status")?)?,
-        amount: amount::parse("total_amount", required(&fields, "total_amount")?)?,
+        amount: yuan::parse("total_amount", required(&fields, "total_amount")?)?,
         currency: "CNY".to_owned(),
         payer: field(&fields, "buyer_open_id")
             .or(field(&fields, "buyer_id"))

@@ -1,9 +1,9 @@
 //! Alipay's answers and notifications in our words: states, fen, China times and errors.
 
-use super::amount;
 use super::wire::Answer;
 use crate::payments::error::PaymentError;
 use crate::payments::model::{Provider, Refund, RefundState, Trade, TradeState};
+use crate::payments::yuan;
 use diancan_domain::redacted::Redacted;
 use jiff::Timestamp;
 use jiff::civil::DateTime;
@@ -88,7 +88,7 @@ pub fn trade(answer: Answer, state: Option<TradeState>) -> Result<Trade, Payment
         out_trade_no: required(&answer.out_trade_no, "out_trade_no")?.to_owned(),
         transaction_id: answer.trade_no.filter(|t| !t.is_empty()),
         state,
-        amount: amount::parse(
+        amount: yuan::parse(
             "total_amount",
             required(&answer.total_amount, "total_amount")?,
         )?,
@@ -120,11 +120,11 @@ pub fn refund(
         out_refund_no: out_refund_no.to_owned(),
         refund_id: answer.trade_no,
         state,
-        amount: Some(amount::parse("refund_amount", this_refund)?),
+        amount: Some(yuan::parse("refund_amount", this_refund)?),
         refunded_total: answer
             .refund_fee
             .as_deref()
-            .map(|fee| amount::parse("refund_fee", fee))
+            .map(|fee| yuan::parse("refund_fee", fee))
             .transpose()?,
         succeeded_at: None,
     })
@@ -154,7 +154,7 @@ pub fn refund_query(
         amount: answer
             .refund_amount
             .as_deref()
-            .map(|a| amount::parse("refund_amount", a))
+            .map(|a| yuan::parse("refund_amount", a))
             .transpose()?,
         refunded_total: None,
         succeeded_at: parse_time(answer.gmt_refund_pay.as_deref())?,

@@ -4,11 +4,12 @@
 //! `N` on repeats), signs every `…_response`, and posts signed form notifications.
 
 use super::SimulatorError;
-use crate::payments::alipay::{amount, sign};
+use crate::payments::alipay::sign;
 use crate::payments::error::PaymentError;
 use crate::payments::gateway::Clock;
 use crate::payments::keys::{GatewayPublicKey, MerchantKey};
 use crate::payments::transport::{HttpRequest, HttpResponse, Method, Transport};
+use crate::payments::yuan;
 use crate::sms::BoxFuture;
 use diancan_domain::money::Money;
 use serde_json::{Value, json};
@@ -208,7 +209,7 @@ impl AlipaySimulator {
     ) -> Result<AlipayTrade, (&'static str, &'static str)> {
         let total_ok = biz["total_amount"]
             .as_str()
-            .and_then(|t| amount::parse("total_amount", t).ok())
+            .and_then(|t| yuan::parse("total_amount", t).ok())
             .is_some_and(|t| t.fen() > 0);
         if out_trade_no.is_empty() || !total_ok || biz["subject"].as_str().is_none() {
             return Err(("ACQ.INVALID_PARAMETER", "参数无效"));
@@ -356,17 +357,17 @@ impl AlipaySimulator {
                     .to_owned();
                 let Some(refund) = biz["refund_amount"]
                     .as_str()
-                    .and_then(|a| amount::parse("refund_amount", a).ok())
+                    .and_then(|a| yuan::parse("refund_amount", a).ok())
                 else {
                     return refuse("ACQ.INVALID_PARAMETER", "参数无效");
                 };
                 let key = (out_trade_no.to_owned(), request_no);
                 if books.refunds.contains_key(&key) {
                     return with(
-                        json!({"fund_change": "N", "refund_fee": amount::yuan(trade.refunded)}),
+                        json!({"fund_change": "N", "refund_fee": yuan::format(trade.refunded)}),
                     );
                 }
-                let total = amount::parse(
+                let total = yuan::parse(
                     "total_amount",
                     trade.biz["total_amount"].as_str().unwrap_or_default(),
                 )
@@ -383,7 +384,7 @@ impl AlipaySimulator {
                 }
                 books.refunds.insert(key, refund);
                 books.trades.get_mut(out_trade_no).expect("known").refunded = after;
-                with(json!({"fund_change": "Y", "refund_fee": amount::yuan(after)}))
+                with(json!({"fund_change": "Y", "refund_fee": yuan::format(after)}))
             }
             "alipay.trade.fastpay.refund.query" => {
                 let request_no = biz["out_request_no"]
@@ -395,7 +396,7 @@ impl AlipaySimulator {
                     .get(&(out_trade_no.to_owned(), request_no.clone()))
                 {
                     Some(refund) => with(
-                        json!({"out_request_no": request_no, "refund_status": "REFUND_SUCCESS", "refund_amount": amount::yuan(*refund), "total_amount": trade.biz["total_amount"]}),
+                        json!({"out_request_no": request_no, "refund_status": "REFUND_SUCCESS", "refund_amount": yuan::format(*refund), "total_amount": trade.biz["total_amount"]}),
                     ),
                     None => common,
                 }

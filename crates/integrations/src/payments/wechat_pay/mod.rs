@@ -3,6 +3,7 @@
 //! is signed, every answer and notification verified before a byte of it is believed.
 
 pub mod aead;
+pub mod bill;
 pub mod notify;
 pub mod sign;
 mod transformers;
@@ -63,6 +64,22 @@ impl WechatPay {
         uri: &str,
         body: Option<Vec<u8>>,
     ) -> Result<HttpResponse, PaymentError> {
+        let response = self.send_signed(method, uri, body).await?;
+        self.config.platform_keys.verify(
+            |name| response.header(name),
+            &response.body,
+            (self.clock)(),
+        )?;
+        Ok(response)
+    }
+
+    /// Signs and sends one call; a non-2xx answer is the gateway's error.
+    async fn send_signed(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<HttpResponse, PaymentError> {
         let body = body.unwrap_or_default();
         let body_text = std::str::from_utf8(&body).expect("request bodies are serialised JSON");
         let authorization = sign::authorization(
@@ -94,12 +111,36 @@ impl WechatPay {
         if !(200..300).contains(&response.status) {
             return Err(transformers::error(response.status, &response.body));
         }
-        self.config.platform_keys.verify(
-            |name| response.header(name),
-            &response.body,
-            (self.clock)(),
-        )?;
         Ok(response)
+    }
+
+    /// The day's trade bill (type `ALL`), its rows in fen and checked against its summary.
+    /// The file itself is not signed: its SHA-1, from the signed answer, vouches for it.
+    pub async fn download_trade_bill(
+        &self,
+        date: jiff::civil::Date,
+    ) -> Result<bill::TradeBill, PaymentError> {
+        let uri = format!("/v3/bill/tradebill?bill_date={date}&bill_type=ALL");
+        let answer: wire::BillAnswer = self.call_json(Method::Get, &uri, None).await?;
+        if answer.hash_type != "SHA1" {
+            return Err(PaymentError::malformed(format!(
+                "bill hash {}",
+                answer.hash_type
+            )));
+        }
+        let file_uri = answer
+            .download_url
+            .find("/v3/")
+            .map(|at| &answer.download_url[at..])
+            .ok_or_else(|| PaymentError::malformed("bill download_url"))?;
+        let file = self.send_signed(Method::Get, file_uri, None).await?;
+        let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &file.body);
+        if !hex::encode(digest.as_ref()).eq_ignore_ascii_case(&answer.hash_value) {
+            return Err(PaymentError::Mismatch { field: "bill hash" });
+        }
+        let text = std::str::from_utf8(&file.body)
+            .map_err(|_| PaymentError::malformed("bill is not UTF-8"))?;
+        bill::parse_trade_bill(text)
     }
 
     async fn call_json<T: DeserializeOwned>(

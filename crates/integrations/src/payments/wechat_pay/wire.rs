@@ -172,3 +172,11 @@ pub struct NotificationEnvelope {
     pub event_type: String,
     pub resource: EncryptedResource,
 }
+
+/// `GET /v3/bill/tradebill`: where the file is and its digest.
+#[derive(Debug, Deserialize)]
+pub struct BillAnswer {
+    pub hash_type: String,
+    pub hash_value: String,
+    pub download_url: String,
+}

@@ -241,6 +241,31 @@ async fn a_qr_payment_from_prepay_to_notification_and_refund() {
         .await
         .unwrap();
     assert_eq!(done.state, RefundState::Succeeded);
+
+    // The day's bill, in yuan on the wire, is read back in fen and adds up.
+    let bill = world
+        .merchant
+        .download_trade_bill(jiff::civil::date(2024, 1, 1))
+        .await
+        .unwrap();
+    let mut states: Vec<(&str, i64, i64)> = bill
+        .rows
+        .iter()
+        .map(|r| (r.state.as_str(), r.settled.fen(), r.refund.fen()))
+        .collect();
+    states.sort();
+    assert_eq!(states, [("REFUND", 0, 800), ("SUCCESS", 3800, 0)]);
+    assert_eq!(bill.fee_total, Money::from_fen(23 - 5));
+    assert_eq!(
+        bill.rows[0].transaction_id,
+        paid.transaction_id.clone().unwrap()
+    );
+    let empty = world
+        .merchant
+        .download_trade_bill(jiff::civil::date(2024, 1, 2))
+        .await
+        .unwrap();
+    assert!(empty.rows.is_empty());
 }
 
 #[tokio::test]

@@ -1,16 +1,17 @@
-//! Alipay's amounts are strings in yuan with exactly two decimals ("88.80"); ours are fen.
+//! Yuan as the gateways write it outside WeChat's API (Alipay's amounts, WeChat's bills):
+//! decimal strings such as "88.80". Ours are fen; this is the one place that converts.
 
 use crate::payments::error::PaymentError;
 use diancan_domain::money::Money;
 
-pub fn yuan(amount: Money) -> String {
+pub fn format(amount: Money) -> String {
     let fen = amount.fen();
     let sign = if fen < 0 { "-" } else { "" };
     let abs = fen.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
-/// Reads an amount from Alipay: digits, optionally a point and one or two decimals.
+/// Reads a gateway's yuan amount: digits, optionally a point and one or two decimals.
 pub fn parse(field: &'static str, text: &str) -> Result<Money, PaymentError> {
     let well_formed = text.split_once('.').map_or(
         !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
@@ -36,9 +37,9 @@ mod tests {
 
     #[test]
     fn fen_and_yuan_strings_convert_exactly() {
-        assert_eq!(yuan(Money::from_fen(8880)), "88.80");
-        assert_eq!(yuan(Money::from_fen(3500)), "35.00");
-        assert_eq!(yuan(Money::from_fen(1)), "0.01");
+        assert_eq!(format(Money::from_fen(8880)), "88.80");
+        assert_eq!(format(Money::from_fen(3500)), "35.00");
+        assert_eq!(format(Money::from_fen(1)), "0.01");
         assert_eq!(parse("total_amount", "88.80"), Ok(Money::from_fen(8880)));
         assert_eq!(parse("total_amount", "0.1"), Ok(Money::from_fen(10)));
         assert_eq!(parse("total_amount", "35"), Ok(Money::from_fen(3500)));
