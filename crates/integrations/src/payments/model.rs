@@ -309,10 +309,7 @@ pub struct IncomingNotification {
 
 impl IncomingNotification {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        super::transport::find_header(&self.headers, name)
     }
 }
 

@@ -4,7 +4,7 @@
 
 pub mod notify;
 pub mod sign;
-mod transformers;
+pub(crate) mod transformers;
 pub mod wire;
 
 use super::error::PaymentError;

@@ -63,10 +63,7 @@ impl AlipaySimulator {
     }
 
     fn now(&self) -> String {
-        jiff::tz::Offset::constant(8)
-            .to_datetime((self.clock)())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string()
+        crate::payments::alipay::transformers::china_time((self.clock)())
     }
 
     /// The diner's Alipay scans a precreated QR code: the trade now exists, unpaid.

@@ -87,10 +87,7 @@ impl WechatPaySimulator {
     }
 
     fn china_time(&self) -> String {
-        (self.clock)()
-            .to_zoned_datetime(jiff::tz::Offset::constant(8).to_time_zone())
-            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string()
+        crate::payments::wechat_pay::china_time((self.clock)())
     }
 
     /// The diner taps 支付 (or confirms a 付款码 on the phone): the order is paid, and the

@@ -82,10 +82,12 @@ impl WechatPay {
     ) -> Result<HttpResponse, PaymentError> {
         let body = body.unwrap_or_default();
         let body_text = std::str::from_utf8(&body).expect("request bodies are serialised JSON");
-        let authorization = sign::authorization(
-            &self.config.merchant_key,
-            &self.config.mchid,
-            &self.config.merchant_serial_no,
+        let signer = sign::RequestSigner {
+            key: &self.config.merchant_key,
+            mchid: &self.config.mchid,
+            serial_no: &self.config.merchant_serial_no,
+        };
+        let authorization = signer.authorization(
             method.as_str(),
             uri,
             (self.clock)().as_second(),
@@ -287,7 +289,7 @@ fn encode(text: &str) -> String {
 }
 
 /// RFC 3339 in China time, as WeChat writes its own times.
-fn china_time(at: jiff::Timestamp) -> String {
+pub(crate) fn china_time(at: jiff::Timestamp) -> String {
     let offset = jiff::tz::Offset::constant(8);
     at.to_zoned_datetime(offset.to_time_zone())
         .strftime("%Y-%m-%dT%H:%M:%S%:z")

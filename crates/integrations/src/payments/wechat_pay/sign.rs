@@ -13,22 +13,31 @@ pub fn request_message(method: &str, uri: &str, timestamp: i64, nonce: &str, bod
     format!("{method}\n{uri}\n{timestamp}\n{nonce}\n{body}\n")
 }
 
-/// The value of the `Authorization` header.
-#[allow(clippy::too_many_arguments)]
-pub fn authorization(
-    key: &MerchantKey,
-    mchid: &str,
-    serial_no: &str,
-    method: &str,
-    uri: &str,
-    timestamp: i64,
-    nonce: &str,
-    body: &str,
-) -> String {
-    let signature = key.sign(request_message(method, uri, timestamp, nonce, body).as_bytes());
-    format!(
-        r#"{SCHEMA} mchid="{mchid}",nonce_str="{nonce}",timestamp="{timestamp}",serial_no="{serial_no}",signature="{signature}""#
-    )
+/// The merchant identity every request is signed under.
+pub struct RequestSigner<'a> {
+    pub key: &'a MerchantKey,
+    pub mchid: &'a str,
+    /// The serial of the merchant's API certificate.
+    pub serial_no: &'a str,
+}
+
+impl RequestSigner<'_> {
+    /// The value of the `Authorization` header for one request.
+    pub fn authorization(
+        &self,
+        method: &str,
+        uri: &str,
+        timestamp: i64,
+        nonce: &str,
+        body: &str,
+    ) -> String {
+        let message = request_message(method, uri, timestamp, nonce, body);
+        let signature = self.key.sign(message.as_bytes());
+        let (mchid, serial_no) = (self.mchid, self.serial_no);
+        format!(
+            r#"{SCHEMA} mchid="{mchid}",nonce_str="{nonce}",timestamp="{timestamp}",serial_no="{serial_no}",signature="{signature}""#
+        )
+    }
 }
 
 /// An `Authorization` header taken apart (the simulator checks our requests with it).
@@ -129,10 +138,13 @@ mod tests {
 
     #[test]
     fn wx1_jsapi_prepay_authorization() {
-        let header = authorization(
-            &fixture::merchant_key(),
-            "1230000109",
-            "F5765756002FDD77",
+        let key = fixture::merchant_key();
+        let signer = RequestSigner {
+            key: &key,
+            mchid: "1230000109",
+            serial_no: "F5765756002FDD77",
+        };
+        let header = signer.authorization(
             "POST",
             "/v3/pay/transactions/jsapi",
             1554208460,

@@ -309,3 +309,38 @@ async fn payment_code_waiting_for_the_diner_is_not_an_error() {
             .ends_with("/v3/pay/transactions/codepay")
     );
 }
+
+#[tokio::test]
+async fn a_bill_file_that_does_not_match_its_signed_digest_is_refused() {
+    let (wechat, _) = gateway(Box::new(|request| {
+        if request
+            .url
+            .contains("/v3/bill/tradebill?bill_date=2024-01-01&bill_type=ALL")
+        {
+            (
+                200,
+                r#"{"hash_type":"SHA1","hash_value":"79bb0f45fc4c42234a918000b2668d689e2bde04","download_url":"https://api.mch.weixin.qq.com/v3/billdownload/file?token=T1"}"#.into(),
+            )
+        } else {
+            assert!(request.url.ends_with("/v3/billdownload/file?token=T1"));
+            (200, format!("{}\n", bill::TRADE_BILL_HEADER))
+        }
+    }));
+    assert_eq!(
+        wechat
+            .download_trade_bill(jiff::civil::date(2024, 1, 1))
+            .await
+            .unwrap_err(),
+        PaymentError::Mismatch { field: "bill hash" }
+    );
+}
+
+#[test]
+fn configuration_never_prints_its_keys() {
+    let (wechat, _) = gateway(Box::new(|_| unreachable!()));
+    let printed = format!("{:?}", wechat.config);
+    assert!(printed.contains("1230000109"));
+    assert!(!printed.contains("0123456789abcdef"), "API v3 key");
+    assert!(!printed.contains("MIIE"), "merchant key");
+    assert!(printed.contains("<redacted>"));
+}
