@@ -210,9 +210,13 @@ impl Alipay {
             PayMethod::PaymentCode { auth_code, .. } => {
                 biz.scene = Some("bar_code");
                 biz.auth_code = Some(auth_code.expose());
-                let answer = self
+                let mut answer = self
                     .call("alipay.trade.pay", &biz, notify, &["10003"])
                     .await?;
+                // A 10003 answer may leave the amount out; it is the one we asked for.
+                answer
+                    .total_amount
+                    .get_or_insert_with(|| yuan::format(request.amount));
                 // 10003: created, the diner is confirming on the phone; poll.
                 let state = if answer.code == "10003" {
                     TradeState::Paying

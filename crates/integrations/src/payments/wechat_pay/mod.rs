@@ -235,29 +235,44 @@ impl WechatPay {
                     amount: amount(request.amount),
                     scene_info: wire::CodepaySceneInfo { device_ip },
                 };
+                let waiting = || {
+                    Prepared::PaymentCode(Trade {
+                        provider: Provider::WechatPay,
+                        merchant_id: Some(self.config.mchid.clone()),
+                        app_id: Some(self.config.app_id.clone()),
+                        out_trade_no: request.out_trade_no.as_str().to_owned(),
+                        transaction_id: None,
+                        state: TradeState::Paying,
+                        amount: request.amount,
+                        currency: "CNY".to_owned(),
+                        payer: None,
+                        paid_at: None,
+                    })
+                };
                 let answer = self
-                    .call_json::<wire::Transaction>(
+                    .call(
                         Method::Post,
                         "/v3/pay/transactions/codepay",
                         Some(json(&codepay)),
                     )
                     .await;
                 match answer {
-                    Ok(transaction) => Ok(Prepared::PaymentCode(transformers::trade(transaction)?)),
+                    Ok(response) => {
+                        if let Ok(transaction) =
+                            serde_json::from_slice::<wire::Transaction>(&response.body)
+                        {
+                            return Ok(Prepared::PaymentCode(transformers::trade(transaction)?));
+                        }
+                        // A 2xx `{"code":"USERPAYING"}`: accepted, the diner is entering the
+                        // password. Poll.
+                        match serde_json::from_slice::<wire::ErrorAnswer>(&response.body) {
+                            Ok(answer) if answer.code == "USERPAYING" => Ok(waiting()),
+                            _ => Err(PaymentError::malformed("codepay answer")),
+                        }
+                    }
                     // The diner must confirm on the phone: not an error, a reason to poll.
                     Err(PaymentError::Gateway { code, .. }) if code == "USERPAYING" => {
-                        Ok(Prepared::PaymentCode(Trade {
-                            provider: Provider::WechatPay,
-                            merchant_id: Some(self.config.mchid.clone()),
-                            app_id: Some(self.config.app_id.clone()),
-                            out_trade_no: request.out_trade_no.as_str().to_owned(),
-                            transaction_id: None,
-                            state: TradeState::Paying,
-                            amount: request.amount,
-                            currency: "CNY".to_owned(),
-                            payer: None,
-                            paid_at: None,
-                        }))
+                        Ok(waiting())
                     }
                     Err(other) => Err(other),
                 }

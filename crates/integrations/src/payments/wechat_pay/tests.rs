@@ -303,6 +303,21 @@ async fn payment_code_waiting_for_the_diner_is_not_an_error() {
     };
     assert_eq!(trade.state, TradeState::Paying);
     assert!(body_of(&fake, 0).contains(r#""payer":{"auth_code":"134567890123456789"}"#));
+
+    // The other form WeChat may answer with while the diner types the password.
+    let (wechat, _) = gateway(Box::new(|_| {
+        (
+            202,
+            r#"{"code":"USERPAYING","message":"需要用户输入支付密码"}"#.into(),
+        )
+    }));
+    let Prepared::PaymentCode(trade) = wechat.prepay(&code).await.unwrap() else {
+        panic!("a 付款码 answer");
+    };
+    assert_eq!(
+        (trade.state, trade.amount),
+        (TradeState::Paying, Money::from_fen(100))
+    );
     assert!(
         fake.seen.lock().unwrap()[0]
             .url
