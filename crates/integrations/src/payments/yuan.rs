@@ -55,4 +55,12 @@ mod tests {
             assert!(parse("total_amount", bad).is_err(), "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn every_amount_survives_the_trip_through_yuan(fen in 0i64..=i64::MAX / 100) {
+            let amount = Money::from_fen(fen);
+            proptest::prop_assert_eq!(parse("total_amount", &format(amount)), Ok(amount));
+        }
+    }
 }

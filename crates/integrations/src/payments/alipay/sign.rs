@@ -193,4 +193,33 @@ pub(crate) mod tests {
             Err(PaymentError::BadSignature)
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// The content is the same whatever order the parameters come in, and a change to any
+        /// signed value breaks the signature.
+        #[test]
+        fn order_does_not_matter_and_every_value_counts(
+            values in proptest::collection::btree_map("[a-z_]{1,12}", "[^&=]{1,20}", 1..8),
+            rotate in 0usize..8,
+            victim in 0usize..8,
+        ) {
+            let mut params: Vec<(String, String)> = values.into_iter().collect();
+            let key = fixture::merchant_key();
+            let sorted = sign_request(&key, params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            let shift = rotate % params.len();
+            params.rotate_left(shift);
+            let rotated = sign_request(&key, params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            proptest::prop_assert_eq!(&sorted, &rotated);
+            let content = sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &["sign"]);
+            proptest::prop_assert!(fixture::public_key().verifies(content.as_bytes(), &sorted));
+            let at = victim % params.len();
+            if params[at].0 != "sign" {
+                params[at].1.push('x');
+                let changed = sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &["sign"]);
+                proptest::prop_assert!(!fixture::public_key().verifies(changed.as_bytes(), &sorted));
+            }
+        }
+    }
 }

@@ -155,4 +155,23 @@ pub(crate) mod tests {
         assert!(ApiV3Key::parse("too short").is_err());
         assert!(!format!("{key:?}").contains("0123"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_resource_seals_and_opens_and_a_flipped_byte_does_not(
+            plain in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+            flip in 0usize..528,
+        ) {
+            let key = ApiV3Key::parse("0123456789abcdef0123456789abcdef").unwrap();
+            let sealed = key.encrypt("fdasflkja484", "transaction", &plain).unwrap();
+            proptest::prop_assert_eq!(key.decrypt("fdasflkja484", "transaction", &sealed).unwrap(), plain);
+            let mut bytes = BASE64.decode(&sealed).unwrap();
+            let at = flip % bytes.len();
+            bytes[at] ^= 1;
+            proptest::prop_assert_eq!(
+                key.decrypt("fdasflkja484", "transaction", &BASE64.encode(bytes)),
+                Err(PaymentError::Undecryptable)
+            );
+        }
+    }
 }
