@@ -4,6 +4,7 @@
 pub mod documents;
 pub mod escpos;
 pub mod fake_printer;
+pub mod feie;
 pub mod layout;
 pub mod tcp;
 pub mod text_width;
