@@ -342,3 +342,21 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn a_printer_that_never_answers_status_is_given_up_on_within_the_timeout() {
+    let printer = FakePrinter::start(FakeCondition {
+        silent: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let t = Timeouts {
+        status: std::time::Duration::from_millis(200),
+        ..Timeouts::default()
+    };
+    let started = std::time::Instant::now();
+    let err = print(printer.addr, b"x\n", t).await.unwrap_err();
+    assert_eq!(err.code(), "PRINTER_NO_STATUS");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
