@@ -1,5 +1,6 @@
-//! Diancan's edges to the outside world that need no network: dish photos, demo pictures
-//! and menu spreadsheets. Everything here turns outside bytes into domain drafts or back.
+//! Diancan's edges to the outside world: dish photos, demo pictures, menu spreadsheets, the
+//! login and SMS providers, payment gateways and their simulators, and receipt printers. Each
+//! module owns its wire types and turns outside bytes into domain values or back.
 #![forbid(unsafe_code)]
 
 pub mod demo_images;
@@ -7,6 +8,7 @@ pub mod images;
 pub mod menu_files;
 pub mod payments;
 pub mod pii;
+pub mod printing;
 pub mod sms;
 pub mod testing;
 

@@ -1,0 +1,10 @@
+//! Receipt and kitchen printers: the ESC/POS bytes, the column layout of a paper roll, the
+//! documents a restaurant prints, and the ways bytes reach a printer (raw TCP, a fake on loopback).
+
+pub mod documents;
+pub mod escpos;
+pub mod fake_printer;
+pub mod feie;
+pub mod layout;
+pub mod tcp;
+pub mod text_width;
