@@ -6,7 +6,7 @@
 
 use super::ticket::{ItemState, KitchenTicket, TicketItem, TicketState};
 use crate::ids::*;
-use crate::ordering::{Order, QuotedLine};
+use crate::ordering::{Order, OrderStatus, QuotedLine};
 
 /// The station lines without one go to: the first of `stations`, listed in sort order.
 pub fn default_station(stations_in_sort_order: &[StationId]) -> Option<StationId> {
@@ -91,4 +91,31 @@ fn specs(quoted: &QuotedLine) -> Vec<String> {
         });
     }
     specs
+}
+
+/// What an order's change of status means for the kitchen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KitchenStep {
+    /// Print and show its tickets.
+    Send,
+    /// Strike its open items through.
+    Void,
+}
+
+/// The kitchen starts on 接单: an order reaches the cooks once the store accepted it (paid
+/// first where the store is pay-first, since acceptance follows payment), whatever its channel;
+/// a pay-after-meal table's order is accepted like any other. A cancel after that voids what
+/// was not cooked yet; a cancel before it has nothing in the kitchen to void.
+pub fn kitchen_step(from: OrderStatus, to: OrderStatus) -> Option<KitchenStep> {
+    let in_kitchen = |s: OrderStatus| {
+        matches!(
+            s,
+            OrderStatus::Accepted | OrderStatus::Preparing | OrderStatus::Ready
+        )
+    };
+    match (from, to) {
+        (OrderStatus::Placed, OrderStatus::Accepted) => Some(KitchenStep::Send),
+        (from, OrderStatus::Cancelled) if in_kitchen(from) => Some(KitchenStep::Void),
+        _ => None,
+    }
 }

@@ -269,6 +269,8 @@ impl TicketRefusal {
 /// One item changing state, with what the all-day counts need to follow it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemMove {
+    /// The item's line on its ticket.
+    pub line: i64,
     pub station_id: Option<StationId>,
     pub dish_id: DishId,
     pub dish_name: String,
@@ -324,6 +326,7 @@ impl KitchenTicket {
 
     fn item_move(&self, item: &TicketItem, from: Option<ItemState>) -> ItemMove {
         ItemMove {
+            line: item.line,
             station_id: self.station_id,
             dish_id: item.dish_id,
             dish_name: item.dish_name.clone(),
