@@ -68,4 +68,5 @@ id_type!(
     CartLineId,
     CustomerId,
     OtpChallengeId,
+    KitchenTicketId,
 );

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod customer;
 pub mod ids;
+pub mod kitchen;
 pub mod login_throttle;
 pub mod money;
 pub mod ordering;

@@ -33,6 +33,11 @@ pub fn store_channel(store: StoreId) -> String {
     format!("store:{store}")
 }
 
+/// A store's kitchen: every ticket change, numbered per store (the kitchen screens replay it).
+pub fn kitchen_stream(store: StoreId) -> String {
+    format!("kitchen:{store}")
+}
+
 /// Announced when a store's public menu changed (stock, 沽清): every instance drops its copy.
 pub fn menu_channel(store: StoreId) -> String {
     format!("menu:{store}")

@@ -13,6 +13,7 @@ mod db;
 mod error;
 pub mod events;
 mod favourites;
+pub mod kitchen;
 pub mod ordering;
 pub mod outbox;
 pub mod retention;

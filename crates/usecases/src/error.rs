@@ -1,6 +1,7 @@
 //! The one error type of the use-case layer: each variant names a business outcome the caller
 //! must tell the user about; the web edge maps each to a status and a stable code in one place.
 
+use diancan_domain::kitchen::{KitchenTicket, TicketRefusal};
 use diancan_domain::ordering::{InvalidPickupTime, Order, OrderRefusal, Quote, QuoteError};
 use diancan_domain::staff::Permission;
 use diancan_domain::validation::FieldErrors;
@@ -39,6 +40,12 @@ pub enum Error {
     Refused {
         refusal: OrderRefusal,
         order: Box<Order>,
+    },
+    /// A kitchen ticket was not changed; it is as `ticket` shows now.
+    #[error("{refusal}")]
+    TicketRefused {
+        refusal: TicketRefusal,
+        ticket: Box<KitchenTicket>,
     },
     #[error(transparent)]
     Storage(StorageError),

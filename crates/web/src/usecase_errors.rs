@@ -74,6 +74,9 @@ impl From<Error> for ApiError {
                     serde_json::to_value(OrderView::from(*order.clone())).unwrap_or_default();
                 refusal_error(&refusal, order.status.label_zh()).with_order(current)
             }
+            Error::TicketRefused { refusal, .. } => {
+                conflict(refusal.code(), refusal.message_zh(), refusal.message_en())
+            }
             Error::Storage(error) => error.into(),
         }
     }

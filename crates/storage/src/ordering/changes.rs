@@ -115,6 +115,14 @@ pub(crate) async fn change_in(
         .filter(|o| before.get(&o.id) != Some(&o.version))
         .collect();
     write_orders(tx, &changed).await?;
+    for a in &applied {
+        let by = a
+            .change
+            .transition
+            .as_ref()
+            .map_or("system", |(_, actor)| actor);
+        super::kitchen_hook::follow_in(tx, a.from, &a.order, by, a.order.updated_at_ms).await?;
+    }
     let limited = release_claims(tx, &applied).await?;
     write_history(tx, &applied, &limited).await?;
     Ok(outcomes)

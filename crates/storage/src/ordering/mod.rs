@@ -4,6 +4,7 @@
 //! the write lanes, so writes that arrive together share a transaction.
 
 mod changes;
+mod kitchen_hook;
 pub(crate) mod lanes;
 mod orders;
 mod placement;

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod customers;
+mod kitchen;
 mod ordering;
 mod outbox;
 mod parity;

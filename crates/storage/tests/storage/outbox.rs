@@ -46,12 +46,28 @@ async fn a_change_and_its_announcement_commit_together(db: &Db) {
         .change_order(staff_acts(&order, OrderAction::Accept, Some(1), now))
         .await
         .unwrap();
-    let leased = db.claim_outbox(now, LEASE_MS, 10).await.unwrap();
+    let (leased, kitchen): (Vec<_>, Vec<_>) = db
+        .claim_outbox(now, LEASE_MS, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .partition(|m| m.subject == Some(order_stream(order.id)));
     assert_eq!(
         leased.len(),
         1,
-        "one announcement for one change: {leased:?}"
+        "one announcement of the order for one change: {leased:?}"
     );
+    // The accept also sent the order to the kitchen: its tickets' announcement and print job
+    // commit with it; they are delivered here so the story follows the order's row alone.
+    let kitchen_stream = diancan_storage::events::kitchen_stream(menu.store);
+    assert!(
+        kitchen
+            .iter()
+            .any(|m| m.subject == Some(kitchen_stream.clone()))
+    );
+    assert!(kitchen.iter().any(|m| m.topic == "print"));
+    let kitchen_done: Vec<_> = kitchen.iter().map(|m| (m.id, Ok(()))).collect();
+    db.settle_outbox(&kitchen_done, now).await.unwrap();
     let message = &leased[0];
     assert_eq!(message.topic, ANNOUNCE);
     assert_eq!(message.subject, Some(order_stream(order.id)));
@@ -115,7 +131,7 @@ async fn a_change_and_its_announcement_commit_together(db: &Db) {
         db.outbox_counts().await.unwrap(),
         OutboxCounts {
             pending: 0,
-            delivered: placement.len() as i64 + 1,
+            delivered: placement.len() as i64 + kitchen.len() as i64 + 1,
             retrying: 0,
         }
     );

@@ -1,0 +1,297 @@
+//! Writing tickets. Every write first takes the store's kitchen stream row (`kitchen_streams`),
+//! which numbers the stream's events without gaps and makes a store's kitchen writes queue in
+//! one order (stream row, then tickets), so a cook's bump and an order's cancel never deadlock.
+//! Each ticket change writes the ticket, its moved items, its event and its outbox rows (the
+//! announcement, and a print job for new tickets and voids) in the caller's transaction.
+
+use super::tickets::{TICKET_COLUMNS, TicketRow, tickets_in};
+use crate::db::Db;
+use crate::error::{Result, StorageError};
+use crate::events::{announcement, append_event, kitchen_stream, store_channel};
+use crate::outbox::OutboxEntry;
+use crate::sql_batch::{Value, for_update, insert_rows};
+use crate::tx::Tx;
+use diancan_domain::kitchen::*;
+use diancan_domain::ordering::Order;
+use diancan_domain::*;
+
+/// The outbox topic of kitchen print jobs (厨打): the printing worker takes them.
+pub const PRINT: &str = "print";
+
+const BUMP_STREAM: &str = "INSERT INTO kitchen_streams (store_id, version) VALUES ($1, $2)
+    ON CONFLICT (store_id) DO UPDATE SET version = kitchen_streams.version + $2 RETURNING version";
+const DEFAULT_STATION: &str =
+    "SELECT id FROM stations WHERE brand_id = $1 ORDER BY sort_order, name LIMIT 1";
+const UPDATE_TICKET: &str = "UPDATE kitchen_tickets SET state = $3, version = $4, bumped_by = $5, bumped_at_ms = $6, recalls = $7, updated_at_ms = $8
+    WHERE id = $1 AND version = $2";
+const UPDATE_ITEM: &str = "UPDATE kitchen_ticket_items SET state = $3, changed_by = $4, changed_at_ms = $5 WHERE ticket_id = $1 AND line = $2";
+
+/// Why a ticket command wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("no such ticket")]
+    NotFound,
+    /// The decision refused; the ticket as it is now comes along.
+    #[error("{refusal}")]
+    Refused {
+        refusal: TicketRefusal,
+        ticket: Box<KitchenTicket>,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Reserves `count` versions of the store's kitchen stream; returns the first.
+async fn reserve_stream(tx: &mut Tx, store: StoreId, count: i64) -> Result<i64> {
+    let (last,): (i64,) = on_tx!(tx, |c| sqlx::query_as(BUMP_STREAM)
+        .bind(store.as_uuid())
+        .bind(count)
+        .fetch_one(&mut *c)
+        .await)?;
+    Ok(last - count + 1)
+}
+
+/// What a ticket's event says: the ticket as it is now, and what moved (for the all-day fold).
+fn event_payload(change: &TicketChange) -> serde_json::Value {
+    serde_json::json!({
+        "kind": change.event.as_str(),
+        "ticket": change.ticket,
+        "moves": change.moves,
+    })
+}
+
+/// Writes the event and outbox rows of `changes` (all of one store), numbered from `first`.
+async fn record(
+    tx: &mut Tx,
+    store: StoreId,
+    first: i64,
+    changes: &[TicketChange],
+    now_ms: i64,
+) -> Result<()> {
+    let stream = kitchen_stream(store);
+    let mut outbox = vec![announcement(
+        &stream,
+        vec![stream.clone(), store_channel(store)],
+    )];
+    for (offset, change) in changes.iter().enumerate() {
+        append_event(
+            tx,
+            &stream,
+            first + offset as i64,
+            change.event.as_str(),
+            &event_payload(change),
+            now_ms,
+        )
+        .await?;
+        if matches!(
+            change.event,
+            TicketEventKind::Created | TicketEventKind::Voided
+        ) {
+            outbox.push(OutboxEntry {
+                topic: PRINT,
+                subject: Some(format!(
+                    "ticket:{}:{}",
+                    change.ticket.id, change.ticket.version
+                )),
+                payload: serde_json::json!({
+                    "kind": change.event.as_str(),
+                    "ticket_id": change.ticket.id,
+                    "version": change.ticket.version,
+                    "station_id": change.ticket.station_id,
+                }),
+            });
+        }
+    }
+    crate::outbox::enqueue(tx, &outbox, now_ms).await
+}
+
+/// Creates the tickets of an order the store just accepted, inside that change's transaction.
+pub(crate) async fn send_order_in(tx: &mut Tx, order: &Order, now_ms: i64) -> Result<()> {
+    let station: Option<(uuid::Uuid,)> = on_tx!(tx, |c| sqlx::query_as(DEFAULT_STATION)
+        .bind(order.brand_id.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
+    let default = station.map(|(id,)| StationId::from_uuid(id));
+    let tickets = route_order(order, default, KitchenTicketId::new, now_ms);
+    if tickets.is_empty() {
+        return Ok(());
+    }
+    let first = reserve_stream(tx, order.store_id, tickets.len() as i64).await?;
+    let mut ticket_rows = Vec::new();
+    let mut item_rows = Vec::new();
+    for t in &tickets {
+        ticket_rows.push(vec![
+            Value::Id(t.id.as_uuid()),
+            Value::Id(t.brand_id.as_uuid()),
+            Value::Id(t.store_id.as_uuid()),
+            Value::Id(t.order_id.as_uuid()),
+            Value::MaybeId(t.station_id.map(|s| s.as_uuid())),
+            Value::Text(t.label.clone()),
+            Value::Text(t.channel.as_str().into()),
+            Value::Int(t.round),
+            Value::Text(t.business_date.to_string()),
+            Value::Text(t.state.as_str().into()),
+            Value::Int(t.version),
+            Value::Int(t.created_at_ms),
+            Value::Int(t.recalls),
+            Value::Int(now_ms),
+        ]);
+        for item in &t.items {
+            item_rows.push(vec![
+                Value::Id(t.id.as_uuid()),
+                Value::Int(item.line),
+                Value::Id(item.dish_id.as_uuid()),
+                Value::Id(item.sku_id.as_uuid()),
+                Value::Text(item.dish_name.clone()),
+                Value::Text(crate::rows::to_json(&item.specs)),
+                Value::MaybeText(item.note.clone()),
+                Value::Int(item.quantity),
+                Value::Text(item.state.as_str().into()),
+            ]);
+        }
+    }
+    insert_rows(
+        tx,
+        "INSERT INTO kitchen_tickets (id, brand_id, store_id, order_id, station_id, label, channel, round, business_date, state, version, created_at_ms, recalls, updated_at_ms)",
+        "",
+        ticket_rows,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "INSERT INTO kitchen_ticket_items (ticket_id, line, dish_id, sku_id, dish_name, specs_json, note, quantity, state)",
+        "",
+        item_rows,
+    )
+    .await?;
+    let changes: Vec<TicketChange> = tickets
+        .into_iter()
+        .map(|ticket| TicketChange {
+            moves: ticket.created_moves(),
+            ticket,
+            event: TicketEventKind::Created,
+        })
+        .collect();
+    record(tx, order.store_id, first, &changes, now_ms).await
+}
+
+/// A cancelled order's open items are voided (kept, struck through) in the cancel's transaction.
+pub(crate) async fn void_order_in(tx: &mut Tx, order: &Order, by: &str, now_ms: i64) -> Result<()> {
+    // The stream row first, as every kitchen write takes it, then the tickets; the versions
+    // are reserved once it is known how many tickets change.
+    reserve_stream(tx, order.store_id, 0).await?;
+    let sql = format!(
+        "SELECT {TICKET_COLUMNS} FROM kitchen_tickets WHERE order_id = $1 ORDER BY id{}",
+        for_update(tx)
+    );
+    let rows: Vec<TicketRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(order.id.as_uuid())
+        .fetch_all(&mut *c)
+        .await)?;
+    let tickets = tickets_in(tx, rows).await?;
+    let changes: Vec<TicketChange> = tickets
+        .iter()
+        .filter_map(|t| t.void_open_items(by, now_ms))
+        .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    for (before, change) in tickets.iter().filter(|t| t.has_open_items()).zip(&changes) {
+        write_change(tx, before.version, change, now_ms).await?;
+    }
+    let first = reserve_stream(tx, order.store_id, changes.len() as i64).await?;
+    record(tx, order.store_id, first, &changes, now_ms).await
+}
+
+/// Writes one decided change: the ticket only if still at the version it was decided on.
+async fn write_change(tx: &mut Tx, seen: i64, change: &TicketChange, now_ms: i64) -> Result<()> {
+    let t = &change.ticket;
+    let updated = on_tx!(tx, |c| sqlx::query(UPDATE_TICKET)
+        .bind(t.id.as_uuid())
+        .bind(seen)
+        .bind(t.state.as_str())
+        .bind(t.version)
+        .bind(t.bumped.as_ref().map(|m| m.by.clone()))
+        .bind(t.bumped.as_ref().map(|m| m.at_ms))
+        .bind(t.recalls)
+        .bind(now_ms)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if updated != 1 {
+        // Unreachable while every writer holds the stream row; if it ever happens, nothing is
+        // half-written: the caller's transaction rolls back.
+        return Err(StorageError::Refused("kitchen ticket changed underneath"));
+    }
+    for moved in &change.moves {
+        let item = t
+            .items
+            .iter()
+            .find(|i| i.line == moved.line)
+            .ok_or(StorageError::Refused("a moved item is not on its ticket"))?;
+        let mark = item.changed.as_ref();
+        on_tx!(tx, |c| sqlx::query(UPDATE_ITEM)
+            .bind(t.id.as_uuid())
+            .bind(item.line)
+            .bind(item.state.as_str())
+            .bind(mark.map(|m| m.by.as_str()))
+            .bind(mark.map(|m| m.at_ms))
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// A cook's command on ticket `id` of the caller's store, decided by `decide` on the ticket
+    /// as it is under the store's kitchen lock: a stale version or a second bump is refused with
+    /// the ticket as it is now, and nothing is written.
+    pub async fn change_ticket(
+        &self,
+        brand: BrandId,
+        store: StoreId,
+        id: KitchenTicketId,
+        decide: impl FnOnce(&KitchenTicket) -> std::result::Result<TicketChange, TicketRefusal>,
+        now_ms: i64,
+    ) -> std::result::Result<TicketChange, TicketError> {
+        let mut tx = self.begin().await?;
+        let first = reserve_stream(&mut tx, store, 1).await?;
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM kitchen_tickets WHERE id = $1 AND brand_id = $2 AND store_id = $3{}",
+            for_update(&tx)
+        );
+        let row: Option<TicketRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(id.as_uuid())
+        .bind(brand.as_uuid())
+        .bind(store.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)
+        .map_err(StorageError::from)?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Err(TicketError::NotFound);
+        };
+        let ticket = tickets_in(&mut tx, vec![row])
+            .await?
+            .pop()
+            .ok_or(TicketError::NotFound)?;
+        let change = match decide(&ticket) {
+            Ok(change) => change,
+            Err(refusal) => {
+                tx.rollback().await?;
+                return Err(TicketError::Refused {
+                    refusal,
+                    ticket: Box::new(ticket),
+                });
+            }
+        };
+        write_change(&mut tx, ticket.version, &change, now_ms).await?;
+        record(&mut tx, store, first, std::slice::from_ref(&change), now_ms).await?;
+        tx.commit().await?;
+        self.outbox_bell().notify_one();
+        Ok(change)
+    }
+}
