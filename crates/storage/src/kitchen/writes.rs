@@ -1,22 +1,19 @@
 //! Writing tickets. Every write first takes the store's kitchen stream row (`kitchen_streams`),
 //! which numbers the stream's events without gaps and makes a store's kitchen writes queue in
 //! one order (stream row, then tickets), so a cook's bump and an order's cancel never deadlock.
-//! Each ticket change writes the ticket, its moved items, its event and its outbox rows (the
-//! announcement, and a print job for new tickets and voids) in the caller's transaction.
+//! Each ticket change writes the ticket, its moved items, its event and its announcement in the
+//! caller's transaction. Print jobs join here once the print queue and its worker exist: an
+//! outbox row that no consumer takes would only be retried forever.
 
 use super::tickets::{TICKET_COLUMNS, TicketRow, tickets_in};
 use crate::db::Db;
 use crate::error::{Result, StorageError};
 use crate::events::{announcement, append_event, kitchen_stream, store_channel};
-use crate::outbox::OutboxEntry;
 use crate::sql_batch::{Value, for_update, insert_rows};
 use crate::tx::Tx;
 use diancan_domain::kitchen::*;
 use diancan_domain::ordering::Order;
 use diancan_domain::*;
-
-/// The outbox topic of kitchen print jobs (厨打): the printing worker takes them.
-pub const PRINT: &str = "print";
 
 const BUMP_STREAM: &str = "INSERT INTO kitchen_streams (store_id, version) VALUES ($1, $2)
     ON CONFLICT (store_id) DO UPDATE SET version = kitchen_streams.version + $2 RETURNING version";
@@ -69,7 +66,7 @@ async fn record(
     now_ms: i64,
 ) -> Result<()> {
     let stream = kitchen_stream(store);
-    let mut outbox = vec![announcement(
+    let outbox = [announcement(
         &stream,
         vec![stream.clone(), store_channel(store)],
     )];
@@ -83,24 +80,6 @@ async fn record(
             now_ms,
         )
         .await?;
-        if matches!(
-            change.event,
-            TicketEventKind::Created | TicketEventKind::Voided
-        ) {
-            outbox.push(OutboxEntry {
-                topic: PRINT,
-                subject: Some(format!(
-                    "ticket:{}:{}",
-                    change.ticket.id, change.ticket.version
-                )),
-                payload: serde_json::json!({
-                    "kind": change.event.as_str(),
-                    "ticket_id": change.ticket.id,
-                    "version": change.ticket.version,
-                    "station_id": change.ticket.station_id,
-                }),
-            });
-        }
     }
     crate::outbox::enqueue(tx, &outbox, now_ms).await
 }
