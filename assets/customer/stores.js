@@ -29,7 +29,7 @@ let locateState = 'idle'; // idle | locating | located | denied
 
 async function load() {
   try {
-    const query = point ? `?latitude_e6=${point.latitude_e6}&longitude_e6=${point.longitude_e6}` : '';
+    const query = point ? `?near=${point.latitude_e6},${point.longitude_e6}` : '';
     stores = await get(`stores${query}`);
     render();
   } catch (error) {

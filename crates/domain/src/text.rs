@@ -16,12 +16,51 @@ pub enum Lines {
 /// and CSV) and the bidi overrides, embeddings, isolates and marks (U+202A–U+202E, U+2066–U+2069,
 /// U+200E/U+200F) that can make "¥28" read as "¥82" on a menu or hide text in a kitchen ticket.
 pub fn is_forbidden(c: char, lines: Lines) -> bool {
-    match c {
-        '\n' => lines == Lines::One,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
-        '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => true,
-        _ => false,
+    if c == '\n' {
+        return lines == Lines::One;
     }
+    FORBIDDEN.iter().any(|range| range.contains(&c))
+}
+
+/// The forbidden characters as ranges: [`is_forbidden`] and [`schema_pattern`] read the same list.
+const FORBIDDEN: [std::ops::RangeInclusive<char>; 5] = [
+    '\u{0}'..='\u{1f}',
+    '\u{7f}'..='\u{9f}',
+    '\u{200e}'..='\u{200f}',
+    '\u{202a}'..='\u{202e}',
+    '\u{2066}'..='\u{2069}',
+];
+
+/// The shared rule as a JSON Schema pattern (ECMA-262), so the API document states it and a
+/// client can check a text before sending it. `required`: at least one character that is not
+/// white space, as a required name is blank otherwise. `crlf`: `\r\n` is taken as a line end
+/// (what [`optional_note`] accepts from a paste).
+pub fn schema_pattern(lines: Lines, required: bool, crlf: bool) -> String {
+    let mut class = String::new();
+    for range in &FORBIDDEN {
+        let (start, end) = (*range.start(), *range.end());
+        if lines == Lines::Many && range.contains(&'\n') {
+            // Split around the line feed, which a multi-line text may hold.
+            class.push_str(&format!("{}-{}", escape(start), escape('\u{9}')));
+            class.push_str(&format!("{}-{}", escape('\u{b}'), escape(end)));
+        } else {
+            class.push_str(&format!("{}-{}", escape(start), escape(end)));
+        }
+    }
+    let allowed = if crlf {
+        format!("(?:[^{class}]|\\r\\n)")
+    } else {
+        format!("[^{class}]")
+    };
+    if required {
+        format!("^{allowed}*[^\\s{class}]{allowed}*$")
+    } else {
+        format!("^{allowed}*$")
+    }
+}
+
+fn escape(c: char) -> String {
+    format!("\\u{:04x}", c as u32)
 }
 
 /// Checks a text against the shared rule: at most `max_chars` characters (not bytes), none forbidden.
@@ -122,6 +161,20 @@ pub fn required_name(errors: &mut FieldErrors, field: &str, text: &str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schema_pattern_names_every_forbidden_range() {
+        let one_line = schema_pattern(Lines::One, false, false);
+        assert_eq!(
+            one_line,
+            "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200e-\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+        );
+        let notes = schema_pattern(Lines::Many, false, false);
+        assert!(notes.contains("\\u0000-\\u0009\\u000b-\\u001f"), "{notes}");
+        let name = schema_pattern(Lines::One, true, false);
+        assert!(name.contains("*[^\\s\\u0000-"), "{name}");
+        assert!(schema_pattern(Lines::Many, false, true).contains("|\\r\\n)"));
+    }
 
     #[test]
     fn names_refuse_controls_and_bidi_overrides() {

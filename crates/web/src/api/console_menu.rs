@@ -93,7 +93,8 @@ pub async fn create_category(
 
 #[utoipa::path(put, path = "/api/v1/console/categories/{category_id}", tag = "console menu", request_body = CategoryDraft,
     params(("category_id" = CategoryId, Path)),
-    responses((status = 200, body = Category), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Category), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_category(
     State(state): State<AppState>,
     staff: Staff,
@@ -335,12 +336,14 @@ pub async fn set_dish_listing(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `csv` (UTF-8 with BOM, opens in Excel) or `xlsx`.
+    #[param(pattern = "^(csv|xlsx)$")]
     pub format: Option<String>,
 }
 
 /// The brand menu as a spreadsheet: one row per spec, with tastes and add-ons in one column.
 #[utoipa::path(get, path = "/api/v1/console/menu/export", tag = "console menu", params(ExportQuery),
-    responses((status = 200, description = "The file", content_type = "text/csv"), (status = 400, body = crate::error::ErrorBody)))]
+    responses((status = 200, description = "The file, in the format asked for",
+        content((String = "text/csv"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn export_menu(
     State(state): State<AppState>,
     staff: Staff,

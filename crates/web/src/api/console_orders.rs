@@ -42,12 +42,20 @@ pub async fn todays_orders(
 pub struct StaffOrderAction {
     /// `pay` (cash at the counter), `accept`, `start_preparing`, `mark_ready`, `serve`, `hand_over`,
     /// `dispatch`, `complete`, `cancel`, or `decline_cancel`.
-    #[schema(example = "accept")]
+    #[schema(schema_with = command_names, example = "accept")]
     pub action: String,
     /// The order's `version` as the caller saw it; if the order changed since, nothing happens
     /// and the answer is 409 `ORDER_CHANGED` with the order as it is now.
     #[schema(minimum = 1)]
     pub version: i64,
+}
+
+/// The commands as an enum in the document, from the domain's own list of names.
+fn command_names() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(OrderCommand::NAMES))
+        .build()
 }
 
 #[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/orders/{order_id}/actions", tag = "console orders",
@@ -87,6 +95,7 @@ pub async fn act_on_order(
 #[serde(deny_unknown_fields)]
 pub struct OpenTableBody {
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub diners: Option<i64>,
 }
 
@@ -128,7 +137,8 @@ async fn store_table(
 /// 开台: seat diners at a table (returns the open session if there is one).
 #[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/tables/{table_id}/session", tag = "console orders",
     params(("store_id" = StoreId, Path), ("table_id" = TableId, Path)), request_body = OpenTableBody,
-    responses((status = 200, body = TableSessionView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = TableSessionView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn open_table(
     State(state): State<AppState>,
     staff: Staff,
@@ -207,15 +217,20 @@ pub async fn rotate_table_token(
 #[into_params(parameter_in = Query)]
 pub struct QrQuery {
     /// The public address diners' phones reach, such as `https://order.example.com`; the table
-    /// path is appended. Defaults to the address the console was opened on.
+    /// path is appended. Defaults to the address the console was opened on. Bounded: a QR code
+    /// holds only so much, and a longer address would not fit one.
+    #[param(pattern = "^https?://[!-~]*$", max_length = 200)]
     pub base: Option<String>,
 }
+
+/// The longest public address a table card's QR code is drawn for (the schema says the same).
+const MAX_QR_BASE_CHARS: usize = 200;
 
 /// The table's QR code as SVG, for printing on table cards.
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/tables/{table_id}/qr.svg", tag = "console orders",
     params(("store_id" = StoreId, Path), ("table_id" = TableId, Path), QrQuery),
     responses((status = 200, description = "image/svg+xml", content_type = "image/svg+xml"), (status = 403, body = crate::error::ErrorBody),
-        (status = 404, body = crate::error::ErrorBody)))]
+        (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn table_qr(
     State(state): State<AppState>,
     staff: Staff,
@@ -227,7 +242,11 @@ pub async fn table_qr(
     staff.require(Permission::ServeTables)?;
     let table = store_table(&state, &staff, store_id, table_id).await?;
     let base = match query.base {
-        Some(base) if base.starts_with("https://") || base.starts_with("http://") => {
+        Some(base)
+            if (base.starts_with("https://") || base.starts_with("http://"))
+                && base.len() <= MAX_QR_BASE_CHARS
+                && base.chars().all(|c| c.is_ascii_graphic()) =>
+        {
             base.trim_end_matches('/').to_owned()
         }
         Some(_) => {

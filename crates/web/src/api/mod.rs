@@ -1,6 +1,7 @@
 //! The `/api/v1` contract: every route is registered together with its OpenAPI description,
 //! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
 
+mod common_responses;
 mod console_menu;
 pub mod console_orders;
 mod console_stores;
@@ -10,6 +11,7 @@ pub mod ordering;
 pub mod public;
 mod session;
 mod table_cart;
+mod text_patterns;
 mod upload;
 
 use crate::state::AppState;
@@ -108,12 +110,15 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served and as snapshot-tested.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut document = api_router().split_for_parts().1;
+    common_responses::add_to(&mut document);
+    text_patterns::add_to(&mut document);
+    document
 }
 
 pub fn router(_state: AppState) -> Router<AppState> {
-    let (api, document) = api_router().split_for_parts();
-    let document = std::sync::Arc::new(document);
+    let api = api_router().split_for_parts().0;
+    let document = std::sync::Arc::new(openapi_document());
     api.route(
         "/api/v1/openapi.json",
         get(move || {

@@ -152,7 +152,7 @@ pub async fn customer_orders(
 /// Places an order. Send the same `Idempotency-Key` on every retry: you get the same order back,
 /// never a second one.
 #[utoipa::path(post, path = "/api/v1/stores/{store_id}/orders", tag = "ordering",
-    params(("store_id" = StoreId, Path), ("Idempotency-Key" = String, Header, description = "Unique per checkout; reuse it for retries")),
+    params(("store_id" = StoreId, Path), ("Idempotency-Key" = String, Header, pattern = "^[A-Za-z0-9_-]{8,100}$", description = "Unique per checkout; reuse it for retries")),
     request_body = PlaceOrderBody,
     responses((status = 201, body = OrderView), (status = 200, body = OrderView, description = "The same key was sent before: that order"),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),

@@ -13,37 +13,48 @@ pub use diancan_usecases::storefront::{ImageUrls, PublicStore, StoreMenu, image_
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// One parameter for the point, not two: a latitude without its longitude is no place, and a
+/// pair that must come together is a rule a schema can state only as one value.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct NearQuery {
-    /// Latitude in micro-degrees (31.2304° → 31230400).
-    #[param(minimum = -90000000, maximum = 90000000)]
-    pub latitude_e6: Option<i64>,
-    #[param(minimum = -180000000, maximum = 180000000)]
-    pub longitude_e6: Option<i64>,
+    /// `latitude_e6,longitude_e6` in micro-degrees (31.2304°, 121.4737° → `31230400,121473700`).
+    #[param(
+        pattern = "^-?(90000000|[0-8]?[0-9]{1,7}),-?(180000000|1[0-7][0-9]{7}|[0-9]{1,8})$",
+        example = "31230400,121473700"
+    )]
+    pub near: Option<String>,
+}
+
+impl NearQuery {
+    fn point(&self) -> ApiResult<Option<GeoPoint>> {
+        let Some(near) = self.near.as_deref() else {
+            return Ok(None);
+        };
+        // Off the globe is as malformed as half a pair: the pattern refuses both alike.
+        near.split_once(',')
+            .and_then(|(lat, lng)| GeoPoint::parse(lat.parse().ok()?, lng.parse().ok()?).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "INVALID_QUERY",
+                    "near 应为“纬度,经度”（微度，在地球范围内）",
+                    "near must be latitude_e6,longitude_e6 on the globe",
+                )
+            })
+    }
 }
 
 /// The store directory, nearest first when a point is given.
 ///
 /// A store whose saved details need repair is left out until its owner fixes it.
 #[utoipa::path(get, path = "/api/v1/stores", tag = "public", params(NearQuery),
-    responses((status = 200, body = Vec<PublicStore>), (status = 400, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<PublicStore>), (status = 400, body = crate::error::ErrorBody)))]
 pub async fn list_stores(
     State(state): State<AppState>,
     ApiQuery(near): ApiQuery<NearQuery>,
 ) -> ApiResult<axum::Json<Vec<PublicStore>>> {
-    let from = match (near.latitude_e6, near.longitude_e6) {
-        (Some(lat), Some(lng)) => Some(GeoPoint::parse(lat, lng)?),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::bad_request(
-                "INVALID_QUERY",
-                "经纬度需同时提供",
-                "Give both latitude_e6 and longitude_e6",
-            ));
-        }
-    };
+    let from = near.point()?;
     let now = state.clock.now();
     let brands: std::collections::HashMap<BrandId, String> = state
         .db

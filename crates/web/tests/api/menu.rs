@@ -150,18 +150,19 @@ async fn a_closed_store_says_when_it_opens_and_breakfast_leaves_at_ten() {
 async fn the_directory_sorts_by_distance_and_a_table_code_opens_its_store() {
     let app = TestApp::new().await;
     let (status, stores) = app
-        .get(
-            "/api/v1/stores?latitude_e6=31235000&longitude_e6=121480000",
-            None,
-        )
+        .get("/api/v1/stores?near=31235000,121480000", None)
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(stores[0]["distance_m"], 0);
-    let (status, body) = app.get("/api/v1/stores?latitude_e6=31235000", None).await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::BAD_REQUEST, "INVALID_QUERY")
-    );
+    // Half a point, or one off the globe, is refused: the schema's pattern says the same.
+    for near in ["31235000", "31235000,", "90000001,0", "0,180000001"] {
+        let (status, body) = app.get(&format!("/api/v1/stores?near={near}"), None).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "INVALID_QUERY"),
+            "{near}"
+        );
+    }
 
     let (status, landing) = app
         .get(&format!("/api/v1/tables/{}", app.a.table_token), None)

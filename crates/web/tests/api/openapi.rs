@@ -28,3 +28,48 @@ fn every_console_operation_declares_its_error_responses() {
         }
     }
 }
+
+/// What the shared extractors can answer is documented on every operation they serve, so a
+/// client (and the fuzzer in CI) can rely on the list of statuses being complete.
+#[test]
+fn every_operation_documents_what_its_extractors_can_answer() {
+    let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let documents = |status: &str| responses.contains_key(status);
+            let json_body = operation["requestBody"]["content"]
+                .get("application/json")
+                .is_some();
+            if json_body {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(documents(status), "{method} {path} lacks {status}");
+                }
+            }
+            let has_path_param = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "path"));
+            if has_path_param {
+                assert!(documents("404"), "{method} {path} lacks 404");
+            }
+            if path.starts_with("/api/v1/console/") {
+                assert!(
+                    documents("401") && documents("403"),
+                    "{method} {path} lacks 401/403"
+                );
+            }
+            if method != "get" {
+                assert!(documents("403"), "{method} {path} lacks the cross-site 403");
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') {
+                    assert_eq!(
+                        response["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{method} {path} {status} is not an ErrorBody"
+                    );
+                }
+            }
+        }
+    }
+}
