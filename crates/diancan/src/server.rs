@@ -24,6 +24,8 @@ async fn app_state_with(
     config.table_token_key = diancan_web::table_token::load_or_create_key(&db).await?;
     config.request_digest_key =
         diancan_usecases::tables::load_or_create_secret(&db, "request_digest_key").await?;
+    config.order_access_key =
+        diancan_usecases::tables::load_or_create_secret(&db, "order_access_key").await?;
     Ok(AppState::new(db, clock, config).with_pii(pii.vault))
 }
 

@@ -16,6 +16,8 @@ pub struct ServerKeys {
     /// Keys the digest of an order request stored with its idempotency key, so the digest
     /// says nothing about the phone or address inside the request without the key.
     pub request_digest: Vec<u8>,
+    /// Keys the stored hash of each guest order's access secret.
+    pub order_access: Vec<u8>,
 }
 
 #[derive(Clone)]

@@ -17,6 +17,8 @@ pub struct AppConfig {
     pub table_token_key: Vec<u8>,
     /// Key for the digest of order requests kept with their idempotency keys.
     pub request_digest_key: Vec<u8>,
+    /// Key for the stored hashes of guest orders' access secrets.
+    pub order_access_key: Vec<u8>,
     /// How long a public menu may be served from one instance's cache without re-reading it
     /// (changes made through this instance invalidate at once; others within this many ms).
     pub menu_cache_ttl_ms: u64,
@@ -34,6 +36,7 @@ impl Default for AppConfig {
             fast_password_hashing: false,
             table_token_key: Vec::new(),
             request_digest_key: Vec::new(),
+            order_access_key: Vec::new(),
             menu_cache_ttl_ms: 2_000,
             run_workers: true,
             trusted_proxies: Default::default(),
@@ -70,6 +73,7 @@ impl AppState {
         let keys = diancan_usecases::ServerKeys {
             table_token: config.table_token_key.clone(),
             request_digest: config.request_digest_key.clone(),
+            order_access: config.order_access_key.clone(),
         };
         AppState {
             core: Context::new(db, clock, keys, config.menu_cache_ttl_ms),

@@ -3,6 +3,7 @@
 //! one writes the change, its history, its event and its outbox rows together. Both go through
 //! the write lanes, so writes that arrive together share a transaction.
 
+pub(crate) mod access;
 mod changes;
 mod kitchen_hook;
 pub(crate) mod lanes;

@@ -75,6 +75,8 @@ pub struct NewOrder {
     pub request_hash: String,
     /// The logged-in diner, for their order history.
     pub customer_id: Option<CustomerId>,
+    /// The keyed hash of the guest's access secret, stored with the order (see `access`).
+    pub access_hash: Option<String>,
     /// A pickup/delivery slot with limited capacity: (slot start, capacity).
     pub slot: Option<(i64, i64)>,
     /// The brand's menu revision the order was priced from; the order is refused with
@@ -189,6 +191,11 @@ pub(crate) async fn place_in(
         .collect();
     let limited = limited_stores(orders, &placed, &stock);
     insert_orders(tx, &placed, &records, &limited).await?;
+    for &i in &placed {
+        if let Some(hash) = &orders[i].access_hash {
+            super::access::issue_in(tx, orders[i].id, hash, orders[i].now_ms).await?;
+        }
+    }
     for &i in &placed {
         // Ordering empties the table's shared cart: everyone's lines are in the order now.
         if let Some(table) = &orders[i].table {

@@ -2,6 +2,7 @@
 //! diner's quote, and written with its stock, slot, pickup number, table sitting, event and
 //! outbox rows as one unit (through the write lanes). Idempotent per caller and key.
 
+use super::access::{OrderSecret, replace, secret_hash};
 use super::quote::{Cart, price};
 use crate::contact::{Contact, seal};
 use crate::context::Context;
@@ -39,6 +40,9 @@ pub struct PlacedOrder {
     pub order: Order,
     /// False when the same request was placed before under this key: that order again.
     pub created: bool,
+    /// A guest's key to the order, shown to them in this answer only (never stored in the
+    /// clear). A signed-in diner's order has none: their session reaches it.
+    pub secret: Option<OrderSecret>,
 }
 
 pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Result<PlacedOrder> {
@@ -103,8 +107,11 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
             }),
             None => None,
         };
+        let id = OrderId::new();
+        let secret = input.customer.is_none().then(OrderSecret::generate);
         let order = NewOrder {
-            id: OrderId::new(),
+            access_hash: secret.as_ref().map(|s| secret_hash(ctx, id, s)),
+            id,
             brand_id: store.brand_id,
             store_id,
             channel: input.cart.channel,
@@ -129,11 +136,22 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
             Ok(Placed::Created(order)) => Ok(PlacedOrder {
                 order,
                 created: true,
+                secret,
             }),
-            Ok(Placed::Replayed(order)) => Ok(PlacedOrder {
-                order,
-                created: false,
-            }),
+            Ok(Placed::Replayed(order)) => {
+                // Only the hash of the first answer's secret was kept, so a guest's retry (its
+                // first answer lost) gets a new one, which replaces it. The same caller is the
+                // only one holding the key and the identical request.
+                let secret = match order.customer_id {
+                    None => Some(replace(ctx, order.id).await?),
+                    Some(_) => None,
+                };
+                Ok(PlacedOrder {
+                    order,
+                    created: false,
+                    secret,
+                })
+            }
             Err(PlaceError::MenuChanged) if !repriced => {
                 // The menu changed after this instance cached it: price again from the current one.
                 repriced = true;

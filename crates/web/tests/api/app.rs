@@ -248,6 +248,12 @@ impl TestApp {
             )
             .await
             .unwrap(),
+            order_access_key: diancan_usecases::tables::load_or_create_secret(
+                &db,
+                "order_access_key",
+            )
+            .await
+            .unwrap(),
             ..AppConfig::default()
         };
         let state = AppState::new(db, clock, config);

@@ -136,6 +136,7 @@ pub fn new_order(menu: Menu, key: &str, quantity: i64) -> NewOrder {
         idempotency_key: key.into(),
         request_hash: format!("hash-{quantity}"),
         customer_id: None,
+        access_hash: None,
         slot: None,
         menu_revision: None,
         now_ms: NOW_MS,

@@ -2,7 +2,7 @@
 //! arrival order, and a refused or unwritable order writing nothing.
 
 use super::{diner_cancels, menu_with_stock, new_order, place, set_stock, stock_left};
-use crate::both;
+use crate::{NOW_MS, both};
 use diancan_domain::*;
 use diancan_storage::Db;
 use diancan_storage::ordering::{NewOrder, PlaceError, Placed};
@@ -210,3 +210,32 @@ async fn one_unwritable_order_does_not_fail_the_orders_beside_it(db: &Db) {
     );
 }
 both!(race one_unwritable_order_does_not_fail_the_orders_beside_it);
+
+async fn a_guest_order_keeps_the_hash_it_was_placed_with_until_replaced_or_revoked(db: &Db) {
+    let menu = menu_with_stock(db, 5).await;
+    let guest = place(
+        db,
+        NewOrder {
+            access_hash: Some("hash-at-placement".into()),
+            ..new_order(menu, "guest-key", 1)
+        },
+    )
+    .await;
+    let member = place(db, new_order(menu, "member-key", 1)).await;
+    assert_eq!(
+        db.order_access_hash(guest.id).await.unwrap().as_deref(),
+        Some("hash-at-placement")
+    );
+    assert_eq!(db.order_access_hash(member.id).await.unwrap(), None);
+
+    db.replace_order_access(guest.id, "rotated", NOW_MS + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        db.order_access_hash(guest.id).await.unwrap().as_deref(),
+        Some("rotated")
+    );
+    db.revoke_order_access(guest.id).await.unwrap();
+    assert_eq!(db.order_access_hash(guest.id).await.unwrap(), None);
+}
+both!(a_guest_order_keeps_the_hash_it_was_placed_with_until_replaced_or_revoked);
