@@ -12,90 +12,11 @@ use diancan_domain::staff::Permission;
 use diancan_domain::*;
 use diancan_storage::kitchen::TicketError;
 
-/// 划菜 one item of a ticket; the last one out bumps the ticket.
-pub async fn bump_item(
-    ctx: &Context,
-    staff: &StaffCaller,
-    store: StoreId,
-    ticket: KitchenTicketId,
-    line: i64,
-    seen: i64,
-) -> Result<TicketChange> {
-    command(
-        ctx,
-        staff,
-        store,
-        ticket,
-        TicketCommand::BumpItem { line },
-        seen,
-    )
-    .await
-}
-
-/// 出餐 a whole ticket. A second bump is refused as `AlreadyBumped`.
-pub async fn bump_ticket(
-    ctx: &Context,
-    staff: &StaffCaller,
-    store: StoreId,
-    ticket: KitchenTicketId,
-    seen: i64,
-) -> Result<TicketChange> {
-    command(ctx, staff, store, ticket, TicketCommand::BumpTicket, seen).await
-}
-
-/// Calls a bumped ticket of the store's business day back onto the screens (recorded on the
-/// kitchen stream).
-pub async fn recall(
-    ctx: &Context,
-    staff: &StaffCaller,
-    store: StoreId,
-    ticket: KitchenTicketId,
-    seen: i64,
-) -> Result<TicketChange> {
-    command(ctx, staff, store, ticket, TicketCommand::Recall, seen).await
-}
-
-/// 叫起: dine-in items to keep until the table asks.
-pub async fn hold(
-    ctx: &Context,
-    staff: &StaffCaller,
-    store: StoreId,
-    ticket: KitchenTicketId,
-    lines: Vec<i64>,
-    seen: i64,
-) -> Result<TicketChange> {
-    command(
-        ctx,
-        staff,
-        store,
-        ticket,
-        TicketCommand::Hold { lines },
-        seen,
-    )
-    .await
-}
-
-/// 起菜: held items to cook now.
-pub async fn fire(
-    ctx: &Context,
-    staff: &StaffCaller,
-    store: StoreId,
-    ticket: KitchenTicketId,
-    lines: Vec<i64>,
-    seen: i64,
-) -> Result<TicketChange> {
-    command(
-        ctx,
-        staff,
-        store,
-        ticket,
-        TicketCommand::Fire { lines },
-        seen,
-    )
-    .await
-}
-
-async fn command(
+/// Applies one cook's or expo's command to a ticket: 划菜 an item (the last one out bumps the
+/// ticket), 出餐 a whole ticket (a second bump is refused as `AlreadyBumped`), recall a bumped
+/// ticket of the store's business day, 叫起 (hold dine-in items until the table asks) or 起菜
+/// (fire held items). `seen` is the ticket version the screen showed.
+pub async fn change_ticket(
     ctx: &Context,
     staff: &StaffCaller,
     store_id: StoreId,
