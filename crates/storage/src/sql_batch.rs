@@ -88,6 +88,59 @@ pub(crate) async fn insert_rows(
     Ok(())
 }
 
+/// Updates many rows by key in one statement per [`ROWS_PER_STATEMENT`]: `columns` name the
+/// key first and then the columns to set, each with its PostgreSQL type (PostgreSQL cannot infer
+/// the type of a parameter inside `VALUES`; SQLite needs none). Every row of `rows` gives the
+/// key and then the new values, in the order of `columns`.
+pub(crate) async fn update_rows(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[(&str, &str)],
+    rows: Vec<Vec<Value>>,
+) -> Result<()> {
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let (key, set) = names.split_first().expect("a key column");
+    let assignments: Vec<String> = set.iter().map(|c| format!("{c} = v.{c}")).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = match tx {
+            Tx::Sqlite(_) => placeholders(tx, 1, chunk.len(), columns.len()),
+            Tx::Postgres(_) => typed_placeholders(chunk.len(), columns),
+        };
+        let sql = format!(
+            "WITH v ({}) AS (VALUES {values}) UPDATE {table} SET {} FROM v WHERE {table}.{key} = v.{key}",
+            names.join(", "),
+            assignments.join(", ")
+        );
+        on_tx!(tx, |c| bind_values!(
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false),
+            chunk.iter().flatten()
+        )
+        .execute(&mut *c)
+        .await
+        .map(drop))?;
+    }
+    Ok(())
+}
+
+/// `($1::uuid, $2::text), ($3::uuid, $4::text)` for PostgreSQL.
+fn typed_placeholders(rows: usize, columns: &[(&str, &str)]) -> String {
+    let mut sql = String::with_capacity(rows * columns.len() * 10);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for (column, (_, pg_type)) in columns.iter().enumerate() {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}::{pg_type}", 1 + row * columns.len() + column));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Row locks where the database has them.
 pub(crate) fn for_update(tx: &Tx) -> &'static str {
     // SQLite has one writer at a time already (BEGIN IMMEDIATE) and no row locks to ask for.

@@ -6,10 +6,11 @@
 //! the order as it is under the lock, so a diner's cancel that arrives just after an accept is
 //! decided on the accepted order (and becomes a cancel request), never on a stale read.
 
+use super::kitchen_hook::{Followed, follow_in};
 use super::orders::{ORDER_COLUMNS, OrderRow};
 use crate::error::{Result, StorageError};
 use crate::events::{announcement, menu_channel, order_stream, store_channel};
-use crate::sql_batch::{Value, for_update, insert_rows, placeholders};
+use crate::sql_batch::{Value, for_update, insert_rows, placeholders, update_rows};
 use crate::tx::Tx;
 use diancan_domain::ordering::{Order, OrderChange, OrderRefusal, OrderStatus};
 use diancan_domain::*;
@@ -69,8 +70,16 @@ const RETURN_STOCK: &str = "UPDATE store_sku_states SET
     WHERE store_id = $1 AND sku_id = $2
     RETURNING stock IS NOT NULL OR daily_limit IS NOT NULL";
 const RELEASE_SLOT: &str = "UPDATE slot_counters SET taken = taken - 1 WHERE store_id = $1 AND slot_start_ms = $2 AND taken > 0";
-const UPDATE_ORDER: &str = "UPDATE orders SET status = $2, version = $3, cancel_requested = $4, paid_at_ms = $5, last_hurry_ms = $6, updated_at_ms = $7
-    WHERE id = $1";
+/// What a change writes to an order's row: its key, then each column with its type.
+const ORDER_CHANGE_COLUMNS: &[(&str, &str)] = &[
+    ("id", "uuid"),
+    ("status", "text"),
+    ("version", "bigint"),
+    ("cancel_requested", "boolean"),
+    ("paid_at_ms", "bigint"),
+    ("last_hurry_ms", "bigint"),
+    ("updated_at_ms", "bigint"),
+];
 
 /// Decides and writes `requests` (in arrival order) inside `tx`.
 pub(crate) async fn change_in(
@@ -115,13 +124,20 @@ pub(crate) async fn change_in(
         .filter(|o| before.get(&o.id) != Some(&o.version))
         .collect();
     write_orders(tx, &changed).await?;
-    for a in &applied {
-        let by = a
-            .change
-            .transition
-            .as_ref()
-            .map_or("system", |(_, actor)| actor);
-        super::kitchen_hook::follow_in(tx, a.from, &a.order, by, a.order.updated_at_ms).await?;
+    let followed: Vec<Followed> = applied
+        .iter()
+        .map(|a| Followed {
+            from: a.from,
+            order: &a.order,
+            by: a
+                .change
+                .transition
+                .as_ref()
+                .map_or("system", |(_, actor)| actor),
+        })
+        .collect();
+    if let Some(first) = applied.first() {
+        follow_in(tx, &followed, first.order.updated_at_ms).await?;
     }
     let limited = release_claims(tx, &applied).await?;
     write_history(tx, &applied, &limited).await?;
@@ -171,21 +187,26 @@ fn apply(order: &mut Order, change: &OrderChange, now_ms: i64) {
     order.updated_at_ms = now_ms;
 }
 
+/// Every changed order of the batch, in one statement.
 async fn write_orders(tx: &mut Tx, changed: &[&Order]) -> Result<()> {
-    for order in changed {
-        on_tx!(tx, |c| sqlx::query(UPDATE_ORDER)
-            .bind(order.id.as_uuid())
-            .bind(order.status.as_str())
-            .bind(order.version)
-            .bind(order.cancel_requested)
-            .bind(order.paid_at_ms)
-            .bind(order.last_hurry_ms)
-            .bind(order.updated_at_ms)
-            .execute(&mut *c)
-            .await
-            .map(drop))?;
+    if changed.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let rows = changed
+        .iter()
+        .map(|order| {
+            vec![
+                Value::Id(order.id.as_uuid()),
+                Value::Text(order.status.as_str().into()),
+                Value::Int(order.version),
+                Value::Bool(order.cancel_requested),
+                Value::MaybeInt(order.paid_at_ms),
+                Value::MaybeInt(order.last_hurry_ms),
+                Value::Int(order.updated_at_ms),
+            ]
+        })
+        .collect();
+    update_rows(tx, "orders", ORDER_CHANGE_COLUMNS, rows).await
 }
 
 /// Gives cancelled orders' stock and slots back. Returns the stores whose counted stock came

@@ -3,22 +3,34 @@
 //! refused or rolled-back change leaves the kitchen as it was (see `kitchen_step`).
 
 use crate::error::Result;
-use crate::kitchen::{send_order_in, void_order_in};
+use crate::kitchen::{send_orders_in, void_order_in};
 use crate::tx::Tx;
 use diancan_domain::kitchen::{KitchenStep, kitchen_step};
 use diancan_domain::ordering::{Order, OrderStatus};
 
-/// Follows one applied change from status `from` to `order` as it is now, by `by`.
-pub(crate) async fn follow_in(
-    tx: &mut Tx,
-    from: OrderStatus,
-    order: &Order,
-    by: &str,
-    now_ms: i64,
-) -> Result<()> {
-    match kitchen_step(from, order.status) {
-        Some(KitchenStep::Send) => send_order_in(tx, order, now_ms).await,
-        Some(KitchenStep::Void) => void_order_in(tx, order, by, now_ms).await,
-        None => Ok(()),
+/// One applied change as the kitchen sees it: the status before, the order now, and who.
+pub(crate) struct Followed<'a> {
+    pub from: OrderStatus,
+    pub order: &'a Order,
+    pub by: &'a str,
+}
+
+/// Follows a batch's applied changes: the accepted orders' tickets together, then each void.
+pub(crate) async fn follow_in(tx: &mut Tx, changes: &[Followed<'_>], now_ms: i64) -> Result<()> {
+    let mut sends = Vec::new();
+    let mut voids = Vec::new();
+    for change in changes {
+        match kitchen_step(change.from, change.order.status) {
+            Some(KitchenStep::Send) => sends.push(change.order),
+            Some(KitchenStep::Void) => voids.push(change),
+            None => {}
+        }
     }
+    if !sends.is_empty() {
+        send_orders_in(tx, &sends, now_ms).await?;
+    }
+    for change in voids {
+        void_order_in(tx, change.order, change.by, change.order.updated_at_ms).await?;
+    }
+    Ok(())
 }

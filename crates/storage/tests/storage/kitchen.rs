@@ -122,6 +122,48 @@ async fn tickets_come_with_the_accept_and_never_with_a_refused_one(db: &Db) {
 }
 both!(tickets_come_with_the_accept_and_never_with_a_refused_one);
 
+/// A rush of 接单 lands in shared batches: every order still gets exactly its own tickets, and
+/// the store's kitchen stream is numbered 1, 2, 3 … without a gap or a repeat.
+async fn a_rush_of_accepts_gives_every_order_its_tickets_numbered_without_gaps(db: &Db) {
+    const ORDERS: usize = 30;
+    let menu = menu_with_stock(db, 100).await;
+    let (_, drinks) = stations(db, menu).await;
+    let mut orders = Vec::new();
+    for n in 0..ORDERS {
+        orders.push(order_for_two_stations(db, menu, drinks, &format!("rush{n}"), 1).await);
+    }
+    let start = Arc::new(Barrier::new(ORDERS));
+    let racers: Vec<_> = orders
+        .iter()
+        .cloned()
+        .map(|order| {
+            let (db, start) = (db.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                accept(&db, &order, NOW_MS + 1).await
+            })
+        })
+        .collect();
+    for racer in racers {
+        racer.await.unwrap();
+    }
+    for order in &orders {
+        let tickets = db.tickets_of_order(order.id).await.unwrap();
+        let stations: Vec<Option<StationId>> = tickets.iter().map(|t| t.station_id).collect();
+        assert_eq!(stations.len(), 2, "one ticket per station of {}", order.id);
+        assert!(tickets.iter().all(|t| t.order_id == order.id));
+    }
+    let versions: Vec<i64> = db
+        .events_after(&kitchen_stream(menu.store), 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.stream_version)
+        .collect();
+    assert_eq!(versions, (1..=2 * ORDERS as i64).collect::<Vec<_>>());
+}
+both!(race a_rush_of_accepts_gives_every_order_its_tickets_numbered_without_gaps);
+
 async fn a_cancel_voids_what_was_not_cooked(db: &Db) {
     let menu = menu_with_stock(db, 20).await;
     let (_, drinks) = stations(db, menu).await;
