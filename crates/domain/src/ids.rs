@@ -69,4 +69,5 @@ id_type!(
     CustomerId,
     OtpChallengeId,
     KitchenTicketId,
+    PaymentId,
 );

@@ -10,6 +10,7 @@ pub mod login_throttle;
 pub mod money;
 pub mod ordering;
 pub mod password;
+pub mod payments;
 pub mod redacted;
 pub mod schedule;
 pub mod staff;

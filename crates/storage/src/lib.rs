@@ -16,6 +16,7 @@ mod favourites;
 pub mod kitchen;
 pub mod ordering;
 pub mod outbox;
+pub mod payments;
 pub mod retention;
 mod rows;
 pub mod sealed_columns;

@@ -112,7 +112,10 @@ pub(crate) async fn send_orders_in(tx: &mut Tx, orders: &[&Order], now_ms: i64) 
             .bind(order.brand_id.as_uuid())
             .fetch_optional(&mut *c)
             .await)?;
-        defaults.insert(order.brand_id, station.map(|(id,)| StationId::from_uuid(id)));
+        defaults.insert(
+            order.brand_id,
+            station.map(|(id,)| StationId::from_uuid(id)),
+        );
     }
     // Per store, in store order: every kitchen write takes its stores' stream rows in one order.
     let mut by_store: BTreeMap<StoreId, Vec<KitchenTicket>> = BTreeMap::new();

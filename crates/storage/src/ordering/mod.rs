@@ -12,6 +12,7 @@ mod placement;
 mod sessions;
 mod writes;
 
+pub(crate) use changes::change_in;
 pub use changes::{ChangeError, ChangeRequest, Decide};
 pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
 pub use sessions::TableSession;

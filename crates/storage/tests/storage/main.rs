@@ -6,6 +6,7 @@ mod kitchen;
 mod ordering;
 mod outbox;
 mod parity;
+mod payments;
 mod retention;
 mod secrets;
 mod staff;
