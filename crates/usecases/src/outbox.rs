@@ -43,10 +43,13 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
         }
     }
     for message in others {
-        // A topic no consumer of this version knows (a newer instance wrote it): leave it for
-        // one that does, and say so.
-        let error = format!("no consumer for topic {:?}", message.topic);
-        outcomes.push((message.id, Err(retry(message, now, error))));
+        let outcome = match message.topic.as_str() {
+            crate::payments::SETTLE => settle(ctx, message).await,
+            // A topic no consumer of this version knows (a newer instance wrote it): leave it
+            // for one that does, and say so.
+            topic => Err(format!("no consumer for topic {topic:?}")),
+        };
+        outcomes.push((message.id, outcome.map_err(|e| retry(message, now, e))));
     }
     let failed = outcomes.iter().filter(|(_, o)| o.is_err()).count();
     ctx.db.settle_outbox(&outcomes, ctx.clock.now_ms()).await?;
@@ -54,6 +57,28 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
         delivered: outcomes.len() - failed,
         failed,
     })
+}
+
+/// Applies a stored report of arrived money; settling is idempotent, so a redelivery is safe.
+/// A report for no payment of ours cannot succeed by retrying: it is logged and dropped.
+async fn settle(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
+    let arrived: diancan_domain::payments::ArrivedMoney =
+        match serde_json::from_str(&message.payload_json) {
+            Ok(arrived) => arrived,
+            Err(error) => {
+                tracing::error!(%error, id = message.id, "unreadable settlement; dropped");
+                return Ok(());
+            }
+        };
+    match crate::payments::settle_reported(ctx, &arrived).await {
+        Ok(_) => Ok(()),
+        Err(crate::error::Error::NotFound) => {
+            tracing::error!(out_trade_no = %arrived.out_trade_no, provider = arrived.provider.as_str(),
+                "money reported for no payment of ours; set aside for reconciliation");
+            Ok(())
+        }
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 async fn announce(ctx: &Context, messages: &[&OutboxMessage]) -> Result<(), String> {

@@ -1,4 +1,208 @@
-//! Payments (the next step of the roadmap): gateway prepay, notifications settled exactly once
-//! through `ordering::act` with `OrderAction::Pay` inside the same unit of work as the payment
-//! row, refunds and reconciliation. Today 收款 at the counter is `ordering::act` with `Pay`,
-//! which stamps `paid_at_ms` on the order.
+//! Gateway notifications, settled exactly once. A notification is verified (signature, and
+//! decryption for WeChat Pay), held against the merchant it was meant for, stored as an outbox
+//! row, and only then acknowledged; the outbox applies it (`settle_reported`), at least once, and
+//! settling is idempotent on the payment, so a gateway that resends for a day settles once.
+//! Gateway prepay, the notification routes, closing unpaid gateway orders and refunds build on
+//! this (issue 10).
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use diancan_domain::ordering::{Actor, Order, OrderAction, OrderCommand};
+use diancan_domain::payments::{ArrivedMoney, PaymentProvider};
+use diancan_integrations::payments::model::{
+    Acknowledgement, GatewayEvent, IncomingNotification, Provider, Trade,
+};
+use diancan_integrations::payments::{NotificationOutcome, PaymentError, PaymentGateway};
+use diancan_storage::outbox::OutboxEntry;
+use diancan_storage::payments::SettleOutcome;
+use std::sync::Arc;
+
+/// The outbox topic of verified reports of arrived money.
+pub const SETTLE: &str = "settle";
+
+/// Who a gateway's notifications must be addressed to: a correct signature proves only who sent
+/// a message, not that it is about our merchant account.
+#[derive(Debug, Clone)]
+pub struct MerchantAccount {
+    pub merchant_id: String,
+    pub app_id: String,
+}
+
+/// Takes a notification as it arrived and returns the exact answer its gateway expects: success
+/// once the report is stored (a repeat is stored again and settles nothing), failure when it
+/// cannot be believed or stored, so the gateway sends it again.
+pub async fn receive_notification(
+    ctx: &Context,
+    gateway: &dyn PaymentGateway,
+    account: &MerchantAccount,
+    incoming: &IncomingNotification,
+) -> Acknowledgement {
+    let outcome = match record_notification(ctx, gateway, account, incoming).await {
+        Ok(()) => NotificationOutcome::Recorded,
+        Err(error) => {
+            tracing::warn!(provider = ?gateway.provider(), %error, "payment notification refused");
+            NotificationOutcome::Failed
+        }
+    };
+    gateway.acknowledgement(outcome)
+}
+
+#[derive(Debug, thiserror::Error)]
+enum NotificationError {
+    #[error(transparent)]
+    Gateway(#[from] PaymentError),
+    #[error(transparent)]
+    Storage(#[from] diancan_storage::StorageError),
+}
+
+async fn record_notification(
+    ctx: &Context,
+    gateway: &dyn PaymentGateway,
+    account: &MerchantAccount,
+    incoming: &IncomingNotification,
+) -> std::result::Result<(), NotificationError> {
+    let verified = gateway.verify_notification(incoming)?;
+    let trade = match verified.event {
+        GatewayEvent::Trade(trade) => trade,
+        // Refunds are not asked for yet; a report of one is stored by nobody and so acknowledged.
+        GatewayEvent::Refund(refund) => {
+            tracing::info!(out_trade_no = %refund.out_trade_no, "refund notification ignored");
+            return Ok(());
+        }
+    };
+    let Some(arrived) = arrived_money(&trade, account)? else {
+        return Ok(());
+    };
+    let entry = OutboxEntry {
+        topic: SETTLE,
+        subject: Some(format!("payment:{}", arrived.out_trade_no)),
+        payload: serde_json::to_value(&arrived).map_err(|e| {
+            diancan_storage::StorageError::Corrupt(format!("a settlement is not JSON: {e}"))
+        })?,
+    };
+    ctx.db.enqueue_outbox(&[entry], ctx.clock.now_ms()).await?;
+    Ok(())
+}
+
+/// The money a verified trade report says arrived, if it says so; a report addressed to another
+/// merchant or app is refused. Amounts are held against our payment when it is settled.
+fn arrived_money(
+    trade: &Trade,
+    account: &MerchantAccount,
+) -> std::result::Result<Option<ArrivedMoney>, PaymentError> {
+    if !trade.state.is_paid() {
+        return Ok(None);
+    }
+    let same = |ours: &str, theirs: &Option<String>| theirs.as_deref().is_none_or(|t| t == ours);
+    if !same(&account.merchant_id, &trade.merchant_id) {
+        return Err(PaymentError::Mismatch {
+            field: "merchant_id",
+        });
+    }
+    if !same(&account.app_id, &trade.app_id) {
+        return Err(PaymentError::Mismatch { field: "app_id" });
+    }
+    if trade.currency != "CNY" {
+        return Err(PaymentError::Mismatch { field: "currency" });
+    }
+    let transaction_id = trade.transaction_id.clone().ok_or(PaymentError::Mismatch {
+        field: "transaction_id",
+    })?;
+    Ok(Some(ArrivedMoney {
+        provider: match trade.provider {
+            Provider::WechatPay => PaymentProvider::WechatPay,
+            Provider::Alipay => PaymentProvider::Alipay,
+        },
+        out_trade_no: trade.out_trade_no.clone(),
+        transaction_id,
+        amount_fen: trade.amount.fen(),
+        paid_at_ms: trade.paid_at.map_or(0, |at| at.as_millisecond()),
+    }))
+}
+
+/// Applies a stored report of arrived money: the payment is paid once, and the order with it
+/// if it still waits for the money (the gateway is written in its history).
+pub async fn settle_reported(ctx: &Context, arrived: &ArrivedMoney) -> Result<SettleOutcome> {
+    let now = ctx.clock.now_ms();
+    let actor = Actor::System(arrived.provider.actor());
+    let pay =
+        Arc::new(move |o: &Order| o.decide(OrderCommand::Act(OrderAction::Pay), &actor, None, now));
+    let outcome = ctx
+        .db
+        .settle_payment(arrived, pay, now)
+        .await
+        .map_err(|error| match error {
+            diancan_storage::StorageError::NotFound => Error::NotFound,
+            other => Error::Storage(other),
+        })?;
+    match &outcome {
+        SettleOutcome::Flagged { payment, reason } => tracing::error!(
+            out_trade_no = %payment.out_trade_no, order = %payment.order_id, reason,
+            "a payment report does not match its payment; set aside for reconciliation"
+        ),
+        SettleOutcome::RefundDue { payment } => tracing::warn!(
+            out_trade_no = %payment.out_trade_no, order = %payment.order_id,
+            "money arrived for an order that no longer waits for it; owed back"
+        ),
+        SettleOutcome::Paid { .. } | SettleOutcome::AlreadySettled { .. } => {}
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diancan_domain::money::Money;
+    use diancan_integrations::payments::model::TradeState;
+
+    fn account() -> MerchantAccount {
+        MerchantAccount {
+            merchant_id: "1230000109".into(),
+            app_id: "wxd678efh567hg6787".into(),
+        }
+    }
+
+    fn trade(state: TradeState) -> Trade {
+        Trade {
+            provider: Provider::WechatPay,
+            merchant_id: Some("1230000109".into()),
+            app_id: Some("wxd678efh567hg6787".into()),
+            out_trade_no: "0190f1a2b3c4d5e6f708192a3b4c5d6e".into(),
+            transaction_id: Some("4200001234".into()),
+            state,
+            amount: Money::from_fen(5_600),
+            currency: "CNY".into(),
+            payer: None,
+            paid_at: Some(jiff::Timestamp::from_second(1_704_081_600).unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_paid_report_for_our_account_is_money_that_arrived() {
+        let arrived = arrived_money(&trade(TradeState::Paid), &account())
+            .unwrap()
+            .unwrap();
+        assert_eq!(arrived.amount_fen, 5_600);
+        assert_eq!(arrived.transaction_id, "4200001234");
+        assert_eq!(arrived.paid_at_ms, 1_704_081_600_000);
+        assert_eq!(arrived.provider, PaymentProvider::WechatPay);
+    }
+
+    #[test]
+    fn an_unpaid_report_settles_nothing() {
+        assert_eq!(
+            arrived_money(&trade(TradeState::Closed), &account()).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_report_for_another_merchant_or_currency_is_refused() {
+        let mut other = trade(TradeState::Paid);
+        other.merchant_id = Some("9999999999".into());
+        assert!(arrived_money(&other, &account()).is_err());
+        let mut dollars = trade(TradeState::Paid);
+        dollars.currency = "USD".into();
+        assert!(arrived_money(&dollars, &account()).is_err());
+    }
+}
