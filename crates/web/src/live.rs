@@ -216,9 +216,7 @@ fn stream_events(
         )
     });
     let lifetime = jittered(limits.max_lifetime);
-    let events = retry
-        .chain(events)
-        .take_until(tokio::time::sleep(lifetime));
+    let events = retry.chain(events).take_until(tokio::time::sleep(lifetime));
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

@@ -65,7 +65,11 @@ impl<const QUERY: bool> FromRequestParts<AppState> for OrderPass<QUERY> {
 
 impl<const QUERY: bool> utoipa::IntoParams for OrderPass<QUERY> {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let string = || ObjectBuilder::new().schema_type(Type::String).max_length(Some(128));
+        let string = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(128))
+        };
         let mut params = vec![
             ParameterBuilder::new()
                 .name("X-Order-Secret")

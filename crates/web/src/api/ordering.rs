@@ -3,9 +3,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
-use crate::state::AppState;
 use crate::forwarded::ClientIp;
 use crate::order_pass::{OrderPass, StreamPass};
+use crate::state::AppState;
 use crate::views::orders::{OrderHistory, OrderSecretView, OrderView, PlacedOrderView};
 use axum::Json;
 use axum::extract::State;
@@ -233,7 +233,9 @@ pub async fn cancel_order(
     ApiPath(id): ApiPath<OrderId>,
     OrderPass(pass): OrderPass,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(ordering::diner_cancel(&state, id, &pass).await?.into()))
+    Ok(Json(
+        ordering::diner_cancel(&state, id, &pass).await?.into(),
+    ))
 }
 
 /// Replaces the order's access secret: the one sent stops working, the new one is in the answer

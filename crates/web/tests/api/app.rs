@@ -346,8 +346,12 @@ impl TestApp {
     /// carrying its secret as the customer app does.
     pub async fn as_guest(&self, method: Method, id: &str, action: &str) -> (StatusCode, Value) {
         let secret = self.secret_of(id);
-        self.with_secret(method, &format!("/api/v1/orders/{id}{action}"), Some(&secret))
-            .await
+        self.with_secret(
+            method,
+            &format!("/api/v1/orders/{id}{action}"),
+            Some(&secret),
+        )
+        .await
     }
 
     /// A request to `path` with `secret` (if any) as `X-Order-Secret`.

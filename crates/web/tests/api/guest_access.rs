@@ -80,7 +80,12 @@ async fn an_order_id_alone_or_a_wrong_secret_opens_nothing() {
 
     let last = if secret.ends_with('x') { "y" } else { "x" };
     let wrong = format!("{}{last}", &secret[..secret.len() - 1]);
-    for presented in [None, Some(wrong.as_str()), Some(other_secret.as_str()), Some("")] {
+    for presented in [
+        None,
+        Some(wrong.as_str()),
+        Some(other_secret.as_str()),
+        Some(""),
+    ] {
         for (status, body) in every_route(&app, &id, presented).await {
             assert_eq!(
                 (status, &body),
@@ -90,7 +95,10 @@ async fn an_order_id_alone_or_a_wrong_secret_opens_nothing() {
         }
     }
     let (_, untouched) = app.as_guest(Method::GET, &id, "").await;
-    assert_eq!(untouched["status"], "awaiting_payment", "nothing was cancelled");
+    assert_eq!(
+        untouched["status"], "awaiting_payment",
+        "nothing was cancelled"
+    );
 
     // The right secret opens every route; the 409 is the order's own rule (not paid yet).
     let answers = every_route(&app, &id, Some(&secret)).await;
@@ -109,7 +117,11 @@ async fn an_order_id_alone_or_a_wrong_secret_opens_nothing() {
     assert_eq!(answers[3].1["status"], "cancelled");
     // …and only its own order.
     let (status, _) = app
-        .with_secret(Method::GET, &format!("/api/v1/orders/{other_id}"), Some(&secret))
+        .with_secret(
+            Method::GET,
+            &format!("/api/v1/orders/{other_id}"),
+            Some(&secret),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     app.cleanup().await;
@@ -145,7 +157,9 @@ async fn rotating_replaces_the_secret_and_revoking_leaves_none() {
         let (status, _) = app.with_secret(Method::POST, &secret_path, presented).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "rotating needs the pass");
     }
-    let (status, rotated) = app.with_secret(Method::POST, &secret_path, Some(&old)).await;
+    let (status, rotated) = app
+        .with_secret(Method::POST, &secret_path, Some(&old))
+        .await;
     assert_eq!(status, StatusCode::OK, "{rotated}");
     let new = rotated["access_secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
@@ -159,9 +173,17 @@ async fn rotating_replaces_the_secret_and_revoking_leaves_none() {
         StatusCode::OK
     );
 
-    let (status, _) = app.with_secret(Method::DELETE, &secret_path, Some(&old)).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "revoking needs the current pass");
-    let (status, _) = app.with_secret(Method::DELETE, &secret_path, Some(&new)).await;
+    let (status, _) = app
+        .with_secret(Method::DELETE, &secret_path, Some(&old))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "revoking needs the current pass"
+    );
+    let (status, _) = app
+        .with_secret(Method::DELETE, &secret_path, Some(&new))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     for secret in [&old, &new] {
         for (status, _) in every_route(&app, &id, Some(secret)).await {
@@ -228,9 +250,16 @@ async fn a_signed_in_diner_reaches_their_own_orders_without_a_secret_and_no_one_
     let path = format!("/api/v1/orders/{id}");
 
     let (status, theirs) = as_diner(&app, Method::GET, &path, &bob).await;
-    assert_eq!((status, code(&theirs)), (StatusCode::NOT_FOUND, "NOT_FOUND"));
+    assert_eq!(
+        (status, code(&theirs)),
+        (StatusCode::NOT_FOUND, "NOT_FOUND")
+    );
     let (status, _) = as_diner(&app, Method::POST, &format!("{path}/cancel"), &bob).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "bob cannot cancel alice's order");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "bob cannot cancel alice's order"
+    );
     assert_eq!(
         app.with_secret(Method::GET, &path, None).await.0,
         StatusCode::NOT_FOUND,
@@ -240,7 +269,10 @@ async fn a_signed_in_diner_reaches_their_own_orders_without_a_secret_and_no_one_
     let (status, mine) = as_diner(&app, Method::GET, &path, &alice).await;
     assert_eq!((status, &mine["id"]), (StatusCode::OK, &json!(id)));
     let (status, cancelled) = as_diner(&app, Method::POST, &format!("{path}/cancel"), &alice).await;
-    assert_eq!((status, &cancelled["status"]), (StatusCode::OK, &json!("cancelled")));
+    assert_eq!(
+        (status, &cancelled["status"]),
+        (StatusCode::OK, &json!("cancelled"))
+    );
     app.cleanup().await;
 }
 

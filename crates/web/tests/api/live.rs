@@ -304,7 +304,10 @@ async fn streams_per_order_are_capped_and_a_closed_one_frees_its_slot() {
 
     let first = open(&app, order_stream(&id, &secret)).await;
     let second = open(&app, order_stream(&id, &secret)).await;
-    assert_eq!((first.status(), second.status()), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
     assert_refused(open(&app, order_stream(&id, &secret)).await).await;
 
     // Another order has its own count.
@@ -336,13 +339,19 @@ async fn streams_per_client_address_are_capped_behind_a_trusted_proxy_too() {
     };
     let one = open(&app, via_proxy("203.0.113.7")).await;
     let two = open(&app, via_proxy("203.0.113.7")).await;
-    assert_eq!((one.status(), two.status()), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        (one.status(), two.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
     assert_refused(open(&app, via_proxy("203.0.113.7")).await).await;
     // Another diner behind the same proxy is counted on their own.
     let neighbour = open(&app, via_proxy("203.0.113.8")).await;
     assert_eq!(neighbour.status(), StatusCode::OK);
     drop(one);
-    assert_eq!(open(&app, via_proxy("203.0.113.7")).await.status(), StatusCode::OK);
+    assert_eq!(
+        open(&app, via_proxy("203.0.113.7")).await.status(),
+        StatusCode::OK
+    );
     drop((two, neighbour));
     app.cleanup().await;
 }
@@ -382,7 +391,11 @@ async fn a_stream_ends_after_its_lifetime_and_the_reconnect_gets_only_newer_even
     let (ids, retry) = read_to_end(open(&app, order_stream(&id, &secret)).await).await;
     assert_eq!(ids, ["1", "2"]);
     assert!(retry, "the stream says when to reconnect");
-    assert_eq!(app.state.streams.count(&format!("order:{id}")), 0, "its slot is free");
+    assert_eq!(
+        app.state.streams.count(&format!("order:{id}")),
+        0,
+        "its slot is free"
+    );
 
     let (status, accepted) = app.act(&manager, &id, "accept", &paid["version"]).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");

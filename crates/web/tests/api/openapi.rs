@@ -53,7 +53,10 @@ fn every_operation_documents_what_its_extractors_can_answer() {
                 assert!(documents("404"), "{method} {path} lacks 404");
             }
             if path.ends_with("/events") {
-                assert!(documents("429"), "{method} {path} lacks the stream cap's 429");
+                assert!(
+                    documents("429"),
+                    "{method} {path} lacks the stream cap's 429"
+                );
             }
             if path.starts_with("/api/v1/console/") {
                 assert!(
@@ -100,7 +103,11 @@ fn diner_order_routes_document_the_order_secret() {
                 .any(|p| p["name"] == name && p["in"] == place)
         };
         assert!(named("X-Order-Secret", "header"), "{method} {path}");
-        assert_eq!(named("secret", "query"), path.ends_with("/events"), "{method} {path}");
+        assert_eq!(
+            named("secret", "query"),
+            path.ends_with("/events"),
+            "{method} {path}"
+        );
     }
     let placed = &document["components"]["schemas"]["PlacedOrderView"];
     assert!(
