@@ -203,6 +203,7 @@ const checkoutContext = {
   refreshTable: () => refreshTable(),
   tableClosed: () => tableClosed(),
   orderPlaced(order, lines) {
+    rememberSecret(order);
     rememberOrder(order);
     // The ordered lines leave the cart. The server empties a table's cart when its order is
     // placed: drop unsent changes to the ordered lines and take the new snapshot.
@@ -228,7 +229,27 @@ const orderContext = {
   canAddMore: (order) => !!state.table && order.table_code === state.table.table_code,
   orderList: () => loadOrders(),
   rememberOrder: (order) => rememberOrder(order),
+  secretOf: (id) => loadSecrets()[id],
 };
+
+const SECRETS_KEY = 'diancan.orderSecrets';
+const loadSecrets = () => {
+  try {
+    return Ordering.parseSecrets(localStorage.getItem(SECRETS_KEY));
+  } catch {
+    return {};
+  }
+};
+
+/** Keeps the secret a guest's order came with: the server shows it only in this answer. */
+function rememberSecret(order) {
+  if (!order.access_secret) return;
+  try {
+    localStorage.setItem(SECRETS_KEY, JSON.stringify(Ordering.rememberSecret(loadSecrets(), order.id, order.access_secret)));
+  } catch {
+    // No storage: this page still has the order; another visit will say it cannot open it.
+  }
+}
 
 const ORDERS_KEY = 'diancan.orders';
 const loadOrders = () => Ordering.parseOrders(localStorage.getItem(ORDERS_KEY));

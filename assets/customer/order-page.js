@@ -57,6 +57,8 @@ const t = translator({
   live: ['实时更新中', 'Live'],
   offline: ['连接中断，正在重连…', 'Reconnecting…'],
   notFound: ['找不到这个订单', 'Order not found'],
+  otherPhone: ['无法在这部手机上打开这个订单：请在下单的手机上查看，或登录下单时的账号后在“我的订单”中查看。',
+    'This order cannot be opened on this phone: open it on the phone it was ordered from, or log in with the account that ordered it and look under My orders.'],
   loadFailed: ['订单加载失败', 'Could not load the order'],
   retry: ['重试', 'Retry'],
   noOrders: ['还没有订单', 'No orders yet'],
@@ -116,6 +118,8 @@ export function openOrder(ctx, id) {
   const live = h('span.live');
   const root = shell(t('order'), ctx, body);
   root.querySelector('.view-head span:last-child').replaceWith(live);
+  // A guest's key to the order; a signed-in diner's session is theirs, so it may be absent.
+  const secret = ctx.secretOf(id);
   const page = { id, order: null, source: null, poll: null, fetching: false, again: false, stopped: false, armed: false };
   current = page;
   page.stop = () => {
@@ -131,7 +135,7 @@ export function openOrder(ctx, id) {
     }
     page.fetching = true;
     try {
-      const order = await get(`orders/${encodeURIComponent(id)}`);
+      const order = await get(`orders/${encodeURIComponent(id)}`, { headers: O.secretHeaders(secret) });
       if (page.stopped) return;
       // Events can overtake each other; never show an older version over a newer one.
       if (!page.order || (order.version ?? 0) >= (page.order.version ?? 0)) page.order = order;
@@ -140,8 +144,12 @@ export function openOrder(ctx, id) {
     } catch (error) {
       if (page.stopped) return;
       if (!page.order) {
-        mount(body, h('div.card.errors', {},
-          h('p', {}, error.status === 404 ? t('notFound') : `${t('loadFailed')}：${error.message}`),
+        // 404 is also the answer without this phone's key (a link opened on another phone):
+        // say so, and stop listening to a stream that will not open either.
+        if (error.status === 404) page.stop();
+        const missing = error.status === 404 ? (secret ? t('notFound') : t('otherPhone')) : null;
+        mount(body, h('div.card.errors', { dataset: { error: error.status === 404 ? (secret ? 'not-found' : 'other-phone') : 'load-failed' } },
+          h('p', {}, missing || `${t('loadFailed')}：${error.message}`),
           error.status === 404 ? null : h('button.button.secondary', { type: 'button', onclick: refresh }, t('retry'))));
       }
     } finally {
@@ -158,7 +166,7 @@ export function openOrder(ctx, id) {
       page.poll = setInterval(refresh, 10000);
       return;
     }
-    const source = new EventSource(`/api/v1/orders/${encodeURIComponent(id)}/events`);
+    const source = new EventSource(O.eventsUrl(id, secret));
     page.source = source;
     const onEvent = () => refresh();
     for (const type of ['order.placed', 'order.status', 'order.hurry', 'order.cancel_requested', 'order.cancel_declined', 'order.updated']) {
@@ -250,7 +258,7 @@ export function openOrder(ctx, id) {
 
   async function hurry() {
     try {
-      await post(`orders/${encodeURIComponent(id)}/hurry`);
+      await post(`orders/${encodeURIComponent(id)}/hurry`, undefined, { headers: O.secretHeaders(secret) });
       toast(t('hurried'));
     } catch (error) {
       toast(error.code === 'HURRY_TOO_SOON' ? t('hurryTooSoon') : error.message);
@@ -271,7 +279,7 @@ export function openOrder(ctx, id) {
     page.armed = false;
     button.disabled = true;
     try {
-      const order = await post(`orders/${encodeURIComponent(id)}/cancel`);
+      const order = await post(`orders/${encodeURIComponent(id)}/cancel`, undefined, { headers: O.secretHeaders(secret) });
       if (order && order.id) page.order = order;
       toast(order?.status === 'cancelled' ? t('cancelledToast') : t('requestedToast'));
       render();
@@ -313,7 +321,7 @@ export function openOrders(ctx) {
   mount(list, h('h2', {}, t('onThisPhone')), entries.map((e) => orderRow(e)));
   // Fresh statuses for the newest few.
   for (const entry of entries.slice(0, 10)) {
-    get(`orders/${encodeURIComponent(entry.id)}`).then((o) => {
+    get(`orders/${encodeURIComponent(entry.id)}`, { headers: O.secretHeaders(ctx.secretOf(entry.id)) }).then((o) => {
       const el = list.querySelector(`[data-order-id="${entry.id}"] .st`);
       if (el) el.textContent = lang() === 'en' ? t(o.status) : o.status_label || t(o.status);
     }, () => {});

@@ -154,6 +154,33 @@ export function rememberOrder(list, entry, max = 30) {
   return [entry, ...list.filter((e) => e.id !== entry.id)].slice(0, max);
 }
 
+// A guest's key to each order, handed out once when it is placed: without it (another phone,
+// cleared storage) the server answers 404 as for no order, so it is kept per order id.
+
+/** Adds `secret` for order `id` to the stored map, keeping the newest `max`. */
+export function rememberSecret(map, id, secret, max = 30) {
+  if (!secret) return map;
+  const entries = Object.entries(map).filter(([key]) => key !== id);
+  return Object.fromEntries([...entries, [id, secret]].slice(-max));
+}
+
+export function parseSecrets(text) {
+  try {
+    const data = JSON.parse(text);
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return {};
+    return Object.fromEntries(Object.entries(data).filter(([, v]) => typeof v === 'string' && v));
+  } catch {
+    return {};
+  }
+}
+
+/** The request headers that prove the order is this phone's (none for a signed-in diner). */
+export const secretHeaders = (secret) => (secret ? { 'X-Order-Secret': secret } : {});
+
+/** The order's live stream; EventSource cannot send headers, so the secret goes in the query. */
+export const eventsUrl = (id, secret) =>
+  `/api/v1/orders/${encodeURIComponent(id)}/events` + (secret ? `?secret=${encodeURIComponent(secret)}` : '');
+
 export function parseOrders(text) {
   try {
     const data = JSON.parse(text);

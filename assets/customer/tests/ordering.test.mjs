@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   attemptFor, errorAction, fingerprint, lineIndex, lineProblems, missingFields, orderBody, orderSteps,
   orderableLines, parseOrders, pickupTimes, quoteBody, rememberOrder,
+  eventsUrl, parseSecrets, rememberSecret, secretHeaders,
 } from '../ordering.js';
 
 const cart = {
@@ -147,4 +148,20 @@ test('quoted lines read in the page language, with the spec only when it tells d
   assert.equal(lineName({ dish_name: '小笼包', dish_name_en: null, sku_name: null }, true), '小笼包', 'no English: the Chinese name');
   assert.equal(optionName({ name: '微辣', name_en: 'Mild' }), 'Mild');
   globalThis.localStorage.setItem('diancan.lang', 'zh');
+});
+
+test('each order keeps its secret, the newest few, and sends it as a header or in the stream URL', () => {
+  let secrets = rememberSecret({}, 'o1', 's1');
+  secrets = rememberSecret(secrets, 'o2', 's2');
+  secrets = rememberSecret(secrets, 'o1', 's1b');
+  assert.deepEqual(secrets, { o2: 's2', o1: 's1b' });
+  assert.deepEqual(rememberSecret(secrets, 'o3', undefined), secrets, 'a signed-in diner gets none');
+  assert.deepEqual(Object.keys(rememberSecret(secrets, 'o3', 's3', 2)), ['o1', 'o3']);
+  assert.deepEqual(parseSecrets('{"a":"x","b":1,"c":""}'), { a: 'x' });
+  assert.deepEqual(parseSecrets('[1]'), {});
+  assert.deepEqual(parseSecrets('{'), {});
+  assert.deepEqual(secretHeaders('s1'), { 'X-Order-Secret': 's1' });
+  assert.deepEqual(secretHeaders(undefined), {});
+  assert.equal(eventsUrl('o 1', 'a+b'), '/api/v1/orders/o%201/events?secret=a%2Bb');
+  assert.equal(eventsUrl('o1'), '/api/v1/orders/o1/events');
 });

@@ -86,6 +86,16 @@ pub struct ServeArgs {
         value_name = "CIDR"
     )]
     pub trusted_proxies: Vec<IpRange>,
+    /// The longest a live order or cart stream stays open, in seconds (less up to a tenth at
+    /// random); the browser then reconnects with Last-Event-ID and misses nothing.
+    #[arg(long, env = "DIANCAN_STREAM_LIFETIME_SECS", default_value_t = 1800)]
+    pub stream_lifetime_secs: u64,
+    /// Live streams one order, signed-in diner or table may hold open at once (then 429).
+    #[arg(long, env = "DIANCAN_STREAMS_PER_OWNER", default_value_t = 8)]
+    pub streams_per_owner: usize,
+    /// Live streams one client address (IPv6: one /64) may hold open at once (then 429).
+    #[arg(long, env = "DIANCAN_STREAMS_PER_ADDRESS", default_value_t = 256)]
+    pub streams_per_address: usize,
     #[command(flatten)]
     pub providers: ProviderArgs,
 }

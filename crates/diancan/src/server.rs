@@ -37,6 +37,12 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let config = AppConfig {
         secure_cookies: args.secure_cookies,
         trusted_proxies: TrustedProxies::new(args.trusted_proxies.clone()),
+        stream_limits: diancan_web::live::StreamLimits {
+            per_owner: args.streams_per_owner.max(1),
+            per_address: args.streams_per_address.max(1),
+            max_lifetime: std::time::Duration::from_secs(args.stream_lifetime_secs.max(1)),
+            ..Default::default()
+        },
         ..AppConfig::default()
     };
     let pii = diancan_web::pii_key::load(&db).await?;

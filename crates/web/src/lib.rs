@@ -9,8 +9,9 @@ pub mod customer_session;
 mod error;
 mod extract;
 pub mod forwarded;
-mod live;
+pub mod live;
 pub mod menu_transfer;
+mod order_pass;
 mod pages;
 pub mod passwords;
 pub mod pii_key;
@@ -45,8 +46,19 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             error::panic_response,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span each request is traced in. It names the path without the query: a live stream's
+/// `?secret=` (an order's key) must never reach the logs.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        version = ?request.version(),
+    )
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.

@@ -2,15 +2,139 @@
 //! `Last-Event-ID` and gets everything after it. A stream reads the log when the event hub says
 //! its name was announced (the outbox announces every committed event, on every instance) and
 //! otherwise costs nothing: no stream polls.
+//!
+//! Streams are held open for long, so each is counted: per owner (the verified order, diner,
+//! or table it follows) and per client address, and refused with 429 over either cap. Each
+//! lives at most [`StreamLimits::max_lifetime`] (less a random tenth, so streams opened together
+//! do not all reconnect together), then ends cleanly; the browser reconnects with
+//! `Last-Event-ID` and misses nothing.
 
+use crate::error::{ApiError, ApiResult};
+use crate::forwarded::ClientIp;
 use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use diancan_usecases::hub::Watch;
-use futures::Stream;
-use std::collections::VecDeque;
+use futures::{Stream, StreamExt};
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// How many live streams a client may hold, and for how long.
+#[derive(Debug, Clone)]
+pub struct StreamLimits {
+    /// Open streams per owner: one order (its guest's phones), one signed-in diner, one table.
+    pub per_owner: usize,
+    /// Open streams per client address (IPv6 per /64): a coarse backstop, set high because a
+    /// restaurant's Wi-Fi puts every diner behind one address.
+    pub per_address: usize,
+    /// The longest a stream stays open before the server ends it and the client reconnects.
+    pub max_lifetime: Duration,
+    /// What a stream tells `EventSource` to wait before reconnecting (the SSE `retry:` field).
+    pub reconnect_after: Duration,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            per_owner: 8,
+            per_address: 256,
+            max_lifetime: Duration::from_secs(30 * 60),
+            reconnect_after: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Seconds a refused client is told to wait: about as long as a phone takes to close a tab.
+const RETRY_AFTER_SECS: u64 = 10;
+
+/// The open streams of this instance, by owner and by address.
+#[derive(Default)]
+pub struct OpenStreams {
+    counts: Mutex<HashMap<String, usize>>,
+}
+
+/// One admitted stream's place in the counts, given back when the stream is dropped: when it
+/// ends, when its lifetime is up, or when the client goes away.
+pub struct StreamSlot {
+    open: Arc<OpenStreams>,
+    keys: Vec<String>,
+}
+
+impl OpenStreams {
+    /// A slot for a stream of `owner` from `client`, or 429 `TOO_MANY_STREAMS` over a cap.
+    pub fn admit(
+        self: &Arc<Self>,
+        limits: &StreamLimits,
+        owner: String,
+        client: ClientIp,
+    ) -> ApiResult<StreamSlot> {
+        let mut wanted = vec![(owner, limits.per_owner)];
+        if let Some(address) = client.throttle_key("stream") {
+            wanted.push((address, limits.per_address));
+        }
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked and taken under one lock: parallel opens cannot all slip under the cap.
+        if wanted
+            .iter()
+            .any(|(key, cap)| counts.get(key).copied().unwrap_or(0) >= *cap)
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_STREAMS",
+                "打开的实时连接过多，请关闭其他页面后重试",
+                "Too many live connections are open; close other tabs and try again",
+            )
+            .with_retry_after(RETRY_AFTER_SECS));
+        }
+        let keys: Vec<String> = wanted.into_iter().map(|(key, _)| key).collect();
+        for key in &keys {
+            *counts.entry(key.clone()).or_default() += 1;
+        }
+        Ok(StreamSlot {
+            open: self.clone(),
+            keys,
+        })
+    }
+
+    /// Streams open for `owner` now (tests and diagnostics).
+    pub fn count(&self, owner: &str) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        counts.get(owner).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut counts = self.open.counts.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &self.keys {
+            if let Some(count) = counts.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    counts.remove(key);
+                }
+            }
+        }
+    }
+}
+
+/// Opens a live stream of `stream` for `owner` (counted against the caps), resuming after the
+/// request's `Last-Event-ID`.
+pub fn open(
+    state: AppState,
+    owner: String,
+    client: ClientIp,
+    stream: String,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let slot = state
+        .streams
+        .admit(&state.config.stream_limits, owner, client)?;
+    let after = last_event_id(headers);
+    Ok(stream_events(state, stream, after, slot).into_response())
+}
 
 /// The version to resume after, from `Last-Event-ID` (or 0 for everything).
 pub fn last_event_id(headers: &HeaderMap) -> i64 {
@@ -27,14 +151,19 @@ struct Cursor {
     after: i64,
     pending: VecDeque<Event>,
     watch: Watch,
+    /// Held for as long as the stream exists.
+    _slot: StreamSlot,
 }
 
-/// An SSE response streaming `stream`'s events after `after`, each with its version as `id`.
-pub fn stream_events(
+/// An SSE response streaming `stream`'s events after `after`, each with its version as `id`,
+/// until the stream's lifetime is up.
+fn stream_events(
     state: AppState,
     stream: String,
     after: i64,
+    slot: StreamSlot,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let limits = state.config.stream_limits.clone();
     let watch = state.hub.watch(&stream);
     let cursor = Cursor {
         state,
@@ -42,6 +171,7 @@ pub fn stream_events(
         after,
         pending: VecDeque::new(),
         watch,
+        _slot: slot,
     };
     let events = futures::stream::unfold(cursor, |mut cursor| async move {
         loop {
@@ -76,5 +206,22 @@ pub fn stream_events(
             }
         }
     });
+    // The `retry:` field first, so the reconnect after the lifetime ends comes soon and alike
+    // in every browser.
+    let retry = futures::stream::once(async move {
+        Ok::<_, Infallible>(
+            Event::default()
+                .retry(limits.reconnect_after)
+                .comment("live"),
+        )
+    });
+    let lifetime = jittered(limits.max_lifetime);
+    let events = retry.chain(events).take_until(tokio::time::sleep(lifetime));
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// `lifetime` less up to a tenth, at random: streams opened in one burst (a restart, a busy
+/// lunch) spread their reconnects out instead of returning together.
+fn jittered(lifetime: Duration) -> Duration {
+    lifetime.mul_f64(1.0 - rand::random::<f64>() / 10.0)
 }

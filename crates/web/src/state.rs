@@ -27,6 +27,8 @@ pub struct AppConfig {
     pub run_workers: bool,
     /// Proxies (CIDRs) whose `X-Forwarded-For/-Host/-Proto` are believed; none by default.
     pub trusted_proxies: crate::forwarded::TrustedProxies,
+    /// Caps on open live streams and their lifetime.
+    pub stream_limits: crate::live::StreamLimits,
 }
 
 impl Default for AppConfig {
@@ -40,6 +42,7 @@ impl Default for AppConfig {
             menu_cache_ttl_ms: 2_000,
             run_workers: true,
             trusted_proxies: Default::default(),
+            stream_limits: Default::default(),
         }
     }
 }
@@ -53,6 +56,8 @@ pub struct AppState {
     pub sms: Arc<dyn diancan_integrations::sms::SmsSender>,
     /// Mini-program login: the offline `WeChatSimulator` until real credentials are set.
     pub wechat: Arc<dyn diancan_integrations::wechat::WeChatLogin>,
+    /// This instance's open live streams, counted against `config.stream_limits`.
+    pub streams: Arc<crate::live::OpenStreams>,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,6 +85,7 @@ impl AppState {
             config: Arc::new(config),
             sms: Arc::new(diancan_integrations::sms::LogSms),
             wechat: Arc::new(diancan_integrations::wechat::WeChatSimulator::default()),
+            streams: Default::default(),
         }
     }
 

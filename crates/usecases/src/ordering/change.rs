@@ -3,6 +3,7 @@
 //! history, its event and its outbox rows together: a stale version is refused, an accept that
 //! lands first turns a diner's cancel into a request, and nothing is half-written.
 
+use super::access::{DinerPass, diner_order};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use diancan_domain::ordering::{Actor, Order, OrderChange, OrderCommand, OrderRefusal};
@@ -44,17 +45,28 @@ pub async fn act(
 }
 
 /// The diner's cancel: at once before the store accepts, otherwise a request for the store.
-pub async fn diner_cancel(ctx: &Context, order: OrderId) -> Result<Order> {
-    let scope = scope_of(ctx, order).await?;
+/// Only for a caller whose `pass` opens the order; anyone else is told it does not exist.
+pub async fn diner_cancel(ctx: &Context, order: OrderId, pass: &DinerPass) -> Result<Order> {
+    let scope = diner_scope(ctx, order, pass).await?;
     let now = ctx.clock.now_ms();
     change(ctx, order, scope, move |o: &Order| o.diner_cancel(now)).await
 }
 
-/// 催单: tells the kitchen, at most once every two minutes.
-pub async fn hurry(ctx: &Context, order: OrderId) -> Result<Order> {
-    let scope = scope_of(ctx, order).await?;
+/// 催单: tells the kitchen, at most once every two minutes; like the cancel, only with a pass.
+pub async fn hurry(ctx: &Context, order: OrderId, pass: &DinerPass) -> Result<Order> {
+    let scope = diner_scope(ctx, order, pass).await?;
     let now = ctx.clock.now_ms();
     change(ctx, order, scope, move |o: &Order| o.hurry(now)).await
+}
+
+/// The scope of an order `pass` opens, read with the access check itself (one read, not two).
+async fn diner_scope(
+    ctx: &Context,
+    order: OrderId,
+    pass: &DinerPass,
+) -> Result<(BrandId, StoreId)> {
+    let order = diner_order(ctx, order, pass).await?;
+    Ok((order.brand_id, order.store_id))
 }
 
 /// Cancels pay-first orders not paid in time, which gives their stock and slots back. Each is

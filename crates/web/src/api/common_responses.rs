@@ -9,6 +9,9 @@
 //! - path parameters (`ApiPath`, and the lookup behind them): 404, also for an id that does not
 //!   parse, since a malformed id names nothing;
 //! - query parameters (`ApiQuery`): 400 a value that does not parse;
+//! - a diner's order (`OrderPass`, the `X-Order-Secret` header): 404 also without a session or
+//!   secret that opens it, the same answer as for no such order;
+//! - live streams (`/events`, counted by `live::open`): 429 `TOO_MANY_STREAMS` over a cap;
 //! - staff routes (`Staff`): 401 without a session, 403 when the role lacks the permission;
 //!   diner routes (`Customer`): 401;
 //! - any state change: 403 `CROSS_SITE_REQUEST` for a cookie-carrying write from another site.
@@ -60,6 +63,18 @@ fn add_for(path: &str, operation: &mut Operation, writes: bool) {
         ]);
     }
     let parameters = operation.parameters.as_deref().unwrap_or_default();
+    if parameters.iter().any(|p| p.name == "X-Order-Secret") {
+        statuses.push((
+            "404",
+            "No such order, or neither the diner's session nor an `X-Order-Secret` that opens it (`NOT_FOUND`)",
+        ));
+    }
+    if path.ends_with("/events") {
+        statuses.push((
+            "429",
+            "Too many live streams open for this order, diner, table or client address (`TOO_MANY_STREAMS`, with `Retry-After`)",
+        ));
+    }
     if parameters
         .iter()
         .any(|p| p.parameter_in == ParameterIn::Path)

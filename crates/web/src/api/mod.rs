@@ -95,6 +95,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ordering::order_events))
         .routes(routes!(ordering::hurry_order))
         .routes(routes!(ordering::cancel_order))
+        .routes(routes!(
+            ordering::rotate_order_secret,
+            ordering::revoke_order_secret
+        ))
         .routes(routes!(ordering::customer_orders))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))

@@ -3,8 +3,10 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath};
+use crate::forwarded::ClientIp;
+use crate::order_pass::{OrderPass, StreamPass};
 use crate::state::AppState;
-use crate::views::orders::{OrderHistory, OrderView};
+use crate::views::orders::{OrderHistory, OrderSecretView, OrderView, PlacedOrderView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -154,7 +156,7 @@ pub async fn customer_orders(
 #[utoipa::path(post, path = "/api/v1/stores/{store_id}/orders", tag = "ordering",
     params(("store_id" = StoreId, Path), ("Idempotency-Key" = String, Header, pattern = "^[A-Za-z0-9_-]{8,100}$", description = "Unique per checkout; reuse it for retries")),
     request_body = PlaceOrderBody,
-    responses((status = 201, body = OrderView), (status = 200, body = OrderView, description = "The same key was sent before: that order"),
+    responses((status = 201, body = PlacedOrderView), (status = 200, body = PlacedOrderView, description = "The same key was sent before: that order (a guest gets a new secret; the earlier one stops working)"),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "STALE_QUOTE, SOLD_OUT, SLOT_FULL, MENU_CHANGED, IDEMPOTENCY_KEY_REUSED, TABLE_NOT_OPEN"),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -172,50 +174,93 @@ pub async fn place_order(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(OrderView::from(placed.order))).into_response())
+    let placed = PlacedOrderView {
+        access_secret: placed.secret.map(|s| s.reveal().to_owned()),
+        order: placed.order.into(),
+    };
+    Ok((status, Json(placed)).into_response())
 }
 
-#[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "ordering", params(("order_id" = OrderId, Path)),
-    responses((status = 200, body = OrderView), (status = 404, body = crate::error::ErrorBody)))]
+/// The diner's order: with their customer session, or with the secret handed out at placement.
+#[utoipa::path(get, path = "/api/v1/orders/{order_id}", tag = "ordering", params(("order_id" = OrderId, Path), OrderPass),
+    responses((status = 200, body = OrderView)))]
 pub async fn get_order(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<OrderId>,
+    OrderPass(pass): OrderPass,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(state.db.order(id).await?.into()))
+    Ok(Json(ordering::diner_order(&state, id, &pass).await?.into()))
 }
 
-/// Live order status as Server-Sent Events, replayed after `Last-Event-ID`.
-#[utoipa::path(get, path = "/api/v1/orders/{order_id}/events", tag = "ordering", params(("order_id" = OrderId, Path)),
-    responses((status = 200, description = "text/event-stream: order.placed, order.status, order.hurry, order.cancel_requested, order.cancel_declined; id = order version"),
-        (status = 404, body = crate::error::ErrorBody)))]
+/// Live order status as Server-Sent Events, replayed after `Last-Event-ID`. The stream ends
+/// after its lifetime (about 30 minutes); `EventSource` reconnects by itself and misses nothing.
+#[utoipa::path(get, path = "/api/v1/orders/{order_id}/events", tag = "ordering", params(("order_id" = OrderId, Path), StreamPass),
+    responses((status = 200, description = "text/event-stream: order.placed, order.status, order.hurry, order.cancel_requested, order.cancel_declined; id = order version")))]
 pub async fn order_events(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<OrderId>,
+    OrderPass(pass): StreamPass,
+    client: ClientIp,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    state.db.order(id).await?;
-    let after = crate::live::last_event_id(&headers);
-    Ok(crate::live::stream_events(state, order_stream(id), after).into_response())
+    let order = ordering::diner_order(&state, id, &pass).await?;
+    // Counted per diner when their session opened it, else per order (its guest's phones).
+    let owner = match order.customer_id {
+        Some(customer) if pass.customer == Some(customer) => format!("customer:{customer}"),
+        _ => format!("order:{id}"),
+    };
+    crate::live::open(state, owner, client, order_stream(id), &headers)
 }
 
 /// 催单: at most once every two minutes per order.
-#[utoipa::path(post, path = "/api/v1/orders/{order_id}/hurry", tag = "ordering", params(("order_id" = OrderId, Path)),
-    responses((status = 202, description = "The kitchen was told"), (status = 404, body = crate::error::ErrorBody),
+#[utoipa::path(post, path = "/api/v1/orders/{order_id}/hurry", tag = "ordering", params(("order_id" = OrderId, Path), OrderPass),
+    responses((status = 202, description = "The kitchen was told"),
         (status = 409, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 pub async fn hurry_order(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<OrderId>,
+    OrderPass(pass): OrderPass,
 ) -> ApiResult<StatusCode> {
-    ordering::hurry(&state, id).await?;
+    ordering::hurry(&state, id, &pass).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// Cancels at once before the store accepts; afterwards asks the store, which confirms or declines.
-#[utoipa::path(post, path = "/api/v1/orders/{order_id}/cancel", tag = "ordering", params(("order_id" = OrderId, Path)),
-    responses((status = 200, body = OrderView), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/orders/{order_id}/cancel", tag = "ordering", params(("order_id" = OrderId, Path), OrderPass),
+    responses((status = 200, body = OrderView), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn cancel_order(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<OrderId>,
+    OrderPass(pass): OrderPass,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(ordering::diner_cancel(&state, id).await?.into()))
+    Ok(Json(
+        ordering::diner_cancel(&state, id, &pass).await?.into(),
+    ))
+}
+
+/// Replaces the order's access secret: the one sent stops working, the new one is in the answer
+/// (a diner who shared a link takes it back this way).
+#[utoipa::path(post, path = "/api/v1/orders/{order_id}/secret", tag = "ordering", params(("order_id" = OrderId, Path), OrderPass),
+    responses((status = 200, body = OrderSecretView)))]
+pub async fn rotate_order_secret(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<OrderId>,
+    OrderPass(pass): OrderPass,
+) -> ApiResult<Json<OrderSecretView>> {
+    let secret = ordering::rotate_secret(&state, id, &pass).await?;
+    Ok(Json(OrderSecretView {
+        access_secret: secret.reveal().to_owned(),
+    }))
+}
+
+/// Revokes the order's access secret: afterwards only the diner's session (and staff) reach it.
+#[utoipa::path(delete, path = "/api/v1/orders/{order_id}/secret", tag = "ordering", params(("order_id" = OrderId, Path), OrderPass),
+    responses((status = 204, description = "The secret no longer opens the order")))]
+pub async fn revoke_order_secret(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<OrderId>,
+    OrderPass(pass): OrderPass,
+) -> ApiResult<StatusCode> {
+    ordering::revoke_secret(&state, id, &pass).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

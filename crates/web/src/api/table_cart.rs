@@ -6,7 +6,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use diancan_domain::text::{Lines, check_text};
 use diancan_domain::validation::{FieldErrors, Problem, check_range};
 use diancan_storage::DiningTable;
@@ -119,9 +119,10 @@ pub async fn change_cart(
 pub async fn cart_events(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
+    client: crate::forwarded::ClientIp,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let table = table(&state, &token).await?;
-    let after = crate::live::last_event_id(&headers);
-    Ok(crate::live::stream_events(state, cart_stream(table.id), after).into_response())
+    let owner = format!("table:{}", table.id);
+    crate::live::open(state, owner, client, cart_stream(table.id), &headers)
 }

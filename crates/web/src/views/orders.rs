@@ -59,6 +59,24 @@ impl From<Order> for OrderView {
     }
 }
 
+/// The answer to a placement: the order and, for a guest, its access secret, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacedOrderView {
+    #[serde(flatten)]
+    pub order: OrderView,
+    /// A guest's key to this order: send it as `X-Order-Secret` to read, follow (`?secret=` on
+    /// the event stream), hurry or cancel it. Only its hash is kept, so it is never shown again;
+    /// absent for a signed-in diner, whose session is the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_secret: Option<String>,
+}
+
+/// A new access secret for an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderSecretView {
+    pub access_secret: String,
+}
+
 /// A diner's order history and what they have spent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderHistory {

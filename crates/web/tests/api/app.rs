@@ -92,6 +92,8 @@ pub struct TestApp {
     pub router: axum::Router,
     pub a: Tenant,
     pub b: Tenant,
+    /// The access secret each guest order placed through [`TestApp::place`] was given, by id.
+    secrets: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
     test_db: Option<TestDb>,
 }
 
@@ -264,6 +266,7 @@ impl TestApp {
             router,
             a,
             b,
+            secrets: Default::default(),
             test_db: Some(test_db),
         }
     }
@@ -320,6 +323,51 @@ impl TestApp {
             .body(Body::from(body.to_string()))
             .unwrap();
         let (status, _, body) = self.send_request(request).await;
+        if let (Some(id), Some(secret)) = (body["id"].as_str(), body["access_secret"].as_str()) {
+            self.secrets
+                .lock()
+                .unwrap()
+                .insert(id.to_owned(), secret.to_owned());
+        }
+        (status, body)
+    }
+
+    /// The access secret the last placement of order `id` through [`TestApp::place`] gave.
+    pub fn secret_of(&self, id: &str) -> String {
+        self.secrets
+            .lock()
+            .unwrap()
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| panic!("order {id} was not placed by a guest through place()"))
+    }
+
+    /// A guest's request on their order `id` (`action` is `""`, `"/hurry"`, `"/cancel"`, …),
+    /// carrying its secret as the customer app does.
+    pub async fn as_guest(&self, method: Method, id: &str, action: &str) -> (StatusCode, Value) {
+        let secret = self.secret_of(id);
+        self.with_secret(
+            method,
+            &format!("/api/v1/orders/{id}{action}"),
+            Some(&secret),
+        )
+        .await
+    }
+
+    /// A request to `path` with `secret` (if any) as `X-Order-Secret`.
+    pub async fn with_secret(
+        &self,
+        method: Method,
+        path: &str,
+        secret: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(secret) = secret {
+            builder = builder.header("x-order-secret", secret);
+        }
+        let (status, _, body) = self
+            .send_request(builder.body(Body::empty()).unwrap())
+            .await;
         (status, body)
     }
 
@@ -350,6 +398,7 @@ impl TestApp {
             fast_password_hashing: true,
             table_token_key: self.state.config.table_token_key.clone(),
             request_digest_key: self.state.config.request_digest_key.clone(),
+            order_access_key: self.state.config.order_access_key.clone(),
             ..AppConfig::default()
         };
         tweak(&mut config);
@@ -361,6 +410,7 @@ impl TestApp {
             state,
             a: self.a.clone(),
             b: self.b.clone(),
+            secrets: self.secrets.clone(),
             test_db: None,
         }
     }
@@ -554,4 +604,36 @@ pub fn code(body: &Value) -> &str {
 
 fn config_runs_workers(state: &AppState) -> bool {
     state.config.run_workers
+}
+
+/// Collects everything logged while a test runs.
+#[derive(Clone, Default)]
+pub struct LogLines(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogLines {
+    /// Records every span and event at any level on this thread until the guard is dropped
+    /// (in-process requests on a current-thread test runtime stay on it).
+    pub fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+impl std::io::Write for LogLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

@@ -1,7 +1,7 @@
 //! Diner login by SMS code and by WeChat: codes are throttled, expire, lock after five wrong
 //! tries and work once; the phone is stored sealed and never shows in full in logs or answers.
 
-use crate::app::{ClockHand, TestApp, code, from_peer, movable_clock};
+use crate::app::{ClockHand, LogLines, TestApp, code, from_peer, movable_clock};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use diancan_domain::customer::{OtpCode, Phone};
@@ -399,30 +399,10 @@ async fn the_phone_is_stored_sealed_and_found_again_by_its_blind_index() {
     d.app.cleanup().await;
 }
 
-/// Collects everything logged while a test runs.
-#[derive(Clone, Default)]
-struct LogLines(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogLines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn logs_answers_and_debug_output_never_show_the_full_number() {
     let lines = LogLines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = lines.capture();
 
     // The default development provider logs the code, with the phone masked.
     let mut d = Diners::new().await;
@@ -437,7 +417,7 @@ async fn logs_answers_and_debug_output_never_show_the_full_number() {
     let (_, _, wrong_answer) = d.login(PHONE, "000000").await;
     let (_, _, throttled) = d.request_code(PHONE).await;
 
-    let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let logged = lines.text();
     assert!(
         logged.contains(MASKED),
         "the SMS log names the masked phone: {logged}"

@@ -1,9 +1,13 @@
 //! SSE on a real socket: a reconnecting phone sends Last-Event-ID and misses nothing, and a new
-//! status arrives without polling.
+//! status arrives without polling. In process: streams are capped per owner and per address,
+//! and end after their lifetime.
 
-use crate::app::TestApp;
+use crate::app::{TestApp, code, from_peer};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use serde_json::json;
 use std::time::Duration;
+use tower::ServiceExt;
 
 /// Reads the event stream until `want` ids have arrived; returns them with their event names.
 async fn read_events(response: &mut reqwest::Response, want: usize) -> Vec<(String, String)> {
@@ -51,6 +55,7 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
         .await
         .unwrap();
     let id = order["id"].as_str().unwrap().to_owned();
+    let secret = order["access_secret"].as_str().unwrap().to_owned();
     let staff = app.login("alpha-manager").await;
     // Staff act on the socket too, each time on the version the last answer showed.
     let act = |action: &'static str, version: serde_json::Value| {
@@ -75,6 +80,7 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
     // A phone that saw event 1 reconnects: it gets 2 from the log, then 3 live.
     let mut stream = http
         .get(format!("{base}/api/v1/orders/{id}/events"))
+        .header("x-order-secret", &secret)
         .header("last-event-id", "1")
         .send()
         .await
@@ -90,9 +96,9 @@ async fn order_status_streams_live_and_replays_after_last_event_id() {
         [("3".to_owned(), "order.status".to_owned())]
     );
 
-    // A fresh phone gets everything from the start.
+    // A fresh phone gets everything from the start; EventSource sends the secret in the query.
     let mut fresh = http
-        .get(format!("{base}/api/v1/orders/{id}/events"))
+        .get(format!("{base}/api/v1/orders/{id}/events?secret={secret}"))
         .send()
         .await
         .unwrap();
@@ -172,6 +178,7 @@ async fn a_status_set_through_another_instance_arrives_live() {
     let http = reqwest::Client::new();
     let mut stream = http
         .get(format!("{base}/api/v1/orders/{id}/events"))
+        .header("x-order-secret", app.secret_of(&id))
         .send()
         .await
         .unwrap();
@@ -222,6 +229,7 @@ async fn announcements_left_by_a_dead_instance_wake_streams_once_after_restart()
     let http = reqwest::Client::new();
     let mut stream = http
         .get(format!("{}/api/v1/orders/{id}/events", served.base))
+        .header("x-order-secret", dying.secret_of(&id))
         .header("last-event-id", "1")
         .send()
         .await
@@ -259,4 +267,143 @@ async fn announcements_left_by_a_dead_instance_wake_streams_once_after_restart()
     served.stop().await;
     drop(carrying_on);
     dying.cleanup().await;
+}
+
+/// Opens `path` in process; the response (and with it the stream's slot) lives as long as the
+/// returned value.
+async fn open(app: &TestApp, request: Request<Body>) -> axum::response::Response {
+    app.router.clone().oneshot(request).await.unwrap()
+}
+
+fn order_stream(id: &str, secret: &str) -> Request<Body> {
+    Request::get(format!("/api/v1/orders/{id}/events"))
+        .header("x-order-secret", secret)
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Checks a refused stream's answer: 429, a stable code, and when to come back.
+async fn assert_refused(response: axum::response::Response) {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key(header::RETRY_AFTER));
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(code(&body), "TOO_MANY_STREAMS");
+}
+
+#[tokio::test]
+async fn streams_per_order_are_capped_and_a_closed_one_frees_its_slot() {
+    let mut app = TestApp::new().await;
+    app.reconfigure(|config| config.stream_limits.per_owner = 2);
+    let body = app.quoted(app.pickup_body(1).await).await;
+    let (_, order) = app.place("stream-cap-1", &body).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let secret = app.secret_of(&id);
+
+    let first = open(&app, order_stream(&id, &secret)).await;
+    let second = open(&app, order_stream(&id, &secret)).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_refused(open(&app, order_stream(&id, &secret)).await).await;
+
+    // Another order has its own count.
+    let (_, other) = app.place("stream-cap-2", &body).await;
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    let elsewhere = open(&app, order_stream(&other_id, &app.secret_of(&other_id))).await;
+    assert_eq!(elsewhere.status(), StatusCode::OK);
+
+    // The phone closes one stream: its slot is free again, and the counts go back to nothing.
+    drop(first);
+    let again = open(&app, order_stream(&id, &secret)).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    drop((second, again, elsewhere));
+    assert_eq!(app.state.streams.count(&format!("order:{id}")), 0);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn streams_per_client_address_are_capped_behind_a_trusted_proxy_too() {
+    let mut app = TestApp::new().await;
+    app.trust_proxies(&["10.0.0.1"]);
+    app.reconfigure(|config| config.stream_limits.per_address = 2);
+    let via_proxy = |client: &str| {
+        let request = Request::get(format!("/api/v1/tables/{}/cart/events", app.a.table_token))
+            .header("x-forwarded-for", client)
+            .body(Body::empty())
+            .unwrap();
+        from_peer(request, "10.0.0.1")
+    };
+    let one = open(&app, via_proxy("203.0.113.7")).await;
+    let two = open(&app, via_proxy("203.0.113.7")).await;
+    assert_eq!(
+        (one.status(), two.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_refused(open(&app, via_proxy("203.0.113.7")).await).await;
+    // Another diner behind the same proxy is counted on their own.
+    let neighbour = open(&app, via_proxy("203.0.113.8")).await;
+    assert_eq!(neighbour.status(), StatusCode::OK);
+    drop(one);
+    assert_eq!(
+        open(&app, via_proxy("203.0.113.7")).await.status(),
+        StatusCode::OK
+    );
+    drop((two, neighbour));
+    app.cleanup().await;
+}
+
+/// Reads an in-process event stream until the server ends it; returns its ids and whether it
+/// told the client when to reconnect.
+async fn read_to_end(response: axum::response::Response) -> (Vec<String>, bool) {
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = tokio::time::timeout(
+        Duration::from_secs(10),
+        axum::body::to_bytes(response.into_body(), 1 << 20),
+    )
+    .await
+    .expect("the stream ends after its lifetime")
+    .unwrap();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let ids = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id:"))
+        .map(|v| v.trim().to_owned())
+        .collect();
+    (ids, text.lines().any(|l| l.starts_with("retry:")))
+}
+
+#[tokio::test]
+async fn a_stream_ends_after_its_lifetime_and_the_reconnect_gets_only_newer_events() {
+    let mut app = TestApp::new().await;
+    app.reconfigure(|config| config.stream_limits.max_lifetime = Duration::from_millis(200));
+    let body = app.quoted(app.pickup_body(1).await).await;
+    let (_, order) = app.place("stream-life-1", &body).await;
+    let id = order["id"].as_str().unwrap().to_owned();
+    let secret = app.secret_of(&id);
+    let manager = app.login("alpha-manager").await;
+    let (status, paid) = app.act(&manager, &id, "pay", &order["version"]).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+
+    let (ids, retry) = read_to_end(open(&app, order_stream(&id, &secret)).await).await;
+    assert_eq!(ids, ["1", "2"]);
+    assert!(retry, "the stream says when to reconnect");
+    assert_eq!(
+        app.state.streams.count(&format!("order:{id}")),
+        0,
+        "its slot is free"
+    );
+
+    let (status, accepted) = app.act(&manager, &id, "accept", &paid["version"]).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    let mut reconnect = order_stream(&id, &secret);
+    reconnect
+        .headers_mut()
+        .insert("last-event-id", "2".parse().unwrap());
+    let (ids, _) = read_to_end(open(&app, reconnect).await).await;
+    assert_eq!(ids, ["3"], "only what came after Last-Event-ID");
+    app.cleanup().await;
 }

@@ -7,6 +7,7 @@ mod cancellation;
 mod catalog;
 mod customers;
 mod errors;
+mod guest_access;
 mod idempotency;
 mod isolation;
 mod live;

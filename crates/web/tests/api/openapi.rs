@@ -52,6 +52,12 @@ fn every_operation_documents_what_its_extractors_can_answer() {
             if has_path_param {
                 assert!(documents("404"), "{method} {path} lacks 404");
             }
+            if path.ends_with("/events") {
+                assert!(
+                    documents("429"),
+                    "{method} {path} lacks the stream cap's 429"
+                );
+            }
             if path.starts_with("/api/v1/console/") {
                 assert!(
                     documents("401") && documents("403"),
@@ -72,4 +78,40 @@ fn every_operation_documents_what_its_extractors_can_answer() {
             }
         }
     }
+}
+
+/// Every diner route on one order says how to prove it is yours; only the stream takes the
+/// secret in its query.
+#[test]
+fn diner_order_routes_document_the_order_secret() {
+    let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
+    let routes = [
+        ("get", "/api/v1/orders/{order_id}"),
+        ("get", "/api/v1/orders/{order_id}/events"),
+        ("post", "/api/v1/orders/{order_id}/hurry"),
+        ("post", "/api/v1/orders/{order_id}/cancel"),
+        ("post", "/api/v1/orders/{order_id}/secret"),
+        ("delete", "/api/v1/orders/{order_id}/secret"),
+    ];
+    for (method, path) in routes {
+        let parameters = document["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} is not documented"));
+        let named = |name: &str, place: &str| {
+            parameters
+                .iter()
+                .any(|p| p["name"] == name && p["in"] == place)
+        };
+        assert!(named("X-Order-Secret", "header"), "{method} {path}");
+        assert_eq!(
+            named("secret", "query"),
+            path.ends_with("/events"),
+            "{method} {path}"
+        );
+    }
+    let placed = &document["components"]["schemas"]["PlacedOrderView"];
+    assert!(
+        placed.to_string().contains("access_secret"),
+        "the placement documents the secret: {placed}"
+    );
 }

@@ -3,7 +3,7 @@
 
 use crate::app::{TestApp, code};
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 
 async fn set_stock(app: &TestApp, stock: i64) {
@@ -270,9 +270,7 @@ async fn diners_hurry_at_most_every_two_minutes_and_cancel_by_asking_after_accep
     let body = app.quoted(app.pickup_body(1).await).await;
     let (_, order) = app.place("hurry-cancel-1", &body).await;
     let id = order["id"].as_str().unwrap().to_owned();
-    let (status, error) = app
-        .post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
-        .await;
+    let (status, error) = app.as_guest(Method::POST, &id, "/hurry").await;
     assert_eq!(
         (status, code(&error)),
         (StatusCode::CONFLICT, "CANNOT_HURRY"),
@@ -292,22 +290,16 @@ async fn diners_hurry_at_most_every_two_minutes_and_cancel_by_asking_after_accep
         "nothing to decline before the diner asks"
     );
     assert_eq!(
-        app.post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
-            .await
-            .0,
+        app.as_guest(Method::POST, &id, "/hurry").await.0,
         StatusCode::ACCEPTED
     );
-    let (status, error) = app
-        .post(&format!("/api/v1/orders/{id}/hurry"), None, json!({}))
-        .await;
+    let (status, error) = app.as_guest(Method::POST, &id, "/hurry").await;
     assert_eq!(
         (status, code(&error)),
         (StatusCode::TOO_MANY_REQUESTS, "HURRY_TOO_SOON")
     );
 
-    let (status, asked) = app
-        .post(&format!("/api/v1/orders/{id}/cancel"), None, json!({}))
-        .await;
+    let (status, asked) = app.as_guest(Method::POST, &id, "/cancel").await;
     assert_eq!(
         (status, &asked["status"], &asked["cancel_requested"]),
         (StatusCode::OK, &json!("accepted"), &json!(true))
@@ -353,10 +345,7 @@ async fn unpaid_orders_are_cancelled_after_the_timeout_and_their_stock_returns()
         1
     );
     let (_, after) = app
-        .get(
-            &format!("/api/v1/orders/{}", order["id"].as_str().unwrap()),
-            None,
-        )
+        .as_guest(Method::GET, order["id"].as_str().unwrap(), "")
         .await;
     assert_eq!(after["status"], "cancelled");
     assert_eq!(stock(&app).await, Some(5), "stock released");
