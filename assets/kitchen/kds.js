@@ -147,7 +147,7 @@ function chooseStore() {
 // ---------- the frame every screen shares ----------
 
 function frame(title, extra, main) {
-  const conn = h('div#conn.conn', { role: 'status', dataset: { online: String(state.online) } }, state.online ? t('online') : t('offline'));
+  const conn = h('div.conn', { id: 'conn', role: 'status', dataset: { online: String(state.online) } }, state.online ? t('online') : t('offline'));
   const clock = h('div.clock');
   els.conn = conn;
   els.clock = clock;
@@ -188,6 +188,7 @@ function tick() {
     if (elapsed) elapsed.textContent = K.elapsedText(since, now());
     const status = K.prepStatus({ cooking_since_ms: since }, prepOf(card.dataset.stationId || null), now());
     if (status) card.dataset.prep = status;
+    if (state.board && card.dataset.ticketId) card.classList.toggle('flash', K.isFlashing(state.board, card.dataset.ticketId, now()));
   }
 }
 setInterval(tick, 1000);
@@ -353,8 +354,8 @@ async function send(ticket, body) {
   state.pending.add(ticket.id);
   renderTickets();
   try {
-    const now = await post(`console/stores/${enc(state.store.id)}/kitchen/tickets/${enc(ticket.id)}/commands`, body);
-    K.putTicket(state.board, now);
+    const answer = await post(`console/stores/${enc(state.store.id)}/kitchen/tickets/${enc(ticket.id)}/commands`, body);
+    K.putTicket(state.board, answer);
   } catch (error) {
     // A refusal carries the ticket as it is now: show that, and say why.
     if (error.ticket) K.putTicket(state.board, error.ticket);

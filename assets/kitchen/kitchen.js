@@ -1,5 +1,5 @@
-// The kitchen display at /kitchen?store=<id>: staff log in, pick their station and mark specs
-// 沽清 (sold out today) with one tap. Tickets join this screen when online ordering opens.
+// The sold-out board at /kitchen?store=<id>: staff log in, pick their station and mark specs
+// 沽清 (sold out today) with one tap. Tickets are on the kitchen display at /kds.
 
 import { h, mount } from '../shared/dom.js';
 import { get, post, put } from '../shared/api.js';
@@ -23,8 +23,8 @@ const t = translator({
   limit: ['今日限量 {n}', 'Daily limit {n}'],
   noDishes: ['这个档口没有菜品', 'No dishes at this station'],
   tickets: ['出餐单', 'Tickets'],
-  ticketsWait: ['开放在线下单后，新订单会按到达顺序显示在这里', 'When online ordering opens, new tickets appear here in arrival order'],
-  ticketsSoon: ['下一个版本开放', 'Coming in the next release'],
+  ticketsWait: ['出餐单按档口显示在后厨屏上：划菜、出餐、叫起、召回', 'Tickets are on the kitchen display, by station: bump, hold, recall'],
+  ticketsOpen: ['打开后厨屏', 'Open the kitchen display'],
   pickStore: ['选择门店', 'Choose a store'],
   noStore: ['您的账号没有关联门店，请联系店长', 'Your account has no store; ask your manager'],
   failed: ['加载失败：{message}', 'Could not load: {message}'],
@@ -163,7 +163,8 @@ function render() {
         els.board,
         h('aside.tickets', { 'aria-label': t('tickets') },
           h('h2', {}, t('tickets')),
-          h('div.waiting', {}, t('ticketsWait'), h('small', {}, t('ticketsSoon')))))),
+          h('div.waiting', {}, t('ticketsWait'),
+            h('a.primary', { href: `/kds?store=${encodeURIComponent(state.store.id)}&station=${encodeURIComponent(state.station || '')}` }, t('ticketsOpen')))))),
   );
   renderStations();
   renderBoard();

@@ -138,6 +138,13 @@ async fn station_targets(ctx: &Context, brand: BrandId) -> Result<Vec<StationTar
         .collect())
 }
 
+/// Whether the caller may follow the store's kitchen live: checked before a stream opens, so
+/// another brand's store answers 404 rather than a stream that never says anything.
+pub async fn may_watch(ctx: &Context, staff: &StaffCaller, store_id: StoreId) -> Result<()> {
+    kitchen_store(ctx, staff, store_id, Permission::ViewConsole).await?;
+    Ok(())
+}
+
 /// The open tickets of a store, of one station or (`None`) all of them.
 pub async fn board(
     ctx: &Context,

@@ -114,16 +114,16 @@ struct Snapshots<F> {
 /// as it is; there is nothing to replay. Heartbeats as [`heartbeat`].
 pub fn stream_snapshots<F, Fut, E>(
     state: AppState,
-    channel: &str,
+    channel: String,
     kind: &'static str,
     read: F,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
 where
     F: Fn(AppState) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<String, E>> + Send,
-    E: std::fmt::Display,
+    Fut: std::future::Future<Output = Result<String, E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
 {
-    let watch = state.hub.watch(channel);
+    let watch = state.hub.watch(&channel);
     let snapshots = Snapshots {
         state,
         kind,

@@ -198,8 +198,7 @@ pub async fn events(
     ApiQuery(query): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    // The checks before the stream opens: another brand's store answers 404, not a stream.
-    kitchen::all_day(&state, &staff.caller(), store_id, None).await?;
+    kitchen::may_watch(&state, &staff.caller(), store_id).await?;
     let after = crate::live::resume_after(&headers, query.after);
     Ok(
         crate::live::stream_events(state, kitchen_stream(store_id), after)
@@ -218,7 +217,7 @@ pub async fn expo_events(
     ApiPath(store_id): ApiPath<StoreId>,
 ) -> ApiResult<Response> {
     let caller = staff.caller();
-    kitchen::expo(&state, &caller, store_id).await?;
+    kitchen::may_watch(&state, &caller, store_id).await?;
     let read = move |state: AppState| {
         let caller = caller.clone();
         async move {
@@ -229,7 +228,7 @@ pub async fn expo_events(
             serde_json::to_string(&ExpoView::of(expo, 0)).map_err(|e| e.to_string())
         }
     };
-    Ok(crate::live::stream_snapshots(state, &store_channel(store_id), "expo", read).into_response())
+    Ok(crate::live::stream_snapshots(state, store_channel(store_id), "expo", read).into_response())
 }
 
 /// The pickup screen's numbers as Server-Sent Events: the list on connect and whenever it
@@ -250,7 +249,7 @@ pub async fn pickup_events(
         serde_json::to_string(&PickupCalls { calling }).map_err(|e| e.to_string())
     };
     Ok(
-        crate::live::stream_snapshots(state, &store_channel(store_id), "pickup", read)
+        crate::live::stream_snapshots(state, store_channel(store_id), "pickup", read)
             .into_response(),
     )
 }

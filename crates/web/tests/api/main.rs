@@ -9,6 +9,7 @@ mod customers;
 mod errors;
 mod idempotency;
 mod isolation;
+mod kitchen;
 mod live;
 mod menu;
 mod openapi;
