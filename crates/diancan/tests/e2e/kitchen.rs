@@ -8,9 +8,16 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use thirtyfour::prelude::*;
 
-/// A landscape tablet's screen, the size the pictures are taken at.
+/// A landscape tablet's screen: a page area of 1280×800, the size the pictures are taken at
+/// (the window is grown by whatever the browser's own frame takes).
 async fn landscape(driver: &WebDriver) -> anyhow::Result<()> {
     driver.set_window_rect(0, 0, 1280, 800).await?;
+    let inner = driver
+        .execute("return window.innerHeight;", Vec::new())
+        .await?
+        .convert::<i64>()?;
+    let frame = (800 - inner).max(0) as u32;
+    driver.set_window_rect(0, 0, 1280, 800 + frame).await?;
     Ok(())
 }
 
@@ -33,7 +40,12 @@ fn simple_dish(menu: &Value) -> anyhow::Result<(Value, Option<String>)> {
         .flatten()
         .flat_map(|c| c["dishes"].as_array().into_iter().flatten())
         .find(|d| d["needs_choices"] == false && d["sold_out"] == false && d["kind"] == "single")
-        .map(|d| (d["skus"][0]["id"].clone(), d["station_id"].as_str().map(str::to_owned)))
+        .map(|d| {
+            (
+                d["skus"][0]["id"].clone(),
+                d["station_id"].as_str().map(str::to_owned),
+            )
+        })
         .context("the demo menu has a dish without choices")
 }
 
@@ -148,8 +160,31 @@ async fn an_accepted_order_appears_on_its_station_and_bumping_it_shows_on_expo()
                 page::present(&driver, &format!(".numbers [data-number=\"{number}\"]"))
                     .await
                     .context("the number on the pickup screen")?;
-                page::text_is(&driver, ".call-now", &format!("请 {number} 号取餐")).await?;
+                let call = format!("请 {number} 号取餐");
+                page::text_is(&driver, ".call-now", &call).await?;
                 picture(&driver, "kds-pickup").await?;
+
+                // The announcement: spoken after the one tap browsers ask for, and only once.
+                driver
+                    .execute(
+                        "window.spoken = []; speechSynthesis.speak = (u) => window.spoken.push(u.text);",
+                        Vec::new(),
+                    )
+                    .await?;
+                page::tap(&driver, "button.sound[data-sound=false]").await?;
+                page::until(
+                    &driver,
+                    "window.spoken.length === 1 && window.spoken[0] === args.call",
+                    json!({"call": call}),
+                    "the number spoken",
+                )
+                .await?;
+                page::tap(&driver, "button.sound").await?;
+                let spoken = driver
+                    .execute("return window.spoken.length;", Vec::new())
+                    .await?
+                    .convert::<i64>()?;
+                anyhow::ensure!(spoken == 1, "spoken {spoken} times");
                 anyhow::Ok(())
             }
             .await;

@@ -170,8 +170,7 @@ pub async fn command(
 ) -> ApiResult<Json<TicketView>> {
     let (command, seen) = body.parse()?;
     let changed =
-        kitchen::change_ticket(&state, &staff.caller(), store_id, ticket_id, command, seen)
-            .await?;
+        kitchen::change_ticket(&state, &staff.caller(), store_id, ticket_id, command, seen).await?;
     Ok(Json(TicketView::of(
         changed.change.ticket,
         changed.target,

@@ -47,7 +47,10 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
         .replace("{sku_id}", &app.b.sku.to_string())
         .replace("{category_id}", &app.b.category.to_string())
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
-        .replace("{ticket_id}", &diancan_domain::KitchenTicketId::new().to_string())
+        .replace(
+            "{ticket_id}",
+            &diancan_domain::KitchenTicketId::new().to_string(),
+        )
 }
 
 #[tokio::test]

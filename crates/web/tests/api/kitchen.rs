@@ -276,9 +276,17 @@ async fn expo_sees_every_station_and_the_order_goes_out_once_all_are_bumped() {
     // Expo sends the order out: the cook marks it ready, and it leaves expo.
     let id = order["id"].as_str().unwrap();
     let (status, ready) = app
-        .act(&k.cook, id, "mark_ready", &after["orders"][0]["order_version"])
+        .act(
+            &k.cook,
+            id,
+            "mark_ready",
+            &after["orders"][0]["order_version"],
+        )
         .await;
-    assert_eq!((status, &ready["status"]), (StatusCode::OK, &json!("ready")));
+    assert_eq!(
+        (status, &ready["status"]),
+        (StatusCode::OK, &json!("ready"))
+    );
     assert_eq!(expo(&app, &k.cook).await["orders"], json!([]));
     app.cleanup().await;
 }
@@ -475,7 +483,11 @@ async fn the_kitchen_stream_replays_after_last_event_id_and_beats_while_idle() {
     assert_eq!(status, StatusCode::OK, "{body}");
     let live = read_events(&mut stream, TICKET_KINDS, 1).await;
     assert_eq!(
-        (live[0].0.as_str(), live[0].1.as_str(), &live[0].2["ticket"]["id"]),
+        (
+            live[0].0.as_str(),
+            live[0].1.as_str(),
+            &live[0].2["ticket"]["id"]
+        ),
         ("3", "ticket.bumped", &ticket["id"])
     );
     // Idle, the stream still says it is alive, so a screen can tell silence from a dead line.
@@ -538,7 +550,10 @@ async fn the_pickup_screen_calls_a_number_when_the_order_is_ready() {
 
     let (status, _) = app
         .get(
-            &format!("/api/v1/stores/{}/pickup/events", diancan_domain::StoreId::new()),
+            &format!(
+                "/api/v1/stores/{}/pickup/events",
+                diancan_domain::StoreId::new()
+            ),
             None,
         )
         .await;
