@@ -9,15 +9,12 @@ import { lang, setLang, translator, localized } from '../shared/i18n.js';
 import { toast } from '../shared/toast.js';
 import * as K from './kds-logic.js';
 import { follow } from './live-feed.js';
+import { chosenStore, loginForm } from './signin.js';
 
 const t = translator({
   kds: ['后厨屏', 'Kitchen display'],
   expo: ['出品', 'Expo'],
   pickup: ['取餐屏', 'Pickup screen'],
-  loginTitle: ['后厨登录', 'Kitchen sign-in'],
-  login: ['账号', 'Login'],
-  password: ['密码', 'Password'],
-  signIn: ['登录', 'Sign in'],
   pickStore: ['选择门店', 'Choose a store'],
   noStore: ['您的账号没有关联门店，请联系店长', 'Your account has no store; ask your manager'],
   needStore: ['请在地址中带上门店：?store=<门店编号>', 'Add the store to the address: ?store=<store id>'],
@@ -102,29 +99,7 @@ async function start() {
 // ---------- sign-in and store ----------
 
 function showLogin(message = '') {
-  const error = h('p.error', { role: 'alert' }, message);
-  const form = h('form.login', {
-    id: 'login-form',
-    onsubmit: async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      error.textContent = '';
-      try {
-        await post('auth/login', { login: String(data.get('login')).trim(), password: String(data.get('password')) });
-        state.me = await get('auth/me');
-        chooseStore();
-      } catch (failure) {
-        error.textContent = failure.message;
-      }
-    },
-  },
-  h('h1', {}, t('loginTitle')),
-  h('label', {}, t('login'), h('input', { name: 'login', autocomplete: 'username', required: true, autocapitalize: 'off' })),
-  h('label', {}, t('password'), h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
-  error,
-  h('button.primary', { type: 'submit' }, t('signIn')));
-  mount(root, h('main.center', {}, form));
-  form.querySelector('input').focus();
+  mount(root, h('main.center', {}, loginForm({ message, onSignedIn: (me) => { state.me = me; chooseStore(); } })));
 }
 
 function showProblem(text, ...more) {
@@ -133,8 +108,7 @@ function showProblem(text, ...more) {
 
 function chooseStore() {
   const stores = state.me.stores || [];
-  const wanted = params.get('store');
-  const store = stores.find((s) => s.id === wanted) || (!wanted && stores.length === 1 ? stores[0] : null);
+  const store = chosenStore(state.me);
   if (!store) {
     const links = stores.map((s) => h('a.store-link', { href: `${location.pathname}?store=${enc(s.id)}` }, s.name));
     return showProblem(stores.length ? t('pickStore') : t('noStore'), ...links);
