@@ -206,7 +206,8 @@ pub async fn events(
     )
 }
 
-/// Expo's orders as Server-Sent Events: the whole list on connect and after every change.
+/// Expo's orders as Server-Sent Events: the whole list on connect and after every change in
+/// the store (an order marked ready leaves it on every expo screen at once).
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/kitchen/expo/events", tag = "kitchen",
     params(("store_id" = StoreId, Path)),
     responses((status = 200, description = "text/event-stream: `expo` (data: an ExpoView) on connect and whenever it changes; `heartbeat` after 2 s of silence")))]
@@ -223,8 +224,9 @@ pub async fn expo_events(
             let expo = kitchen::expo(&state, &caller, store_id)
                 .await
                 .map_err(|e| e.to_string())?;
-            // No clock in it: a snapshot is sent only when something in it changed.
-            serde_json::to_string(&ExpoView::of(expo, 0)).map_err(|e| e.to_string())
+            // Read at each announcement: the clock in it is as true as a fresh GET's.
+            serde_json::to_string(&ExpoView::of(expo, state.clock.now_ms()))
+                .map_err(|e| e.to_string())
         }
     };
     Ok(crate::live::stream_snapshots(state, store_channel(store_id), "expo", read).into_response())

@@ -561,3 +561,40 @@ async fn the_pickup_screen_calls_a_number_when_the_order_is_ready() {
     served.stop().await;
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expo_screens_hear_an_order_leave_once_it_is_sent_out() {
+    let app = TestApp::new().await;
+    let k = kitchen(&app).await;
+    let order = accepted_order(&app, &k, "kds-expo-live-1").await;
+    let served = app.serve().await;
+    let mut stream = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/console/stores/{}/kitchen/expo/events",
+            served.base, app.a.store
+        ))
+        .bearer_auth(&k.cook)
+        .send()
+        .await
+        .unwrap();
+    let first = read_events(&mut stream, &["expo"], 1).await;
+    assert_eq!(first[0].2["orders"][0]["order_id"], order["id"]);
+    let (status, ready) = app
+        .act(
+            &k.cook,
+            order["id"].as_str().unwrap(),
+            "mark_ready",
+            &order["version"],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    let after = read_events(&mut stream, &["expo"], 1).await;
+    assert_eq!(
+        after[0].2["orders"],
+        json!([]),
+        "woken by the order's change"
+    );
+    drop(stream);
+    served.stop().await;
+    app.cleanup().await;
+}
