@@ -1,18 +1,13 @@
-// The kitchen display at /kitchen?store=<id>: staff log in, pick their station and mark specs
-// 沽清 (sold out today) with one tap. Tickets join this screen when online ordering opens.
+// The sold-out board at /kitchen?store=<id>: staff log in, pick their station and mark specs
+// 沽清 (sold out today) with one tap. Tickets are on the kitchen display at /kds.
 
 import { h, mount } from '../shared/dom.js';
 import { get, post, put } from '../shared/api.js';
 import { lang, setLang, translator, localized } from '../shared/i18n.js';
+import { chosenStore, loginForm } from './signin.js';
 
 const t = translator({
   title: ['后厨屏', 'Kitchen display'],
-  loginTitle: ['后厨登录', 'Kitchen sign-in'],
-  loginSub: ['使用门店员工账号登录', 'Sign in with your staff account'],
-  login: ['账号', 'Login'],
-  password: ['密码', 'Password'],
-  signIn: ['登录', 'Sign in'],
-  signingIn: ['正在登录…', 'Signing in…'],
   logout: ['退出', 'Sign out'],
   board: ['沽清', 'Sold-out board'],
   boardHint: ['点规格切换“有货 / 已沽清”，今日在本店生效', 'Tap a spec to switch in stock / sold out for today at this store'],
@@ -23,8 +18,8 @@ const t = translator({
   limit: ['今日限量 {n}', 'Daily limit {n}'],
   noDishes: ['这个档口没有菜品', 'No dishes at this station'],
   tickets: ['出餐单', 'Tickets'],
-  ticketsWait: ['开放在线下单后，新订单会按到达顺序显示在这里', 'When online ordering opens, new tickets appear here in arrival order'],
-  ticketsSoon: ['下一个版本开放', 'Coming in the next release'],
+  ticketsWait: ['出餐单按档口显示在后厨屏上：划菜、出餐、叫起、召回', 'Tickets are on the kitchen display, by station: bump, hold, recall'],
+  ticketsOpen: ['打开后厨屏', 'Open the kitchen display'],
   pickStore: ['选择门店', 'Choose a store'],
   noStore: ['您的账号没有关联门店，请联系店长', 'Your account has no store; ask your manager'],
   failed: ['加载失败：{message}', 'Could not load: {message}'],
@@ -54,43 +49,14 @@ async function start() {
 function showLogin(message = '') {
   stopTimers();
   els = {};
-  const error = h('p.error', { role: 'alert' }, message);
-  const button = h('button.primary', { type: 'submit' }, t('signIn'));
-  const form = h('form', {
-    id: 'login-form',
-    onsubmit: async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      button.disabled = true;
-      button.textContent = t('signingIn');
-      error.textContent = '';
-      try {
-        await post('auth/login', { login: String(data.get('login')).trim(), password: String(data.get('password')) });
-        state.me = await get('auth/me');
-        chooseStore();
-      } catch (failure) {
-        error.textContent = failure.message;
-        button.disabled = false;
-        button.textContent = t('signIn');
-      }
-    },
-  },
-  h('h1', {}, t('loginTitle')),
-  h('p.sub', {}, t('loginSub')),
-  h('label', {}, t('login'), h('input', { name: 'login', autocomplete: 'username', required: true, autocapitalize: 'off' })),
-  h('label', {}, t('password'), h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
-  error,
-  button);
-  mount(root, h('main.login', {}, form));
-  form.querySelector('input').focus();
+  mount(root, h('main.login', {}, loginForm({ message, onSignedIn: (me) => { state.me = me; chooseStore(); } })));
 }
 
 // ---------- store and data ----------
 
 function chooseStore() {
-  const wanted = new URLSearchParams(location.search).get('store');
   const stores = state.me.stores || [];
-  const store = stores.find((s) => s.id === wanted) || (stores.length === 1 && !wanted ? stores[0] : null);
+  const store = chosenStore(state.me);
   if (!store) {
     return mount(root, h('main.store-pick', {},
       h('h1', {}, stores.length ? t('pickStore') : t('noStore')),
@@ -163,7 +129,8 @@ function render() {
         els.board,
         h('aside.tickets', { 'aria-label': t('tickets') },
           h('h2', {}, t('tickets')),
-          h('div.waiting', {}, t('ticketsWait'), h('small', {}, t('ticketsSoon')))))),
+          h('div.waiting', {}, t('ticketsWait'),
+            h('a.primary', { href: `/kds?store=${encodeURIComponent(state.store.id)}&station=${encodeURIComponent(state.station || '')}` }, t('ticketsOpen')))))),
   );
   renderStations();
   renderBoard();

@@ -10,6 +10,9 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || 'HTTP_' + status;
     this.details = (error.details || []).map((d) => ({ ...d, text: lang() === 'en' ? d.message_en : d.message }));
+    // What a refused change carries as it is now (the order, the kitchen ticket), to show at once.
+    this.order = error.order || null;
+    this.ticket = error.ticket || null;
   }
 }
 

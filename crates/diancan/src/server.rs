@@ -91,7 +91,15 @@ async fn print_welcome(
         );
         println!("  商家后台     · merchant console:       {base}/console/");
         println!(
-            "  后厨屏       · kitchen display:        {base}/kitchen?store={}",
+            "  后厨屏       · kitchen display:        {base}/kds?store={}",
+            tour.store_id
+        );
+        println!(
+            "  出品 / 取餐屏 · expo / pickup screen:  {base}/kds/expo?store={0}  {base}/kds/pickup?store={0}",
+            tour.store_id
+        );
+        println!(
+            "  沽清         · sold-out board:         {base}/kitchen?store={}",
             tour.store_id
         );
         println!("  接口文档     · API docs:               {base}/api/v1/docs");

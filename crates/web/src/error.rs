@@ -27,6 +27,7 @@ pub struct ApiError {
 struct CurrentState {
     quote: Option<serde_json::Value>,
     order: Option<serde_json::Value>,
+    ticket: Option<serde_json::Value>,
 }
 
 /// The body of every error response.
@@ -53,6 +54,11 @@ pub struct ErrorPayload {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub order: Option<serde_json::Value>,
+    /// With a refused ticket command (`TICKET_CHANGED`, `TICKET_ALREADY_BUMPED`, …): the ticket
+    /// as it is now (as a kitchen event carries it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub ticket: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -89,6 +95,11 @@ impl ApiError {
 
     pub fn with_order(mut self, order: serde_json::Value) -> Self {
         self.current.get_or_insert_default().order = Some(order);
+        self
+    }
+
+    pub fn with_ticket(mut self, ticket: serde_json::Value) -> Self {
+        self.current.get_or_insert_default().ticket = Some(ticket);
         self
     }
 
@@ -343,7 +354,8 @@ impl IntoResponse for ApiError {
                 message_en: self.message_en,
                 details: self.details,
                 quote: self.current.as_ref().and_then(|c| c.quote.clone()),
-                order: self.current.and_then(|c| c.order),
+                order: self.current.as_ref().and_then(|c| c.order.clone()),
+                ticket: self.current.and_then(|c| c.ticket),
             },
         };
         let mut response = (self.status, Json(body)).into_response();

@@ -129,20 +129,55 @@ pub fn open(
     stream: String,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
+    let after = last_event_id(headers);
+    let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
+    open_after(state, owner, client, stream, after, keep_alive)
+}
+
+/// As [`open`], resuming after `after` and keeping the connection alive with `keep_alive`.
+pub fn open_after(
+    state: AppState,
+    owner: String,
+    client: ClientIp,
+    stream: String,
+    after: i64,
+    keep_alive: KeepAlive,
+) -> ApiResult<Response> {
     let slot = state
         .streams
         .admit(&state.config.stream_limits, owner, client)?;
-    let after = last_event_id(headers);
-    Ok(stream_events(state, stream, after, slot).into_response())
+    Ok(stream_events(state, stream, after, slot)
+        .keep_alive(keep_alive)
+        .into_response())
 }
 
 /// The version to resume after, from `Last-Event-ID` (or 0 for everything).
 pub fn last_event_id(headers: &HeaderMap) -> i64 {
+    resume_after(headers, None)
+}
+
+/// `Last-Event-ID` when the browser sends one (its own reconnect, which knows the latest event),
+/// else `after` from the address (a screen's first connect, after the state it just read).
+pub fn resume_after(headers: &HeaderMap, after: Option<i64>) -> i64 {
     headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok())
+        .or(after)
         .unwrap_or(0)
+        .max(0)
+}
+
+/// How often an idle kitchen stream says it is alive. Screens say 离线 after 5 s of silence,
+/// which a dead server or a pulled cable gives alike; the SSE layer sends it without reading
+/// anything, so an idle stream still costs no queries.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// A `heartbeat` event (with data, or browsers would not dispatch it) after 2 s of silence.
+pub fn heartbeat() -> KeepAlive {
+    KeepAlive::new()
+        .interval(HEARTBEAT)
+        .event(Event::default().event("heartbeat").data("1"))
 }
 
 struct Cursor {
@@ -217,11 +252,67 @@ fn stream_events(
     });
     let lifetime = jittered(limits.max_lifetime);
     let events = retry.chain(events).take_until(tokio::time::sleep(lifetime));
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(events)
 }
 
 /// `lifetime` less up to a tenth, at random: streams opened in one burst (a restart, a busy
 /// lunch) spread their reconnects out instead of returning together.
 fn jittered(lifetime: Duration) -> Duration {
     lifetime.mul_f64(1.0 - rand::random::<f64>() / 10.0)
+}
+
+struct Snapshots<F> {
+    state: AppState,
+    kind: &'static str,
+    last: Option<String>,
+    pending: Option<Event>,
+    watch: Watch,
+    read: F,
+}
+
+/// An SSE response for a screen that shows a small present state (expo's orders, the pickup
+/// calls) rather than following a log: `read` is sent on connect and again whenever `channel` is
+/// announced and the answer differs from the last one sent. A reconnect simply gets the state
+/// as it is; there is nothing to replay. Heartbeats as [`heartbeat`].
+pub fn stream_snapshots<F, Fut, E>(
+    state: AppState,
+    channel: String,
+    kind: &'static str,
+    read: F,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<String, E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let watch = state.hub.watch(&channel);
+    let snapshots = Snapshots {
+        state,
+        kind,
+        last: None,
+        pending: None,
+        watch,
+        read,
+    };
+    let events = futures::stream::unfold(snapshots, |mut s| async move {
+        loop {
+            if let Some(event) = s.pending.take() {
+                return Some((Ok(event), s));
+            }
+            let announced = s.watch.prepare();
+            match (s.read)(s.state.clone()).await {
+                Ok(json) if s.last.as_deref() != Some(json.as_str()) => {
+                    s.pending = Some(Event::default().event(s.kind).data(json.as_str()));
+                    s.last = Some(json);
+                    continue;
+                }
+                Ok(_) => announced.changed().await,
+                Err(error) => {
+                    tracing::warn!(%error, kind = s.kind, "reading a snapshot failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Sse::new(events).keep_alive(heartbeat())
 }

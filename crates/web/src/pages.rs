@@ -46,6 +46,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(|| async { shell("console/index.html") }),
         )
         .route("/kitchen", get(|| async { shell("kitchen/index.html") }))
+        // One shell for the station screen, expo and the pickup screen; the script reads the path.
+        .route("/kds", get(|| async { shell("kitchen/kds.html") }))
+        .route("/kds/expo", get(|| async { shell("kitchen/kds.html") }))
+        .route("/kds/pickup", get(|| async { shell("kitchen/kds.html") }))
         .route("/api/v1/docs", get(|| async { shell("docs/index.html") }))
         .route("/static/{build}/{*path}", get(static_file))
 }

@@ -74,8 +74,9 @@ impl From<Error> for ApiError {
                     serde_json::to_value(OrderView::from(*order.clone())).unwrap_or_default();
                 refusal_error(&refusal, order.status.label_zh()).with_order(current)
             }
-            Error::TicketRefused { refusal, .. } => {
+            Error::TicketRefused { refusal, ticket } => {
                 conflict(refusal.code(), refusal.message_zh(), refusal.message_en())
+                    .with_ticket(diancan_storage::kitchen::ticket_json(&ticket))
             }
             Error::Storage(error) => error.into(),
         }

@@ -9,5 +9,6 @@
 mod console;
 mod customer;
 mod harness;
+mod kitchen;
 mod ordering;
 mod page;

@@ -5,6 +5,7 @@
 use super::ticket::{ItemState, KitchenTicket, TicketState};
 use serde::Serialize;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ExpoStatus {
     /// Tickets with something to send out.

@@ -8,6 +8,7 @@ use crate::schedule::BusinessDate;
 use serde::Serialize;
 
 /// Where one item stands in the kitchen.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemState {
@@ -60,6 +61,7 @@ impl ItemState {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketState {
@@ -91,12 +93,14 @@ impl TicketState {
 }
 
 /// Who did something and when (`staff:<id>`, `system:<what>`, as order history records it).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mark {
     pub by: String,
     pub at_ms: i64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TicketItem {
     /// The item's place among its order's priced lines: its stable name within the ticket.
@@ -113,6 +117,7 @@ pub struct TicketItem {
     pub changed: Option<Mark>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KitchenTicket {
     pub id: KitchenTicketId,
@@ -154,6 +159,9 @@ pub enum TicketCommand {
 }
 
 impl TicketCommand {
+    /// Every command's name, as the API takes it.
+    pub const NAMES: [&'static str; 5] = ["bump_item", "bump_ticket", "recall", "hold", "fire"];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             TicketCommand::BumpItem { .. } => "bump_item",
@@ -267,6 +275,7 @@ impl TicketRefusal {
 }
 
 /// One item changing state, with what the all-day counts need to follow it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemMove {
     /// The item's line on its ticket.

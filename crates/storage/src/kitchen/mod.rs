@@ -6,5 +6,5 @@ mod tickets;
 mod writes;
 
 pub use tickets::StationPrep;
-pub use writes::TicketError;
+pub use writes::{TicketError, ticket_json};
 pub(crate) use writes::{send_orders_in, void_order_in};

@@ -29,6 +29,7 @@ const SELECT_ALL_DAY: &str = "SELECT t.station_id, i.dish_id, MIN(i.dish_name),
     FROM kitchen_ticket_items i JOIN kitchen_tickets t ON t.id = i.ticket_id
     WHERE t.brand_id = $1 AND t.store_id = $2 AND i.state IN ('waiting', 'held', 'fired')
     GROUP BY t.station_id, i.dish_id";
+const SELECT_STREAM_VERSION: &str = "SELECT version FROM kitchen_streams WHERE store_id = $1";
 const SELECT_PREP: &str = "SELECT id, prep_target_secs, prep_amber_after_secs, prep_red_after_secs FROM stations WHERE brand_id = $1 ORDER BY sort_order, name";
 const UPDATE_PREP: &str = "UPDATE stations SET prep_target_secs = $3, prep_amber_after_secs = $4, prep_red_after_secs = $5 WHERE id = $1 AND brand_id = $2";
 
@@ -293,6 +294,17 @@ impl Db {
             counts.apply(&[item(ItemState::Waiting, open), item(ItemState::Held, held)]);
         }
         Ok(counts)
+    }
+
+    /// The last event's version on the store's kitchen stream (0 before the first ticket). A
+    /// screen reads it before its tickets and follows the stream from there: an event it also
+    /// read in the tickets carries a version it already has, so nothing is missed or doubled.
+    pub async fn kitchen_stream_version(&self, store: StoreId) -> Result<i64> {
+        let row: Option<(i64,)> = on_pool!(self, |p| sqlx::query_as(SELECT_STREAM_VERSION)
+            .bind(store.as_uuid())
+            .fetch_optional(p)
+            .await)?;
+        Ok(row.map_or(0, |(version,)| version))
     }
 
     /// Each station's prep-time target, in the brand's station order.

@@ -49,13 +49,26 @@ async fn reserve_stream(tx: &mut Tx, store: StoreId, count: i64) -> Result<i64> 
     Ok(last - count + 1)
 }
 
-/// What a ticket's event says: the ticket as it is now, and what moved (for the all-day fold).
+/// What a ticket's event says: the ticket as it is now with since when it has been cooking
+/// (what a screen's amber and red count from), and what moved (for the all-day fold).
 fn event_payload(change: &TicketChange) -> serde_json::Value {
     serde_json::json!({
         "kind": change.event.as_str(),
-        "ticket": change.ticket,
+        "ticket": ticket_json(&change.ticket),
         "moves": change.moves,
     })
+}
+
+/// A ticket as screens receive it, wherever from: its fields and `cooking_since_ms`.
+pub fn ticket_json(ticket: &KitchenTicket) -> serde_json::Value {
+    let mut json = serde_json::to_value(ticket).unwrap_or_default();
+    if let Some(fields) = json.as_object_mut() {
+        fields.insert(
+            "cooking_since_ms".into(),
+            serde_json::json!(ticket.cooking_since_ms()),
+        );
+    }
+    json
 }
 
 /// Writes the events of `changes` (all of one store), numbered from `first`, and the store's

@@ -7,6 +7,7 @@ pub mod console_orders;
 mod console_stores;
 mod customer_auth;
 mod favourites;
+mod kitchen;
 pub mod ordering;
 pub mod public;
 mod session;
@@ -34,6 +35,7 @@ use utoipa_axum::routes;
         (name = "console menu", description = "Menu management (staff)"),
         (name = "ordering", description = "Diners: shared table cart, quote, place and follow orders"),
         (name = "console orders", description = "Staff: today's orders, order actions, tables"),
+        (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
     )
 )]
 struct ApiDoc;
@@ -110,6 +112,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(console_orders::rotate_table_token))
         .routes(routes!(console_orders::table_qr))
+        .routes(routes!(kitchen::board))
+        .routes(routes!(kitchen::bumped))
+        .routes(routes!(kitchen::all_day))
+        .routes(routes!(kitchen::expo))
+        .routes(routes!(kitchen::command))
+        .routes(routes!(kitchen::events))
+        .routes(routes!(kitchen::expo_events))
+        .routes(routes!(kitchen::pickup_events))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

@@ -1,4 +1,5 @@
 //! Response shapes of the API, apart from the handlers that return them: each is built from
 //! data already in hand (a domain value), never by reading more.
 
+pub mod kitchen;
 pub mod orders;

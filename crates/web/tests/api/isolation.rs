@@ -28,6 +28,7 @@ fn plausible_body(
             Some(json!({"action": "cancel", "version": b_order_version}))
         }
         (_, p) if p.ends_with("/session") => Some(json!({"diners": 2})),
+        (_, p) if p.ends_with("/commands") => Some(json!({"command": "bump_ticket", "seen": 1})),
         (_, p) if p.ends_with("/tables") => {
             Some(json!({"area_id": app.b.area, "code": "Z9", "seats": 2}))
         }
@@ -45,6 +46,11 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
         .replace("{dish_id}", &app.b.dish.to_string())
         .replace("{sku_id}", &app.b.sku.to_string())
         .replace("{category_id}", &app.b.category.to_string())
+        // Brand B has no ticket; an id of none is refused as a real one of B's would be.
+        .replace(
+            "{ticket_id}",
+            &diancan_domain::KitchenTicketId::new().to_string(),
+        )
 }
 
 #[tokio::test]

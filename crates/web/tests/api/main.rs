@@ -10,6 +10,7 @@ mod errors;
 mod guest_access;
 mod idempotency;
 mod isolation;
+mod kitchen;
 mod live;
 mod menu;
 mod openapi;
