@@ -108,7 +108,9 @@ impl<'de> Deserialize<'de> for Weekdays {
 }
 
 /// A daily window on some weekdays. `end` before `start` crosses midnight (17:00–02:00):
-/// the part after midnight still belongs to the weekday the window started on.
+/// the part after midnight still belongs to the weekday the window started on. `end` equal to
+/// `start` is an empty window that adds nothing to its schedule: a slip shows as hours that
+/// never open, never as a store open around the clock.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TimeWindow {
@@ -121,9 +123,6 @@ impl TimeWindow {
     pub fn validate(&self, errors: &mut FieldErrors, field: &str) {
         if self.weekdays.is_empty() {
             errors.add(format!("{field}.weekdays"), Problem::Empty);
-        }
-        if self.start == self.end {
-            errors.add(format!("{field}.end"), Problem::InvalidTime);
         }
     }
 

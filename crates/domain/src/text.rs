@@ -35,6 +35,10 @@ const FORBIDDEN: [std::ops::RangeInclusive<char>; 5] = [
 /// client can check a text before sending it. `required`: at least one character that is not
 /// white space, as a required name is blank otherwise. `crlf`: `\r\n` is taken as a line end
 /// (what [`optional_note`] accepts from a paste).
+///
+/// White space is spelled out as the characters `str::trim` removes rather than `\s`, whose
+/// meaning differs between regex dialects (ECMA's includes U+FEFF, which `trim` keeps): a text
+/// matches exactly when it is not blank after the trim the API applies.
 pub fn schema_pattern(lines: Lines, required: bool, crlf: bool) -> String {
     let mut class = String::new();
     for range in &FORBIDDEN {
@@ -53,9 +57,44 @@ pub fn schema_pattern(lines: Lines, required: bool, crlf: bool) -> String {
         format!("[^{class}]")
     };
     if required {
-        format!("^{allowed}*[^\\s{class}]{allowed}*$")
+        let blank = white_space_class();
+        format!("^{allowed}*[^{blank}{class}]{allowed}*$")
     } else {
         format!("^{allowed}*$")
+    }
+}
+
+/// Every character `char::is_whitespace` (and so `str::trim`) treats as white space, as ranges;
+/// found once (it scans every character), then shared by every pattern.
+fn white_space_class() -> &'static str {
+    static CLASS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CLASS.get_or_init(scan_white_space)
+}
+
+fn scan_white_space() -> String {
+    let mut class = String::new();
+    let mut run: Option<(char, char)> = None;
+    for c in (char::MIN..=char::MAX).filter(|c| c.is_whitespace()) {
+        run = match run {
+            Some((start, end)) if u32::from(end) + 1 == u32::from(c) => Some((start, c)),
+            Some((start, end)) => {
+                push_range(&mut class, start, end);
+                Some((c, c))
+            }
+            None => Some((c, c)),
+        };
+    }
+    if let Some((start, end)) = run {
+        push_range(&mut class, start, end);
+    }
+    class
+}
+
+fn push_range(class: &mut String, start: char, end: char) {
+    class.push_str(&escape(start));
+    if end != start {
+        class.push('-');
+        class.push_str(&escape(end));
     }
 }
 
@@ -172,7 +211,11 @@ mod tests {
         let notes = schema_pattern(Lines::Many, false, false);
         assert!(notes.contains("\\u0000-\\u0009\\u000b-\\u001f"), "{notes}");
         let name = schema_pattern(Lines::One, true, false);
-        assert!(name.contains("*[^\\s\\u0000-"), "{name}");
+        assert!(
+            name.contains("*[^\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"),
+            "{name}"
+        );
+        assert!(!name.contains("\\ufeff"), "{name}");
         assert!(schema_pattern(Lines::Many, false, true).contains("|\\r\\n)"));
     }
 

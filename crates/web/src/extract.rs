@@ -12,7 +12,9 @@ use axum::http::StatusCode;
 pub const MAX_JSON_BODY_BYTES: usize = 256 * 1024;
 
 /// JSON body; malformed JSON, a wrong type or an unknown field is a 400/422 with the parser's
-/// reason, and a body over [`MAX_JSON_BODY_BYTES`] a 413, all in our error format.
+/// reason, and a body over [`MAX_JSON_BODY_BYTES`] a 413, all in our error format. A whole
+/// number written with a zero fraction (`2.0`) is the integer it spells, as JSON Schema and
+/// every JavaScript client see it.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
@@ -26,9 +28,46 @@ where
         // Read no further than the limit: the rest of an oversized body is never buffered.
         let request =
             request.map(|body| Body::new(http_body_util::Limited::new(body, MAX_JSON_BODY_BYTES)));
-        let axum::Json(value) = axum::Json::<T>::from_request(request, state).await?;
-        Ok(ApiJson(value))
+        let axum::Json(mut value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        whole_numbers_as_integers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|error| invalid_body(&error))
     }
+}
+
+/// Past 2^53 a float no longer spells one integer, so `9007199254740993.0` stays a float and is
+/// refused where an integer is wanted, instead of quietly becoming its neighbour.
+const EXACT_FLOAT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// Rewrites every number with a zero fraction as that integer: serde reads `2.0` into an `i64`
+/// field as a type error, while the document's `type: integer` (JSON Schema) admits it.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() <= EXACT_FLOAT_INTEGERS
+            {
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
+/// A body that is JSON but does not fit the type (a wrong type, a missing or unknown field).
+fn invalid_body(reason: &dyn std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "INVALID_BODY",
+        format!("请求内容不符合要求：{reason}"),
+        format!("The request body does not fit: {reason}"),
+    )
 }
 
 /// A multipart body (uploads); a request that is not multipart is a 400 in our error format.
@@ -57,12 +96,7 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let reason = rejection.body_text();
         match rejection {
-            JsonRejection::JsonDataError(_) => ApiError::new(
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "INVALID_BODY",
-                format!("请求内容不符合要求：{reason}"),
-                format!("The request body does not fit: {reason}"),
-            ),
+            JsonRejection::JsonDataError(_) => invalid_body(&reason),
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "EXPECTED_JSON",

@@ -323,6 +323,11 @@ pub struct SkuDraft {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
+    /// `check_price`: more than 0 and at most `MAX_ITEM_PRICE` (¥100,000).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = i64, minimum = 1, maximum = 10_000_000)
+    )]
     pub price_fen: Money,
 }
 

@@ -82,9 +82,18 @@ impl SkuStoreState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct SkuStoreSettings {
+    /// `check_price`: more than 0 and at most `MAX_ITEM_PRICE` (¥100,000).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<i64>, minimum = 1, maximum = 10_000_000)
+    )]
     pub price_fen: Option<Money>,
+    /// From 0 to [`MAX_STOCK`], as `validate` checks.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
     pub stock: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
     pub daily_limit: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000))]
     pub low_stock_threshold: Option<i64>,
     pub sold_out: bool,
 }

@@ -123,10 +123,12 @@ fn polygon_contains(points: &[GeoPoint], p: GeoPoint) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotRules {
     /// Minutes between placing an order and the earliest pickup or delivery time.
+    #[cfg_attr(feature = "openapi", schema(maximum = 65_535))]
     pub lead_minutes: u16,
     #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 240))]
     pub slot_minutes: u16,
     /// Orders per slot; 0 means unlimited.
+    #[cfg_attr(feature = "openapi", schema(maximum = 65_535))]
     pub capacity_per_slot: u16,
 }
 

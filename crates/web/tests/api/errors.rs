@@ -305,3 +305,59 @@ async fn an_impossible_login_name_is_refused_before_a_throttle_row_is_written() 
     assert_eq!(body["error"]["details"][0]["field"], "login");
     app.cleanup().await;
 }
+
+/// JSON has one number type, and the document's `type: integer` (JSON Schema) admits `7.0`: a
+/// whole number written as a float is that integer; a fraction, or a float past 2^53 that no
+/// longer spells one integer, is still refused.
+#[tokio::test]
+async fn whole_numbers_written_as_floats_are_integers() {
+    let app = TestApp::new().await;
+    let token = app.login(&app.a.owner_login).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/console/categories",
+            Some(&token),
+            json!({"name": "夜宵", "sort_order": 7.0}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for refused in [json!(7.5), json!(1e17)] {
+        let (status, body) = app
+            .post(
+                "/api/v1/console/categories",
+                Some(&token),
+                json!({"name": "早点", "sort_order": refused}),
+            )
+            .await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "INVALID_BODY"),
+            "{refused}"
+        );
+        assert!(
+            body["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("sort_order"),
+            "{body}"
+        );
+    }
+    app.cleanup().await;
+}
+
+/// A window whose end equals its start is empty: the schema cannot say "differs from `start`",
+/// so it is taken, and it adds nothing to the schedule.
+#[tokio::test]
+async fn an_empty_time_window_is_taken() {
+    let app = TestApp::new().await;
+    let token = app.login(&app.a.owner_login).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/console/categories",
+            Some(&token),
+            json!({"name": "宵夜", "availability": [{"weekdays": [1, 2], "start": "11:00", "end": "11:00"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.cleanup().await;
+}

@@ -115,3 +115,41 @@ fn diner_order_routes_document_the_order_secret() {
         "the placement documents the secret: {placed}"
     );
 }
+
+/// The numeric limits the document states are the domain's own, so a schema-valid value is one
+/// the API takes (the API tests in `errors.rs` show each limit refused with its code).
+#[test]
+fn numeric_limits_in_the_document_are_the_domains() {
+    use diancan_domain::catalog::MAX_STOCK;
+    use diancan_domain::money::MAX_ITEM_PRICE;
+    let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
+    let schemas = &document["components"]["schemas"];
+    let price = &schemas["SkuDraft"]["properties"]["price_fen"];
+    assert_eq!(
+        (price["minimum"].as_i64(), price["maximum"].as_i64()),
+        (Some(1), Some(MAX_ITEM_PRICE.fen()))
+    );
+    let settings = &schemas["SkuStoreSettings"]["properties"];
+    assert_eq!(
+        settings["price_fen"]["maximum"].as_i64(),
+        Some(MAX_ITEM_PRICE.fen())
+    );
+    for field in ["stock", "daily_limit", "low_stock_threshold"] {
+        assert_eq!(
+            (
+                settings[field]["minimum"].as_i64(),
+                settings[field]["maximum"].as_i64()
+            ),
+            (Some(0), Some(MAX_STOCK)),
+            "{field}"
+        );
+    }
+    let slots = &schemas["SlotRules"]["properties"];
+    for field in ["lead_minutes", "capacity_per_slot"] {
+        assert_eq!(
+            slots[field]["maximum"].as_i64(),
+            Some(i64::from(u16::MAX)),
+            "{field}"
+        );
+    }
+}
