@@ -637,3 +637,42 @@ impl std::io::Write for LogLines {
         Ok(())
     }
 }
+
+/// One event block of a live stream (`id:`, `event:`, `data:` lines).
+pub struct SseBlock(String);
+
+impl SseBlock {
+    /// The value of the block's `name` line (`"id:"`, `"event:"`, `"data:"`), trimmed.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+    }
+}
+
+/// Reads a live response's event blocks until `keep` has kept `want` of them; waits at most
+/// 10 s for each chunk, so a stream that goes quiet fails the test instead of hanging it.
+pub async fn read_sse<T>(
+    response: &mut reqwest::Response,
+    want: usize,
+    mut keep: impl FnMut(&SseBlock) -> Option<T>,
+) -> Vec<T> {
+    let mut buffer = String::new();
+    let mut kept = Vec::new();
+    while kept.len() < want {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), response.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("stream still open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let block = SseBlock(buffer.drain(..end + 2).collect());
+            if let Some(value) = keep(&block) {
+                kept.push(value);
+            }
+        }
+    }
+    kept
+}

@@ -6,7 +6,6 @@
 use crate::app::{TestApp, code};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// Tenant A's kitchen: stations 热菜 (first: the noodles, which name no station, go there) and
 /// 饮品 with a drink of its own.
@@ -410,34 +409,17 @@ async fn read_events(
     kinds: &[&str],
     want: usize,
 ) -> Vec<(String, String, Value)> {
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    while events.len() < want {
-        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
-            .await
-            .expect("an event within 10 s")
-            .unwrap()
-            .expect("stream still open");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(|v| v.trim().to_owned())
-            };
-            if let Some(kind) = field("event:")
-                && kinds.contains(&kind.as_str())
-            {
-                let data = field("data:")
-                    .and_then(|d| serde_json::from_str(&d).ok())
-                    .unwrap_or(Value::Null);
-                events.push((field("id:").unwrap_or_default(), kind, data));
-            }
-        }
-    }
-    events
+    crate::app::read_sse(response, want, |block| {
+        let kind = block
+            .field("event:")
+            .filter(|k| kinds.contains(&k.as_str()))?;
+        let data = block
+            .field("data:")
+            .and_then(|d| serde_json::from_str(&d).ok())
+            .unwrap_or(Value::Null);
+        Some((block.field("id:").unwrap_or_default(), kind, data))
+    })
+    .await
 }
 
 const TICKET_KINDS: &[&str] = &["ticket.created", "ticket.bumped", "ticket.recalled"];

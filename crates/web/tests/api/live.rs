@@ -11,29 +11,10 @@ use tower::ServiceExt;
 
 /// Reads the event stream until `want` ids have arrived; returns them with their event names.
 async fn read_events(response: &mut reqwest::Response, want: usize) -> Vec<(String, String)> {
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    while events.len() < want {
-        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
-            .await
-            .expect("an event within 10 s")
-            .unwrap()
-            .expect("stream still open");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let field = |name: &str| {
-                block
-                    .lines()
-                    .find_map(|l| l.strip_prefix(name))
-                    .map(|v| v.trim().to_owned())
-            };
-            if let (Some(id), Some(kind)) = (field("id:"), field("event:")) {
-                events.push((id, kind));
-            }
-        }
-    }
-    events
+    crate::app::read_sse(response, want, |block| {
+        Some((block.field("id:")?, block.field("event:")?))
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
