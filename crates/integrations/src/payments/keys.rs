@@ -133,9 +133,9 @@ fn bare_base64(text: &str) -> Option<Vec<u8>> {
 }
 
 /// The shared public test fixture of `reference/protocols.md` §0.1 (from wechatpay-go's
-/// tests), used as merchant key, WeChat platform key and Alipay key in every vector.
-#[cfg(test)]
-pub(crate) mod fixture {
+/// tests), used as merchant key, WeChat platform key and Alipay key in every vector, and by the
+/// gateway simulators of the demo and the tests. Published keys: never a real merchant's.
+pub mod fixture {
     pub const PRIVATE_KEY: &str = "-----BEGIN PRIVATE KEY-----
 MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDZUJN33V+dSfvd
 fL0Mu+39XrZNXFFMQSy1V15FpncHeV47SmV0TzTqZc7hHB0ddqAdDi8Z5k3TKqb7

@@ -15,6 +15,7 @@ mod live;
 mod menu;
 mod openapi;
 mod ordering;
+mod payments;
 mod security;
 mod sessions;
 mod staff_actions;
