@@ -241,18 +241,21 @@ fn stream_events(
             }
         }
     });
-    // The `retry:` field first, so the reconnect after the lifetime ends comes soon and alike
-    // in every browser.
+    Sse::new(within_lifetime(&limits, events))
+}
+
+/// `events` after the `retry:` field, until the stream's lifetime is up. The field comes first,
+/// so the reconnect after the lifetime ends comes soon and alike in every browser.
+fn within_lifetime<S: Stream<Item = Result<Event, Infallible>>>(
+    limits: &StreamLimits,
+    events: S,
+) -> impl Stream<Item = Result<Event, Infallible>> + use<S> {
+    let reconnect_after = limits.reconnect_after;
     let retry = futures::stream::once(async move {
-        Ok::<_, Infallible>(
-            Event::default()
-                .retry(limits.reconnect_after)
-                .comment("live"),
-        )
+        Ok::<_, Infallible>(Event::default().retry(reconnect_after).comment("live"))
     });
     let lifetime = jittered(limits.max_lifetime);
-    let events = retry.chain(events).take_until(tokio::time::sleep(lifetime));
-    Sse::new(events)
+    retry.chain(events).take_until(tokio::time::sleep(lifetime))
 }
 
 /// `lifetime` less up to a tenth, at random: streams opened in one burst (a restart, a busy
@@ -268,23 +271,32 @@ struct Snapshots<F> {
     pending: Option<Event>,
     watch: Watch,
     read: F,
+    /// Held for as long as the stream exists.
+    _slot: StreamSlot,
 }
 
 /// An SSE response for a screen that shows a small present state (expo's orders, the pickup
 /// calls) rather than following a log: `read` is sent on connect and again whenever `channel` is
 /// announced and the answer differs from the last one sent. A reconnect simply gets the state
-/// as it is; there is nothing to replay. Heartbeats as [`heartbeat`].
-pub fn stream_snapshots<F, Fut, E>(
+/// as it is; there is nothing to replay. Heartbeats as [`heartbeat`]; counted against the caps
+/// for `owner` and `client`, and ended after its lifetime, as every stream is.
+pub fn open_snapshots<F, Fut, E>(
     state: AppState,
+    owner: String,
+    client: ClientIp,
     channel: String,
     kind: &'static str,
     read: F,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>>
+) -> ApiResult<Response>
 where
     F: Fn(AppState) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<String, E>> + Send + 'static,
     E: std::fmt::Display + Send + 'static,
 {
+    let slot = state
+        .streams
+        .admit(&state.config.stream_limits, owner, client)?;
+    let limits = state.config.stream_limits.clone();
     let watch = state.hub.watch(&channel);
     let snapshots = Snapshots {
         state,
@@ -293,6 +305,7 @@ where
         pending: None,
         watch,
         read,
+        _slot: slot,
     };
     let events = futures::stream::unfold(snapshots, |mut s| async move {
         loop {
@@ -314,5 +327,7 @@ where
             }
         }
     });
-    Sse::new(events).keep_alive(heartbeat())
+    Ok(Sse::new(within_lifetime(&limits, events))
+        .keep_alive(heartbeat())
+        .into_response())
 }

@@ -12,7 +12,7 @@ use crate::views::kitchen::{
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use diancan_domain::kitchen::TicketCommand;
 use diancan_domain::validation::Problem;
 use diancan_domain::*;
@@ -220,6 +220,7 @@ pub async fn expo_events(
     State(state): State<AppState>,
     staff: Staff,
     ApiPath(store_id): ApiPath<StoreId>,
+    client: crate::forwarded::ClientIp,
 ) -> ApiResult<Response> {
     let caller = staff.caller();
     kitchen::may_watch(&state, &caller, store_id).await?;
@@ -234,7 +235,8 @@ pub async fn expo_events(
                 .map_err(|e| e.to_string())
         }
     };
-    Ok(crate::live::stream_snapshots(state, store_channel(store_id), "expo", read).into_response())
+    let owner = format!("staff:{}", staff.id);
+    crate::live::open_snapshots(state, owner, client, store_channel(store_id), "expo", read)
 }
 
 /// The pickup screen's numbers as Server-Sent Events: the list on connect and whenever it
@@ -246,6 +248,7 @@ pub async fn expo_events(
 pub async fn pickup_events(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
+    client: crate::forwarded::ClientIp,
 ) -> ApiResult<Response> {
     kitchen::pickup_calls(&state, store_id).await?;
     let read = move |state: AppState| async move {
@@ -254,8 +257,18 @@ pub async fn pickup_events(
             .map_err(|e| e.to_string())?;
         serde_json::to_string(&PickupCalls { calling }).map_err(|e| e.to_string())
     };
-    Ok(
-        crate::live::stream_snapshots(state, store_channel(store_id), "pickup", read)
-            .into_response(),
+    // No login: counted per screen's address and store, so a page left open on many tabs, or a
+    // script, cannot hold more than the cap.
+    let owner = format!(
+        "pickup:{store_id}:{}",
+        client.throttle_key("screen").unwrap_or_default()
+    );
+    crate::live::open_snapshots(
+        state,
+        owner,
+        client,
+        store_channel(store_id),
+        "pickup",
+        read,
     )
 }

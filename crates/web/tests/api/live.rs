@@ -388,3 +388,26 @@ async fn a_stream_ends_after_its_lifetime_and_the_reconnect_gets_only_newer_even
     assert_eq!(ids, ["3"], "only what came after Last-Event-ID");
     app.cleanup().await;
 }
+
+/// The pickup screen needs no login, so its streams are counted too: per store and address.
+#[tokio::test]
+async fn public_pickup_screens_are_capped_like_every_stream() {
+    let mut app = TestApp::new().await;
+    app.reconfigure(|config| config.stream_limits.per_owner = 2);
+    let pickup = || {
+        Request::get(format!("/api/v1/stores/{}/pickup/events", app.a.store))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let first = open(&app, pickup()).await;
+    let second = open(&app, pickup()).await;
+    assert_eq!(
+        (first.status(), second.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_refused(open(&app, pickup()).await).await;
+    drop(first);
+    assert_eq!(open(&app, pickup()).await.status(), StatusCode::OK);
+    drop(second);
+    app.cleanup().await;
+}
