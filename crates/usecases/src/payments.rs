@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use diancan_domain::ordering::{Actor, Order, OrderAction, OrderCommand};
 use diancan_domain::payments::{ArrivedMoney, PaymentProvider};
 use diancan_integrations::payments::model::{
-    Acknowledgement, GatewayEvent, IncomingNotification, Provider, Trade,
+    Acknowledgement, ExpectedPayment, GatewayEvent, IncomingNotification, Provider, Trade,
 };
 use diancan_integrations::payments::{NotificationOutcome, PaymentError, PaymentGateway};
 use diancan_storage::outbox::OutboxEntry;
@@ -85,7 +85,7 @@ async fn record_notification(
 }
 
 /// The money a verified trade report says arrived, if it says so; a report addressed to another
-/// merchant or app is refused. Amounts are held against our payment when it is settled.
+/// merchant or app, or in another currency, is refused.
 fn arrived_money(
     trade: &Trade,
     account: &MerchantAccount,
@@ -93,18 +93,15 @@ fn arrived_money(
     if !trade.state.is_paid() {
         return Ok(None);
     }
-    let same = |ours: &str, theirs: &Option<String>| theirs.as_deref().is_none_or(|t| t == ours);
-    if !same(&account.merchant_id, &trade.merchant_id) {
-        return Err(PaymentError::Mismatch {
-            field: "merchant_id",
-        });
-    }
-    if !same(&account.app_id, &trade.app_id) {
-        return Err(PaymentError::Mismatch { field: "app_id" });
-    }
-    if trade.currency != "CNY" {
-        return Err(PaymentError::Mismatch { field: "currency" });
-    }
+    // The gateway's own rule for whom a message is about. Number and amount are held against
+    // our payment when it is settled, where a mismatch flags the payment rather than refusing
+    // the notification (which the gateway would resend forever).
+    trade.check_against(&ExpectedPayment {
+        merchant_id: &account.merchant_id,
+        app_id: &account.app_id,
+        out_trade_no: &trade.out_trade_no,
+        amount: trade.amount,
+    })?;
     let transaction_id = trade.transaction_id.clone().ok_or(PaymentError::Mismatch {
         field: "transaction_id",
     })?;

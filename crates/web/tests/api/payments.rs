@@ -126,6 +126,15 @@ async fn times_paid(app: &TestApp, order: OrderId) -> usize {
         .count()
 }
 
+/// The payment as stored now.
+async fn stored_payment(app: &TestApp, payment: &Payment) -> Payment {
+    app.db()
+        .payment_by_trade_no(&payment.out_trade_no)
+        .await
+        .unwrap()
+        .expect("the payment is stored")
+}
+
 async fn deliver_everything(app: &TestApp) {
     while diancan_usecases::outbox::deliver_due(&app.state)
         .await
@@ -169,12 +178,7 @@ async fn twenty_copies_of_a_notification_are_all_acknowledged_and_settle_once() 
     deliver_everything(&app).await;
 
     assert_eq!(times_paid(&app, payment.order_id).await, 1);
-    let stored = app
-        .db()
-        .payment_by_trade_no(&payment.out_trade_no)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored_payment(&app, &payment).await;
     assert_eq!(stored.state, PaymentState::Paid);
     assert!(
         stored
@@ -215,12 +219,7 @@ async fn a_tampered_notification_is_refused_and_settles_nothing() {
     );
     deliver_everything(&app).await;
     assert_eq!(times_paid(&app, payment.order_id).await, 0);
-    let stored = app
-        .db()
-        .payment_by_trade_no(&payment.out_trade_no)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored_payment(&app, &payment).await;
     assert_eq!(stored.state, PaymentState::Pending);
     app.cleanup().await;
 }
