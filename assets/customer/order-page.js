@@ -34,6 +34,12 @@ const t = translator({
   hintCooking: ['后厨正在准备，请稍候', 'The kitchen is on it'],
   hintPlaced: ['商家确认后开始制作', 'The store will confirm shortly'],
   hintPay: ['请到收银台付款，付款后后厨开始制作', 'Please pay at the counter; the kitchen starts once paid'],
+  hintPayOnline: ['请完成支付，支付后后厨开始制作', 'Please pay; the kitchen starts once paid'],
+  payWith: ['{name}支付 {amount}', 'Pay {amount} with {name}'],
+  wechat_pay: ['微信', 'WeChat Pay'],
+  alipay: ['支付宝', 'Alipay'],
+  paying: ['正在前往支付…', 'Opening the payment…'],
+  scanToPay: ['请用{name}扫码支付', 'Scan with {name} to pay'],
   hintReadyPickup: ['请凭取餐号到前台取餐', 'Show your number at the counter'],
   hintReadyDine: ['菜品马上上桌', 'Your food is on its way to the table'],
   hintCancelled: ['订单已取消', 'This order was cancelled'],
@@ -120,7 +126,7 @@ export function openOrder(ctx, id) {
   root.querySelector('.view-head span:last-child').replaceWith(live);
   // A guest's key to the order; a signed-in diner's session is theirs, so it may be absent.
   const secret = ctx.secretOf(id);
-  const page = { id, order: null, source: null, poll: null, fetching: false, again: false, stopped: false, armed: false };
+  const page = { id, order: null, source: null, poll: null, fetching: false, again: false, stopped: false, armed: false, providers: null, qr: null };
   current = page;
   page.stop = () => {
     page.stopped = true;
@@ -140,6 +146,7 @@ export function openOrder(ctx, id) {
       // Events can overtake each other; never show an older version over a newer one.
       if (!page.order || (order.version ?? 0) >= (page.order.version ?? 0)) page.order = order;
       ctx.rememberOrder(order);
+      if (order.status === 'awaiting_payment' && !page.providers) await loadProviders();
       render();
     } catch (error) {
       if (page.stopped) return;
@@ -158,6 +165,40 @@ export function openOrder(ctx, id) {
         page.again = false;
         refresh();
       }
+    }
+  }
+
+  // The gateways this store offers, asked once while the order waits for its money.
+  async function loadProviders() {
+    try {
+      const options = await get(`orders/${encodeURIComponent(id)}/payments`, { headers: O.secretHeaders(secret) });
+      page.providers = options.providers || [];
+    } catch {
+      page.providers = [];
+    }
+  }
+
+  async function pay(provider, button) {
+    button.disabled = true;
+    button.textContent = t('paying');
+    try {
+      const back = `${location.pathname}${location.search}#order=${encodeURIComponent(id)}`;
+      const started = await post(`orders/${encodeURIComponent(id)}/payments`,
+        { provider, how: 'browser', return_path: back }, { headers: O.secretHeaders(secret) });
+      const next = started.next || {};
+      if (started.simulator_url) return location.assign(started.simulator_url);
+      if (next.kind === 'redirect') return location.assign(next.url);
+      if (next.kind === 'wechat_bridge' && window.WeixinJSBridge) {
+        return window.WeixinJSBridge.invoke('getBrandWCPayRequest', next.params, () => refresh());
+      }
+      if (next.kind === 'qr_code') {
+        page.qr = { provider, code: next.code };
+        render();
+      }
+    } catch (error) {
+      toast(error.message);
+      if (error.order) page.order = error.order;
+      render();
     }
   }
 
@@ -201,12 +242,20 @@ export function openOrder(ctx, id) {
     const label = status === 'ready' && o.channel !== 'pickup' ? stepLabel(O.orderSteps(o.channel, status)[3].code, 'current')
       : lang() === 'en' ? t(status) : o.status_label || t(status);
     const hint = o.cancel_requested && status !== 'cancelled' ? t('cancelRequested')
-      : status === 'awaiting_payment' ? (o.channel === 'delivery' ? t('hintPayDelivery') : t('hintPay')) + (o.pay_by_ms ? ` · ${t('payBy', { time: clock(o.pay_by_ms) })}` : '')
+      : status === 'awaiting_payment' ? (page.providers?.length ? t('hintPayOnline') : o.channel === 'delivery' ? t('hintPayDelivery') : t('hintPay')) + (o.pay_by_ms ? ` · ${t('payBy', { time: clock(o.pay_by_ms) })}` : '')
       : status === 'placed' ? t('hintPlaced')
       : status === 'ready' ? (o.channel === 'dine_in' ? t('hintReadyDine') : t('hintReadyPickup'))
       : status === 'cancelled' ? t('hintCancelled')
       : eta(o) || (status === 'accepted' || status === 'preparing' ? t('hintCooking') : '');
     const actions = [];
+    const payButtons = status === 'awaiting_payment' && page.providers?.length
+      ? h('div.pay-methods', {}, page.providers.map((provider) => h(`button.button.pay.${provider.replace('_', '-')}`, {
+        type: 'button',
+        dataset: { action: 'pay', provider },
+        onclick: (e) => pay(provider, e.currentTarget),
+      }, t('payWith', { name: t(provider), amount: yuan(o.quote?.total_fen ?? 0) }))),
+      page.qr ? h('div.pay-qr', {}, h('p', {}, t('scanToPay', { name: t(page.qr.provider) })), h('code', {}, page.qr.code)) : null)
+      : null;
     if (o.can_hurry) {
       actions.push(h('button.button.secondary', { type: 'button', dataset: { action: 'hurry' }, onclick: hurry }, t('hurry')));
     }
@@ -233,6 +282,7 @@ export function openOrder(ctx, id) {
           h('span.caption', {}, t('pickupNumber')),
           h('span.pickup-number', {}, o.pickup_number)) : null,
         o.table_code ? h('p.where', {}, `${t('tableNo')} ${o.area_name || ''} ${o.table_code}` + (o.round > 1 ? ` · ${t('round', { n: o.round })}` : '')) : null,
+        payButtons,
         actions.length ? h('div.actions', {}, actions) : null),
       h('section.card.breakdown', {},
         q.lines.map((l) => h('div.q-line', {},

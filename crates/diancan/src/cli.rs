@@ -35,7 +35,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the server. Without `--demo` it seeds nothing and uses only the real login providers.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Add the demo restaurant (brand, two stores, menu, tables, staff) if it is not there.
@@ -98,6 +98,50 @@ pub struct ServeArgs {
     pub streams_per_address: usize,
     #[command(flatten)]
     pub providers: ProviderArgs,
+    #[command(flatten)]
+    pub payments: PaymentArgs,
+}
+
+/// The payment gateways of the deployment (demo mode uses their simulators instead). Keys are
+/// read from files, the API v3 key from the environment: nothing secret on the command line.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PaymentArgs {
+    /// This site's public https address, which the gateways post their notifications to and
+    /// send diners back to (`https://order.example.com`). Needed for any gateway.
+    #[arg(long, env = "DIANCAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// WeChat Pay merchant id (mchid).
+    #[arg(long, env = "DIANCAN_WECHATPAY_MCHID")]
+    pub wechatpay_mchid: Option<String>,
+    /// The AppID bound to the merchant (official account or mini-program).
+    #[arg(long, env = "DIANCAN_WECHATPAY_APP_ID")]
+    pub wechatpay_app_id: Option<String>,
+    /// Serial number of the merchant's API certificate.
+    #[arg(long, env = "DIANCAN_WECHATPAY_SERIAL_NO")]
+    pub wechatpay_serial_no: Option<String>,
+    /// PEM file of the merchant's API private key (apiclient_key.pem).
+    #[arg(long, env = "DIANCAN_WECHATPAY_KEY_FILE")]
+    pub wechatpay_key_file: Option<std::path::PathBuf>,
+    /// The API v3 key (32 characters).
+    #[arg(long, env = "DIANCAN_WECHATPAY_API_V3_KEY", hide_env_values = true)]
+    pub wechatpay_api_v3_key: Option<String>,
+    /// PEM file of WeChat Pay's platform public key (微信支付公钥), and its id (PUB_KEY_ID_…).
+    #[arg(long, env = "DIANCAN_WECHATPAY_PLATFORM_KEY_FILE")]
+    pub wechatpay_platform_key_file: Option<std::path::PathBuf>,
+    #[arg(long, env = "DIANCAN_WECHATPAY_PLATFORM_KEY_ID")]
+    pub wechatpay_platform_key_id: Option<String>,
+    /// Alipay application id.
+    #[arg(long, env = "DIANCAN_ALIPAY_APP_ID")]
+    pub alipay_app_id: Option<String>,
+    /// The merchant's Alipay account (seller id, 2088…), which notifications must name.
+    #[arg(long, env = "DIANCAN_ALIPAY_SELLER_ID")]
+    pub alipay_seller_id: Option<String>,
+    /// PEM file of the application's private key (应用私钥).
+    #[arg(long, env = "DIANCAN_ALIPAY_KEY_FILE")]
+    pub alipay_key_file: Option<std::path::PathBuf>,
+    /// PEM file of Alipay's public key (支付宝公钥).
+    #[arg(long, env = "DIANCAN_ALIPAY_PUBLIC_KEY_FILE")]
+    pub alipay_public_key_file: Option<std::path::PathBuf>,
 }
 
 /// `serve`'s settings from the environment alone, for bare `diancan`.
@@ -190,10 +234,10 @@ pub enum PiiCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Some(command) => command,
-        None => Command::Serve(bare_serve(&cli.database_url)),
+        None => Command::Serve(Box::new(bare_serve(&cli.database_url))),
     };
     match command {
-        Command::Serve(args) => crate::server::run(&cli.database_url, args).await,
+        Command::Serve(args) => crate::server::run(&cli.database_url, *args).await,
         Command::Migrate => {
             let db = connect(&cli.database_url, 2, true).await?;
             println!(
@@ -279,7 +323,7 @@ mod tests {
     #[test]
     fn serve_is_not_the_demo_unless_asked() {
         let parse = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
-            Some(Command::Serve(serve)) => serve,
+            Some(Command::Serve(serve)) => *serve,
             other => panic!("{other:?}"),
         };
         assert!(!parse(&["diancan", "serve"]).demo);

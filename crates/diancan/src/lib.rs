@@ -6,5 +6,6 @@ pub mod cli;
 pub mod demo;
 pub mod mode;
 pub mod owner;
+pub mod payment_setup;
 pub mod providers;
 pub mod server;

@@ -4,7 +4,8 @@
 use crate::cli::ServeArgs;
 
 /// What the banner says in demo mode, word for word (tests look for it).
-pub const DEMO_BANNER: &str = "演示模式 demo mode: WeChat login simulator, SMS codes in the log";
+pub const DEMO_BANNER: &str =
+    "演示模式 demo mode: WeChat login simulator, SMS codes in the log, payment simulators";
 
 /// Printed (to stderr) and logged at every start whose PII key sits in the database.
 pub const PII_KEY_IN_DATABASE_WARNING: [&str; 3] = [
@@ -63,7 +64,7 @@ mod tests {
             .unwrap()
             .command
         {
-            Some(crate::cli::Command::Serve(args)) => args,
+            Some(crate::cli::Command::Serve(args)) => *args,
             other => panic!("{other:?}"),
         };
         args.demo = demo;

@@ -51,6 +51,9 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .await?
         .with_sms(providers.sms)
         .with_wechat(providers.wechat);
+    let (state, payment_notes) = crate::payment_setup::configure(state, &args.payments, mode.demo)?;
+    let mut notes = providers.notes.clone();
+    notes.extend(payment_notes);
     let demo = if mode.demo {
         crate::demo::seed_if_empty(&db, false).await?
     } else {
@@ -59,7 +62,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen).await?;
     let address = listener.local_addr()?;
     print_welcome(&state, address, demo.is_some()).await?;
-    print_modes(&state, mode, key_source, &providers.notes).await?;
+    print_modes(&state, mode, key_source, &notes).await?;
     diancan_web::serve(listener, state, shutdown_signal()).await?;
     db.close().await;
     Ok(())

@@ -17,6 +17,8 @@ const PAYMENT_COLUMNS: &str = "id, brand_id, store_id, order_id, provider, metho
 const INSERT_PAYMENT: &str = "INSERT INTO payments (id, brand_id, store_id, order_id, provider, method, out_trade_no, amount_fen, state, transaction_id, paid_at_ms, flagged, refund_due, created_at_ms, updated_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 const SETTLE_PAYMENT: &str = "UPDATE payments SET state = $2, transaction_id = $3, paid_at_ms = $4, refund_due = $5, updated_at_ms = $6 WHERE id = $1";
+const CLOSE_PAYMENT: &str =
+    "UPDATE payments SET state = 'closed', updated_at_ms = $2 WHERE id = $1 AND state = 'pending'";
 const FLAG_PAYMENT: &str = "UPDATE payments SET flagged = $2, updated_at_ms = $3 WHERE id = $1";
 
 type PaymentRow = (
@@ -126,6 +128,52 @@ impl Db {
                 .fetch_all(p)
                 .await)?;
         rows.into_iter().map(payment_from).collect()
+    }
+
+    /// Marks a pending payment closed once its gateway closed it. A payment no longer pending
+    /// (its money arrived meanwhile) stays as it is: returns whether this closed it.
+    pub async fn close_payment(&self, id: PaymentId, now_ms: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let closed = on_tx!(&mut tx, |c| sqlx::query(CLOSE_PAYMENT)
+            .bind(id.as_uuid())
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|done| done.rows_affected() == 1))?;
+        tx.commit().await?;
+        Ok(closed)
+    }
+
+    /// Pending payments nobody will pay any more: their order stopped waiting for money (paid
+    /// another way, cancelled) or its deadline passed at `now_ms`. Oldest first; the sweep
+    /// asks their gateway where each stands and closes it there.
+    pub async fn pending_payments_due(&self, now_ms: i64, limit: i64) -> Result<Vec<Payment>> {
+        let columns = PAYMENT_COLUMNS
+            .split(", ")
+            .map(|column| format!("p.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM payments p JOIN orders o ON o.id = p.order_id
+             WHERE p.state = 'pending' AND (o.status <> 'awaiting_payment' OR o.pay_by_ms <= $1)
+             ORDER BY p.created_at_ms, p.id LIMIT $2"
+        );
+        let rows: Vec<PaymentRow> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(now_ms)
+                .bind(limit)
+                .fetch_all(p)
+                .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let id = row.0;
+                // One unreadable row is logged and skipped; the sweep goes on with the rest.
+                payment_from(row)
+                    .inspect_err(|error| tracing::error!(%id, %error, "unreadable payment"))
+                    .ok()
+            })
+            .collect())
     }
 
     /// Settles a verified report of arrived money. `pay_order` is the domain's decision to mark

@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::hub::EventHub;
 use crate::menus::MenuCache;
+use crate::payments::PaymentGateways;
 use diancan_integrations::pii::PiiVault;
 use diancan_storage::Db;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct Context {
     pub menus: MenuCache,
     pub hub: EventHub,
     pub keys: Arc<ServerKeys>,
+    /// The payment gateways diners may pay through (none until configured).
+    pub payments: PaymentGateways,
 }
 
 impl Context {
@@ -45,7 +48,13 @@ impl Context {
             menus,
             hub,
             keys: Arc::new(keys),
+            payments: PaymentGateways::default(),
         }
+    }
+
+    pub fn with_payments(mut self, payments: PaymentGateways) -> Context {
+        self.payments = payments;
+        self
     }
 
     pub fn with_pii(mut self, vault: PiiVault) -> Context {

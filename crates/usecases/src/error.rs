@@ -3,8 +3,10 @@
 
 use diancan_domain::kitchen::{KitchenTicket, TicketRefusal};
 use diancan_domain::ordering::{InvalidPickupTime, Order, OrderRefusal, Quote, QuoteError};
+use diancan_domain::payments::PaymentProvider;
 use diancan_domain::staff::Permission;
 use diancan_domain::validation::FieldErrors;
+use diancan_integrations::payments::PaymentError;
 use diancan_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,16 @@ pub enum Error {
         refusal: TicketRefusal,
         ticket: Box<KitchenTicket>,
     },
+    /// The order does not wait for a payment (paid, cancelled, past its deadline, or paid by
+    /// the table bill); it is as `order` shows now.
+    #[error("the order does not wait for a payment")]
+    NotPayable(Box<Order>),
+    /// This way of paying is not configured here.
+    #[error("{} is not offered", .0.as_str())]
+    PaymentUnavailable(PaymentProvider),
+    /// The gateway refused or could not be reached: the diner may pay another way.
+    #[error(transparent)]
+    Gateway(PaymentError),
     #[error(transparent)]
     Storage(StorageError),
 }

@@ -2,8 +2,8 @@
 //! decryption for WeChat Pay), held against the merchant it was meant for, stored as an outbox
 //! row, and only then acknowledged; the outbox applies it (`settle_reported`), at least once, and
 //! settling is idempotent on the payment, so a gateway that resends for a day settles once.
-//! Gateway prepay, the notification routes, closing unpaid gateway orders and refunds build on
-//! this (issue 10).
+//! `checkout` prepares a diner's payment at a gateway; `sweep` closes the gateway orders nobody
+//! will pay any more.
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -16,6 +16,14 @@ use diancan_integrations::payments::{NotificationOutcome, PaymentError, PaymentG
 use diancan_storage::outbox::OutboxEntry;
 use diancan_storage::payments::SettleOutcome;
 use std::sync::Arc;
+
+mod checkout;
+mod gateways;
+mod sweep;
+
+pub use checkout::{Checkout, StartedPayment, start_payment};
+pub use gateways::{ConfiguredGateway, PaymentGateways};
+pub use sweep::{Finished, finish_abandoned, finish_at_gateway, finish_payments_of};
 
 /// The outbox topic of verified reports of arrived money.
 pub const SETTLE: &str = "settle";
@@ -39,8 +47,14 @@ pub async fn receive_notification(
 ) -> Acknowledgement {
     let outcome = match record_notification(ctx, gateway, account, incoming).await {
         Ok(()) => NotificationOutcome::Recorded,
-        Err(error) => {
-            tracing::warn!(provider = ?gateway.provider(), %error, "payment notification refused");
+        Err(NotificationError::Gateway(error)) => {
+            tracing::warn!(provider = ?gateway.provider(), code = error.code(), %error,
+                "payment notification refused");
+            NotificationOutcome::Refused
+        }
+        Err(NotificationError::Storage(error)) => {
+            tracing::error!(provider = ?gateway.provider(), %error,
+                "payment notification not stored; the gateway will send it again");
             NotificationOutcome::Failed
         }
     };

@@ -16,7 +16,8 @@ impl Drop for Workers {
     }
 }
 
-/// Starts the outbox deliverer, the unpaid-order timeout and the retention sweep.
+/// Starts the outbox deliverer, the unpaid-order timeout, the sweep that closes abandoned
+/// gateway orders, and the retention sweep.
 pub fn spawn(ctx: Context, retention: Retention) -> Workers {
     Workers(vec![
         tokio::spawn(deliver_outbox(ctx.clone())),
@@ -25,6 +26,12 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
             Duration::from_secs(10),
             "cancelling unpaid orders",
             |ctx| Box::pin(async move { crate::ordering::cancel_unpaid_due(&ctx).await.map(drop) }),
+        )),
+        tokio::spawn(every(
+            ctx.clone(),
+            Duration::from_secs(30),
+            "closing abandoned gateway orders",
+            |ctx| Box::pin(async move { crate::payments::finish_abandoned(&ctx).await.map(drop) }),
         )),
         tokio::spawn(every(
             ctx,

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod cross_site;
 pub mod customer_session;
+mod demo_pay;
 mod error;
 mod extract;
 pub mod forwarded;
@@ -31,9 +32,13 @@ use tokio::net::TcpListener;
 
 /// The whole application as one router, built from its state.
 pub fn router(state: AppState) -> Router {
-    api::router(state.clone())
+    let mut app = api::router(state.clone())
         .merge(pages::router())
-        .merge(pages::customer_router())
+        .merge(pages::customer_router());
+    if state.payment_simulators.is_some() {
+        app = app.merge(demo_pay::router());
+    }
+    app
         // Photos may be up to 8 MiB; every other body is far smaller.
         .layer(axum::extract::DefaultBodyLimit::max(9 * 1024 * 1024))
         .layer(axum::middleware::from_fn(detach_writes))
@@ -72,6 +77,10 @@ pub async fn serve(
         .run_workers
         .then(|| diancan_usecases::workers::spawn(state.core.clone(), Default::default()));
     state.hub.listen_across_instances().await;
+    // Without a configured public address, gateways (the demo's simulators) reach us here.
+    if let Ok(address) = listener.local_addr() {
+        state.payments.set_public_base(&format!("http://{address}"));
+    }
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -55,7 +55,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 /// An HTML shell with the asset prefix filled in.
-fn shell(name: &str) -> Response {
+pub(crate) fn shell(name: &str) -> Response {
     shell_filled(name, |html| html)
 }
 

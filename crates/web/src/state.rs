@@ -1,6 +1,8 @@
 //! What every handler shares: the use cases' context (database, clock, PII vault, menu cache,
 //! event hub, server keys), process settings, and the login providers.
 
+use diancan_domain::payments::PaymentProvider;
+use diancan_integrations::payments::simulator::demo::DemoGateways;
 use diancan_usecases::Context;
 use std::sync::Arc;
 
@@ -58,6 +60,9 @@ pub struct AppState {
     pub wechat: Arc<dyn diancan_integrations::wechat::WeChatLogin>,
     /// This instance's open live streams, counted against `config.stream_limits`.
     pub streams: Arc<crate::live::OpenStreams>,
+    /// Demo mode only: the gateway simulators behind the payment gateways, whose payment pages
+    /// are then mounted under `/demo/pay/`.
+    pub payment_simulators: Option<Arc<DemoGateways>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -86,7 +91,55 @@ impl AppState {
             sms: Arc::new(diancan_integrations::sms::LogSms),
             wechat: Arc::new(diancan_integrations::wechat::WeChatSimulator::default()),
             streams: Default::default(),
+            payment_simulators: None,
         }
+    }
+
+    /// Pays through `gateways`; `simulators`, in demo mode, are the simulators behind them.
+    pub fn with_payments(
+        mut self,
+        gateways: diancan_usecases::payments::PaymentGateways,
+        simulators: Option<Arc<DemoGateways>>,
+    ) -> AppState {
+        self.core = self.core.with_payments(gateways);
+        self.payment_simulators = simulators;
+        self
+    }
+
+    /// Demo payments: both gateways through their simulators with the published test keys,
+    /// the simulators' notifications posted over HTTP to this server's notify addresses.
+    pub fn with_simulated_payments(self) -> AppState {
+        use diancan_integrations::payments::simulator::demo;
+        use diancan_usecases::payments::{ConfiguredGateway, MerchantAccount, PaymentGateways};
+        let deliverer = Arc::new(
+            diancan_integrations::payments::transport::ReqwestTransport::new()
+                .expect("an HTTP client builds"),
+        );
+        // The app's own clock, so a test standing at noon pays at noon on both sides.
+        let clock = self.core.clock.clone();
+        let simulators = Arc::new(DemoGateways::new(Arc::new(move || clock.now()), deliverer));
+        let gateways = PaymentGateways::default()
+            .with(
+                PaymentProvider::WechatPay,
+                ConfiguredGateway {
+                    gateway: simulators.wechat_pay.clone(),
+                    account: MerchantAccount {
+                        merchant_id: demo::WECHAT_MCHID.into(),
+                        app_id: demo::WECHAT_APP_ID.into(),
+                    },
+                },
+            )
+            .with(
+                PaymentProvider::Alipay,
+                ConfiguredGateway {
+                    gateway: simulators.alipay.clone(),
+                    account: MerchantAccount {
+                        merchant_id: demo::ALIPAY_SELLER_ID.into(),
+                        app_id: demo::ALIPAY_APP_ID.into(),
+                    },
+                },
+            );
+        self.with_payments(gateways, Some(simulators))
     }
 
     /// Replaces the SMS provider (a real gateway, or a test's capturing fake).

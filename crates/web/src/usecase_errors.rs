@@ -5,6 +5,7 @@ use crate::error::{ApiError, ErrorDetail};
 use crate::views::orders::OrderView;
 use axum::http::StatusCode;
 use diancan_domain::ordering::{OrderRefusal, QuoteError};
+use diancan_domain::payments::PaymentProvider;
 use diancan_domain::staff::Permission;
 use diancan_usecases::Error;
 
@@ -78,8 +79,52 @@ impl From<Error> for ApiError {
                 conflict(refusal.code(), refusal.message_zh(), refusal.message_en())
                     .with_ticket(diancan_storage::kitchen::ticket_json(&ticket))
             }
+            Error::NotPayable(order) => {
+                let zh = order.status.label_zh();
+                conflict(
+                    "ORDER_NOT_PAYABLE",
+                    format!("订单当前为「{zh}」，无需在线支付"),
+                    format!(
+                        "The order is {} and does not wait for a payment",
+                        order.status.as_str()
+                    ),
+                )
+                .with_order(serde_json::to_value(OrderView::from(*order)).unwrap_or_default())
+            }
+            Error::PaymentUnavailable(provider) => conflict(
+                "PAYMENT_METHOD_UNAVAILABLE",
+                format!("本店暂不支持{}，请选择其他支付方式", provider_zh(provider)),
+                format!(
+                    "{} is not available here; choose another way to pay",
+                    provider_en(provider)
+                ),
+            ),
+            Error::Gateway(error) => {
+                tracing::warn!(code = error.code(), %error, "gateway refused or unreachable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "PAYMENT_GATEWAY_UNAVAILABLE",
+                    format!("{}，请稍后再试或选择其他支付方式", error.message_zh()),
+                    "The payment service is not answering; try again or pay another way",
+                )
+                .with_retry_after(5)
+            }
             Error::Storage(error) => error.into(),
         }
+    }
+}
+
+fn provider_zh(provider: PaymentProvider) -> &'static str {
+    match provider {
+        PaymentProvider::WechatPay => "微信支付",
+        PaymentProvider::Alipay => "支付宝",
+    }
+}
+
+fn provider_en(provider: PaymentProvider) -> &'static str {
+    match provider {
+        PaymentProvider::WechatPay => "WeChat Pay",
+        PaymentProvider::Alipay => "Alipay",
     }
 }
 

@@ -74,6 +74,14 @@ impl Order {
     pub fn is_paid(&self) -> bool {
         self.paid_at_ms.is_some()
     }
+
+    /// Whether a diner may start paying it through a gateway now: a pay-first order still
+    /// waiting for its money, before its deadline (after it, the timeout is closing it).
+    pub fn awaits_online_payment(&self, now_ms: i64) -> bool {
+        self.status == OrderStatus::AwaitingPayment
+            && !self.is_paid()
+            && self.pay_by_ms.is_none_or(|by| now_ms < by)
+    }
 }
 
 /// The statuses in which 催单 makes sense (placed and not yet ready). Storage's guard for the
@@ -515,6 +523,25 @@ mod tests {
             placed
                 .decide(OrderCommand::Act(Accept), &staff(Role::Owner), Some(3), 0)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn only_an_unpaid_pay_first_order_before_its_deadline_can_be_paid_online() {
+        let mut due = order(Channel::Pickup, OrderStatus::AwaitingPayment);
+        due.pay_by_ms = Some(1_000);
+        assert!(due.awaits_online_payment(999));
+        assert!(
+            !due.awaits_online_payment(1_000),
+            "the timeout is closing it"
+        );
+        let mut paid = due.clone();
+        paid.paid_at_ms = Some(500);
+        assert!(!paid.awaits_online_payment(600));
+        let placed = order(Channel::DineIn, OrderStatus::Placed);
+        assert!(
+            !placed.awaits_online_payment(0),
+            "pay-after tables pay by the bill"
         );
     }
 

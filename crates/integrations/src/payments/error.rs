@@ -95,6 +95,13 @@ impl PaymentError {
         }
     }
 
+    /// The gateway has no trade under our number: the prepay never reached it, or a QR code
+    /// was never scanned (Alipay creates the trade only then). Nothing can be paid there.
+    pub fn no_such_trade(&self) -> bool {
+        matches!(self, PaymentError::Gateway { code, .. }
+            if matches!(code.as_str(), "ORDER_NOT_EXIST" | "RESOURCE_NOT_EXISTS" | "ACQ.TRADE_NOT_EXIST"))
+    }
+
     pub(crate) fn malformed(reason: impl Into<String>) -> PaymentError {
         PaymentError::MalformedBody {
             reason: reason.into(),

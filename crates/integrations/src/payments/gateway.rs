@@ -23,7 +23,10 @@ pub fn system_clock() -> Clock {
 pub enum NotificationOutcome {
     /// Verified and committed.
     Recorded,
-    /// Refused or not committed: please send it again.
+    /// Not believed (format, signature, addressee): a 4xx, which both gateways also resend,
+    /// so a genuine message refused by mistake (a platform key rotated) still arrives later.
+    Refused,
+    /// Believed but not committed (the database is down): a 5xx, please send it again.
     Failed,
 }
 

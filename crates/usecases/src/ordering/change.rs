@@ -69,6 +69,9 @@ async fn diner_scope(
     Ok((order.brand_id, order.store_id))
 }
 
+/// How long an unpaid order waits past its deadline for its gateway orders to be closed.
+const GATEWAY_CLOSE_GRACE_MS: i64 = 10 * 60_000;
+
 /// Cancels pay-first orders not paid in time, which gives their stock and slots back. Each is
 /// decided on the locked row, so one paid a moment ago stays; another instance may have got
 /// there first, which is fine.
@@ -77,9 +80,26 @@ pub async fn cancel_unpaid_due(ctx: &Context) -> Result<usize> {
     let due = ctx.db.unpaid_orders_due(now).await?;
     let mut cancelled = 0;
     for id in due {
-        let Ok(scope) = scope_of(ctx, id).await else {
+        let Ok(order) = ctx.db.order(id).await else {
             continue;
         };
+        // Nobody may still be able to pay it at a gateway when its stock goes back. A gateway
+        // that cannot be reached holds the order a while; past that it is cancelled anyway,
+        // and money that lands later is owed back.
+        let finished = crate::payments::finish_payments_of(ctx, id)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::warn!(%error, order = %id, "finishing an unpaid order's payments failed");
+                false
+            });
+        if !finished
+            && order
+                .pay_by_ms
+                .is_some_and(|by| now < by + GATEWAY_CLOSE_GRACE_MS)
+        {
+            continue;
+        }
+        let scope = (order.brand_id, order.store_id);
         match change(ctx, id, scope, move |o: &Order| o.expire_unpaid(now)).await {
             Ok(_) => cancelled += 1,
             Err(Error::Refused { .. } | Error::NotFound) => {}
@@ -87,12 +107,6 @@ pub async fn cancel_unpaid_due(ctx: &Context) -> Result<usize> {
         }
     }
     Ok(cancelled)
-}
-
-/// The order's brand and store, so its change joins its store's write lane.
-async fn scope_of(ctx: &Context, order: OrderId) -> Result<(BrandId, StoreId)> {
-    let order = ctx.db.order(order).await?;
-    Ok((order.brand_id, order.store_id))
 }
 
 async fn change(

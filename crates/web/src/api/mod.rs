@@ -9,6 +9,7 @@ mod customer_auth;
 mod favourites;
 mod kitchen;
 pub mod ordering;
+mod payments;
 pub mod public;
 mod session;
 mod table_cart;
@@ -35,6 +36,7 @@ use utoipa_axum::routes;
         (name = "console menu", description = "Menu management (staff)"),
         (name = "ordering", description = "Diners: shared table cart, quote, place and follow orders"),
         (name = "console orders", description = "Staff: today's orders, order actions, tables"),
+        (name = "payments", description = "Diners pay an order through WeChat Pay or Alipay; the gateways' notifications"),
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
     )
 )]
@@ -102,6 +104,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             ordering::revoke_order_secret
         ))
         .routes(routes!(ordering::customer_orders))
+        .routes(routes!(payments::order_payments, payments::start_payment))
+        .routes(routes!(payments::notify))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))

@@ -279,6 +279,12 @@ impl TestApp {
         self.router = diancan_web::router(self.state.clone());
     }
 
+    /// Pays through both gateway simulators, as demo mode does (their pages mounted).
+    pub fn simulate_payments(&mut self) {
+        self.state = self.state.clone().with_simulated_payments();
+        self.router = diancan_web::router(self.state.clone());
+    }
+
     /// Believes `X-Forwarded-*` from the proxies in `ranges`.
     pub fn trust_proxies(&mut self, ranges: &[&str]) {
         let ranges = ranges.iter().map(|r| r.parse().unwrap()).collect();

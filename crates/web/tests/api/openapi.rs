@@ -67,8 +67,12 @@ fn every_operation_documents_what_its_extractors_can_answer() {
             if method != "get" {
                 assert!(documents("403"), "{method} {path} lacks the cross-site 403");
             }
+            // A gateway's notify address answers in that gateway's own format, which its
+            // protocol fixes (WeChat Pay's `{"code":"FAIL"}`, Alipay's bare `fail`).
+            let gateway_answers =
+                path.starts_with("/api/v1/payments/") && path.ends_with("/notify");
             for (status, response) in responses {
-                if status.starts_with('4') {
+                if status.starts_with('4') && !(gateway_answers && status == "400") {
                     assert_eq!(
                         response["content"]["application/json"]["schema"]["$ref"],
                         "#/components/schemas/ErrorBody",

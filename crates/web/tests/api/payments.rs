@@ -9,51 +9,25 @@ use diancan_domain::payments::{Payment, PaymentProvider, PaymentState};
 use diancan_domain::redacted::Redacted;
 use diancan_domain::*;
 use diancan_integrations::payments::gateway::{NotificationOutcome, PaymentGateway, system_clock};
-use diancan_integrations::payments::keys::fixture;
 use diancan_integrations::payments::model::{
     IncomingNotification, OutTradeNo, PayMethod, PrepayRequest,
 };
-use diancan_integrations::payments::simulator::wechat_pay::{
-    SimulatorTransport, WechatPaySimulator, WechatSimulatorKeys,
-};
-use diancan_integrations::payments::wechat_pay::aead::ApiV3Key;
-use diancan_integrations::payments::wechat_pay::verify::PlatformKeys;
-use diancan_integrations::payments::wechat_pay::{WechatPay, WechatPayConfig};
+use diancan_integrations::payments::simulator::demo;
+use diancan_integrations::payments::simulator::wechat_pay::WechatPaySimulator;
+use diancan_integrations::payments::transport::ReqwestTransport;
+use diancan_integrations::payments::wechat_pay::WechatPay;
 use diancan_usecases::payments::{MerchantAccount, receive_notification};
 use std::sync::Arc;
 
-const MCHID: &str = "1230000109";
-const APP_ID: &str = "wxd678efh567hg6787";
-const API_V3_KEY: &str = "0123456789abcdef0123456789abcdef";
-const PLATFORM_SERIAL: &str = "PUB_KEY_ID_0112300001092024010100000000000001";
+const MCHID: &str = demo::WECHAT_MCHID;
+const APP_ID: &str = demo::WECHAT_APP_ID;
 
-/// The simulator and a merchant client of it, both on the system clock.
+/// The demo's simulator and a merchant client of it, both on the system clock.
 fn wechat_pay() -> (Arc<WechatPaySimulator>, Arc<WechatPay>) {
-    let simulator = Arc::new(WechatPaySimulator::new(
-        WechatSimulatorKeys {
-            mchid: MCHID.into(),
-            merchant_serial_no: "MERCHANT-SERIAL".into(),
-            merchant_public_key: fixture::public_key(),
-            platform_key: fixture::merchant_key(),
-            platform_serial: PLATFORM_SERIAL.into(),
-            api_v3_key: ApiV3Key::parse(API_V3_KEY).unwrap(),
-        },
-        system_clock(),
-    ));
-    let merchant = Arc::new(WechatPay::new(
-        WechatPayConfig {
-            mchid: MCHID.into(),
-            app_id: APP_ID.into(),
-            merchant_serial_no: "MERCHANT-SERIAL".into(),
-            merchant_key: fixture::merchant_key(),
-            api_v3_key: ApiV3Key::parse(API_V3_KEY).unwrap(),
-            platform_keys: PlatformKeys::new().with_key(PLATFORM_SERIAL, fixture::public_key()),
-            base_url: "http://simulator".into(),
-        },
-        Arc::new(SimulatorTransport::new(simulator.clone())),
-        system_clock(),
-    ));
-    (simulator, merchant)
+    // Nothing here is delivered by the simulator itself: the tests hand notifications over.
+    let unused = Arc::new(ReqwestTransport::new().unwrap());
+    let gateways = demo::DemoGateways::new(system_clock(), unused);
+    (gateways.wechat_simulator, gateways.wechat_pay)
 }
 
 fn account() -> MerchantAccount {
@@ -211,7 +185,7 @@ async fn a_tampered_notification_is_refused_and_settles_nothing() {
         receive_notification(&app.state, merchant.as_ref(), &account(), &notification).await;
     assert_eq!(
         answer,
-        merchant.acknowledgement(NotificationOutcome::Failed)
+        merchant.acknowledgement(NotificationOutcome::Refused)
     );
     assert_ne!(
         answer,
@@ -240,7 +214,7 @@ async fn a_notification_for_another_merchant_is_refused() {
         receive_notification(&app.state, merchant.as_ref(), &someone_else, &notification).await;
     assert_eq!(
         answer,
-        merchant.acknowledgement(NotificationOutcome::Failed)
+        merchant.acknowledgement(NotificationOutcome::Refused)
     );
     deliver_everything(&app).await;
     assert_eq!(times_paid(&app, payment.order_id).await, 0);

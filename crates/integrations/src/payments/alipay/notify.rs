@@ -9,6 +9,7 @@ use crate::payments::model::{
     Acknowledgement, GatewayEvent, IncomingNotification, Provider, Refund, RefundState, Trade,
     VerifiedNotification,
 };
+use crate::payments::transport::HttpResponse;
 use crate::payments::yuan;
 use diancan_domain::redacted::Redacted;
 
@@ -99,6 +100,7 @@ pub fn verify(
 pub fn acknowledgement(outcome: NotificationOutcome) -> Acknowledgement {
     let (status, body): (u16, &[u8]) = match outcome {
         NotificationOutcome::Recorded => (200, b"success"),
+        NotificationOutcome::Refused => (400, b"fail"),
         NotificationOutcome::Failed => (500, b"fail"),
     };
     Acknowledgement {
@@ -106,6 +108,11 @@ pub fn acknowledgement(outcome: NotificationOutcome) -> Acknowledgement {
         content_type: "text/plain",
         body: body.to_vec(),
     }
+}
+
+/// Whether Alipay takes `answer` as our acknowledgement: the bare body `success`, nothing else.
+pub fn acknowledged(answer: &HttpResponse) -> bool {
+    answer.body == b"success"
 }
 
 /// Alipay's delays between posts of a notification not answered `success`: after the first,

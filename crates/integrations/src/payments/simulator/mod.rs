@@ -4,6 +4,7 @@
 //! read the right acknowledgement.
 
 pub mod alipay;
+pub mod demo;
 pub mod wechat_pay;
 
 use super::transport::{HttpRequest, HttpResponse, Transport};

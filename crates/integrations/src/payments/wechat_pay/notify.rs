@@ -10,6 +10,7 @@ use crate::payments::gateway::NotificationOutcome;
 use crate::payments::model::{
     Acknowledgement, GatewayEvent, IncomingNotification, VerifiedNotification,
 };
+use crate::payments::transport::HttpResponse;
 use jiff::Timestamp;
 
 /// A notification body larger than this is not WeChat's.
@@ -82,11 +83,12 @@ pub(super) fn verify(
 }
 
 /// 200 with `{"code":"SUCCESS"}` (accepted by both the older and current documentation, which
-/// also allows a bare 204); a failure is a 5xx with `{"code":"FAIL"}`, and WeChat resends on
-/// its schedule.
+/// also allows a bare 204); a failure is a 4xx (refused) or 5xx (not stored) with
+/// `{"code":"FAIL"}`, and WeChat resends on its schedule.
 pub fn acknowledgement(outcome: NotificationOutcome) -> Acknowledgement {
     let (status, body) = match outcome {
         NotificationOutcome::Recorded => (200, r#"{"code":"SUCCESS","message":"成功"}"#),
+        NotificationOutcome::Refused => (400, r#"{"code":"FAIL","message":"验签失败"}"#),
         NotificationOutcome::Failed => (500, r#"{"code":"FAIL","message":"失败"}"#),
     };
     Acknowledgement {
@@ -94,6 +96,11 @@ pub fn acknowledgement(outcome: NotificationOutcome) -> Acknowledgement {
         content_type: "application/json",
         body: body.as_bytes().to_vec(),
     }
+}
+
+/// Whether WeChat takes `answer` as our acknowledgement: any 2xx (the documented 200 or 204).
+pub fn acknowledged(answer: &HttpResponse) -> bool {
+    (200..300).contains(&answer.status)
 }
 
 /// WeChat's resend delays after a failed or missing acknowledgement: 15 times over 24 h 4 min.

@@ -80,10 +80,6 @@ impl Transport for Endpoint {
     }
 }
 
-fn alipay_acknowledged(answer: &HttpResponse) -> bool {
-    answer.body == b"success"
-}
-
 #[tokio::test]
 async fn a_qr_trade_exists_once_scanned_and_pays_refunds_once() {
     let (client, simulator) = world();
@@ -118,7 +114,7 @@ async fn a_qr_trade_exists_once_scanned_and_pays_refunds_once() {
         &endpoint,
         &notification,
         &RETRY_SCHEDULE_SECS,
-        alipay_acknowledged,
+        crate::payments::alipay::notify::acknowledged,
     )
     .await;
     assert_eq!((delivery.attempts, delivery.acknowledged), (1, true));

@@ -129,10 +129,6 @@ fn endpoint(world: &World, failures: i64) -> Endpoint {
     }
 }
 
-fn wechat_acknowledged(answer: &HttpResponse) -> bool {
-    (200..300).contains(&answer.status)
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_qr_payment_from_prepay_to_notification_and_refund() {
     let world = world();
@@ -169,7 +165,7 @@ async fn a_qr_payment_from_prepay_to_notification_and_refund() {
         &merchant,
         &notification,
         &RETRY_SCHEDULE_SECS,
-        wechat_acknowledged,
+        crate::payments::wechat_pay::notify::acknowledged,
     )
     .await;
     assert_eq!((delivery.attempts, delivery.acknowledged), (3, true));
@@ -212,7 +208,7 @@ async fn a_qr_payment_from_prepay_to_notification_and_refund() {
         &merchant,
         &refund_notification,
         &RETRY_SCHEDULE_SECS,
-        wechat_acknowledged,
+        crate::payments::wechat_pay::notify::acknowledged,
     )
     .await;
     assert_eq!(delivery.attempts, 1);
@@ -303,7 +299,7 @@ async fn a_notification_nobody_acknowledges_is_sent_on_the_whole_schedule() {
         &merchant,
         &notification,
         &RETRY_SCHEDULE_SECS,
-        wechat_acknowledged,
+        crate::payments::wechat_pay::notify::acknowledged,
     )
     .await;
     assert_eq!((delivery.attempts, delivery.acknowledged), (16, false));
