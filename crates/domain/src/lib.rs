@@ -12,6 +12,7 @@ pub mod ordering;
 pub mod password;
 pub mod payments;
 pub mod redacted;
+pub mod refunds;
 pub mod schedule;
 pub mod staff;
 pub mod store;

@@ -13,7 +13,7 @@ use diancan_domain::payments::*;
 use diancan_domain::*;
 use uuid::Uuid;
 
-const PAYMENT_COLUMNS: &str = "id, brand_id, store_id, order_id, provider, method, out_trade_no, amount_fen, state, transaction_id, paid_at_ms, flagged, refund_due, created_at_ms, updated_at_ms";
+pub(crate) const PAYMENT_COLUMNS: &str = "id, brand_id, store_id, order_id, provider, method, out_trade_no, amount_fen, state, transaction_id, paid_at_ms, flagged, refund_due, created_at_ms, updated_at_ms";
 const INSERT_PAYMENT: &str = "INSERT INTO payments (id, brand_id, store_id, order_id, provider, method, out_trade_no, amount_fen, state, transaction_id, paid_at_ms, flagged, refund_due, created_at_ms, updated_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 const SETTLE_PAYMENT: &str = "UPDATE payments SET state = $2, transaction_id = $3, paid_at_ms = $4, refund_due = $5, updated_at_ms = $6 WHERE id = $1";
@@ -21,7 +21,7 @@ const CLOSE_PAYMENT: &str =
     "UPDATE payments SET state = 'closed', updated_at_ms = $2 WHERE id = $1 AND state = 'pending'";
 const FLAG_PAYMENT: &str = "UPDATE payments SET flagged = $2, updated_at_ms = $3 WHERE id = $1";
 
-type PaymentRow = (
+pub(crate) type PaymentRow = (
     Uuid,
     Uuid,
     Uuid,
@@ -39,7 +39,7 @@ type PaymentRow = (
     i64,
 );
 
-fn payment_from(row: PaymentRow) -> Result<Payment> {
+pub(crate) fn payment_from(row: PaymentRow) -> Result<Payment> {
     let (id, brand, store, order, provider, method, out_trade_no, amount, state, transaction_id) = (
         row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9,
     );
@@ -256,7 +256,20 @@ impl Db {
                         payment,
                         order: Box::new(order),
                     },
-                    None => SettleOutcome::RefundDue { payment },
+                    None => {
+                        // Owed back through the way it came, asked for by the outbox once
+                        // this commits: one number per payment, so a repeat refunds nothing.
+                        crate::refunds::request_refund_in(
+                            &mut tx,
+                            &payment,
+                            diancan_domain::refunds::RefundCause::NotWanted,
+                            None,
+                            "system",
+                            now_ms,
+                        )
+                        .await?;
+                        SettleOutcome::RefundDue { payment }
+                    }
                 }
             }
         };

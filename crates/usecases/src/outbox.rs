@@ -45,6 +45,8 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
     for message in others {
         let outcome = match message.topic.as_str() {
             crate::payments::SETTLE => settle(ctx, message).await,
+            diancan_storage::refunds::REFUND => refund(ctx, message).await,
+            diancan_storage::refunds::REFUND_ORDER => refund_order(ctx, message).await,
             // A topic no consumer of this version knows (a newer instance wrote it): leave it
             // for one that does, and say so.
             topic => Err(format!("no consumer for topic {topic:?}")),
@@ -79,6 +81,42 @@ async fn settle(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
         }
         Err(error) => Err(error.to_string()),
     }
+}
+
+/// Asks a refund's gateway for it; a refund that no longer exists is logged and dropped.
+async fn refund(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Ask {
+        out_refund_no: String,
+    }
+    let Ok(ask) = serde_json::from_str::<Ask>(&message.payload_json) else {
+        tracing::error!(id = message.id, "unreadable refund; dropped");
+        return Ok(());
+    };
+    match crate::payments::ask_gateway_for_refund(ctx, &ask.out_refund_no).await {
+        Ok(_) => Ok(()),
+        Err(crate::error::Error::NotFound) => {
+            tracing::error!(out_refund_no = %ask.out_refund_no, "refund of no payment of ours; dropped");
+            Ok(())
+        }
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Refunds a cancelled order's payments.
+async fn refund_order(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Cancelled {
+        order_id: diancan_domain::OrderId,
+    }
+    let Ok(cancelled) = serde_json::from_str::<Cancelled>(&message.payload_json) else {
+        tracing::error!(id = message.id, "unreadable refund_order; dropped");
+        return Ok(());
+    };
+    crate::payments::refund_cancelled_order(ctx, cancelled.order_id)
+        .await
+        .map(drop)
+        .map_err(|error| error.to_string())
 }
 
 async fn announce(ctx: &Context, messages: &[&OutboxMessage]) -> Result<(), String> {

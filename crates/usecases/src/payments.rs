@@ -19,10 +19,12 @@ use std::sync::Arc;
 
 mod checkout;
 mod gateways;
+mod refunds;
 mod sweep;
 
 pub use checkout::{Checkout, StartedPayment, start_payment};
 pub use gateways::{ConfiguredGateway, PaymentGateways};
+pub use refunds::{ask_gateway_for_refund, refund_cancelled_order};
 pub use sweep::{Finished, finish_abandoned, finish_at_gateway, finish_payments_of};
 
 /// The outbox topic of verified reports of arrived money.
@@ -78,9 +80,17 @@ async fn record_notification(
     let verified = gateway.verify_notification(incoming)?;
     let trade = match verified.event {
         GatewayEvent::Trade(trade) => trade,
-        // Refunds are not asked for yet; a report of one is stored by nobody and so acknowledged.
+        // A refund's result is recorded at once: recording only moves it forward, so a
+        // repeat or a late copy changes nothing.
         GatewayEvent::Refund(refund) => {
-            tracing::info!(out_trade_no = %refund.out_trade_no, "refund notification ignored");
+            ctx.db
+                .record_refund(
+                    &refund.out_refund_no,
+                    refunds::refund_state(refund.state),
+                    refund.refund_id.as_deref(),
+                    ctx.clock.now_ms(),
+                )
+                .await?;
             return Ok(());
         }
     };

@@ -10,6 +10,7 @@ use super::kitchen_hook::{Followed, follow_in};
 use super::orders::{ORDER_COLUMNS, OrderRow};
 use crate::error::{Result, StorageError};
 use crate::events::{announcement, menu_channel, order_stream, store_channel};
+use crate::outbox::OutboxEntry;
 use crate::sql_batch::{Value, for_update, insert_rows, placeholders, update_rows};
 use crate::tx::Tx;
 use diancan_domain::ordering::{Order, OrderChange, OrderRefusal, OrderStatus};
@@ -285,6 +286,17 @@ async fn write_history(
             &stream,
             vec![stream.clone(), store_channel(order.store_id)],
         ));
+        // A paid order cancelled: its gateway payments are refunded, by the outbox, in full.
+        if order.status == OrderStatus::Cancelled
+            && *from != OrderStatus::Cancelled
+            && order.is_paid()
+        {
+            announcements.push(OutboxEntry {
+                topic: crate::refunds::REFUND_ORDER,
+                subject: Some(format!("order:{}", order.id)),
+                payload: serde_json::json!({ "order_id": order.id }),
+            });
+        }
     }
     if !transitions.is_empty() {
         insert_rows(

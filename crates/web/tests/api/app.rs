@@ -283,6 +283,10 @@ impl TestApp {
     pub fn simulate_payments(&mut self) {
         self.state = self.state.clone().with_simulated_payments();
         self.router = diancan_web::router(self.state.clone());
+        // The outbox asks the gateways for refunds: it needs them too.
+        if self.outbox.is_some() {
+            self.start_outbox();
+        }
     }
 
     /// Believes `X-Forwarded-*` from the proxies in `ranges`.

@@ -264,3 +264,102 @@ async fn money_that_arrived_unannounced_is_found_by_the_timeout_and_settled() {
     assert!(!payments[0].refund_due);
     app.cleanup().await;
 }
+
+/// Pays `id` at `provider`'s simulator page and waits until the order has the money.
+async fn pay_on_the_page(app: &TestApp, id: &str, secret: &str, provider: &str) {
+    let (status, started) = start(app, id, Some(secret), browser(provider)).await;
+    assert_eq!(status, 201, "{started}");
+    let page = started["simulator_url"].as_str().unwrap();
+    let path = page.split('?').next().unwrap();
+    let (status, _) = app
+        .post(path, None, json!({ "to": url_query(page, "to") }))
+        .await;
+    assert_eq!(status, 202);
+}
+
+async fn refunds_settle(app: &TestApp, id: &str) -> Vec<diancan_domain::refunds::Refund> {
+    let order = id.parse().unwrap();
+    wait_until("the refunds are answered", || async {
+        let refunds = app.db().refunds_of_order(order).await.unwrap();
+        !refunds.is_empty()
+            && refunds
+                .iter()
+                .all(|r| r.state == diancan_domain::refunds::RefundState::Succeeded)
+    })
+    .await;
+    app.db().refunds_of_order(order).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_order_cancelled_by_the_manager_is_refunded_once_in_full() {
+    let mut app = TestApp::new().await;
+    app.simulate_payments();
+    let served = app.serve().await;
+    let (id, secret) = unpaid_order(&app, "pay-then-cancel").await;
+    pay_on_the_page(&app, &id, &secret, "wechat_pay").await;
+    wait_until("paid", || async {
+        status_of(&app, &id, &secret).await == "placed"
+    })
+    .await;
+
+    let token = app.login(&app.a.owner_login).await;
+    let (_, order) = app
+        .with_secret(Method::GET, &format!("/api/v1/orders/{id}"), Some(&secret))
+        .await;
+    let (status, cancelled) = app.act(&token, &id, "cancel", &order["version"]).await;
+    assert_eq!(status, 200, "{cancelled}");
+    let refunds = refunds_settle(&app, &id).await;
+    let total = app.db().order(id.parse().unwrap()).await.unwrap().total;
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].amount, total);
+
+    // The refund asked again (the outbox redelivers) refunds nothing more.
+    let again = diancan_usecases::payments::refund_cancelled_order(&app.state, id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(
+        app.db()
+            .refunds_of_order(id.parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    served.stop().await;
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_paid_through_two_gateways_gives_the_second_back() {
+    let mut app = TestApp::new().await;
+    app.simulate_payments();
+    let served = app.serve().await;
+    let (id, secret) = unpaid_order(&app, "pay-twice-over").await;
+    // Two tabs: both payments prepared while the order still waits, then both paid.
+    let (_, first) = start(&app, &id, Some(&secret), browser("wechat_pay")).await;
+    let (_, second) = start(&app, &id, Some(&secret), browser("alipay")).await;
+    for started in [&first, &second] {
+        let page = started["simulator_url"].as_str().unwrap();
+        let path = page.split('?').next().unwrap();
+        let (status, _) = app
+            .post(path, None, json!({ "to": url_query(page, "to") }))
+            .await;
+        assert_eq!(status, 202);
+    }
+    let refunds = refunds_settle(&app, &id).await;
+    assert_eq!(status_of(&app, &id, &secret).await, "placed", "paid once");
+    let payments = app
+        .db()
+        .payments_of_order(id.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(payments.iter().all(|p| p.state == PaymentState::Paid));
+    let owed: Vec<_> = payments.iter().filter(|p| p.refund_due).collect();
+    assert_eq!(owed.len(), 1, "one of the two is owed back");
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].payment_id, owed[0].id);
+    assert_eq!(refunds[0].amount, owed[0].amount);
+    served.stop().await;
+    app.cleanup().await;
+}

@@ -3,16 +3,19 @@
 //! exactly as against the real gateways; only their transport answers in memory.
 
 use super::alipay::{AlipaySimulator, AlipaySimulatorKeys, AlipaySimulatorTransport};
-use super::wechat_pay::{SimulatorTransport, WechatPaySimulator, WechatSimulatorKeys};
+use super::wechat_pay::{WechatPaySimulator, WechatSimulatorKeys};
 use super::{SimulatorError, deliver_until_acknowledged};
 use crate::payments::alipay::{Alipay, AlipayConfig};
+use crate::payments::error::PaymentError;
 use crate::payments::gateway::Clock;
 use crate::payments::keys::fixture;
 use crate::payments::model::Provider;
+use crate::payments::transport::HttpResponse;
 use crate::payments::transport::{HttpRequest, Transport};
 use crate::payments::wechat_pay::aead::ApiV3Key;
 use crate::payments::wechat_pay::verify::PlatformKeys;
 use crate::payments::wechat_pay::{WechatPay, WechatPayConfig};
+use crate::sms::BoxFuture;
 use std::sync::Arc;
 
 /// The demo's WeChat Pay merchant and app (the reference's example numbers: nobody's account).
@@ -64,7 +67,10 @@ impl DemoGateways {
                     .with_key(WECHAT_PLATFORM_SERIAL, fixture::public_key()),
                 base_url: "http://wechat-pay.simulator".into(),
             },
-            Arc::new(SimulatorTransport::new(wechat_simulator.clone())),
+            Arc::new(DeliveringTransport {
+                simulator: wechat_simulator.clone(),
+                deliverer: deliverer.clone(),
+            }),
             clock.clone(),
         ));
         let alipay_simulator = Arc::new(AlipaySimulator::new(
@@ -128,21 +134,50 @@ impl DemoGateways {
                     )
                 }
             };
-        let deliverer = self.deliverer.clone();
-        tokio::spawn(async move {
-            let delivery = deliver_until_acknowledged(
-                deliverer.as_ref(),
-                &notification,
-                schedule,
-                acknowledged,
-            )
-            .await;
-            tracing::info!(
-                attempts = delivery.attempts,
-                acknowledged = delivery.acknowledged,
-                "simulated payment notification delivered"
-            );
-        });
+        deliver_in_background(self.deliverer.clone(), notification, schedule, acknowledged);
         Ok(())
+    }
+}
+
+/// Posts `notification` on `schedule` until acknowledged, without holding up the caller.
+fn deliver_in_background(
+    deliverer: Arc<dyn Transport>,
+    notification: HttpRequest,
+    schedule: &'static [u64],
+    acknowledged: fn(&HttpResponse) -> bool,
+) {
+    tokio::spawn(async move {
+        let delivery =
+            deliver_until_acknowledged(deliverer.as_ref(), &notification, schedule, acknowledged)
+                .await;
+        tracing::info!(
+            attempts = delivery.attempts,
+            acknowledged = delivery.acknowledged,
+            "simulated gateway notification delivered"
+        );
+    });
+}
+
+/// The WeChat Pay simulator as the merchant's transport, posting the refund notifications its
+/// answers cause to the merchant, as WeChat does.
+struct DeliveringTransport {
+    simulator: Arc<WechatPaySimulator>,
+    deliverer: Arc<dyn Transport>,
+}
+
+impl Transport for DeliveringTransport {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, PaymentError>> {
+        Box::pin(async move {
+            let (answer, notification) = self.simulator.handle(&request);
+            if let Some(notification) = notification {
+                deliver_in_background(
+                    self.deliverer.clone(),
+                    notification,
+                    &crate::payments::wechat_pay::notify::RETRY_SCHEDULE_SECS,
+                    crate::payments::wechat_pay::notify::acknowledged,
+                );
+            }
+            Ok(answer)
+        })
     }
 }
