@@ -70,4 +70,5 @@ id_type!(
     OtpChallengeId,
     KitchenTicketId,
     PaymentId,
+    PrinterId,
 );

@@ -17,6 +17,7 @@ pub mod kitchen;
 pub mod ordering;
 pub mod outbox;
 pub mod payments;
+pub mod printing;
 pub mod retention;
 mod rows;
 pub mod sealed_columns;
