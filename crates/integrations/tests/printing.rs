@@ -49,6 +49,7 @@ fn slip() -> OrderSlip {
         delivery: None,
         status_url: Some("https://diancan.example/o/42".into()),
         reprint: false,
+        job_number: None,
     }
 }
 

@@ -138,13 +138,14 @@ impl Db {
     }
 
     /// Records a failed attempt on a working printer: due again at `retry_at_ms`, or `failed`
-    /// once it has had [`MAX_ATTEMPTS`].
+    /// once it has had [`MAX_ATTEMPTS`] (at once when `give_up`: no attempt can print it).
     pub async fn print_job_failed(
         &self,
         id: i64,
         attempt: i64,
         failure: &Failure,
         retry_at_ms: i64,
+        give_up: bool,
         now_ms: i64,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
@@ -154,7 +155,7 @@ impl Db {
             .bind(retry_at_ms)
             .bind(failure.error.chars().take(500).collect::<String>())
             .bind(failure.uncertain)
-            .bind(MAX_ATTEMPTS)
+            .bind(if give_up { 0 } else { MAX_ATTEMPTS })
             .bind(now_ms)
             .execute(&mut *c)
             .await

@@ -6,6 +6,7 @@ mod delivery;
 mod queue;
 
 pub use delivery::{ClaimedJob, Failure, printing_stream};
+pub use queue::PRINT_TOPIC;
 pub(crate) use queue::{queue_cancelled, queue_sent_orders};
 
 use crate::db::Db;
@@ -107,7 +108,7 @@ const STATION_OF_BRAND: &str = "SELECT COUNT(*) FROM stations WHERE id = $1 AND 
 const PRINTER_OF_STORE: &str =
     "SELECT COUNT(*) FROM printers WHERE id = $1 AND brand_id = $2 AND store_id = $3";
 const SELECT_JOBS_SINCE: &str = "SELECT id, brand_id, store_id, printer_id, routed_printer_id, document, order_id, ticket_id, content_json, reprint, reprint_of, requested_by, state, attempts, uncertain, next_attempt_ms, last_error, created_at_ms, sent_at_ms, printed_at_ms
-    FROM print_jobs WHERE brand_id = $1 AND store_id = $2 AND created_at_ms >= $3 ORDER BY id DESC LIMIT 500";
+    FROM print_jobs WHERE brand_id = $1 AND store_id = $2 AND created_at_ms >= $3 ORDER BY id DESC LIMIT $4";
 const SELECT_JOB: &str = "SELECT id, brand_id, store_id, printer_id, routed_printer_id, document, order_id, ticket_id, content_json, reprint, reprint_of, requested_by, state, attempts, uncertain, next_attempt_ms, last_error, created_at_ms, sent_at_ms, printed_at_ms
     FROM print_jobs WHERE id = $1";
 const SELECT_JOB_BY_KEY: &str = "SELECT id, brand_id, store_id, printer_id, routed_printer_id, document, order_id, ticket_id, content_json, reprint, reprint_of, requested_by, state, attempts, uncertain, next_attempt_ms, last_error, created_at_ms, sent_at_ms, printed_at_ms
@@ -389,17 +390,19 @@ impl Db {
         Ok(printers)
     }
 
-    /// The store's jobs created since `since_ms`, newest first (at most 500).
+    /// The store's jobs created since `since_ms`, newest first, at most `limit`.
     pub async fn print_jobs_since(
         &self,
         brand: BrandId,
         store: StoreId,
         since_ms: i64,
+        limit: i64,
     ) -> Result<Vec<PrintJob>> {
         let rows: Vec<JobRow> = on_pool!(self, |p| sqlx::query_as(SELECT_JOBS_SINCE)
             .bind(brand.as_uuid())
             .bind(store.as_uuid())
             .bind(since_ms)
+            .bind(limit)
             .fetch_all(p)
             .await)?;
         rows.into_iter().map(PrintJob::try_from).collect()

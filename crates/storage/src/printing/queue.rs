@@ -6,6 +6,7 @@
 
 use super::printers_in;
 use crate::error::Result;
+use crate::outbox::OutboxEntry;
 use crate::sql_batch::{Value, insert_rows};
 use crate::tx::Tx;
 use diancan_domain::kitchen::{KitchenTicket, TicketChange};
@@ -34,11 +35,21 @@ pub(crate) struct NewJob {
     pub dedupe_key: String,
 }
 
-/// Writes jobs, due at once; a dedupe key already queued is skipped.
+/// The outbox topic of the row that wakes the print worker once jobs are committed.
+pub const PRINT_TOPIC: &str = "print";
+
+/// Writes jobs, due at once, and the outbox row that wakes the worker; a dedupe key already
+/// queued is skipped.
 pub(crate) async fn insert_jobs(tx: &mut Tx, jobs: Vec<NewJob>, now_ms: i64) -> Result<()> {
-    if jobs.is_empty() {
+    let Some(first) = jobs.first() else {
         return Ok(());
-    }
+    };
+    let wake = OutboxEntry {
+        topic: PRINT_TOPIC,
+        subject: Some(format!("store:{}", first.store)),
+        payload: serde_json::json!({}),
+    };
+    crate::outbox::enqueue(tx, &[wake], now_ms).await?;
     let rows = jobs
         .into_iter()
         .map(|j| {

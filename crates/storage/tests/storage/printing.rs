@@ -49,7 +49,7 @@ async fn printers(db: &Db, menu: Menu, drinks: StationId) -> (Printer, Printer) 
 
 async fn jobs(db: &Db, menu: Menu) -> Vec<PrintJob> {
     let mut jobs = db
-        .print_jobs_since(menu.brand, menu.store, 0)
+        .print_jobs_since(menu.brand, menu.store, 0, 1_000)
         .await
         .unwrap();
     jobs.reverse();
@@ -272,7 +272,7 @@ async fn a_failing_job_backs_off_then_fails_and_a_reprint_is_numbered(db: &Db) {
     for attempt in 1..=MAX_ATTEMPTS {
         let claimed = db.claim_print_jobs(now, 1_000, 10).await.unwrap();
         assert_eq!(claimed.len(), 1, "attempt {attempt}");
-        db.print_job_failed(test.id, attempt, &failure, now + 10, now)
+        db.print_job_failed(test.id, attempt, &failure, now + 10, false, now)
             .await
             .unwrap();
         assert!(
