@@ -211,6 +211,7 @@ pub fn render(job: &PrintJob, printer: &Printer, store: &Store) -> Result<Vec<u8
             &printer.name,
             paper,
             &local_time(store, job.created_at_ms),
+            job.says_reprint(),
             Some(job.id),
         );
     }

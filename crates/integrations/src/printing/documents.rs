@@ -452,11 +452,12 @@ pub fn test_page(
     printer_name: &str,
     paper: Paper,
     at: &str,
+    reprint: bool,
     job_number: Option<i64>,
 ) -> Result<Vec<u8>, DocumentError> {
     check("printer name", printer_name, MAX_NAME_CHARS)?;
     check("time", at, MAX_NAME_CHARS)?;
-    let mut sheet = Sheet::start(paper, false);
+    let mut sheet = Sheet::start(paper, reprint);
     sheet.big_centered("打印测试");
     sheet.centered(printer_name);
     sheet.rule();

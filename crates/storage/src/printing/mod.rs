@@ -260,20 +260,16 @@ async fn check_settings(
 ) -> Result<()> {
     for station in &settings.stations {
         if count(tx, STATION_OF_BRAND, &[station.as_uuid(), brand.as_uuid()]).await? == 0 {
-            return Err(StorageError::Refused("no such station"));
+            return Err(StorageError::Refused("UNKNOWN_STATION"));
         }
     }
     if let Some(fallback) = settings.fallback_id {
         if fallback == id {
-            return Err(StorageError::Refused(
-                "a printer cannot be its own fallback",
-            ));
+            return Err(StorageError::Refused("FALLBACK_IS_SELF"));
         }
         let ids = [fallback.as_uuid(), brand.as_uuid(), store.as_uuid()];
         if count(tx, PRINTER_OF_STORE, &ids).await? == 0 {
-            return Err(StorageError::Refused(
-                "the fallback is no printer of this store",
-            ));
+            return Err(StorageError::Refused("UNKNOWN_FALLBACK"));
         }
     }
     Ok(())

@@ -4,8 +4,9 @@
 //! at most once without 重打, the dead printer's jobs reach the fallback within 10 s by the
 //! recorded times, and nothing is lost across a worker restart.
 
-use crate::app::{NOON_SHANGHAI, TestApp};
+use crate::app::{NOON_SHANGHAI, TestApp, code};
 use crate::kitchen::{accepted_order, kitchen};
+use axum::http::StatusCode;
 use diancan_domain::printing::*;
 use diancan_domain::text::Name;
 use diancan_integrations::printing::fake_printer::{FakeCondition, FakePrinter, PrintedJob};
@@ -251,5 +252,111 @@ async fn every_ticket_prints_once_through_crashes_power_cuts_and_paper_out() {
             job.id
         );
     }
+    app.cleanup().await;
+}
+
+/// The console's printing API: managers set printers up (kitchens may not), a station has one
+/// printer, a test page comes out of the printer, the day's jobs list with their state, and a
+/// reprint is a new job saying 重打; another brand sees none of it.
+#[tokio::test]
+async fn printers_are_set_up_test_printed_listed_and_reprinted_from_the_console() {
+    let app = TestApp::with_clock(running_clock()).await;
+    let k = kitchen(&app).await;
+    let fake = FakePrinter::start(FakeCondition::default()).await.unwrap();
+    let base = format!("/api/v1/console/stores/{}", app.a.store);
+    let body = |name: &str, stations: Vec<&str>| {
+        serde_json::json!({"name": name, "connection": "tcp", "address": fake.addr.to_string(),
+            "paper_mm": 58, "stations": stations, "takes_receipts": true})
+    };
+    let (status, refused) = app
+        .post(
+            &format!("{base}/printers"),
+            Some(&k.cook),
+            body("前台", vec![]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, counter) = app
+        .post(
+            &format!("{base}/printers"),
+            Some(&k.manager),
+            body("前台", vec![&k.drinks]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{counter}");
+    assert_eq!(counter["status"], "ready");
+    let (status, taken) = app
+        .post(
+            &format!("{base}/printers"),
+            Some(&k.manager),
+            body("水吧", vec![&k.drinks]),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&taken)),
+        (StatusCode::CONFLICT, "STATION_HAS_PRINTER")
+    );
+    let mut bad = body("坏的", vec![]);
+    bad["paper_mm"] = 70.into();
+    bad["address"] = "not an address".into();
+    let (status, invalid) = app
+        .post(&format!("{base}/printers"), Some(&k.manager), bad)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{invalid}");
+    let id = counter["id"].as_str().unwrap();
+    let mut own = body("前台", vec![]);
+    own["fallback_id"] = id.into();
+    let (status, itself) = app
+        .put(&format!("{base}/printers/{id}"), Some(&k.manager), own)
+        .await;
+    assert_eq!(
+        (status, code(&itself)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "FALLBACK_IS_SELF")
+    );
+
+    let _worker = worker(&app);
+    let (status, test) = app
+        .post(
+            &format!("{base}/printers/{id}/test"),
+            Some(&k.manager),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{test}");
+    let paper = fake.wait_for_jobs(1).await.remove(0);
+    assert!(paper.texts().contains(&"打印测试"), "{:?}", paper.texts());
+    assert_eq!(job_number(&paper), test["id"].as_i64());
+    eventually("the test job is recorded printed", || async {
+        let (_, jobs) = app.get(&format!("{base}/print-jobs"), Some(&k.cook)).await;
+        jobs[0]["state"] == "printed"
+    })
+    .await;
+
+    let (status, again) = app
+        .post(
+            &format!("{base}/print-jobs/{}/reprint", test["id"]),
+            Some(&k.cook),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(
+        (again["reprint"].as_i64(), again["says_reprint"].as_bool()),
+        (Some(1), Some(true))
+    );
+    let reprinted = fake.wait_for_jobs(2).await.remove(1);
+    assert!(says_reprint(&reprinted), "{:?}", reprinted.texts());
+
+    let other = app.login(&app.b.owner_login).await;
+    let (status, _) = app.get(&format!("{base}/print-jobs"), Some(&other)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .post(
+            &format!("{base}/print-jobs/{}/reprint", test["id"]),
+            Some(&other),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     app.cleanup().await;
 }
