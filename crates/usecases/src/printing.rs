@@ -320,8 +320,8 @@ async fn print_on_one_printer(
     let mut stores: BTreeMap<StoreId, Store> = BTreeMap::new();
     for (index, claimed) in jobs.iter().enumerate() {
         let (job, printer) = (&claimed.job, &claimed.printer);
-        if !stores.contains_key(&job.store_id) {
-            stores.insert(job.store_id, ctx.db.store(job.store_id).await?);
+        if let std::collections::btree_map::Entry::Vacant(entry) = stores.entry(job.store_id) {
+            entry.insert(ctx.db.store(job.store_id).await?);
         }
         let outcome = match (
             render(job, printer, &stores[&job.store_id]),

@@ -225,8 +225,8 @@ pub(crate) async fn queue_sent_orders(
         if printers.is_empty() {
             continue;
         }
-        if !names.contains_key(&brand) {
-            names.insert(brand, station_names(tx, brand).await?);
+        if let std::collections::btree_map::Entry::Vacant(entry) = names.entry(brand) {
+            entry.insert(station_names(tx, brand).await?);
         }
         let names = &names[&brand];
         let routing = Routing(&printers);
