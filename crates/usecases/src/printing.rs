@@ -272,14 +272,13 @@ pub struct PrintRound {
     pub failed: usize,
 }
 
-/// One round of the worker: move jobs off down printers, lease the due ones and print them,
-/// each printer's jobs in order and printers side by side.
+/// One round of the worker: lease the due jobs and print them, each printer's jobs in order
+/// (each lease renewed just before its bytes go out) and printers side by side.
 pub async fn print_due(
     ctx: &Context,
     settings: &PrintSettings,
 ) -> Result<PrintRound, StorageError> {
     let now = ctx.clock.now_ms();
-    ctx.db.reroute_print_jobs(now).await?;
     let claimed = ctx
         .db
         .claim_print_jobs(now, settings.lease_ms, settings.batch)
@@ -322,6 +321,18 @@ async fn print_on_one_printer(
         let (job, printer) = (&claimed.job, &claimed.printer);
         if let std::collections::btree_map::Entry::Vacant(entry) = stores.entry(job.store_id) {
             entry.insert(ctx.db.store(job.store_id).await?);
+        }
+        let until = ctx.clock.now_ms() + settings.lease_ms;
+        if !ctx
+            .db
+            .renew_print_lease(job.id, job.attempts, until)
+            .await?
+        {
+            tracing::warn!(
+                job = job.id,
+                "lease ran out while waiting; another attempt holds it"
+            );
+            continue;
         }
         let outcome = match (
             render(job, printer, &stores[&job.store_id]),
@@ -405,11 +416,14 @@ fn with_jitter(delay_ms: i64) -> i64 {
     delay_ms + rand::random_range(0..=delay_ms / 5)
 }
 
-/// Asks each down printer how it is; one that answers ready takes jobs again.
+/// Asks each down printer how it is; one that answers ready takes jobs again. Jobs still
+/// waiting for a down or disabled printer (one a dead worker left `sending`, one queued while
+/// its fallback was down too) first move to a working fallback.
 pub async fn probe_down_printers(
     ctx: &Context,
     settings: &PrintSettings,
 ) -> Result<usize, StorageError> {
+    ctx.db.reroute_print_jobs(ctx.clock.now_ms()).await?;
     let mut up = 0;
     for printer in ctx.db.down_printers().await? {
         let Some(addr) = socket(&printer.address) else {

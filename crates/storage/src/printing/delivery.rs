@@ -56,6 +56,7 @@ const MARK_PRINTED: &str = "UPDATE print_jobs SET state = 'printed', printed_at_
 const MARK_RETRY: &str = "UPDATE print_jobs SET state = CASE WHEN attempts >= $6 THEN 'failed' ELSE 'queued' END,
         next_attempt_ms = $3, last_error = $4, uncertain = (uncertain OR $5), leased_until_ms = NULL, updated_at_ms = $7
     WHERE id = $1 AND state = 'sending' AND attempts = $2";
+const RENEW_LEASE: &str = "UPDATE print_jobs SET leased_until_ms = $3 WHERE id = $1 AND state = 'sending' AND attempts = $2";
 /// A job the worker leased but never started (its printer went down first): as it was.
 const RELEASE: &str = "UPDATE print_jobs SET state = 'queued', attempts = attempts - 1, leased_until_ms = NULL, updated_at_ms = $3
     WHERE id = $1 AND state = 'sending' AND attempts = $2";
@@ -128,6 +129,14 @@ impl Db {
         tx.commit().await?;
         claimed.sort_by_key(|c| c.job.id);
         Ok(claimed)
+    }
+
+    /// Extends the lease of attempt `attempt` on job `id` to `until_ms`, right before its bytes
+    /// go out. False when that attempt no longer holds the job (a lease that ran out while the
+    /// job waited behind others was taken by another worker): it must not be sent.
+    pub async fn renew_print_lease(&self, id: i64, attempt: i64, until_ms: i64) -> Result<bool> {
+        let held = on_pool_write(self, RENEW_LEASE, id, attempt, until_ms).await?;
+        Ok(held == 1)
     }
 
     /// Records that the attempt `attempt` of job `id` printed. False when that attempt no

@@ -237,6 +237,17 @@ async fn a_lease_is_one_attempts_and_a_down_printer_hands_over(db: &Db) {
         "the dead attempt cannot record"
     );
     assert!(
+        !db.renew_print_lease(slip.job.id, 1, NOW_MS + 5_000)
+            .await
+            .unwrap(),
+        "nor send again"
+    );
+    assert!(
+        db.renew_print_lease(slip.job.id, 2, NOW_MS + 5_000)
+            .await
+            .unwrap()
+    );
+    assert!(
         db.print_job_printed(slip.job.id, 2, NOW_MS + 1_102)
             .await
             .unwrap()
