@@ -317,3 +317,38 @@ async fn a_failing_job_backs_off_then_fails_and_a_reprint_is_numbered(db: &Db) {
     assert!(other_store.is_err());
 }
 both!(a_failing_job_backs_off_then_fails_and_a_reprint_is_numbered);
+
+/// A table's second round (加菜) prints as 加菜 on the station's printer; a dine-in order has no
+/// packing slip.
+async fn a_second_round_prints_as_an_addition(db: &Db) {
+    use crate::ordering::tables::{a_table, first_scan};
+    use diancan_storage::ordering::{NewOrderTable, SessionClaim};
+    let menu = menu_with_stock(db, 20).await;
+    let (_, drinks) = stations(db, menu).await;
+    let (counter, _) = printers(db, menu, drinks).await;
+    let table = a_table(db, menu).await;
+    let first = crate::ordering::place(db, first_scan(menu, &table, "round-1", 1)).await;
+    accept(db, &first, NOW_MS + 1).await;
+    let session = first.table.as_ref().unwrap().session_id;
+    let mut more = first_scan(menu, &table, "round-2", 2);
+    more.table = Some(NewOrderTable {
+        session: SessionClaim::Open(session),
+        ..more.table.unwrap()
+    });
+    let second = crate::ordering::place(db, more).await;
+    assert_eq!(second.round, 2);
+    accept(db, &second, NOW_MS + 2).await;
+    let kinds: Vec<(DocumentKind, i64, PrinterId)> = jobs(db, menu)
+        .await
+        .iter()
+        .map(|j| (j.document, j.content.round, j.printer_id))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (DocumentKind::Kitchen, 1, counter.id),
+            (DocumentKind::Addition, 2, counter.id)
+        ]
+    );
+}
+both!(a_second_round_prints_as_an_addition);
