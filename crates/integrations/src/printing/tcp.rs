@@ -55,6 +55,11 @@ pub enum PrintError {
         "PRINTER_BAD_STATUS: 打印机状态字节无效 / status byte {0:#04x} is not an ESC/POS status"
     )]
     BadStatus(u8),
+    /// The same, in answer to the status after the job's bytes: part of it may be on paper.
+    #[error(
+        "PRINTER_BAD_STATUS: 打印后状态字节无效 / status byte {0:#04x} after the job is not an ESC/POS status"
+    )]
+    BadStatusAfterJob(u8),
     #[error("PRINTER_NOT_READY: 打印机{} / printer is {status:?}", not_ready_zh(*status))]
     NotReady { status: PrinterStatus },
     /// The printer took the bytes, then said it cannot print: part of the job may be on paper.
@@ -80,7 +85,7 @@ impl PrintError {
             PrintError::Unreachable { .. } => "PRINTER_UNREACHABLE",
             PrintError::ClosedMidJob { .. } => "PRINTER_CLOSED_MID_JOB",
             PrintError::NoStatus => "PRINTER_NO_STATUS",
-            PrintError::BadStatus(_) => "PRINTER_BAD_STATUS",
+            PrintError::BadStatus(_) | PrintError::BadStatusAfterJob(_) => "PRINTER_BAD_STATUS",
             PrintError::NotReady { .. } | PrintError::NotReadyAfterJob { .. } => {
                 "PRINTER_NOT_READY"
             }
@@ -92,14 +97,17 @@ impl PrintError {
     pub fn may_have_printed(&self) -> bool {
         match self {
             PrintError::ClosedMidJob { sent, .. } => *sent > 0,
-            PrintError::NotReadyAfterJob { .. } => true,
+            PrintError::NotReadyAfterJob { .. } | PrintError::BadStatusAfterJob(_) => true,
             _ => false,
         }
     }
 
     /// Whether the same job should go to the station's fallback printer rather than wait.
     pub fn use_fallback(&self) -> bool {
-        !matches!(self, PrintError::BadStatus(_))
+        !matches!(
+            self,
+            PrintError::BadStatus(_) | PrintError::BadStatusAfterJob(_)
+        )
     }
 }
 
@@ -198,6 +206,7 @@ fn mid_job(error: PrintError, sent: usize, total: usize) -> PrintError {
         PrintError::ClosedMidJob { .. } => PrintError::ClosedMidJob { sent, total },
         // Silent after taking bytes it answered for before: it stopped mid-job.
         PrintError::NoStatus if sent > 0 => PrintError::ClosedMidJob { sent, total },
+        PrintError::BadStatus(byte) if sent > 0 => PrintError::BadStatusAfterJob(byte),
         other => other,
     }
 }
