@@ -463,3 +463,155 @@ pub async fn run_worker(ctx: Context, settings: PrintSettings) {
         let _ = tokio::time::timeout(Duration::from_secs(1), rung).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diancan_domain::schedule::{Schedule, StoreTimeZone, TimeOfDay};
+    use diancan_domain::store::{GeoPoint, PackingFee, PayMode, StoreRules};
+    use diancan_integrations::printing::fake_printer::decode;
+    use diancan_integrations::printing::text_width::display_width;
+    use diancan_storage::StoreProfile;
+
+    fn store() -> Store {
+        Store {
+            id: StoreId::new(),
+            brand_id: BrandId::new(),
+            profile: StoreProfile {
+                name: "老街面馆".into(),
+                name_en: None,
+                address: "上海".into(),
+                phone: None,
+                location: GeoPoint::parse(31_235_000, 121_480_000).unwrap(),
+                rules: StoreRules {
+                    time_zone: StoreTimeZone::shanghai(),
+                    hours: Schedule::always(),
+                    accepting_orders: true,
+                    pay_mode: PayMode::PayFirst,
+                    packing_fee: PackingFee::PerItem {
+                        fee_fen: Money::ZERO,
+                    },
+                    seat_fee_fen: Money::ZERO,
+                    business_day_starts_at: TimeOfDay::parse("04:00").unwrap(),
+                    table_ordering: Default::default(),
+                    delivery_zones: Vec::new(),
+                    slots: Default::default(),
+                    unpaid_timeout_minutes: 15,
+                },
+            },
+        }
+    }
+
+    fn printer(paper: PaperWidth) -> Printer {
+        Printer {
+            id: PrinterId::new(),
+            brand_id: BrandId::new(),
+            store_id: StoreId::new(),
+            name: "后厨".into(),
+            connection: PrinterConnection::Tcp,
+            address: "127.0.0.1:9100".into(),
+            paper,
+            fallback_id: None,
+            stations: Vec::new(),
+            takes_receipts: false,
+            takes_packing_slips: false,
+            enabled: true,
+            down_since_ms: None,
+            last_error: None,
+        }
+    }
+
+    fn job(document: DocumentKind, reprint: i64, uncertain: bool) -> PrintJob {
+        let printer = PrinterId::new();
+        PrintJob {
+            id: 42,
+            brand_id: BrandId::new(),
+            store_id: StoreId::new(),
+            printer_id: printer,
+            routed_printer_id: printer,
+            document,
+            order_id: Some(OrderId::new()),
+            ticket_id: None,
+            content: PrintContent {
+                order_id: Some(OrderId::new()),
+                channel: Some(Channel::DineIn),
+                table_code: Some("A3".into()),
+                pickup_number: Some(7),
+                round: 2,
+                station: Some("热菜".into()),
+                placed_at_ms: 1_795_000_000_000,
+                lines: vec![PrintLine {
+                    name: "红烧牛肉面加大加辣超级无敌豪华版".into(),
+                    specs: vec!["大份".into(), "微辣".into()],
+                    note: Some("不要香菜".into()),
+                    quantity: 2,
+                    amount: Money::ZERO,
+                }],
+                subtotal: Money::from_fen(5600),
+                adjustments: Vec::new(),
+                total: Money::from_fen(5600),
+                note: None,
+            },
+            reprint,
+            reprint_of: None,
+            requested_by: None,
+            state: PrintJobState::Sending,
+            attempts: 1,
+            uncertain,
+            next_attempt_ms: 0,
+            last_error: None,
+            created_at_ms: 0,
+            sent_at_ms: None,
+            printed_at_ms: None,
+        }
+    }
+
+    fn texts(bytes: &[u8]) -> Vec<String> {
+        decode(bytes).lines.into_iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn each_document_says_what_it_is_and_fits_the_paper_it_goes_to() {
+        let store = store();
+        for (document, title) in [
+            (DocumentKind::Kitchen, "热菜单"),
+            (DocumentKind::Addition, "加菜 · 热菜"),
+            (DocumentKind::Cancel, "退菜 · 热菜"),
+        ] {
+            for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+                let bytes = render(&job(document, 0, false), &printer(paper), &store).unwrap();
+                let decoded = decode(&bytes);
+                let lines = texts(&bytes);
+                assert!(lines.iter().any(|l| l == title), "{lines:?}");
+                assert!(lines.iter().any(|l| l.trim() == "打印单 #42"), "{lines:?}");
+                assert!(!lines.iter().any(|l| l.contains("重打")));
+                let columns = match paper {
+                    PaperWidth::Mm58 => 32,
+                    PaperWidth::Mm80 => 48,
+                };
+                for line in &decoded.lines {
+                    assert!(
+                        display_width(&line.text) * line.width_factor <= columns,
+                        "{line:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_reprint_and_a_resend_after_doubt_say_so() {
+        let store = store();
+        let paper = printer(PaperWidth::Mm80);
+        for (reprint, uncertain) in [(1, false), (0, true)] {
+            let bytes = render(
+                &job(DocumentKind::Kitchen, reprint, uncertain),
+                &paper,
+                &store,
+            );
+            assert_eq!(texts(&bytes.unwrap())[0], "【重打】");
+        }
+        let test = render(&job(DocumentKind::Test, 0, false), &paper, &store).unwrap();
+        assert!(texts(&test).iter().any(|l| l == "打印测试"));
+    }
+}
