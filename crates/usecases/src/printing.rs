@@ -273,7 +273,8 @@ pub struct PrintRound {
 }
 
 /// One round of the worker: lease the due jobs and print them, each printer's jobs in order
-/// (each lease renewed just before its bytes go out) and printers side by side.
+/// (a lease renewed before the bytes go out once half of it has passed) and printers side by
+/// side.
 pub async fn print_due(
     ctx: &Context,
     settings: &PrintSettings,
@@ -293,7 +294,7 @@ pub async fn print_due(
     let mut running = tokio::task::JoinSet::new();
     for jobs in by_printer.into_values() {
         let (ctx, settings) = (ctx.clone(), settings.clone());
-        running.spawn(async move { print_on_one_printer(&ctx, &settings, jobs).await });
+        running.spawn(async move { print_on_one_printer(&ctx, &settings, now, jobs).await });
     }
     let mut round = PrintRound::default();
     while let Some(done) = running.join_next().await {
@@ -313,6 +314,7 @@ pub async fn print_due(
 async fn print_on_one_printer(
     ctx: &Context,
     settings: &PrintSettings,
+    claimed_at_ms: i64,
     jobs: Vec<ClaimedJob>,
 ) -> Result<PrintRound, StorageError> {
     let mut round = PrintRound::default();
@@ -322,11 +324,14 @@ async fn print_on_one_printer(
         if let std::collections::btree_map::Entry::Vacant(entry) = stores.entry(job.store_id) {
             entry.insert(ctx.db.store(job.store_id).await?);
         }
-        let until = ctx.clock.now_ms() + settings.lease_ms;
-        if !ctx
-            .db
-            .renew_print_lease(job.id, job.attempts, until)
-            .await?
+        // Past half its lease (it waited behind others), the lease is renewed before the bytes
+        // go out, and a job whose lease another worker took meanwhile is left to that one.
+        let started = ctx.clock.now_ms();
+        if started > claimed_at_ms + settings.lease_ms / 2
+            && !ctx
+                .db
+                .renew_print_lease(job.id, job.attempts, started + settings.lease_ms)
+                .await?
         {
             tracing::warn!(
                 job = job.id,

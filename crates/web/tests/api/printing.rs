@@ -121,6 +121,12 @@ async fn every_ticket_prints_once_through_crashes_power_cuts_and_paper_out() {
     let mut kills = 0;
     for n in 0..ORDERS {
         accepted_order(&app, &k, &format!("fault-order-{n}")).await;
+        // The kitchen's pace: the next order comes once every job was tried, so the faults
+        // below strike while tickets are printing rather than after a backlog of them.
+        eventually("the worker keeps up", || async {
+            all_jobs(&app).await.iter().all(|j| j.attempts > 0)
+        })
+        .await;
         if rng.random_ratio(1, 12) {
             // Killed wherever it is (mid-lease, mid-write), and started again at once.
             drop(running.take());
