@@ -71,4 +71,5 @@ id_type!(
     KitchenTicketId,
     PaymentId,
     RefundId,
+    PrinterId,
 );

@@ -11,6 +11,7 @@ pub mod money;
 pub mod ordering;
 pub mod password;
 pub mod payments;
+pub mod printing;
 pub mod redacted;
 pub mod refunds;
 pub mod schedule;

@@ -49,6 +49,7 @@ fn slip() -> OrderSlip {
         delivery: None,
         status_url: Some("https://diancan.example/o/42".into()),
         reprint: false,
+        job_number: None,
     }
 }
 
@@ -260,6 +261,7 @@ async fn faults_each_get_a_clear_result() {
         "{err}"
     );
     assert!(err.use_fallback());
+    assert!(!err.may_have_printed(), "refused before the job");
     // The job itself was never sent to a printer without paper.
     assert_eq!(printer.wait_for_jobs(1).await[0].lines.len(), 0);
 
@@ -284,6 +286,7 @@ async fn faults_each_get_a_clear_result() {
         ..Default::default()
     });
     let err = print(printer.addr, &job, t).await.unwrap_err();
+    assert!(err.may_have_printed(), "100 bytes may be on paper");
     match err {
         PrintError::ClosedMidJob { total, .. } => assert_eq!(total, job.len()),
         other => panic!("expected ClosedMidJob, got {other}"),

@@ -18,6 +18,7 @@ pub mod ordering;
 pub mod outbox;
 pub mod payments;
 pub mod refunds;
+pub mod printing;
 pub mod retention;
 mod rows;
 pub mod sealed_columns;

@@ -67,7 +67,7 @@ pub struct ChangedTicket {
 
 /// A store of the caller's where their role may do `permission`, and its business day now.
 /// Another brand's store, or one the caller does not work in, does not exist for them.
-async fn kitchen_store(
+pub(crate) async fn kitchen_store(
     ctx: &Context,
     staff: &StaffCaller,
     store_id: StoreId,

@@ -47,6 +47,11 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
             crate::payments::SETTLE => settle(ctx, message).await,
             diancan_storage::refunds::REFUND => refund(ctx, message).await,
             diancan_storage::refunds::REFUND_ORDER => refund_order(ctx, message).await,
+            // Jobs were committed: the print worker looks now rather than within the second.
+            crate::printing::PRINT => {
+                crate::printing::ring();
+                Ok(())
+            }
             // A topic no consumer of this version knows (a newer instance wrote it): leave it
             // for one that does, and say so.
             topic => Err(format!("no consumer for topic {topic:?}")),

@@ -16,11 +16,15 @@ impl Drop for Workers {
     }
 }
 
-/// Starts the outbox deliverer, the unpaid-order timeout, the sweep that closes abandoned
-/// gateway orders, and the retention sweep.
+/// Starts the outbox deliverer, the print worker, the unpaid-order timeout, the sweep that
+/// closes abandoned gateway orders, and the retention sweep.
 pub fn spawn(ctx: Context, retention: Retention) -> Workers {
     Workers(vec![
         tokio::spawn(deliver_outbox(ctx.clone())),
+        tokio::spawn(crate::printing::run_worker(
+            ctx.clone(),
+            crate::printing::PrintSettings::default(),
+        )),
         tokio::spawn(every(
             ctx.clone(),
             Duration::from_secs(10),
@@ -51,6 +55,13 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
 /// Only the outbox deliverer: for tests and tools that drive the rest themselves.
 pub fn spawn_outbox(ctx: Context) -> Workers {
     Workers(vec![tokio::spawn(deliver_outbox(ctx))])
+}
+
+/// Only the print worker: for tests that stop and start it around the rest of the app.
+pub fn spawn_printing(ctx: Context, settings: crate::printing::PrintSettings) -> Workers {
+    Workers(vec![tokio::spawn(crate::printing::run_worker(
+        ctx, settings,
+    ))])
 }
 
 type Round =

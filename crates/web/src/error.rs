@@ -267,6 +267,18 @@ fn conflict(constraint: &str) -> ApiError {
             "已有同名分类",
             "A category with this name exists",
         )
+    } else if has("printer_stations") {
+        (
+            "STATION_HAS_PRINTER",
+            "该档口已由本店另一台打印机出单",
+            "Another printer of this store already prints this station's tickets",
+        )
+    } else if has("printers") {
+        (
+            "PRINTER_NAME_TAKEN",
+            "本店已有同名打印机",
+            "This store already has a printer with this name",
+        )
     } else if has("stations") {
         (
             "STATION_NAME_TAKEN",
@@ -329,6 +341,16 @@ fn refused(code: &'static str) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             "档口不存在",
             "No such kitchen station",
+        ),
+        "FALLBACK_IS_SELF" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "备用打印机不能是它自己",
+            "A printer cannot be its own fallback",
+        ),
+        "UNKNOWN_FALLBACK" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "备用打印机不是本店的打印机",
+            "The fallback is no printer of this store",
         ),
         "UNKNOWN_IMAGE" => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -68,6 +68,8 @@ pub struct OrderSlip {
     /// Where the diner follows the order (printed as a QR code on the receipt).
     pub status_url: Option<String>,
     pub reprint: bool,
+    /// The print job's number, printed small at the foot so a paper can be found again.
+    pub job_number: Option<i64>,
 }
 
 /// Longest texts accepted; every one fits a handful of lines on 58 mm paper.
@@ -225,7 +227,12 @@ impl Sheet {
         self.lines(&lines);
     }
 
-    fn finish(mut self) -> Vec<u8> {
+    fn finish(mut self, job_number: Option<i64>) -> Vec<u8> {
+        if let Some(number) = job_number {
+            self.job.align(Align::Right);
+            self.job.line(&format!("打印单 #{number}"));
+            self.job.align(Align::Left);
+        }
         self.job.feed(3).cut();
         self.job.into_bytes()
     }
@@ -277,7 +284,7 @@ pub fn receipt(slip: &OrderSlip, paper: Paper) -> Result<Vec<u8>, DocumentError>
         sheet.job.line("");
         sheet.centered("扫码查看订单");
     }
-    Ok(sheet.finish())
+    Ok(sheet.finish(slip.job_number))
 }
 
 fn station_lines<'a>(slip: &'a OrderSlip, station: &str) -> Vec<&'a SlipLine> {
@@ -347,7 +354,7 @@ fn station_ticket(
     if let Some(note) = &slip.note {
         sheet.wrapped(&format!("整单备注：{note}"), Size::DoubleHeight, true);
     }
-    Ok(sheet.finish())
+    Ok(sheet.finish(slip.job_number))
 }
 
 /// The ticket for one kitchen station (厨打): only the items that station makes.
@@ -404,7 +411,7 @@ pub fn packing_slip(slip: &OrderSlip, paper: Paper) -> Result<Vec<u8>, DocumentE
     if let Some(note) = &slip.note {
         sheet.wrapped(&format!("备注：{note}"), Size::Normal, true);
     }
-    Ok(sheet.finish())
+    Ok(sheet.finish(slip.job_number))
 }
 
 /// A label stuck on one bag or cup: pickup number huge, the item, and which of how many it is.
@@ -436,5 +443,27 @@ pub fn pickup_label(slip: &OrderSlip, item: usize, paper: Paper) -> Result<Vec<u
         Size::Normal,
         false,
     );
-    Ok(sheet.finish())
+    Ok(sheet.finish(slip.job_number))
+}
+
+/// A test page: the printer's name, its paper's full width of columns, Chinese text and ￥, so
+/// whoever set it up sees at once whether encoding and width are right.
+pub fn test_page(
+    printer_name: &str,
+    paper: Paper,
+    at: &str,
+    reprint: bool,
+    job_number: Option<i64>,
+) -> Result<Vec<u8>, DocumentError> {
+    check("printer name", printer_name, MAX_NAME_CHARS)?;
+    check("time", at, MAX_NAME_CHARS)?;
+    let mut sheet = Sheet::start(paper, reprint);
+    sheet.big_centered("打印测试");
+    sheet.centered(printer_name);
+    sheet.rule();
+    sheet.pair("纸宽", &format!("{} 列", paper.columns()));
+    sheet.pair("中文与金额", &yuan(Money::from_fen(1850)));
+    sheet.wrapped(&format!("时间 {at}"), Size::Normal, false);
+    sheet.rule();
+    Ok(sheet.finish(job_number))
 }

@@ -1,6 +1,7 @@
 //! A fake ESC/POS network printer on loopback for tests: it answers DLE EOT with the status it
-//! is told to have, can drop the connection mid-job like a printer losing power, and decodes
-//! what it received (GB18030 text, commands stripped) into lines with their print modes.
+//! is told to have, can drop the connection mid-job like a printer losing power, can be
+//! switched off and on again at the same address, and decodes what it received (GB18030 text,
+//! commands stripped) into lines with their print modes.
 
 use super::escpos::{Align, DLE, EOT, ESC, FS, GS, LF};
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,8 @@ pub struct PrintedJob {
     pub drawer_kicks: usize,
     /// DLE EOT requests, in order of arrival (n = 1, 2, 4).
     pub status_requests: Vec<u8>,
+    /// When the connection closed (ms since the Unix epoch; 0 for a job decoded by hand).
+    pub received_at_ms: i64,
 }
 
 impl PrintedJob {
@@ -130,6 +133,8 @@ pub struct FakeCondition {
     pub drop_after: Option<usize>,
     /// Never answer status requests (an old printer without real-time status).
     pub silent: bool,
+    /// Report paper out to the next connection only, then have paper again.
+    pub paper_out_once: bool,
 }
 
 impl FakeCondition {
@@ -157,13 +162,32 @@ struct Shared {
 pub struct FakePrinter {
     pub addr: std::net::SocketAddr,
     shared: Arc<Shared>,
-    task: tokio::task::JoinHandle<()>,
+    /// The listener and every open connection; `None` while switched off.
+    power: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for FakePrinter {
     fn drop(&mut self) {
-        self.task.abort();
+        self.power_off();
     }
+}
+
+fn listen(listener: TcpListener, shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // Connections live in the set, so switching off (aborting this task) cuts them too.
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        connections.spawn(serve(stream, shared.clone()));
+                    }
+                    Err(_) => break,
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+    })
 }
 
 impl FakePrinter {
@@ -172,13 +196,27 @@ impl FakePrinter {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
         *shared.condition.lock().unwrap() = condition;
-        let serving = shared.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, serving.clone()));
-            }
-        });
-        Ok(FakePrinter { addr, shared, task })
+        let task = listen(listener, shared.clone());
+        Ok(FakePrinter {
+            addr,
+            shared,
+            power: Mutex::new(Some(task)),
+        })
+    }
+
+    /// Switched off: connections are cut mid-job and new ones refused.
+    pub fn power_off(&self) {
+        if let Some(task) = self.power.lock().unwrap().take() {
+            task.abort();
+        }
+    }
+
+    /// Switched on again at the same address.
+    pub async fn power_on(&self) -> std::io::Result<()> {
+        self.power_off();
+        let listener = TcpListener::bind(self.addr).await?;
+        *self.power.lock().unwrap() = Some(listen(listener, self.shared.clone()));
+        Ok(())
     }
 
     pub fn set_condition(&self, condition: FakeCondition) {
@@ -207,8 +245,13 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     let mut raw = Vec::new();
     let mut answered = 0;
     let mut buf = [0u8; 4096];
+    let once = {
+        let mut condition = shared.condition.lock().unwrap();
+        std::mem::take(&mut condition.paper_out_once)
+    };
     loop {
-        let condition = *shared.condition.lock().unwrap();
+        let mut condition = *shared.condition.lock().unwrap();
+        condition.paper_out |= once;
         let n = match stream.read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
@@ -235,6 +278,10 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
         answered = requests.len();
     }
     drop(stream);
-    shared.jobs.lock().unwrap().push(decode(&raw));
+    let mut job = decode(&raw);
+    job.received_at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    shared.jobs.lock().unwrap().push(job);
     shared.job_done.notify_waiters();
 }

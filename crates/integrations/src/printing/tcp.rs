@@ -55,8 +55,19 @@ pub enum PrintError {
         "PRINTER_BAD_STATUS: 打印机状态字节无效 / status byte {0:#04x} is not an ESC/POS status"
     )]
     BadStatus(u8),
+    /// The same, in answer to the status after the job's bytes: part of it may be on paper.
+    #[error(
+        "PRINTER_BAD_STATUS: 打印后状态字节无效 / status byte {0:#04x} after the job is not an ESC/POS status"
+    )]
+    BadStatusAfterJob(u8),
     #[error("PRINTER_NOT_READY: 打印机{} / printer is {status:?}", not_ready_zh(*status))]
     NotReady { status: PrinterStatus },
+    /// The printer took the bytes, then said it cannot print: part of the job may be on paper.
+    #[error(
+        "PRINTER_NOT_READY: 打印后打印机{} / printer is {status:?} after taking the job",
+        not_ready_zh(*status)
+    )]
+    NotReadyAfterJob { status: PrinterStatus },
 }
 
 fn not_ready_zh(status: PrinterStatus) -> &'static str {
@@ -74,14 +85,29 @@ impl PrintError {
             PrintError::Unreachable { .. } => "PRINTER_UNREACHABLE",
             PrintError::ClosedMidJob { .. } => "PRINTER_CLOSED_MID_JOB",
             PrintError::NoStatus => "PRINTER_NO_STATUS",
-            PrintError::BadStatus(_) => "PRINTER_BAD_STATUS",
-            PrintError::NotReady { .. } => "PRINTER_NOT_READY",
+            PrintError::BadStatus(_) | PrintError::BadStatusAfterJob(_) => "PRINTER_BAD_STATUS",
+            PrintError::NotReady { .. } | PrintError::NotReadyAfterJob { .. } => {
+                "PRINTER_NOT_READY"
+            }
+        }
+    }
+
+    /// Whether some of the job's bytes reached the printer, so paper may show part or all of
+    /// it: a resend must then say 重打.
+    pub fn may_have_printed(&self) -> bool {
+        match self {
+            PrintError::ClosedMidJob { sent, .. } => *sent > 0,
+            PrintError::NotReadyAfterJob { .. } | PrintError::BadStatusAfterJob(_) => true,
+            _ => false,
         }
     }
 
     /// Whether the same job should go to the station's fallback printer rather than wait.
     pub fn use_fallback(&self) -> bool {
-        !matches!(self, PrintError::BadStatus(_))
+        !matches!(
+            self,
+            PrintError::BadStatus(_) | PrintError::BadStatusAfterJob(_)
+        )
     }
 }
 
@@ -161,15 +187,26 @@ pub async fn print(addr: SocketAddr, job: &[u8], t: Timeouts) -> Result<(), Prin
         .await
         .map_err(|e| mid_job(e, sent, total))?;
     if after != PrinterStatus::Ready {
-        return Err(PrintError::NotReady { status: after });
+        return Err(PrintError::NotReadyAfterJob { status: after });
     }
     let _ = stream.shutdown().await;
     Ok(())
 }
 
+/// Asks a printer how it is without sending a job (to see whether a down printer is back).
+pub async fn probe(addr: SocketAddr, t: Timeouts) -> Result<PrinterStatus, PrintError> {
+    let mut stream = connect(addr, t).await?;
+    let status = read_status(&mut stream, t).await;
+    let _ = stream.shutdown().await;
+    status
+}
+
 fn mid_job(error: PrintError, sent: usize, total: usize) -> PrintError {
     match error {
         PrintError::ClosedMidJob { .. } => PrintError::ClosedMidJob { sent, total },
+        // Silent after taking bytes it answered for before: it stopped mid-job.
+        PrintError::NoStatus if sent > 0 => PrintError::ClosedMidJob { sent, total },
+        PrintError::BadStatus(byte) if sent > 0 => PrintError::BadStatusAfterJob(byte),
         other => other,
     }
 }

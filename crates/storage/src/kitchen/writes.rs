@@ -2,8 +2,7 @@
 //! which numbers the stream's events without gaps and makes a store's kitchen writes queue in
 //! one order (stream row, then tickets), so a cook's bump and an order's cancel never deadlock.
 //! Each ticket change writes the ticket, its moved items, its event and its announcement in the
-//! caller's transaction. Print jobs join here once the print queue and its worker exist: an
-//! outbox row that no consumer takes would only be retried forever.
+//! caller's transaction, and so do their print jobs (`crate::printing`).
 
 use super::tickets::{TICKET_COLUMNS, TicketRow, tickets_in};
 use crate::db::Db;
@@ -194,6 +193,7 @@ pub(crate) async fn send_orders_in(tx: &mut Tx, orders: &[&Order], now_ms: i64) 
         item_rows,
     )
     .await?;
+    crate::printing::queue_sent_orders(tx, orders, &by_store, now_ms).await?;
     for ((store, tickets), first) in by_store.into_iter().zip(firsts) {
         let changes: Vec<TicketChange> = tickets
             .into_iter()
@@ -232,6 +232,7 @@ pub(crate) async fn void_order_in(tx: &mut Tx, order: &Order, by: &str, now_ms: 
     for (before, change) in tickets.iter().filter(|t| t.has_open_items()).zip(&changes) {
         write_change(tx, before.version, change, now_ms).await?;
     }
+    crate::printing::queue_cancelled(tx, order, &changes, now_ms).await?;
     let first = reserve_stream(tx, order.store_id, changes.len() as i64).await?;
     record(tx, order.store_id, first, &changes, now_ms).await
 }

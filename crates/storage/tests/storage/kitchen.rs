@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 /// The brand's stations 热菜 (first, the default) and 饮品.
-async fn stations(db: &Db, menu: Menu) -> (StationId, StationId) {
+pub(crate) async fn stations(db: &Db, menu: Menu) -> (StationId, StationId) {
     let mut ids = Vec::new();
     for (name, sort_order) in [("热菜", 0), ("饮品", 1)] {
         let station = Station {
@@ -33,7 +33,7 @@ async fn stations(db: &Db, menu: Menu) -> (StationId, StationId) {
 }
 
 /// An order of `bowls` noodles (no station: the default) and one drink at 饮品.
-async fn order_for_two_stations(
+pub(crate) async fn order_for_two_stations(
     db: &Db,
     menu: Menu,
     drinks: StationId,
@@ -48,7 +48,7 @@ async fn order_for_two_stations(
     place(db, order).await
 }
 
-async fn accept(db: &Db, order: &Order, at: i64) -> Order {
+pub(crate) async fn accept(db: &Db, order: &Order, at: i64) -> Order {
     db.change_order(staff_acts(
         order,
         OrderAction::Accept,

@@ -10,6 +10,7 @@ mod favourites;
 mod kitchen;
 pub mod ordering;
 mod payments;
+mod printing;
 pub mod public;
 mod session;
 mod table_cart;
@@ -38,6 +39,7 @@ use utoipa_axum::routes;
         (name = "console orders", description = "Staff: today's orders, order actions, tables"),
         (name = "payments", description = "Diners pay an order through WeChat Pay or Alipay; the gateways' notifications"),
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
+        (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打)"),
     )
 )]
 struct ApiDoc;
@@ -124,6 +126,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(kitchen::events))
         .routes(routes!(kitchen::expo_events))
         .routes(routes!(kitchen::pickup_events))
+        .routes(routes!(printing::list_printers, printing::create_printer))
+        .routes(routes!(printing::update_printer))
+        .routes(routes!(printing::test_print))
+        .routes(routes!(printing::list_print_jobs))
+        .routes(routes!(printing::reprint))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

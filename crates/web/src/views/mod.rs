@@ -3,3 +3,4 @@
 
 pub mod kitchen;
 pub mod orders;
+pub mod printing;

@@ -32,6 +32,9 @@ fn plausible_body(
         (_, p) if p.ends_with("/tables") => {
             Some(json!({"area_id": app.b.area, "code": "Z9", "seats": 2}))
         }
+        (_, p) if p.ends_with("/printers") || p.ends_with("/printers/{printer_id}") => Some(
+            json!({"name": "越界打印机", "connection": "tcp", "address": "127.0.0.1:9100", "paper_mm": 80}),
+        ),
         (_, p) if p.ends_with("/stores/{store_id}") => {
             Some(serde_json::to_value(store_profile("越界门店")).unwrap())
         }
@@ -46,6 +49,11 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
         .replace("{dish_id}", &app.b.dish.to_string())
         .replace("{sku_id}", &app.b.sku.to_string())
         .replace("{category_id}", &app.b.category.to_string())
+        .replace(
+            "{printer_id}",
+            &diancan_domain::PrinterId::new().to_string(),
+        )
+        .replace("{job_id}", "1")
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
         .replace(
             "{ticket_id}",

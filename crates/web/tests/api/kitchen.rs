@@ -9,15 +9,15 @@ use serde_json::{Value, json};
 
 /// Tenant A's kitchen: stations 热菜 (first: the noodles, which name no station, go there) and
 /// 饮品 with a drink of its own.
-struct Kitchen {
-    hot: String,
-    drinks: String,
-    drink_sku: Value,
-    manager: String,
-    cook: String,
+pub(crate) struct Kitchen {
+    pub hot: String,
+    pub drinks: String,
+    pub drink_sku: Value,
+    pub manager: String,
+    pub cook: String,
 }
 
-async fn kitchen(app: &TestApp) -> Kitchen {
+pub(crate) async fn kitchen(app: &TestApp) -> Kitchen {
     let owner = app.login(&app.a.owner_login).await;
     let mut ids = Vec::new();
     for (name, sort_order) in [("热菜", 0), ("饮品", 1)] {
@@ -50,7 +50,7 @@ async fn kitchen(app: &TestApp) -> Kitchen {
 }
 
 /// A pickup order of one bowl of noodles and two drinks, paid and accepted at the console.
-async fn accepted_order(app: &TestApp, k: &Kitchen, key: &str) -> Value {
+pub(crate) async fn accepted_order(app: &TestApp, k: &Kitchen, key: &str) -> Value {
     let mut body = app.pickup_body(1).await;
     body["lines"]
         .as_array_mut()

@@ -17,6 +17,7 @@ mod menu;
 mod openapi;
 mod ordering;
 mod payments;
+mod printing;
 mod security;
 mod sessions;
 mod staff_actions;

@@ -5,7 +5,7 @@
 mod changes;
 mod instances;
 mod placement;
-mod tables;
+pub(crate) mod tables;
 
 use crate::{NOW_MS, brand_with_store};
 use diancan_domain::catalog::{CategoryDraft, DishDraft, SkuStoreSettings};

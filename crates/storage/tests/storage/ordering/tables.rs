@@ -88,7 +88,7 @@ async fn a_table_has_one_open_session_and_one_shared_cart(db: &Db) {
 both!(a_table_has_one_open_session_and_one_shared_cart);
 
 /// Table A1 in the menu's store, not yet opened.
-async fn a_table(db: &Db, menu: Menu) -> DiningTable {
+pub(crate) async fn a_table(db: &Db, menu: Menu) -> DiningTable {
     let area = db
         .create_area(menu.brand, menu.store, "大厅", 1)
         .await
@@ -105,7 +105,7 @@ async fn a_table(db: &Db, menu: Menu) -> DiningTable {
 }
 
 /// A diner's first scan at `table`: the order opens the table (开台) for two.
-fn first_scan(menu: Menu, table: &DiningTable, key: &str, quantity: i64) -> NewOrder {
+pub(crate) fn first_scan(menu: Menu, table: &DiningTable, key: &str, quantity: i64) -> NewOrder {
     NewOrder {
         channel: Channel::DineIn,
         table: Some(NewOrderTable {
