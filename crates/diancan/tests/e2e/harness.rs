@@ -44,7 +44,10 @@ impl TestApp {
             fast_password_hashing: true,
             ..AppConfig::default()
         };
-        let state = diancan::server::app_state(db, Clock::system(), config).await?;
+        // As `cargo run`: payments go through the gateway simulators.
+        let state = diancan::server::app_state(db, Clock::system(), config)
+            .await?
+            .with_simulated_payments();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();

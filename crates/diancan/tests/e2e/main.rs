@@ -12,3 +12,4 @@ mod harness;
 mod kitchen;
 mod ordering;
 mod page;
+mod payment;
