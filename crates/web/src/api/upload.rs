@@ -39,8 +39,12 @@ pub async fn single_file(
         .await
         .map_err(|e| unreadable(e, "上传内容无法读取", "The upload could not be read"))?
     {
+        // The document says `file` is the only part: another is refused, not skipped.
         if field.name() != Some("file") {
-            continue;
+            return Err(bad(
+                "上传只能包含一个 file 字段",
+                "An upload has one part only, named file",
+            ));
         }
         let file_name = field.file_name().unwrap_or("upload").to_owned();
         let mut bytes = Vec::new();

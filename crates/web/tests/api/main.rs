@@ -5,6 +5,7 @@
 mod app;
 mod cancellation;
 mod catalog;
+mod contract;
 mod customers;
 mod errors;
 mod guest_access;
