@@ -1,7 +1,7 @@
 //! Rules of the contract that the derived schemas cannot carry by themselves, stated on the
 //! document in one place: which files an upload takes, that a set meal (`kind: combo`) has
-//! slots while a single dish has none, that several specs each have a name, and which objects
-//! take no other field.
+//! slots while a single dish has none, that several specs each have a name, that a dine-in
+//! order names its table, and which objects take no other field.
 
 use diancan_domain::text::{Lines, Name, schema_pattern};
 use utoipa::openapi::encoding::EncodingBuilder;
@@ -55,6 +55,9 @@ pub fn add_to(document: &mut OpenApi) {
         }
         *dish = with_kind_rule(dish.clone());
     }
+    if let Some(order) = components.schemas.get_mut("PlaceOrderBody") {
+        *order = with_table_rule(order.clone());
+    }
     for closed in CLOSED_OBJECTS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(closed) {
             object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
@@ -78,6 +81,35 @@ const CLOSED_OBJECTS: [&str; 3] = ["GeoPoint", "ImageUpload", "MenuUpload"];
 
 /// Bodies read as one shape per tag with `deny_unknown_fields`: each shape takes no other field.
 const TAGGED_BODIES: [&str; 2] = ["CartChangeBody", "TicketCommandBody"];
+
+/// A dine-in order names its table (`ordering::place` refuses it without: `table_token`
+/// REQUIRED); pickup and delivery need none.
+fn with_table_rule(body: RefOr<Schema>) -> RefOr<Schema> {
+    let channel = |channels: &[&str]| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(channels.to_vec()))
+    };
+    let dine_in = ObjectBuilder::new()
+        .property("channel", channel(&["dine_in"]))
+        .property(
+            "table_token",
+            ObjectBuilder::new().schema_type(Type::String),
+        )
+        .required("channel")
+        .required("table_token")
+        .description(Some("Dine-in: the table's token is required"));
+    let elsewhere = ObjectBuilder::new().property("channel", channel(&["pickup", "delivery"]));
+    let description = match &body {
+        RefOr::T(Schema::Object(object)) => object.description.clone(),
+        _ => None,
+    };
+    AllOfBuilder::new()
+        .item(body)
+        .item(OneOfBuilder::new().item(dine_in).item(elsewhere))
+        .description(description)
+        .into()
+}
 
 /// Tags and allergens (招牌, 花生): each a short one-line label that is not blank.
 fn labels(max_chars: usize, max_items: usize) -> ArrayBuilder {

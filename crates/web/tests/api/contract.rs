@@ -21,7 +21,11 @@ fn variant<'a>(one_of: &'a Value, tag: &str, value: &str) -> &'a Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|v| v["properties"][tag]["enum"] == json!([value]))
+        .find(|v| {
+            v["properties"][tag]["enum"]
+                .as_array()
+                .is_some_and(|values| values.contains(&json!(value)))
+        })
         .unwrap_or_else(|| panic!("no {tag} = {value} in {one_of}"))
 }
 
@@ -411,4 +415,19 @@ async fn tags_and_allergens_state_their_limits() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["details"][0]["code"], "TOO_LONG");
     app.cleanup().await;
+}
+
+/// A dine-in order without `table_token` was schema-valid and refused (`table_token` REQUIRED).
+#[test]
+fn a_dine_in_order_names_its_table_in_the_document() {
+    let document = document();
+    let body = schema(&document, "PlaceOrderBody");
+    let dine_in = variant(&body["allOf"][1], "channel", "dine_in");
+    assert_eq!(dine_in["required"], json!(["channel", "table_token"]));
+    assert_eq!(dine_in["properties"]["table_token"]["type"], "string");
+    let elsewhere = variant(&body["allOf"][1], "channel", "pickup");
+    assert_eq!(
+        elsewhere["properties"]["channel"]["enum"],
+        json!(["pickup", "delivery"])
+    );
 }
