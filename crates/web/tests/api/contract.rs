@@ -377,23 +377,39 @@ async fn closed_objects_refuse_what_the_document_does_not_list() {
     let app = TestApp::new().await;
     let token = app.login(&app.a.owner_login).await;
     let boundary = "contract-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n{{}}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"menu.csv\"\r\nContent-Type: text/csv\r\n\r\n分类,菜品\r\n--{boundary}--\r\n"
-    );
-    let request = axum::http::Request::post("/api/v1/console/menu/import")
-        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(
-            axum::http::header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
+    let part = |name: &str, content: &str| {
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"menu.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n"
         )
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    let (status, _, body) = app.send_request(request).await;
-    assert_eq!(
-        (status, code(&body)),
-        (StatusCode::BAD_REQUEST, "INVALID_UPLOAD"),
-        "{body}"
-    );
+    };
+    let file = part("file", "分类,菜品");
+    let note = part("note", "{}");
+    for body in [
+        format!("{note}{file}--{boundary}--\r\n"),
+        format!("{file}{note}--{boundary}--\r\n"),
+    ] {
+        let request = axum::http::Request::post("/api/v1/console/menu/import")
+            .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(
+                axum::http::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let (status, _, body) = app.send_request(request).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::BAD_REQUEST, "INVALID_UPLOAD"),
+            "{body}"
+        );
+        assert!(
+            body["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("one part"),
+            "{body}"
+        );
+    }
     app.cleanup().await;
 }
 
