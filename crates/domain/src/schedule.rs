@@ -8,7 +8,7 @@ use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 /// A wall-clock time of day, minute precision, written "HH:MM". "24:00" means end of day.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "11:00"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "11:00", pattern = "^(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimeOfDay(u16);
 
@@ -16,12 +16,16 @@ impl TimeOfDay {
     pub const MIDNIGHT: TimeOfDay = TimeOfDay(0);
     pub const END_OF_DAY: TimeOfDay = TimeOfDay(24 * 60);
 
+    /// Exactly "HH:MM", as the document's pattern says: no "9:00", no spaces, no "+9:00".
     pub fn parse(text: &str) -> Result<TimeOfDay, Problem> {
-        let (h, m) = text.trim().split_once(':').ok_or(Problem::InvalidTime)?;
-        let (h, m): (u16, u16) = (
-            h.parse().map_err(|_| Problem::InvalidTime)?,
-            m.parse().map_err(|_| Problem::InvalidTime)?,
-        );
+        let digits = |part: &str| {
+            (part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u16>().ok())
+                .flatten()
+                .ok_or(Problem::InvalidTime)
+        };
+        let (h, m) = text.split_once(':').ok_or(Problem::InvalidTime)?;
+        let (h, m) = (digits(h)?, digits(m)?);
         if m >= 60 || h > 24 || (h == 24 && m != 0) {
             return Err(Problem::InvalidTime);
         }
@@ -61,9 +65,31 @@ impl<'de> Deserialize<'de> for TimeOfDay {
 }
 
 /// Days of the week as a set; serialized as ISO weekday numbers (1 = Monday … 7 = Sunday).
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = Vec<u8>, example = json!([1, 2, 3, 4, 5])))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Weekdays(u8);
+
+/// At least one day, each 1–7: a window without days is refused (`TimeWindow::validate`).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Weekdays {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let day = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(7));
+        ArrayBuilder::new()
+            .items(day)
+            .min_items(Some(1))
+            .description(Some(
+                "Days of the week as ISO weekday numbers (1 = Monday … 7 = Sunday).",
+            ))
+            .examples([serde_json::json!([1, 2, 3, 4, 5])])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Weekdays {}
 
 impl Weekdays {
     pub const ALL: Weekdays = Weekdays(0b111_1111);
@@ -331,6 +357,10 @@ mod tests {
         assert!(TimeOfDay::parse("24:01").is_err());
         assert!(TimeOfDay::parse("7.30").is_err());
         assert!(TimeOfDay::parse("12:60").is_err());
+        // Only what the document's pattern admits: two digits each, nothing around them.
+        for loose in ["7:30", " 07:30", "07:30 ", "+7:30", "007:30", "07:5", ""] {
+            assert!(TimeOfDay::parse(loose).is_err(), "{loose:?}");
+        }
     }
 
     #[test]

@@ -37,8 +37,14 @@ impl PayMode {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PackingFee {
     None,
-    PerOrder { fee_fen: Money },
-    PerItem { fee_fen: Money },
+    PerOrder {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 10_000_000))]
+        fee_fen: Money,
+    },
+    PerItem {
+        #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 10_000_000))]
+        fee_fen: Money,
+    },
 }
 
 /// Everything about a store that decides whether and how it takes orders.
@@ -55,6 +61,7 @@ pub struct StoreRules {
     pub pay_mode: PayMode,
     pub packing_fee: PackingFee,
     /// Per diner, dine-in only (餐位费 / 茶位费).
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 10_000_000))]
     pub seat_fee_fen: Money,
     /// When the trading day rolls over, in local time.
     pub business_day_starts_at: TimeOfDay,

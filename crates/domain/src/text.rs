@@ -103,6 +103,15 @@ fn escape(c: char) -> String {
 }
 
 /// Checks a text against the shared rule: at most `max_chars` characters (not bytes), none forbidden.
+/// The limit holds for the text as sent, before trimming: that is what the document's
+/// `maxLength` promises, so 61 characters with a leading space are refused like 61 without.
+fn sent_length(text: &str, max_chars: usize) -> Result<(), Problem> {
+    match text.chars().nth(max_chars) {
+        Some(_) => Err(Problem::TooLong { max: max_chars }),
+        None => Ok(()),
+    }
+}
+
 pub fn check_text(text: &str, max_chars: usize, lines: Lines) -> Result<(), Problem> {
     // Stops counting one past the limit, so a huge text costs no more than a long one.
     if text.chars().nth(max_chars).is_some() {
@@ -124,11 +133,13 @@ impl Name {
     pub const MAX_CHARS: usize = 60;
 
     pub fn parse(text: &str) -> Result<Name, Problem> {
+        // Checked as sent, before trimming: the document's `maxLength` and pattern hold for
+        // what the client sends.
+        check_text(text, Self::MAX_CHARS, Lines::One)?;
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(Problem::Required);
         }
-        check_text(trimmed, Self::MAX_CHARS, Lines::One)?;
         Ok(Name(trimmed.to_owned()))
     }
 
@@ -165,6 +176,10 @@ pub fn optional_note(
     text: Option<&str>,
     max_chars: usize,
 ) -> Option<String> {
+    if let Some(Err(problem)) = text.map(|t| sent_length(t, max_chars)) {
+        errors.add(field, problem);
+        return None;
+    }
     let text = text.map(|t| t.replace("\r\n", "\n"));
     optional(errors, field, text.as_deref(), max_chars, Lines::Many)
 }
@@ -176,14 +191,15 @@ fn optional(
     max_chars: usize,
     lines: Lines,
 ) -> Option<String> {
-    let trimmed = text.map(str::trim).filter(|t| !t.is_empty())?;
-    match check_text(trimmed, max_chars, lines) {
-        Ok(()) => Some(trimmed.to_owned()),
-        Err(problem) => {
-            errors.add(field, problem);
-            None
-        }
+    // Checked as sent: a leading tab or a 61st character is refused even where trimming
+    // would hide it, as the document's pattern and `maxLength` say.
+    let text = text?;
+    if let Err(problem) = check_text(text, max_chars, lines) {
+        errors.add(field, problem);
+        return None;
     }
+    let trimmed = text.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
 /// Parses a required name into `errors` under `field`, returning it when valid.
@@ -252,6 +268,25 @@ mod tests {
             check_text(&million, 60, Lines::One),
             Err(Problem::TooLong { max: 60 })
         );
+    }
+
+    #[test]
+    fn limits_hold_for_the_text_as_sent_not_as_trimmed() {
+        let padded = format!(" {}", "面".repeat(60));
+        assert_eq!(Name::parse(&padded), Err(Problem::TooLong { max: 60 }));
+        assert_eq!(Name::parse("\t面"), Err(Problem::InvalidCharacters));
+        assert_eq!(Name::parse(" 面 ").unwrap().as_str(), "面");
+        let mut errors = FieldErrors::new();
+        assert_eq!(
+            optional_text(&mut errors, "portion", Some(" 12345"), 5),
+            None
+        );
+        assert_eq!(
+            optional_note(&mut errors, "note", Some("12\r\n34"), 5),
+            None
+        );
+        let codes: Vec<_> = errors.iter().map(|e| e.problem.code()).collect();
+        assert_eq!(codes, ["TOO_LONG", "TOO_LONG"]);
     }
 
     #[test]

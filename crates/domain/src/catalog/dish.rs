@@ -12,6 +12,7 @@ use std::collections::HashSet;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_TAGS: usize = 8;
 pub const MAX_TAG_CHARS: usize = 8;
+pub const MAX_ALLERGEN_CHARS: usize = 20;
 pub const MAX_SKUS: usize = 20;
 pub const MAX_OPTION_GROUPS: usize = 12;
 pub const MAX_OPTIONS_PER_GROUP: usize = 30;
@@ -342,7 +343,12 @@ pub struct OptionGroupDraft {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
+    /// At least 0 and at most `max_select` and the number of choices (a rule across fields:
+    /// refused with `OUT_OF_RANGE` or `MIN_ABOVE_MAX`).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub min_select: i64,
+    /// At least 1 and at most the number of choices.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_select: i64,
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 30))]
     pub options: Vec<OptionDraft>,
@@ -360,6 +366,10 @@ pub struct OptionDraft {
     #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = i64, minimum = -10_000_000, maximum = 10_000_000)
+    )]
     pub price_delta_fen: Money,
 }
 
@@ -374,8 +384,14 @@ pub struct ComboSlotDraft {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 60))]
     pub name_en: Option<String>,
+    /// At least 0 and at most `max_select` and the number of choices (a rule across fields:
+    /// refused with `OUT_OF_RANGE` or `MIN_ABOVE_MAX`).
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
     pub min_select: i64,
+    /// At least 1 and at most the number of choices.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max_select: i64,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub choices: Vec<ComboChoiceDraft>,
 }
 
@@ -387,8 +403,13 @@ pub struct ComboChoiceDraft {
     pub id: Option<ComboChoiceId>,
     pub sku_id: SkuId,
     #[serde(default = "one")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20))]
     pub quantity: i64,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = i64, minimum = -10_000_000, maximum = 10_000_000)
+    )]
     pub price_delta_fen: Money,
 }
 
@@ -431,11 +452,14 @@ fn parse_tags(
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (i, tag) in tags.iter().enumerate() {
+        // Checked as sent, then trimmed: the document's limits hold before trimming.
+        if let Err(problem) = check_text(tag, max_chars, Lines::One) {
+            errors.add(format!("{field}[{i}]"), problem);
+            continue;
+        }
         let tag = tag.trim();
         if tag.is_empty() {
             errors.add(format!("{field}[{i}]"), Problem::Required);
-        } else if let Err(problem) = check_text(tag, max_chars, Lines::One) {
-            errors.add(format!("{field}[{i}]"), problem);
         } else if seen.insert(tag.to_owned()) {
             out.push(tag.to_owned());
         }
@@ -501,7 +525,12 @@ impl DishDraft {
         );
         let portion = optional_text(&mut errors, "portion", self.portion.as_deref(), 30);
         let tags = parse_tags(&mut errors, "tags", &self.tags, MAX_TAG_CHARS);
-        let allergens = parse_tags(&mut errors, "allergens", &self.allergens, 20);
+        let allergens = parse_tags(
+            &mut errors,
+            "allergens",
+            &self.allergens,
+            MAX_ALLERGEN_CHARS,
+        );
         if let Some(kcal) = self.calories_kcal {
             check_range(&mut errors, "calories_kcal", kcal, 0, 10_000);
         }
@@ -600,12 +629,8 @@ fn parse_skus(errors: &mut FieldErrors, drafts: Vec<SkuDraft>) -> Vec<Sku> {
             }
         };
         // With several specs each needs a name (大/中/小); a single spec may go unnamed.
-        let name = match draft
-            .name
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
+        // The name as sent: its limit holds before trimming.
+        let name = match draft.name.as_deref().filter(|n| !n.trim().is_empty()) {
             Some(text) => required_name(errors, &format!("{field}.name"), text),
             None if several => {
                 errors.add(format!("{field}.name"), Problem::Required);

@@ -137,7 +137,8 @@ async fn parse_dish(
 }
 
 #[utoipa::path(post, path = "/api/v1/console/dishes", tag = "console menu", request_body = DishDraft,
-    responses((status = 201, body = Dish), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Dish), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody, description = "VALIDATION_FAILED, per field in `details`: UNKNOWN_REFERENCE for a category, station, image or combo spec the brand does not have; OUT_OF_RANGE or MIN_ABOVE_MAX for `min_select`/`max_select` against the number of options or choices; DUPLICATE for a spec code used twice")))]
 pub async fn create_dish(
     State(state): State<AppState>,
     staff: Staff,
@@ -168,7 +169,7 @@ pub async fn get_dish(
 #[utoipa::path(put, path = "/api/v1/console/dishes/{dish_id}", tag = "console menu", request_body = DishDraft,
     params(("dish_id" = DishId, Path)),
     responses((status = 200, body = Dish), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, body = crate::error::ErrorBody, description = "VALIDATION_FAILED, per field in `details`: UNKNOWN_REFERENCE for a category, station, image or combo spec the brand does not have; OUT_OF_RANGE or MIN_ABOVE_MAX for `min_select`/`max_select` against the number of options or choices; DUPLICATE for a spec code used twice")))]
 pub async fn update_dish(
     State(state): State<AppState>,
     staff: Staff,
@@ -211,7 +212,8 @@ pub struct ImageView {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ImageUpload {
-    #[schema(format = Binary, value_type = String)]
+    /// Not empty: an empty part is refused (400 `INVALID_UPLOAD`).
+    #[schema(format = Binary, value_type = String, min_length = 1)]
     file: Vec<u8>,
 }
 
@@ -385,7 +387,8 @@ pub async fn export_menu(
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct MenuUpload {
-    #[schema(format = Binary, value_type = String)]
+    /// Not empty: an empty part is refused (400 `INVALID_UPLOAD`).
+    #[schema(format = Binary, value_type = String, min_length = 1)]
     file: Vec<u8>,
 }
 
@@ -395,7 +398,7 @@ pub struct MenuUpload {
     responses((status = 200, description = "Counts of what was created and updated"),
         (status = 400, body = crate::error::ErrorBody),
         (status = 413, body = crate::error::ErrorBody, description = "FILE_TOO_LARGE (over 5 MiB) or MENU_FILE_TOO_LARGE: past 10,000 rows, 100 columns, 250,000 cells or 32 MiB unpacked"),
-        (status = 422, body = crate::error::ErrorBody, description = "Row-level errors such as `第 12 行: 价格必须大于 0`")))]
+        (status = 422, body = crate::error::ErrorBody, description = "A file that is not a menu: MENU_FILE_NOT_UTF8, MENU_FILE_UNREADABLE, MENU_FILE_EMPTY, MENU_FILE_MISSING_COLUMNS; or row-level errors such as `第 12 行: 价格必须大于 0` (MENU_FILE_ROWS, per row in `details`)")))]
 pub async fn import_menu(
     State(state): State<AppState>,
     staff: Staff,

@@ -318,7 +318,8 @@ const MAX_TABLE_CODE_CHARS: usize = 12;
 
 #[utoipa::path(post, path = "/api/v1/console/stores/{store_id}/tables", tag = "console", params(("store_id" = StoreId, Path)),
     request_body = TableBody,
-    responses((status = 201, body = TableView), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = TableView), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody, description = "VALIDATION_FAILED; `area_id` with UNKNOWN_REFERENCE when this store has no such area")))]
 pub async fn create_table(
     State(state): State<AppState>,
     staff: Staff,

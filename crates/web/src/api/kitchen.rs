@@ -90,68 +90,69 @@ pub async fn expo(
 /// The longest list a hold or fire may name: more lines than any order has.
 const MAX_LINES: usize = 200;
 
-/// What a cook or expo does to a ticket, on the version the screen showed.
+/// What a cook or expo does to a ticket, on the version the screen showed: one shape per
+/// `command`, so the document says which command needs `line` and which `lines`.
+///
+/// `seen` is the ticket's `version` as the screen showed it; if it changed since, nothing
+/// happens and the answer is 409 `TICKET_CHANGED` with the ticket as it is now.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TicketCommandBody {
-    /// `bump_item` (needs `line`), `bump_ticket`, `recall`, `hold` or `fire` (need `lines`).
-    #[schema(schema_with = command_names, example = "bump_ticket")]
-    pub command: String,
-    /// The item's `line` on the ticket, for `bump_item`.
-    #[schema(minimum = 0)]
-    pub line: Option<i64>,
-    /// The items' lines, for `hold` (叫起) and `fire` (起菜).
-    #[schema(max_items = 200, min_items = 1)]
-    pub lines: Option<Vec<i64>>,
-    /// The ticket's `version` as the screen showed it; if it changed since, nothing happens and
-    /// the answer is 409 `TICKET_CHANGED` with the ticket as it is now.
-    #[schema(minimum = 1)]
-    pub seen: i64,
-}
-
-fn command_names() -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(TicketCommand::NAMES))
-        .build()
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TicketCommandBody {
+    /// 划菜 one item: its `line` on the ticket.
+    BumpItem {
+        #[schema(minimum = 0)]
+        line: i64,
+        #[schema(minimum = 1)]
+        seen: i64,
+    },
+    /// 出餐 the whole ticket.
+    BumpTicket {
+        #[schema(minimum = 1)]
+        seen: i64,
+    },
+    /// Call a bumped ticket back onto the screens.
+    Recall {
+        #[schema(minimum = 1)]
+        seen: i64,
+    },
+    /// 叫起 these items' lines.
+    Hold {
+        #[schema(min_items = 1, max_items = 200)]
+        lines: Vec<i64>,
+        #[schema(minimum = 1)]
+        seen: i64,
+    },
+    /// 起菜 these held items' lines.
+    Fire {
+        #[schema(min_items = 1, max_items = 200)]
+        lines: Vec<i64>,
+        #[schema(minimum = 1)]
+        seen: i64,
+    },
 }
 
 impl TicketCommandBody {
     fn parse(self) -> ApiResult<(TicketCommand, i64)> {
-        let lines = |lines: Option<Vec<i64>>| match lines {
-            Some(lines) if !lines.is_empty() && lines.len() <= MAX_LINES => Ok(lines),
-            _ => Err(ApiError::invalid_field(
-                "lines",
-                Problem::OutOfRange {
-                    min: 1,
-                    max: MAX_LINES as i64,
-                },
-            )),
-        };
-        let command = match self.command.as_str() {
-            "bump_item" => TicketCommand::BumpItem {
-                line: self
-                    .line
-                    .ok_or_else(|| ApiError::invalid_field("line", Problem::Required))?,
-            },
-            "bump_ticket" => TicketCommand::BumpTicket,
-            "recall" => TicketCommand::Recall,
-            "hold" => TicketCommand::Hold {
-                lines: lines(self.lines)?,
-            },
-            "fire" => TicketCommand::Fire {
-                lines: lines(self.lines)?,
-            },
-            _ => {
+        // The schema states these bounds; a client that ignores them still gets a field error.
+        let lines = |lines: Vec<i64>| {
+            if lines.is_empty() || lines.len() > MAX_LINES {
                 return Err(ApiError::invalid_field(
-                    "command",
-                    Problem::InvalidChoice {
-                        allowed: TicketCommand::NAMES.iter().map(|n| n.to_string()).collect(),
+                    "lines",
+                    Problem::OutOfRange {
+                        min: 1,
+                        max: MAX_LINES as i64,
                     },
                 ));
             }
+            Ok(lines)
         };
-        Ok((command, self.seen))
+        Ok(match self {
+            Self::BumpItem { line, seen } => (TicketCommand::BumpItem { line }, seen),
+            Self::BumpTicket { seen } => (TicketCommand::BumpTicket, seen),
+            Self::Recall { seen } => (TicketCommand::Recall, seen),
+            Self::Hold { lines: l, seen } => (TicketCommand::Hold { lines: lines(l)? }, seen),
+            Self::Fire { lines: l, seen } => (TicketCommand::Fire { lines: lines(l)? }, seen),
+        })
     }
 }
 
@@ -199,6 +200,14 @@ pub async fn events(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     kitchen::may_watch(&state, &staff.caller(), store_id).await?;
+    // The document says `minimum: 0`: a negative version names no point in the stream.
+    if query.after.is_some_and(|after| after < 0) {
+        return Err(ApiError::bad_request(
+            "INVALID_QUERY",
+            "after 不能为负数",
+            "`after` must not be negative",
+        ));
+    }
     let after = crate::live::resume_after(&headers, query.after);
     // Counted per staff account: a kitchen's screens share one, a leaked one cannot open many.
     crate::live::open_after(

@@ -5,6 +5,7 @@ mod common_responses;
 mod console_menu;
 pub mod console_orders;
 mod console_stores;
+mod contract_rules;
 mod customer_auth;
 mod favourites;
 mod kitchen;
@@ -138,6 +139,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut document = api_router().split_for_parts().1;
     common_responses::add_to(&mut document);
     text_patterns::add_to(&mut document);
+    contract_rules::add_to(&mut document);
     document
 }
 

@@ -25,8 +25,11 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct QuoteBody {
     pub channel: Channel,
+    #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<LineRequest>,
+    /// Dine-in: how many diners (tableware and seat fee); 1–50 whatever the channel.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub diners: Option<i64>,
     #[serde(default)]
     pub delivery_to: Option<GeoPoint>,
@@ -40,8 +43,11 @@ pub struct QuoteBody {
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderBody {
     pub channel: Channel,
+    #[schema(min_items = 1, max_items = 50)]
     pub lines: Vec<LineRequest>,
+    /// Dine-in: how many diners (tableware and seat fee); 1–50 whatever the channel.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub diners: Option<i64>,
     #[serde(default)]
     pub delivery_to: Option<GeoPoint>,
@@ -58,6 +64,18 @@ pub struct PlaceOrderBody {
     pub pickup_time: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
+}
+
+/// The document bounds `diners` for every channel; pricing only looks at it for dine-in.
+fn check_diners(diners: Option<i64>) -> ApiResult<()> {
+    use diancan_domain::ordering::{MAX_DINERS, QuoteError};
+    match diners {
+        Some(diners) if !(1..=MAX_DINERS).contains(&diners) => Err(diancan_usecases::Error::Quote(
+            QuoteError::DinersOutOfRange { max: MAX_DINERS },
+        )
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 impl QuoteBody {
@@ -96,12 +114,14 @@ impl PlaceOrderBody {
 /// Prices a cart: the authoritative breakdown the checkout shows.
 #[utoipa::path(post, path = "/api/v1/stores/{store_id}/quote", tag = "ordering", params(("store_id" = StoreId, Path)),
     request_body = QuoteBody,
-    responses((status = 200, body = Quote), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Quote), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody, description = "A cart the store cannot take now: STORE_CLOSED (outside its hours or paused), LINE_PROBLEMS (a dish or spec that is not on this menu, off the shelf or sold out, per line in `details`), OUTSIDE_DELIVERY_ZONES, BELOW_MINIMUM_ORDER, DELIVERY_ADDRESS_REQUIRED, EMPTY_ORDER, TOO_MANY_LINES, DINERS_OUT_OF_RANGE, TOTAL_TOO_LARGE; or a body that breaks a rule (VALIDATION_FAILED)")))]
 pub async fn quote_order(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
     ApiJson(body): ApiJson<QuoteBody>,
 ) -> ApiResult<Json<Quote>> {
+    check_diners(body.diners)?;
     Ok(Json(ordering::quote(&state, store_id, &body.cart()).await?))
 }
 
@@ -159,7 +179,7 @@ pub async fn customer_orders(
     responses((status = 201, body = PlacedOrderView), (status = 200, body = PlacedOrderView, description = "The same key was sent before: that order (a guest gets a new secret; the earlier one stops working)"),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "STALE_QUOTE, SOLD_OUT, SLOT_FULL, MENU_CHANGED, IDEMPOTENCY_KEY_REUSED, TABLE_NOT_OPEN"),
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, body = crate::error::ErrorBody, description = "A cart the store cannot take now: STORE_CLOSED (outside its hours or paused), LINE_PROBLEMS (a dish or spec that is not on this menu, off the shelf or sold out, per line in `details`), OUTSIDE_DELIVERY_ZONES, BELOW_MINIMUM_ORDER, DELIVERY_ADDRESS_REQUIRED, EMPTY_ORDER, TOO_MANY_LINES, DINERS_OUT_OF_RANGE, TOTAL_TOO_LARGE, INVALID_PICKUP_TIME; or a body that breaks a rule (VALIDATION_FAILED)")))]
 pub async fn place_order(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
@@ -167,6 +187,7 @@ pub async fn place_order(
     ApiJson(body): ApiJson<PlaceOrderBody>,
 ) -> ApiResult<Response> {
     let key = idempotency_key(&headers)?;
+    check_diners(body.diners)?;
     let customer = signed_in_customer(&state, &headers, store_id).await;
     let placed = ordering::place(&state, store_id, body.order(key, customer)).await?;
     let status = if placed.created {

@@ -4,8 +4,8 @@
 //!
 //! Applied by field name, since the names are the glossary's and mean one thing everywhere:
 //! `note` may span lines; `description`, `description_en` and `ingredients` may too and take a
-//! pasted `\r\n`; a required `name` or `address` must not be blank; every other bounded text is
-//! one line. A field that states its own pattern keeps it.
+//! pasted `\r\n`; a required `name`, `address` or `added_by` must not be blank; every other
+//! bounded text is one line. A field that states its own pattern keeps it.
 
 use diancan_domain::text::{Lines, schema_pattern};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
@@ -34,8 +34,8 @@ fn walk(schema: &mut Schema) {
                     && is_text(&text.schema_type)
                 {
                     if text.max_length.is_some() && text.pattern.is_none() {
-                        let must_fill =
-                            required.contains(name) && matches!(name.as_str(), "name" | "address");
+                        let must_fill = required.contains(name)
+                            && matches!(name.as_str(), "name" | "address" | "added_by");
                         text.pattern = Some(pattern_for(name, must_fill));
                         if must_fill {
                             text.min_length = Some(text.min_length.unwrap_or(1).max(1));

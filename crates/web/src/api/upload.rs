@@ -34,35 +34,50 @@ pub async fn single_file(
             bad(zh, en)
         }
     };
-    while let Some(mut field) = multipart
+    let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|e| unreadable(e, "上传内容无法读取", "The upload could not be read"))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let file_name = field.file_name().unwrap_or("upload").to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| unreadable(e, "上传中断", "The upload was interrupted"))?
-        {
-            if bytes.len() + chunk.len() > max_bytes {
-                return Err(too_large(max_bytes));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if bytes.is_empty() {
-            return Err(bad("文件是空的", "The file is empty"));
-        }
-        return Ok(UploadedFile { file_name, bytes });
+    else {
+        return Err(bad(
+            "请选择要上传的文件（字段名 file）",
+            "Choose a file to upload (field name: file)",
+        ));
+    };
+    // The document says `file` is the only part: another is refused, not skipped.
+    let only_file = || {
+        bad(
+            "上传只能包含一个 file 字段",
+            "An upload has one part only, named file",
+        )
+    };
+    if field.name() != Some("file") {
+        return Err(only_file());
     }
-    Err(bad(
-        "请选择要上传的文件（字段名 file）",
-        "Choose a file to upload (field name: file)",
-    ))
+    let file_name = field.file_name().unwrap_or("upload").to_owned();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| unreadable(e, "上传中断", "The upload was interrupted"))?
+    {
+        if bytes.len() + chunk.len() > max_bytes {
+            return Err(too_large(max_bytes));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if bytes.is_empty() {
+        return Err(bad("文件是空的", "The file is empty"));
+    }
+    drop(field);
+    let more = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e, "上传内容无法读取", "The upload could not be read"))?;
+    if more.is_some() {
+        return Err(only_file());
+    }
+    Ok(UploadedFile { file_name, bytes })
 }
 
 pub fn image_error(error: diancan_integrations::images::ImageError) -> ApiError {

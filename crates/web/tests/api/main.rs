@@ -6,6 +6,7 @@ mod app;
 mod cancellation;
 mod catalog;
 mod checkout;
+mod contract;
 mod customers;
 mod errors;
 mod guest_access;
