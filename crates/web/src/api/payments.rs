@@ -28,31 +28,46 @@ const MAX_PAYER_LEN: usize = 64;
 /// A gateway notification is a few kilobytes; anything far larger is not one.
 const MAX_NOTIFICATION_BYTES: usize = 64 * 1024;
 
-/// How the diner's device will pay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PayHow {
+/// How the diner's device will pay, and through which gateway.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "how", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StartPaymentBody {
     /// A phone browser outside the gateway's app: sent to the gateway's page and back.
-    Browser,
+    Browser {
+        provider: PaymentProvider,
+        /// A path on this site to come back to afterwards (`/s/…#order=…`).
+        #[serde(default)]
+        #[schema(
+            max_length = 512,
+            pattern = r"^/([^/\\\u0000-\u001f\u007f-\u009f][^\\\u0000-\u001f\u007f-\u009f]*)?$"
+        )]
+        return_path: Option<String>,
+    },
     /// A QR code to scan with the gateway's app.
-    Qr,
-    /// Inside WeChat or Alipay, as the diner named by `payer`.
-    InApp,
+    Qr { provider: PaymentProvider },
+    /// Inside WeChat or Alipay, as the diner `payer` (openid / buyer id).
+    InApp {
+        provider: PaymentProvider,
+        #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]{1,64}$")]
+        payer: String,
+    },
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StartPaymentBody {
-    pub provider: PaymentProvider,
-    pub how: PayHow,
-    /// `in_app` only: the diner's openid (WeChat) or buyer id (Alipay).
-    #[serde(default)]
-    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]{1,64}$")]
-    pub payer: Option<String>,
-    /// `browser` only: a path on this site to come back to afterwards (`/s/…/orders/…`).
-    #[serde(default)]
-    #[schema(max_length = 512, pattern = r"^/[^/\\].*$")]
-    pub return_path: Option<String>,
+impl StartPaymentBody {
+    fn provider(&self) -> PaymentProvider {
+        match self {
+            StartPaymentBody::Browser { provider, .. }
+            | StartPaymentBody::Qr { provider }
+            | StartPaymentBody::InApp { provider, .. } => *provider,
+        }
+    }
+
+    fn return_path(&self) -> Option<&str> {
+        match self {
+            StartPaymentBody::Browser { return_path, .. } => return_path.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A payment as the diner sees it.
@@ -145,11 +160,11 @@ pub async fn start_payment(
     ApiJson(body): ApiJson<StartPaymentBody>,
 ) -> ApiResult<(StatusCode, Json<StartedPaymentView>)> {
     let checkout = checkout_of(&state, &body, client)?;
-    let started = payments::start_payment(&state, id, &pass, body.provider, checkout).await?;
+    let started = payments::start_payment(&state, id, &pass, body.provider(), checkout).await?;
     let simulator_url = state
         .payment_simulators
         .as_ref()
-        .map(|_| crate::demo_pay::page_url(&started, body.return_path.as_deref()));
+        .map(|_| crate::demo_pay::page_url(&started, body.return_path()));
     Ok((
         StatusCode::CREATED,
         Json(StartedPaymentView {
@@ -163,13 +178,11 @@ pub async fn start_payment(
 fn checkout_of(state: &AppState, body: &StartPaymentBody, client: ClientIp) -> ApiResult<Checkout> {
     use diancan_domain::validation::{FieldErrors, Problem};
     let mut errors = FieldErrors::new();
-    let checkout = match body.how {
-        PayHow::Qr => Checkout::Qr,
-        PayHow::InApp => {
-            let payer = body.payer.as_deref().unwrap_or_default();
-            if payer.is_empty() {
-                errors.add("payer", Problem::Required);
-            } else if payer.len() > MAX_PAYER_LEN
+    let checkout = match body {
+        StartPaymentBody::Qr { .. } => Checkout::Qr,
+        StartPaymentBody::InApp { payer, .. } => {
+            if payer.is_empty()
+                || payer.len() > MAX_PAYER_LEN
                 || !payer
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -177,11 +190,11 @@ fn checkout_of(state: &AppState, body: &StartPaymentBody, client: ClientIp) -> A
                 errors.add("payer", Problem::InvalidCharacters);
             }
             Checkout::InApp {
-                payer: Redacted::new(payer.to_owned()),
+                payer: Redacted::new(payer.clone()),
             }
         }
-        PayHow::Browser => {
-            let return_url = match body.return_path.as_deref() {
+        StartPaymentBody::Browser { return_path, .. } => {
+            let return_url = match return_path.as_deref() {
                 None => None,
                 Some(path) if is_own_path(path) => state.payments.public_url(path),
                 Some(_) => {
