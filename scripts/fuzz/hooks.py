@@ -49,6 +49,11 @@ DISH = {
     # beyond JSON Schema's `uniqueItems`.
     "details": [REFERENCE, *SELECT_BOUNDS, (r"skus\[\d+\]\.code", "DUPLICATE")],
 }
+PRINTER = {
+    "codes": {"UNKNOWN_STATION", "UNKNOWN_FALLBACK", "FALLBACK_IS_SELF"},
+    # Stations must differ, which utoipa cannot state as uniqueItems.
+    "details": [(r"address", "INVALID_CHARACTERS"), (r"stations", "DUPLICATE")],
+}
 STATE_REFUSALS = {
     "POST /api/v1/stores/{store_id}/quote": {"codes": CART_STATE, "details": []},
     "POST /api/v1/stores/{store_id}/orders": {
@@ -58,6 +63,8 @@ STATE_REFUSALS = {
     "POST /api/v1/console/stores/{store_id}/tables": {"codes": set(), "details": [REFERENCE]},
     "POST /api/v1/console/dishes": DISH,
     "PUT /api/v1/console/dishes/{dish_id}": DISH,
+    "POST /api/v1/console/stores/{store_id}/printers": PRINTER,
+    "PUT /api/v1/console/stores/{store_id}/printers/{printer_id}": PRINTER,
 }
 
 

@@ -47,12 +47,30 @@ pub enum PackingFee {
     },
 }
 
+/// A store's time zone in the contract: one of the IANA names this server knows, so a name it
+/// would refuse is outside the schema too.
+#[cfg(feature = "openapi")]
+fn time_zone_schema() -> utoipa::openapi::Object {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|name| name.as_str().to_owned())
+        .filter(|name| jiff::tz::TimeZone::get(name).is_ok())
+        .collect();
+    names.sort();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .description(Some("IANA time zone; business dates and hours follow it"))
+        .examples(["Asia/Shanghai"])
+        .build()
+}
+
 /// Everything about a store that decides whether and how it takes orders.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoreRules {
     /// IANA name such as "Asia/Shanghai"; business dates and hours follow it.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "Asia/Shanghai"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = time_zone_schema))]
     pub time_zone: crate::schedule::StoreTimeZone,
     /// Weekly opening hours; an empty list means open around the clock.
     pub hours: Schedule,

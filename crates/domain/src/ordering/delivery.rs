@@ -34,7 +34,9 @@ pub struct DeliveryZone {
     #[cfg_attr(feature = "openapi", schema(max_length = 20))]
     pub name: String,
     pub area: ZoneArea,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 10_000_000))]
     pub fee_fen: Money,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 10_000_000))]
     pub minimum_order_fen: Money,
 }
 

@@ -23,6 +23,16 @@ const MAX_ADDRESS_CHARS: usize = 100;
 /// More stations than any kitchen has.
 const MAX_STATIONS: usize = 50;
 
+/// The two paper widths, as the schema's enum (an integer range would allow 59–79).
+fn paper_mm_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some([58, 80]))
+        .description(Some("58 or 80"))
+        .examples([80])
+        .build()
+}
+
 fn yes() -> bool {
     true
 }
@@ -36,10 +46,10 @@ pub struct PrinterBody {
     pub connection: PrinterConnection,
     /// `tcp`: the printer's `ip:port` (port 9100 when left out); `agent`: the print-agent's
     /// name; `feie`: the printer's SN.
-    #[schema(max_length = 100, example = "192.168.1.50:9100")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[!-~]+$", example = "192.168.1.50:9100")]
     pub address: String,
     /// 58 or 80.
-    #[schema(example = 80)]
+    #[schema(schema_with = paper_mm_schema)]
     pub paper_mm: i64,
     /// Where its jobs go while it is off, open or out of paper: another printer of the store.
     #[serde(default)]
@@ -70,7 +80,8 @@ impl PrinterBody {
             MAX_ADDRESS_CHARS,
         );
         let address = match address {
-            Some(a) if a.chars().any(char::is_whitespace) => {
+            // IP and port, an agent's name or a Feie SN: printable ASCII, as the schema says.
+            Some(a) if !a.chars().all(|c| c.is_ascii_graphic()) => {
                 errors.add("address", Problem::InvalidCharacters);
                 None
             }
