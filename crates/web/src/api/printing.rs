@@ -46,7 +46,12 @@ pub struct PrinterBody {
     pub connection: PrinterConnection,
     /// `tcp`: the printer's `ip:port` (port 9100 when left out); `agent`: the print-agent's
     /// name; `feie`: the printer's SN.
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[!-~]+$", example = "192.168.1.50:9100")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[!-~]+$",
+        example = "192.168.1.50:9100"
+    )]
     pub address: String,
     /// 58 or 80.
     #[schema(schema_with = paper_mm_schema)]
