@@ -400,6 +400,40 @@ impl TestApp {
             .ok_or_else(|| anyhow::anyhow!("no token: {body}"))
     }
 
+    /// Places a guest's pickup order of `quantity` × `sku` through the API, quoted first as the
+    /// customer app does; returns the placement answer (with the guest's `access_secret`).
+    pub async fn place_pickup(
+        &self,
+        sku: &serde_json::Value,
+        quantity: i64,
+        key: &str,
+    ) -> anyhow::Result<serde_json::Value> {
+        let store = self.tour.store_id;
+        let mut body = serde_json::json!({"channel": "pickup", "lines": [{"sku_id": sku, "quantity": quantity}]});
+        let quote: serde_json::Value = self
+            .http
+            .post(self.url(&format!("/api/v1/stores/{store}/quote")))
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        body["quote_version"] = quote["version"].clone();
+        let response = self
+            .http
+            .post(self.url(&format!("/api/v1/stores/{store}/orders")))
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status() == 201,
+            "placing: {}",
+            response.text().await?
+        );
+        Ok(response.json().await?)
+    }
+
     /// Opens the tour store around the clock, so a test passes whatever the time in Shanghai.
     pub async fn open_store_all_day(&self, token: &str) -> anyhow::Result<()> {
         let path = format!("/api/v1/console/stores/{}", self.tour.store_id);

@@ -85,26 +85,7 @@ async fn an_accepted_order_appears_on_its_station_and_bumping_it_shows_on_expo()
                     .context("expo, online")?;
 
                 // A pickup order, placed, paid and accepted through the API.
-                let body = json!({"channel": "pickup", "lines": [{"sku_id": sku, "quantity": 2}]});
-                let quote: Value = app
-                    .http
-                    .post(app.url(&format!("/api/v1/stores/{store}/quote")))
-                    .json(&body)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                let mut body = body;
-                body["quote_version"] = quote["version"].clone();
-                let response = app
-                    .http
-                    .post(app.url(&format!("/api/v1/stores/{store}/orders")))
-                    .header("idempotency-key", "e2e-kds-order-1")
-                    .json(&body)
-                    .send()
-                    .await?;
-                anyhow::ensure!(response.status() == 201, "placing: {}", response.text().await?);
-                let mut order: Value = response.json().await?;
+                let mut order = app.place_pickup(&sku, 2, "e2e-kds-order-1").await?;
                 let id = order["id"].as_str().context("the order id")?.to_owned();
                 for action in ["pay", "accept"] {
                     let response = app

@@ -26,26 +26,7 @@ async fn a_diner_pays_through_the_simulator_and_the_order_moves_on() {
                 .find(|d| d["needs_choices"] == false && d["sold_out"] == false && d["kind"] == "single")
                 .map(|d| d["skus"][0]["id"].clone())
                 .context("a dish without choices")?;
-            let body = json!({"channel": "pickup", "lines": [{"sku_id": sku, "quantity": 1}]});
-            let quote: Value = app
-                .http
-                .post(app.url(&format!("/api/v1/stores/{store}/quote")))
-                .json(&body)
-                .send()
-                .await?
-                .json()
-                .await?;
-            let mut body = body;
-            body["quote_version"] = quote["version"].clone();
-            let response = app
-                .http
-                .post(app.url(&format!("/api/v1/stores/{store}/orders")))
-                .header("idempotency-key", "e2e-pay-order-1")
-                .json(&body)
-                .send()
-                .await?;
-            anyhow::ensure!(response.status() == 201, "placing: {}", response.text().await?);
-            let order: Value = response.json().await?;
+            let order = app.place_pickup(&sku, 1, "e2e-pay-order-1").await?;
             let id = order["id"].as_str().context("the order id")?.to_owned();
             let secret = order["access_secret"].as_str().context("the guest's secret")?;
 
@@ -71,7 +52,7 @@ async fn a_diner_pays_through_the_simulator_and_the_order_moves_on() {
                 .await
                 .context("the simulator's payment page")?;
             let amount = page::text(&driver, ".pay-sim-amount").await?;
-            anyhow::ensure!(amount.contains(&format!("{}", quote["total_fen"].as_i64().unwrap_or(0) / 100)), "the page shows the order's total, not {amount}");
+            anyhow::ensure!(amount.contains(&format!("{}", order["quote"]["total_fen"].as_i64().unwrap_or(0) / 100)), "the page shows the order's total, not {amount}");
             picture(&driver, "pay-simulator").await?;
             page::tap(&driver, "[data-action=simulated-pay]").await?;
 
