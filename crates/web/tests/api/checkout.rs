@@ -239,14 +239,7 @@ async fn money_that_arrived_unannounced_is_found_by_the_timeout_and_settled() {
     let (id, secret) = unpaid_order(&app, "pay-late-money").await;
     // Not served: the simulator's notification never reaches us, as when our server was down.
     app.state.payments.set_public_base("http://127.0.0.1:9");
-    let (status, started) = start(&app, &id, Some(&secret), browser("alipay")).await;
-    assert_eq!(status, 201, "{started}");
-    let page = started["simulator_url"].as_str().unwrap();
-    let path = page.split('?').next().unwrap();
-    let (status, _) = app
-        .post(path, None, json!({ "to": url_query(page, "to") }))
-        .await;
-    assert_eq!(status, 202);
+    pay_on_the_page(&app, &id, &secret, "alipay").await;
 
     hand.advance_ms(16 * 60_000);
     let cancelled = diancan_usecases::ordering::cancel_unpaid_due(&app.state)
@@ -265,10 +258,15 @@ async fn money_that_arrived_unannounced_is_found_by_the_timeout_and_settled() {
     app.cleanup().await;
 }
 
-/// Pays `id` at `provider`'s simulator page and waits until the order has the money.
+/// Starts paying `id` at `provider` and taps 支付 on the simulator's page.
 async fn pay_on_the_page(app: &TestApp, id: &str, secret: &str, provider: &str) {
     let (status, started) = start(app, id, Some(secret), browser(provider)).await;
     assert_eq!(status, 201, "{started}");
+    tap_pay(app, &started).await;
+}
+
+/// The demo diner's tap on the simulator page of a started payment.
+async fn tap_pay(app: &TestApp, started: &Value) {
     let page = started["simulator_url"].as_str().unwrap();
     let path = page.split('?').next().unwrap();
     let (status, _) = app
@@ -340,12 +338,7 @@ async fn an_order_paid_through_two_gateways_gives_the_second_back() {
     let (_, first) = start(&app, &id, Some(&secret), browser("wechat_pay")).await;
     let (_, second) = start(&app, &id, Some(&secret), browser("alipay")).await;
     for started in [&first, &second] {
-        let page = started["simulator_url"].as_str().unwrap();
-        let path = page.split('?').next().unwrap();
-        let (status, _) = app
-            .post(path, None, json!({ "to": url_query(page, "to") }))
-            .await;
-        assert_eq!(status, 202);
+        tap_pay(&app, started).await;
     }
     let refunds = refunds_settle(&app, &id).await;
     assert_eq!(status_of(&app, &id, &secret).await, "placed", "paid once");
