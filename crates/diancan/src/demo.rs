@@ -130,6 +130,7 @@ fn store_profile(
             delivery_zones: demo_zones(),
             slots: Default::default(),
             unpaid_timeout_minutes: 15,
+            auto_accept: Default::default(),
         },
     }
 }

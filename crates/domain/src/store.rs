@@ -96,6 +96,34 @@ pub struct StoreRules {
     #[serde(default = "default_unpaid_timeout")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 240))]
     pub unpaid_timeout_minutes: u16,
+    /// Channels whose new orders go to the kitchen without a tap (自动接单).
+    #[serde(default)]
+    pub auto_accept: AutoAccept,
+}
+
+/// Which channels' new orders the store accepts by itself (自动接单): a busy noodle shop takes
+/// every dine-in order as it comes, and still looks at each delivery order first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoAccept {
+    #[serde(default)]
+    pub dine_in: bool,
+    #[serde(default)]
+    pub pickup: bool,
+    #[serde(default)]
+    pub delivery: bool,
+}
+
+impl AutoAccept {
+    pub fn covers(&self, channel: crate::ordering::Channel) -> bool {
+        use crate::ordering::Channel;
+        match channel {
+            Channel::DineIn => self.dine_in,
+            Channel::Pickup => self.pickup,
+            Channel::Delivery => self.delivery,
+        }
+    }
 }
 
 /// IANA names are short ("America/Argentina/ComodRivadavia" is among the longest).
@@ -302,6 +330,7 @@ mod tests {
             delivery_zones: Vec::new(),
             slots: crate::ordering::SlotRules::default(),
             unpaid_timeout_minutes: 15,
+            auto_accept: Default::default(),
         };
         let errors = rules.validate().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();

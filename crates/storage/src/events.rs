@@ -33,6 +33,11 @@ pub fn store_channel(store: StoreId) -> String {
     format!("store:{store}")
 }
 
+/// Every order change of a store, numbered per store (the orders board replays it).
+pub fn orders_stream(store: StoreId) -> String {
+    format!("orders:{store}")
+}
+
 /// A store's kitchen: every ticket change, numbered per store (the kitchen screens replay it).
 pub fn kitchen_stream(store: StoreId) -> String {
     format!("kitchen:{store}")

@@ -91,6 +91,34 @@ pub(crate) async fn enqueue(tx: &mut Tx, entries: &[OutboxEntry], now_ms: i64) -
     .await
 }
 
+/// Marks rows delivered inside `tx`, returning those that were not yet: a consumer that
+/// applies rows in the same transaction applies each once, even when a lease ran out and two
+/// workers hold the same row (the second waits on the first's row lock, then finds it done).
+pub(crate) async fn mark_delivered(tx: &mut Tx, ids: &[i64], now_ms: i64) -> Result<Vec<i64>> {
+    let mut marked = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let first = match tx {
+            Tx::Sqlite(_) => "?",
+            Tx::Postgres(_) => "$1",
+        };
+        let sql = format!(
+            "{MARK_DELIVERED} = {first}, leased_until_ms = NULL, last_error = NULL WHERE delivered_at_ms IS NULL AND id IN {} RETURNING id",
+            placeholders(tx, 2, 1, chunk.len())
+        );
+        let values: Vec<Value> = std::iter::once(Value::Int(now_ms))
+            .chain(chunk.iter().map(|id| Value::Int(*id)))
+            .collect();
+        let rows: Vec<(i64,)> = on_tx!(tx, |c| bind_values!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).persistent(false),
+            values.iter()
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        marked.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(marked)
+}
+
 impl Db {
     /// Writes side effects that belong to no other change (a test, a console action) in a
     /// transaction of their own.
@@ -151,26 +179,7 @@ impl Db {
             .filter(|(_, outcome)| outcome.is_ok())
             .map(|(id, _)| *id)
             .collect();
-        for chunk in delivered.chunks(ROWS_PER_STATEMENT) {
-            let first = match tx {
-                Tx::Sqlite(_) => "?",
-                Tx::Postgres(_) => "$1",
-            };
-            let sql = format!(
-                "{MARK_DELIVERED} = {first}, leased_until_ms = NULL, last_error = NULL WHERE id IN {}",
-                placeholders(&tx, 2, 1, chunk.len())
-            );
-            let values: Vec<Value> = std::iter::once(Value::Int(now_ms))
-                .chain(chunk.iter().map(|id| Value::Int(*id)))
-                .collect();
-            on_tx!(&mut tx, |c| bind_values!(
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).persistent(false),
-                values.iter()
-            )
-            .execute(&mut *c)
-            .await
-            .map(drop))?;
-        }
+        mark_delivered(&mut tx, &delivered, now_ms).await?;
         for (id, outcome) in outcomes {
             if let Err((retry_at_ms, error)) = outcome {
                 on_tx!(&mut tx, |c| sqlx::query(MARK_FAILED)

@@ -169,6 +169,20 @@ impl Db {
         Ok(id)
     }
 
+    /// The brand's staff by id with their display names (an order's history names them).
+    pub async fn staff_names(&self, brand: BrandId) -> Result<Vec<(StaffId, String)>> {
+        let rows: Vec<(uuid::Uuid, String)> = on_pool!(self, |p| sqlx::query_as(
+            "SELECT id, display_name FROM staff WHERE brand_id = $1"
+        )
+        .bind(brand.as_uuid())
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (StaffId::from_uuid(id), name))
+            .collect())
+    }
+
     pub async fn staff_by_login(&self, login: &str) -> Result<StaffAccount> {
         let r: AccountRow = on_pool!(self, |p| sqlx::query_as(SELECT_STAFF_BY_LOGIN)
             .bind(login)

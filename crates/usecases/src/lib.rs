@@ -4,6 +4,7 @@
 //! rows as one unit of work; the caller maps the result to its own world (HTTP, a log line).
 #![forbid(unsafe_code)]
 
+pub mod board;
 pub mod clock;
 pub mod contact;
 pub mod context;

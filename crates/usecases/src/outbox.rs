@@ -33,6 +33,10 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
     // Announcements are sent together: one NOTIFY round trip for the whole round.
     let (announcements, others): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) =
         messages.iter().partition(|m| m.topic == ANNOUNCE);
+    // Board entries too: one transaction appends the whole round to the stores' logs.
+    let (boards, others): (Vec<&OutboxMessage>, Vec<&OutboxMessage>) = others
+        .into_iter()
+        .partition(|m| m.topic == crate::board::BOARD_TOPIC);
     if !announcements.is_empty() {
         let result = announce(ctx, &announcements).await;
         for message in &announcements {
@@ -41,6 +45,9 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
                 result.clone().map_err(|e| retry(message, now, e)),
             ));
         }
+    }
+    for (message, outcome) in crate::board::deliver(ctx, &boards).await {
+        outcomes.push((message.id, outcome.map_err(|e| retry(message, now, e))));
     }
     for message in others {
         let outcome = match message.topic.as_str() {

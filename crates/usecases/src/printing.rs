@@ -502,6 +502,7 @@ mod tests {
                     delivery_zones: Vec::new(),
                     slots: Default::default(),
                     unpaid_timeout_minutes: 15,
+                    auto_accept: Default::default(),
                 },
             },
         }

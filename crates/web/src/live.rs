@@ -15,7 +15,9 @@ use crate::state::AppState;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use diancan_storage::events::StoredEvent;
 use diancan_usecases::hub::Watch;
+use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -143,10 +145,48 @@ pub fn open_after(
     after: i64,
     keep_alive: KeepAlive,
 ) -> ApiResult<Response> {
+    open_hydrated(state, owner, client, stream, after, keep_alive, as_stored())
+}
+
+/// Turns stored events into what a stream sends. Most streams send each event as stored; the
+/// orders board sends each with its order as it is now, read once per batch.
+pub type Hydrate = Arc<
+    dyn Fn(AppState, Vec<StoredEvent>) -> BoxFuture<'static, Result<Vec<Event>, String>>
+        + Send
+        + Sync,
+>;
+
+/// Each stored event as it was written, with its version as `id`.
+fn as_stored() -> Hydrate {
+    Arc::new(|_, stored| {
+        Box::pin(async move {
+            Ok(stored
+                .into_iter()
+                .map(|e| {
+                    Event::default()
+                        .id(e.stream_version.to_string())
+                        .event(e.kind)
+                        .data(e.payload_json)
+                })
+                .collect())
+        })
+    })
+}
+
+/// As [`open_after`], sending what `hydrate` makes of each batch of stored events.
+pub fn open_hydrated(
+    state: AppState,
+    owner: String,
+    client: ClientIp,
+    stream: String,
+    after: i64,
+    keep_alive: KeepAlive,
+    hydrate: Hydrate,
+) -> ApiResult<Response> {
     let slot = state
         .streams
         .admit(&state.config.stream_limits, owner, client)?;
-    Ok(stream_events(state, stream, after, slot)
+    Ok(stream_events(state, stream, after, slot, hydrate)
         .keep_alive(keep_alive)
         .into_response())
 }
@@ -186,6 +226,7 @@ struct Cursor {
     after: i64,
     pending: VecDeque<Event>,
     watch: Watch,
+    hydrate: Hydrate,
     /// Held for as long as the stream exists.
     _slot: StreamSlot,
 }
@@ -197,6 +238,7 @@ fn stream_events(
     stream: String,
     after: i64,
     slot: StreamSlot,
+    hydrate: Hydrate,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let limits = state.config.stream_limits.clone();
     let watch = state.hub.watch(&stream);
@@ -206,6 +248,7 @@ fn stream_events(
         after,
         pending: VecDeque::new(),
         watch,
+        hydrate,
         _slot: slot,
     };
     let events = futures::stream::unfold(cursor, |mut cursor| async move {
@@ -222,14 +265,16 @@ fn stream_events(
                 .await
             {
                 Ok(stored) if !stored.is_empty() => {
-                    for e in stored {
-                        cursor.after = e.stream_version;
-                        cursor.pending.push_back(
-                            Event::default()
-                                .id(e.stream_version.to_string())
-                                .event(e.kind)
-                                .data(e.payload_json),
-                        );
+                    let last = stored.last().map_or(cursor.after, |e| e.stream_version);
+                    match (cursor.hydrate)(cursor.state.clone(), stored).await {
+                        Ok(events) => {
+                            cursor.after = last;
+                            cursor.pending.extend(events);
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, stream = %cursor.stream, "preparing events failed; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
                     }
                     continue;
                 }

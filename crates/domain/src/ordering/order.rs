@@ -300,6 +300,8 @@ pub struct OrderChange {
     pub event: OrderEventKind,
     /// A cancellation gives the stock and the slot back.
     pub releases_claims: bool,
+    /// Why staff turned the order down, told to the diner and kept in the history.
+    pub reason: Option<String>,
 }
 
 /// The kinds of event an order's live stream carries.
@@ -334,6 +336,7 @@ impl Order {
             transition: None,
             event,
             releases_claims: false,
+            reason: None,
         }
     }
 
@@ -350,6 +353,33 @@ impl Order {
     /// A staff member's (or the system's) command. `seen` is the version the caller acted on;
     /// `None` only for the system, which acts on whatever the order is now.
     pub fn decide(
+        &self,
+        command: OrderCommand,
+        actor: &Actor,
+        seen: Option<i64>,
+        now_ms: i64,
+    ) -> Result<OrderChange, OrderRefusal> {
+        self.decide_with_reason(command, actor, seen, None, now_ms)
+    }
+
+    /// As [`Order::decide`], with the reason staff gave for turning the order down (拒单: "菜品售罄",
+    /// "店铺太忙"). A reason belongs to a cancellation only; for any other command it is not written.
+    pub fn decide_with_reason(
+        &self,
+        command: OrderCommand,
+        actor: &Actor,
+        seen: Option<i64>,
+        reason: Option<&crate::text::Name>,
+        now_ms: i64,
+    ) -> Result<OrderChange, OrderRefusal> {
+        let mut change = self.decide_command(command, actor, seen, now_ms)?;
+        if change.status == OrderStatus::Cancelled && change.transition.is_some() {
+            change.reason = reason.map(|r| r.as_str().to_owned());
+        }
+        Ok(change)
+    }
+
+    fn decide_command(
         &self,
         command: OrderCommand,
         actor: &Actor,
@@ -641,6 +671,21 @@ mod tests {
                 .decide(OrderCommand::DeclineCancel, &staff(Role::Waiter), None, 0)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_reason_is_kept_with_a_cancellation_only() {
+        let reason = crate::text::Name::parse("菜品售罄").unwrap();
+        let placed = order(Channel::Pickup, OrderStatus::Placed);
+        let system = Actor::System("test");
+        let cancel = placed
+            .decide_with_reason(OrderCommand::Act(Cancel), &system, None, Some(&reason), 0)
+            .unwrap();
+        assert_eq!(cancel.reason.as_deref(), Some("菜品售罄"));
+        let accept = placed
+            .decide_with_reason(OrderCommand::Act(Accept), &system, None, Some(&reason), 0)
+            .unwrap();
+        assert_eq!(accept.reason, None, "an accept has nothing to explain");
     }
 
     #[test]

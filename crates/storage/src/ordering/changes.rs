@@ -6,6 +6,7 @@
 //! the order as it is under the lock, so a diner's cancel that arrives just after an accept is
 //! decided on the accepted order (and becomes a cancel request), never on a stale read.
 
+use super::board::board_entry;
 use super::kitchen_hook::{Followed, follow_in};
 use super::orders::{ORDER_COLUMNS, OrderRow};
 use crate::error::{Result, StorageError};
@@ -54,15 +55,23 @@ impl ChangeError {
 }
 
 /// What an order's event says: enough for a page to redraw without asking again.
-pub(crate) fn event_payload(order: &Order, action: &str) -> serde_json::Value {
-    serde_json::json!({
+pub(crate) fn event_payload(
+    order: &Order,
+    action: &str,
+    reason: Option<&str>,
+) -> serde_json::Value {
+    let mut payload = serde_json::json!({
         "status": order.status.as_str(),
         "status_label": order.status.label_zh(),
         "action": action,
         "version": order.version,
         "pickup_number": order.pickup_number,
         "cancel_requested": order.cancel_requested,
-    })
+    });
+    if let (Some(reason), Some(fields)) = (reason, payload.as_object_mut()) {
+        fields.insert("reason".into(), reason.into());
+    }
+    payload
 }
 
 const RETURN_STOCK: &str = "UPDATE store_sku_states SET
@@ -269,6 +278,7 @@ async fn write_history(
                     Value::Text(action.as_str().into()),
                     Value::Text(actor.clone()),
                     Value::Int(order.updated_at_ms),
+                    Value::MaybeText(change.reason.clone()),
                 ]);
                 action.as_str()
             }
@@ -279,12 +289,18 @@ async fn write_history(
             Value::Text(stream.clone()),
             Value::Int(order.version),
             Value::Text(change.event.as_str().into()),
-            Value::Text(event_payload(order, action).to_string()),
+            Value::Text(event_payload(order, action, change.reason.as_deref()).to_string()),
             Value::Int(order.updated_at_ms),
         ]);
         announcements.push(announcement(
             &stream,
             vec![stream.clone(), store_channel(order.store_id)],
+        ));
+        announcements.push(board_entry(
+            order,
+            change.event.as_str(),
+            action,
+            change.reason.as_deref(),
         ));
         // A paid order cancelled: its gateway payments are refunded, by the outbox, in full.
         if order.status == OrderStatus::Cancelled
@@ -301,7 +317,7 @@ async fn write_history(
     if !transitions.is_empty() {
         insert_rows(
             tx,
-            "INSERT INTO order_transitions (order_id, version, from_status, to_status, action, actor, at_ms)",
+            "INSERT INTO order_transitions (order_id, version, from_status, to_status, action, actor, at_ms, reason)",
             "",
             transitions,
         )

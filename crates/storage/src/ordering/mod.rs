@@ -4,6 +4,7 @@
 //! the write lanes, so writes that arrive together share a transaction.
 
 pub(crate) mod access;
+pub mod board;
 mod changes;
 mod kitchen_hook;
 pub(crate) mod lanes;
@@ -14,5 +15,6 @@ mod writes;
 
 pub(crate) use changes::change_in;
 pub use changes::{ChangeError, ChangeRequest, Decide};
+pub use orders::OrderTransition;
 pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
 pub use sessions::TableSession;

@@ -22,6 +22,32 @@ const WHERE_CUSTOMER: &str = "WHERE customer_id = $1 ORDER BY placed_at_ms DESC 
 const SELECT_UNPAID_DUE: &str =
     "SELECT id FROM orders WHERE status = 'awaiting_payment' AND pay_by_ms <= $1 LIMIT 200";
 
+const SELECT_HISTORY: &str = "SELECT version, from_status, to_status, action, actor, at_ms, reason
+    FROM order_transitions WHERE order_id = $1 ORDER BY version";
+
+type HistoryRow = (
+    i64,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+);
+
+/// One step of an order's history, as written.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OrderTransition {
+    pub version: i64,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub action: String,
+    /// `diner`, `staff:<id>`, `system:<what>`, a gateway's name.
+    pub actor: String,
+    pub at_ms: i64,
+    pub reason: Option<String>,
+}
+
 fn select(filter: &str) -> String {
     format!("SELECT {ORDER_COLUMNS} FROM orders {filter}")
 }
@@ -153,6 +179,58 @@ impl Db {
                 .fetch_all(p)
                 .await)?;
         Ok(readable(rows))
+    }
+
+    /// The orders of `ids` that belong to the store, in no particular order (a board's events
+    /// name orders; it wants them as they are now).
+    pub async fn store_orders_by_ids(
+        &self,
+        brand: BrandId,
+        store: StoreId,
+        ids: &[OrderId],
+    ) -> Result<Vec<Order>> {
+        let mut orders = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(100) {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = select(&format!(
+                "WHERE brand_id = $1 AND store_id = $2 AND id IN ({})",
+                list.join(", ")
+            ));
+            let rows: Vec<OrderRow> = on_pool!(self, |p| {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .persistent(false)
+                    .bind(brand.as_uuid())
+                    .bind(store.as_uuid());
+                for id in chunk {
+                    query = query.bind(id.as_uuid());
+                }
+                query.fetch_all(p).await
+            })?;
+            orders.extend(readable(rows));
+        }
+        Ok(orders)
+    }
+
+    /// An order's status history, oldest first: who did what, when, and why if they said.
+    pub async fn order_history(&self, id: OrderId) -> Result<Vec<OrderTransition>> {
+        let rows: Vec<HistoryRow> = on_pool!(self, |p| sqlx::query_as(SELECT_HISTORY)
+            .bind(id.as_uuid())
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(version, from_status, to_status, action, actor, at_ms, reason)| OrderTransition {
+                    version,
+                    from_status,
+                    to_status,
+                    action,
+                    actor,
+                    at_ms,
+                    reason,
+                },
+            )
+            .collect())
     }
 
     /// A diner's orders across the brand's stores, newest first (order history).

@@ -800,7 +800,7 @@ async fn insert_orders(
                 Value::Text(order_stream(r.id)),
                 Value::Int(r.version),
                 Value::Text(OrderEventKind::Placed.as_str().into()),
-                Value::Text(super::changes::event_payload(r, "place").to_string()),
+                Value::Text(super::changes::event_payload(r, "place", None).to_string()),
                 Value::Int(r.placed_at_ms),
             ]
         })
@@ -815,9 +815,12 @@ async fn insert_orders(
 
     let mut announcements: Vec<_> = records
         .iter()
-        .map(|r| {
+        .flat_map(|r| {
             let stream = order_stream(r.id);
-            announcement(&stream, vec![stream.clone(), store_channel(r.store_id)])
+            [
+                announcement(&stream, vec![stream.clone(), store_channel(r.store_id)]),
+                super::board::board_entry(r, OrderEventKind::Placed.as_str(), "place", None),
+            ]
         })
         .collect();
     for store in limited {

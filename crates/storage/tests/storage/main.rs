@@ -88,6 +88,7 @@ pub fn store_profile(name: &str) -> StoreProfile {
             delivery_zones: Vec::new(),
             slots: Default::default(),
             unpaid_timeout_minutes: 15,
+            auto_accept: Default::default(),
         },
     }
 }

@@ -21,9 +21,9 @@ pub struct StaffCaller {
     pub access: StoreAccess,
 }
 
-/// Staff move an order along (or decline a cancel request). `seen` is the order version the
-/// caller acted on: if someone changed the order since, nothing happens and the answer says
-/// what it is now.
+/// Staff move an order along (or decline a cancel request, or turn the order down with a
+/// `reason` the diner is told). `seen` is the order version the caller acted on: if someone
+/// changed the order since, nothing happens and the answer says what it is now.
 pub async fn act(
     ctx: &Context,
     staff: &StaffCaller,
@@ -31,6 +31,7 @@ pub async fn act(
     order: OrderId,
     command: OrderCommand,
     seen: i64,
+    reason: Option<diancan_domain::text::Name>,
 ) -> Result<Order> {
     if !staff.access.allows(store) {
         return Err(Error::NotFound);
@@ -40,7 +41,8 @@ pub async fn act(
         role: staff.role,
     };
     let now = ctx.clock.now_ms();
-    let decide = move |o: &Order| o.decide(command, &actor, Some(seen), now);
+    let decide =
+        move |o: &Order| o.decide_with_reason(command, &actor, Some(seen), reason.as_ref(), now);
     change(ctx, order, (staff.brand_id, store), decide).await
 }
 

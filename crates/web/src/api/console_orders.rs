@@ -48,6 +48,11 @@ pub struct StaffOrderAction {
     /// and the answer is 409 `ORDER_CHANGED` with the order as it is now.
     #[schema(minimum = 1)]
     pub version: i64,
+    /// With `cancel`: why the store turns the order down (拒单), told to the diner and kept
+    /// in the order's history. Ignored with any other action.
+    #[serde(default)]
+    #[schema(max_length = 60, example = "菜品售罄")]
+    pub reason: Option<String>,
 }
 
 /// The commands as an enum in the document, from the domain's own list of names.
@@ -79,6 +84,13 @@ pub async fn act_on_order(
             },
         )
     })?;
+    let reason = match body.reason.as_deref() {
+        Some(text) if !text.trim().is_empty() => Some(
+            diancan_domain::text::Name::parse(text)
+                .map_err(|problem| ApiError::invalid_field("reason", problem))?,
+        ),
+        _ => None,
+    };
     let order = ordering::act(
         &state,
         &staff.caller(),
@@ -86,6 +98,7 @@ pub async fn act_on_order(
         order_id,
         command,
         body.version,
+        reason,
     )
     .await?;
     Ok(Json(order.into()))

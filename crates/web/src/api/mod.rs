@@ -1,6 +1,7 @@
 //! The `/api/v1` contract: every route is registered together with its OpenAPI description,
 //! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
 
+mod board;
 mod common_responses;
 mod console_menu;
 pub mod console_orders;
@@ -113,6 +114,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))
         .routes(routes!(console_orders::act_on_order))
+        .routes(routes!(board::board))
+        .routes(routes!(board::board_events))
+        .routes(routes!(board::order_detail))
         .routes(routes!(
             console_orders::open_table,
             console_orders::clear_table

@@ -1,7 +1,7 @@
 //! An order as the diner and the console see it.
 
 use diancan_domain::ordering::{Channel, Order, OrderStatus, Quote};
-use diancan_domain::{OrderId, StoreId};
+use diancan_domain::{OrderId, StoreId, TableSessionId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -18,6 +18,8 @@ pub struct OrderView {
     pub pickup_number: i64,
     pub table_code: Option<String>,
     pub area_name: Option<String>,
+    /// The sitting (开台) a dine-in order belongs to: its rounds share one bill.
+    pub table_session_id: Option<TableSessionId>,
     /// 1 for the first order at a table, 2 for the first 加菜, …
     pub round: i64,
     pub diners: Option<i64>,
@@ -28,6 +30,8 @@ pub struct OrderView {
     pub pay_by_ms: Option<i64>,
     pub paid_at_ms: Option<i64>,
     pub cancel_requested: bool,
+    /// When the diner last asked the kitchen to hurry (催单).
+    pub last_hurry_ms: Option<i64>,
     pub can_cancel: bool,
     pub can_hurry: bool,
 }
@@ -44,6 +48,7 @@ impl From<Order> for OrderView {
             pickup_number: order.pickup_number,
             table_code: order.table.as_ref().map(|t| t.code.clone()),
             area_name: order.table.as_ref().map(|t| t.area_name.clone()),
+            table_session_id: order.table.as_ref().map(|t| t.session_id),
             round: order.round,
             diners: order.diners,
             can_cancel: order.diner_can_cancel(),
@@ -55,6 +60,7 @@ impl From<Order> for OrderView {
             pay_by_ms: order.pay_by_ms,
             paid_at_ms: order.paid_at_ms,
             cancel_requested: order.cancel_requested,
+            last_hurry_ms: order.last_hurry_ms,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! same tests on PostgreSQL.
 
 mod app;
+mod board;
 mod cancellation;
 mod catalog;
 mod checkout;
