@@ -72,3 +72,87 @@ export function sortForColumn(orders, key) {
   // A diner asking to cancel needs an answer first.
   return sorted.sort((a, b) => Number(b.cancel_requested && !FINAL.includes(b.status)) - Number(a.cancel_requested && !FINAL.includes(a.status)));
 }
+
+/**
+ * Folds one board event into the list: the event's order replaces the one held when it is at
+ * least as new (a replay after a reconnect repeats changes already seen; an older copy never
+ * overwrites a newer one). Returns the new list and whether anything changed.
+ */
+export function applyBoardEvent(orders, event) {
+  const incoming = event?.order;
+  if (!incoming?.id) return { orders, changed: false };
+  const at = orders.findIndex((o) => o.id === incoming.id);
+  if (at === -1) return { orders: [incoming, ...orders], changed: true };
+  if (orders[at].version >= incoming.version) return { orders, changed: false };
+  const next = orders.slice();
+  next[at] = incoming;
+  return { orders: next, changed: true };
+}
+
+const CHANNEL_WORDS = {
+  zh: { dine_in: '堂食', pickup: '自取', delivery: '外卖' },
+  en: { dine_in: 'dine-in', pickup: 'pickup', delivery: 'delivery' },
+};
+
+/** How a board names an order aloud: the table for dine-in, else the pickup number. */
+function spokenName(order, lang) {
+  if (order.channel === 'dine_in' && order.table_code) return lang === 'en' ? `table ${order.table_code}` : `${order.table_code} 桌`;
+  return lang === 'en' ? `number ${order.pickup_number}` : `取餐号 ${order.pickup_number}`;
+}
+
+/**
+ * What the board says aloud for an event, or null: a new order waiting for the store (or one
+ * the store accepted by itself), a 催单, a diner asking to cancel.
+ */
+export function announcementFor(event, lang = 'zh') {
+  const order = event?.order;
+  if (!order) return null;
+  const en = lang === 'en';
+  // A store that accepts by itself still hears it: the change that made it new said `placed`.
+  if ((event.action === 'place' || event.action === 'pay') && event.status === 'placed') {
+    const channel = CHANNEL_WORDS[en ? 'en' : 'zh'][order.channel] ?? '';
+    return en ? `New ${channel} order, ${spokenName(order, 'en')}` : `您有新的${channel}订单，${spokenName(order, 'zh')}`;
+  }
+  if (event.action === 'hurry') return en ? `${spokenName(order, 'en')} is asking to hurry` : `${spokenName(order, 'zh')}催单`;
+  if (event.kind === 'order.cancel_requested' && order.cancel_requested) {
+    return en ? `${spokenName(order, 'en')} asks to cancel` : `${spokenName(order, 'zh')}申请取消`;
+  }
+  return null;
+}
+
+/** 催单 that still needs the kitchen: asked for, and the order not yet out of the kitchen. */
+export const hurryPending = (order) => !!order.last_hurry_ms && ['placed', 'accepted', 'preparing'].includes(order.status);
+
+/** Needs a decision from staff now: a new order, a cancel request, or a 催单. */
+export const needsAttention = (order) => !FINAL.includes(order.status) && (order.status === 'placed' || order.cancel_requested || hurryPending(order));
+
+/**
+ * Whether an order passes the board's filter: `channel` ('all' or one channel), `attention`
+ * (only those needing a decision) and `text`, matched against the pickup number, the table,
+ * the dishes and the note.
+ */
+export function matchesFilter(order, { channel = 'all', attention = false, text = '' } = {}) {
+  if (channel !== 'all' && order.channel !== channel) return false;
+  if (attention && !needsAttention(order)) return false;
+  const wanted = text.trim().toLowerCase();
+  if (!wanted) return true;
+  const haystack = [
+    String(order.pickup_number),
+    order.table_code,
+    order.area_name,
+    order.note,
+    ...(order.quote?.lines || []).map((l) => `${l.dish_name} ${l.sku_name || ''}`),
+  ]
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+  return haystack.includes(wanted);
+}
+
+/** Reasons staff pick from when turning an order down; they may type their own. */
+export const REJECT_REASONS = [
+  ['菜品售罄', 'Sold out'],
+  ['店铺太忙，暂时无法接单', 'Too busy right now'],
+  ['超出配送范围', 'Outside the delivery area'],
+  ['即将打烊', 'Closing soon'],
+];

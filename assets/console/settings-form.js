@@ -27,6 +27,7 @@ export function storeToForm(store) {
     latitude: degreesText(store.location?.latitude_e6),
     longitude: degreesText(store.location?.longitude_e6),
     accepting_orders: rules.accepting_orders !== false,
+    auto_accept: { dine_in: !!rules.auto_accept?.dine_in, pickup: !!rules.auto_accept?.pickup, delivery: !!rules.auto_accept?.delivery },
     hours: (rules.hours || []).map((w) => ({ weekdays: [...w.weekdays], start: w.start, end: w.end })),
     pay_mode: rules.pay_mode || 'pay_first',
     table_ordering: rules.table_ordering || 'open_on_first_scan',
@@ -96,6 +97,7 @@ export function formToProfile(form, store) {
   const { id, problems, ...profile } = store;
   const rules = { ...(store.rules || {}) };
   rules.accepting_orders = !!form.accepting_orders;
+  rules.auto_accept = { ...form.auto_accept };
   rules.hours = form.hours.map((w) => ({ weekdays: [...w.weekdays].sort((a, b) => a - b), start: w.start, end: w.end }));
   rules.pay_mode = form.pay_mode;
   rules.table_ordering = form.table_ordering;

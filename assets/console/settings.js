@@ -38,7 +38,7 @@ function sectionOf(path) {
   if (path.startsWith('location')) return 'sec_basics';
   if (path.startsWith('rules.delivery_zones')) return 'sec_delivery';
   if (path.startsWith('rules.slots')) return 'sec_slots';
-  if (path.startsWith('rules.hours') || path === 'rules.accepting_orders') return 'sec_trading';
+  if (path.startsWith('rules.hours') || path === 'rules.accepting_orders' || path.startsWith('rules.auto_accept')) return 'sec_trading';
   return 'sec_ordering';
 }
 
@@ -71,6 +71,11 @@ function render(page) {
       h('div.field', { dataset: { field: 'rules.accepting_orders' } },
         toggle({ checked: form.accepting_orders, name: 'accepting_orders', label: t('accepting_orders'), onchange: (e) => (form.accepting_orders = e.target.checked) }),
         fieldError('rules.accepting_orders', errors)),
+      h('fieldset.field.auto-accept', { dataset: { field: 'rules.auto_accept' } },
+        h('legend.label', {}, t('auto_accept')),
+        h('p.hint', {}, t('auto_accept_settings_hint')),
+        ['dine_in', 'pickup', 'delivery'].map((c) =>
+          toggle({ checked: form.auto_accept[c], name: `auto_accept_${c}`, label: t('ch_' + c), onchange: (e) => (form.auto_accept[c] = e.target.checked) }))),
       h('fieldset.field', {}, h('legend.label', {}, t('hours')), h('p.hint', {}, t('hours_hint')), scheduleInput(form.hours, { errors, path: 'rules.hours' })),
     )),
     section('sec_ordering', h(

@@ -8,7 +8,8 @@ import { get, post } from '../shared/api.js';
 import { lang, setLang, translator, localized } from '../shared/i18n.js';
 import { toast } from '../shared/toast.js';
 import * as K from './kds-logic.js';
-import { follow } from './live-feed.js';
+import { follow } from '../shared/live-feed.js';
+import { say, unlock } from '../shared/voice.js';
 import { chosenStore, loginForm } from './signin.js';
 
 const t = translator({
@@ -483,6 +484,7 @@ function renderPickup() {
     onclick: () => {
       // Browsers speak only after a tap on the page: this is that tap.
       soundOn = true;
+      unlock();
       sound.dataset.sound = 'true';
       sound.textContent = t('soundOn');
       announce();
@@ -507,11 +509,7 @@ function renderCalls() {
 function announce() {
   if (!soundOn || typeof speechSynthesis === 'undefined') return;
   const { speak, remember } = K.newCalls(state.calling, JSON.parse(localStorage.getItem(spokenKey()) || '[]'));
-  for (const number of speak) {
-    const utterance = new SpeechSynthesisUtterance(K.callText(number, lang()));
-    utterance.lang = lang() === 'en' ? 'en-US' : 'zh-CN';
-    speechSynthesis.speak(utterance);
-  }
+  for (const number of speak) say(K.callText(number, lang()), lang());
   localStorage.setItem(spokenKey(), JSON.stringify(remember));
 }
 

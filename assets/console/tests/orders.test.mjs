@@ -59,3 +59,56 @@ test('open columns put the longest waiting first, cancel requests on top; done i
   assert.deepEqual(sortForColumn([b, c, a], 'new').map((o) => o.id), ['c', 'a', 'b']);
   assert.deepEqual(sortForColumn([a, b], 'done').map((o) => o.id), ['b', 'a']);
 });
+
+import { announcementFor, applyBoardEvent, hurryPending, matchesFilter, needsAttention } from '../order-logic.js';
+
+test('a board event adds a new order and replaces an older copy, never a newer one', () => {
+  const v1 = order('placed', 'pickup', { id: 'a', version: 1 });
+  const v2 = { ...v1, status: 'accepted', version: 2 };
+  let step = applyBoardEvent([], { order: v1 });
+  assert.deepEqual([step.changed, step.orders.length], [true, 1]);
+  step = applyBoardEvent(step.orders, { order: v2 });
+  assert.deepEqual([step.changed, step.orders[0].status], [true, 'accepted']);
+  // A replay after a reconnect repeats the first change: the newer copy stays.
+  step = applyBoardEvent(step.orders, { order: v1 });
+  assert.deepEqual([step.changed, step.orders[0].status], [false, 'accepted']);
+  assert.equal(applyBoardEvent(step.orders, {}).changed, false);
+});
+
+test('the board speaks for new orders, 催单 and cancel requests, and for nothing else', () => {
+  const pickup = order('placed', 'pickup', { pickup_number: 23 });
+  assert.equal(announcementFor({ action: 'pay', status: 'placed', order: pickup }), '您有新的自取订单，取餐号 23');
+  assert.equal(announcementFor({ action: 'pay', status: 'placed', order: pickup }, 'en'), 'New pickup order, number 23');
+  const table = order('placed', 'dine_in', { pickup_number: 5, table_code: 'A3' });
+  assert.equal(announcementFor({ action: 'place', status: 'placed', order: table }), '您有新的堂食订单，A3 桌');
+  // Auto-accepted by the time the board reads it: the change itself said `placed`, so it still sounds.
+  const auto = { ...order('accepted', 'delivery', { pickup_number: 8 }) };
+  assert.equal(announcementFor({ action: 'pay', status: 'placed', order: auto }), '您有新的外卖订单，取餐号 8');
+  assert.equal(announcementFor({ action: 'hurry', kind: 'order.hurry', status: 'preparing', order: pickup }), '取餐号 23催单');
+  const asking = { ...pickup, cancel_requested: true };
+  assert.equal(announcementFor({ action: 'cancel_requested', kind: 'order.cancel_requested', status: 'accepted', order: asking }), '取餐号 23申请取消');
+  // An unpaid order is not the store's to act on yet; a staff step says nothing.
+  assert.equal(announcementFor({ action: 'place', status: 'awaiting_payment', order: order('awaiting_payment') }), null);
+  assert.equal(announcementFor({ action: 'accept', status: 'accepted', order: order('accepted') }), null);
+});
+
+test('orders needing a decision: new, a cancel request, or a 催单 the kitchen still holds', () => {
+  assert.equal(needsAttention(order('placed')), true);
+  assert.equal(needsAttention(order('preparing')), false);
+  assert.equal(needsAttention(order('preparing', 'pickup', { last_hurry_ms: 5 })), true);
+  assert.equal(hurryPending(order('ready', 'pickup', { last_hurry_ms: 5 })), false, 'out of the kitchen: answered');
+  assert.equal(needsAttention(order('accepted', 'pickup', { cancel_requested: true })), true);
+  assert.equal(needsAttention(order('cancelled', 'pickup', { cancel_requested: true })), false);
+});
+
+test('the filter matches channel, attention and text across number, table, dishes and note', () => {
+  const o = order('accepted', 'dine_in', { pickup_number: 17, table_code: 'B2', note: '不要香菜', quote: { lines: [{ dish_name: '红烧牛肉面', sku_name: '大碗' }] } });
+  assert.equal(matchesFilter(o), true);
+  assert.equal(matchesFilter(o, { channel: 'pickup' }), false);
+  assert.equal(matchesFilter(o, { channel: 'dine_in', text: '牛肉' }), true);
+  assert.equal(matchesFilter(o, { text: '17' }), true);
+  assert.equal(matchesFilter(o, { text: 'b2' }), true);
+  assert.equal(matchesFilter(o, { text: '香菜' }), true);
+  assert.equal(matchesFilter(o, { text: '饺子' }), false);
+  assert.equal(matchesFilter(o, { attention: true }), false);
+});

@@ -9,7 +9,7 @@ const store = {
   location: { latitude_e6: 31232400, longitude_e6: 121475600 },
   rules: {
     time_zone: 'Asia/Shanghai', hours: [{ weekdays: [1, 2, 3, 4, 5, 6, 7], start: '07:00', end: '22:00' }],
-    accepting_orders: true, pay_mode: 'pay_first', packing_fee: { kind: 'per_item', fee_fen: 100 }, seat_fee_fen: 0,
+    accepting_orders: true, auto_accept: { dine_in: true, pickup: false, delivery: false }, pay_mode: 'pay_first', packing_fee: { kind: 'per_item', fee_fen: 100 }, seat_fee_fen: 0,
     business_day_starts_at: '04:00', table_ordering: 'open_on_first_scan',
     delivery_zones: [
       { name: '3公里内', area: { kind: 'radius', radius_m: 3000 }, fee_fen: 500, minimum_order_fen: 2000 },

@@ -278,6 +278,12 @@ async fn watch_for_blocked_content(driver: &WebDriver) -> WebDriverResult<()> {
         seen.push(`${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'}`);
         sessionStorage.setItem('csp-violations', JSON.stringify(seen));
     });";
+    before_every_page(driver, script).await
+}
+
+/// Runs `script` in every page this browser opens from now on, before the page's own scripts
+/// (to watch what a page asks of the browser: speech, audio, policy violations).
+pub async fn before_every_page(driver: &WebDriver, script: &str) -> WebDriverResult<()> {
     driver
         .cdp()
         .send(AddScriptToEvaluateOnNewDocument {

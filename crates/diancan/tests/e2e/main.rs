@@ -6,6 +6,7 @@
 //! where it fails. A failing test leaves a screenshot and the page's HTML in
 //! `target/e2e-screenshots/`.
 
+mod board;
 mod console;
 mod customer;
 mod harness;

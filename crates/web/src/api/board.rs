@@ -76,6 +76,8 @@ pub struct BoardEvent {
     pub kind: String,
     /// The order's version this change made; the order below may be newer.
     pub order_version: i64,
+    /// The order's status right after this change (the order below may have moved on).
+    pub status: String,
     /// Why staff turned the order down, when they did.
     pub reason: Option<String>,
     /// The order as it is now.
@@ -159,6 +161,7 @@ async fn with_orders(
             action: change.action,
             kind: change.kind,
             order_version: change.order_version,
+            status: change.status,
             reason: change.reason,
             order: OrderView::from(order.clone()),
         };
