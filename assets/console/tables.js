@@ -1,16 +1,19 @@
-// 桌台: the current store's dining areas and tables as cards showing whether diners are seated,
-// with 开台 / 清台 / 换码, the path each table's QR code opens, a way to the printable QR sheet,
-// and forms to add an area and a table.
+// 桌台: the current store's dining areas and tables as cards showing what each table is doing
+// (空闲, 点餐中, 用餐中, 待结账, 待清台, live over SSE), with 开台 / 清台 / 换台 / 并台 / 换码, the
+// path each table's QR code opens, a way to the printable QR sheet, and forms to add an area
+// and a table.
 
 import { h, mount } from '../shared/dom.js';
 import { get, post, del } from '../shared/api.js';
+import { follow } from '../shared/live-feed.js';
+import { yuan } from '../shared/money.js';
 import { t } from './strings.js';
 import { busy, confirmAction, explain, field, input, modal, notice, toast, trackShownErrors } from './ui.js';
 import { byOrder } from './dish-form.js';
 
 export function tablesPage(main, { store, onUnauthorized, navigate }) {
   if (!store) return mount(main, notice(t('no_store')));
-  const page = { main, store, onUnauthorized, navigate, plan: null, open: {}, needsOpenTable: null };
+  const page = { main, store, onUnauthorized, navigate, plan: null, open: {}, floor: {}, needsOpenTable: null, feed: null };
   mount(main, notice(t('loading')));
   load(page);
 }
@@ -25,21 +28,44 @@ async function load(page) {
     page.plan = await get(`console/stores/${page.store.id}/tables`);
     await loadStates(page);
     render(page);
+    followFloor(page);
   } catch (e) {
     if (e.status === 401) return page.onUnauthorized();
     mount(page.main, notice(t('load_failed', { message: explain(e) }), { kind: 'error', retry: () => load(page) }));
   }
 }
 
-/** Whether each table is open, from what its QR code shows diners (one request per table). */
+/** Every table's state in one request, and whether scanning opens a table (from one table's landing). */
 async function loadStates(page) {
-  const results = await Promise.allSettled(page.plan.tables.map((x) => get(`tables/${encodeURIComponent(tokenOf(x.qr_path))}`)));
-  results.forEach((r, i) => {
-    const id = page.plan.tables[i].id;
-    page.open[id] = r.status === 'fulfilled' ? !!r.value.session_open : null;
-    if (r.status === 'fulfilled') page.needsOpenTable = !!r.value.ordering_needs_open_table;
+  const [floor, landing] = await Promise.allSettled([
+    get(`console/stores/${page.store.id}/floor`),
+    page.plan.tables.length ? get(`tables/${encodeURIComponent(tokenOf(page.plan.tables[0].qr_path))}`) : Promise.reject(new Error('no tables')),
+  ]);
+  if (floor.status === 'fulfilled') takeFloor(page, floor.value);
+  if (landing.status === 'fulfilled') page.needsOpenTable = !!landing.value.ordering_needs_open_table;
+}
+
+function takeFloor(page, floor) {
+  for (const x of floor.tables) {
+    page.floor[x.id] = x;
+    page.open[x.id] = x.state !== 'idle';
+  }
+}
+
+/** Redraws on every change of any table, unless a dialog is open (then after it closes). */
+function followFloor(page) {
+  page.feed = follow({
+    url: `/api/v1/console/stores/${encodeURIComponent(page.store.id)}/floor/events`,
+    kinds: ['floor'],
+    onEvent: (kind, floor) => {
+      if (!page.main.isConnected) return page.feed.stop();
+      takeFloor(page, floor);
+      if (!document.querySelector('dialog[open]')) render(page);
+    },
   });
 }
+
+const STATE_LABELS = { idle: 'table_free', ordering: 'table_ordering', eating: 'table_eating', awaiting_bill: 'table_awaiting_bill', to_clear: 'table_to_clear' };
 
 function render(page) {
   const areas = [...page.plan.areas].sort(byOrder);
@@ -85,10 +111,13 @@ function render(page) {
 
 function tableCard(page, table) {
   const open = page.open[table.id];
-  const state = open === null || open === undefined ? 'unknown' : open ? 'open' : 'free';
-  const label = { open: t('table_open'), free: t('table_free'), unknown: t('table_unknown') }[state];
+  const now = page.floor[table.id];
+  const state = now?.state ?? (open === null || open === undefined ? 'unknown' : open ? 'ordering' : 'idle');
+  const label = t(STATE_LABELS[state] || 'table_unknown');
+  // The older two-state look (.open / .free) stays for the card's colours.
+  const look = state === 'unknown' ? 'unknown' : state === 'idle' ? 'free' : 'open';
   return h(
-    `div.table-card.${state}`,
+    `div.table-card.${look}.st-${state}`,
     { dataset: { tableId: table.id, state } },
     h(
       'div.table-head',
@@ -96,14 +125,17 @@ function tableCard(page, table) {
       h('span.table-code', {}, table.code),
       h('span.muted', {}, t('seats_n', { n: table.seats })),
       h('span.spacer'),
-      h(`span.table-state.${state}`, {}, label),
+      h(`span.table-state.${look}`, {}, label),
     ),
+    open && now?.orders ? h('p.table-bill-line.muted', {}, t('table_bill_line', { n: now.orders, total: yuan(now.total_fen), unpaid: yuan(now.unpaid_fen) })) : null,
     h(
       'div.table-actions',
       {},
       open
         ? h('button.secondary.small', { type: 'button', dataset: { action: 'clear-table' }, onclick: (e) => clearTable(page, table, e.currentTarget) }, t('clear_table'))
         : h('button.primary.small', { type: 'button', dataset: { action: 'open-table' }, onclick: () => openTable(page, table) }, t('open_table')),
+      open ? h('button.ghost.small', { type: 'button', dataset: { action: 'transfer-table' }, onclick: () => moveDiners(page, table, 'transfer') }, t('transfer_table')) : null,
+      open ? h('button.ghost.small', { type: 'button', dataset: { action: 'merge-table' }, onclick: () => moveDiners(page, table, 'merge') }, t('merge_table')) : null,
       h('button.ghost.small', { type: 'button', dataset: { action: 'rotate-token' }, onclick: (e) => rotateToken(page, table, e.currentTarget) }, t('rotate_token')),
     ),
     h(
@@ -155,6 +187,33 @@ function openTable(page, table) {
     actions: [h('button.secondary', { type: 'button', onclick: () => close() }, t('cancel')), submit],
   });
   diners.focus();
+}
+
+/** 换台 (to a free table) or 并台 (onto a seated one): pick the other table from the list. */
+function moveDiners(page, table, how) {
+  const candidates = page.plan.tables
+    .filter((x) => x.id !== table.id && (how === 'transfer' ? !page.open[x.id] : page.open[x.id]))
+    .sort(byCode);
+  const choose = async (other, button) => {
+    const body = how === 'transfer' ? { to_table_id: other.id } : { into_table_id: other.id };
+    try {
+      await busy(button, () => post(`console/stores/${page.store.id}/tables/${table.id}/${how}`, body));
+      close();
+      toast(t(how === 'transfer' ? 'table_transferred' : 'table_merged', { from: table.code, to: other.code }));
+      await loadStates(page);
+      render(page);
+    } catch (e) {
+      if (e.status === 401) return page.onUnauthorized();
+      toast(explain(e), 'error');
+    }
+  };
+  const list = candidates.length
+    ? h('div.table-choices', {}, candidates.map((x) => h('button.secondary', { type: 'button', dataset: { table: x.code }, onclick: (e) => choose(x, e.currentTarget) }, x.code)))
+    : h('p.muted', {}, t(how === 'transfer' ? 'no_free_tables' : 'no_seated_tables'));
+  const { close } = modal(t(how === 'transfer' ? 'transfer_title' : 'merge_title', { code: table.code }), h('div', {}, h('p.hint', {}, t(how === 'transfer' ? 'transfer_hint' : 'merge_hint')), list), {
+    actions: [h('button.secondary', { type: 'button', onclick: () => close() }, t('cancel'))],
+    onclose: () => render(page),
+  });
 }
 
 async function clearTable(page, table, button) {

@@ -22,6 +22,9 @@ pub enum Error {
     UnknownTableCode,
     #[error("the table is not open")]
     TableNotOpen,
+    /// 换台 to a table where diners already sit.
+    #[error("the table is taken")]
+    TableTaken,
     #[error(transparent)]
     Quote(#[from] QuoteError),
     /// Prices or items changed since the diner's quote; here is the new one.

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod contact;
 pub mod context;
 pub mod error;
+pub mod floor;
 pub mod hub;
 pub mod kitchen;
 pub mod marketing;

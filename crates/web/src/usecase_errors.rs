@@ -28,6 +28,12 @@ impl From<Error> for ApiError {
                 "本桌尚未开台，请联系服务员开台后点餐".into(),
                 "This table is not open yet; ask a waiter to open it".into(),
             ),
+            Error::TableTaken => conflict(
+                "TABLE_TAKEN",
+                "目标桌台已有客人，请选择空闲桌台，或使用并台".into(),
+                "Diners already sit at that table; pick a free one, or join the tables instead"
+                    .into(),
+            ),
             Error::Quote(error) => quote_error(error),
             Error::StaleQuote(quote) => conflict(
                 "STALE_QUOTE",

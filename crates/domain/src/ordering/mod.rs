@@ -3,11 +3,13 @@
 //! order itself with every decision about changing it.
 
 mod delivery;
+mod floor;
 mod lifecycle;
 mod order;
 mod pricing;
 
 pub use delivery::*;
+pub use floor::*;
 pub use lifecycle::*;
 pub use order::*;
 pub use pricing::*;

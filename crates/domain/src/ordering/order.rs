@@ -312,6 +312,8 @@ pub enum OrderEventKind {
     Hurry,
     CancelRequested,
     CancelDeclined,
+    /// The order's sitting moved to another table (换台) or joined another (并台).
+    TableChanged,
 }
 
 impl OrderEventKind {
@@ -322,6 +324,7 @@ impl OrderEventKind {
             OrderEventKind::Hurry => "order.hurry",
             OrderEventKind::CancelRequested => "order.cancel_requested",
             OrderEventKind::CancelDeclined => "order.cancel_declined",
+            OrderEventKind::TableChanged => "order.table_changed",
         }
     }
 }
@@ -479,11 +482,11 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ordering::OrderAction::*;
 
-    fn order(channel: Channel, status: OrderStatus) -> Order {
+    pub(crate) fn order(channel: Channel, status: OrderStatus) -> Order {
         Order {
             id: OrderId::new(),
             brand_id: BrandId::new(),

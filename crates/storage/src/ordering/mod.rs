@@ -17,4 +17,4 @@ pub(crate) use changes::change_in;
 pub use changes::{ChangeError, ChangeRequest, Decide};
 pub use orders::OrderTransition;
 pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
-pub use sessions::TableSession;
+pub use sessions::{TableMoveError, TableSession};

@@ -145,6 +145,16 @@ fn readable(rows: Vec<OrderRow>) -> Vec<Order> {
         .collect()
 }
 
+/// A sitting's orders as they are inside `tx` (after a change to them).
+pub(crate) async fn session_orders_in(tx: &mut Tx, session: TableSessionId) -> Result<Vec<Order>> {
+    let sql = select(WHERE_SESSION);
+    let rows: Vec<OrderRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(session.as_uuid())
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(readable(rows))
+}
+
 pub(crate) async fn order_in(tx: &mut Tx, id: OrderId) -> Result<Order> {
     let sql = select(WHERE_ID);
     let row: OrderRow = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

@@ -9,6 +9,7 @@ mod console_stores;
 mod contract_rules;
 mod customer_auth;
 mod favourites;
+mod floor;
 mod kitchen;
 pub mod ordering;
 mod payments;
@@ -117,6 +118,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(board::board))
         .routes(routes!(board::board_events))
         .routes(routes!(board::order_detail))
+        .routes(routes!(floor::floor_plan))
+        .routes(routes!(floor::floor_events))
+        .routes(routes!(floor::transfer_table))
+        .routes(routes!(floor::merge_tables))
         .routes(routes!(
             console_orders::open_table,
             console_orders::clear_table

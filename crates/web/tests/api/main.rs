@@ -10,6 +10,7 @@ mod checkout;
 mod contract;
 mod customers;
 mod errors;
+mod floor;
 mod guest_access;
 mod idempotency;
 mod isolation;
