@@ -79,12 +79,13 @@ impl PriceRule {
 /// Keeps what an offer took, or notes that it took nothing.
 fn record(
     offer: usize,
-    shares: Vec<(usize, Money)>,
+    mut shares: Vec<(usize, Money)>,
     applied: &mut Vec<Applied>,
     idle: &mut Vec<(usize, RefusalReason)>,
 ) {
     let total: Money = shares.iter().map(|(_, m)| *m).sum();
     if total > Money::ZERO {
+        shares.sort_by_key(|(line, _)| *line);
         applied.push(Applied {
             offer,
             amount: total,

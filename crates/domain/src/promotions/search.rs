@@ -83,11 +83,14 @@ fn prepare<'a>(facts: &OrderFacts, offers: Offers<'a>) -> Result<Prepared<'a>, P
         offers_in_force(facts, offers.promotions, offers.coupons, offers.grants);
     let conflicts = in_force
         .iter()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
             in_force
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| a.conflict_with(b).is_some() || b.conflict_with(a).is_some())
+                .filter(|(j, b)| {
+                    i != *j && (a.conflict_with(b).is_some() || b.conflict_with(a).is_some())
+                })
                 .fold(0, |bits, (j, _)| bits | 1 << j)
         })
         .collect();
