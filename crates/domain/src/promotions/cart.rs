@@ -65,10 +65,7 @@ impl Cart {
                 MAX_ITEM_PRICE.fen(),
             );
             if line.stock_left.is_some_and(|left| left < 0) {
-                errors.add(
-                    format!("lines[{i}].stock_left"),
-                    Problem::MustNotBeNegative,
-                );
+                errors.add(format!("lines[{i}].stock_left"), Problem::MustNotBeNegative);
             }
         }
         errors.finish(|| Cart(lines))

@@ -89,7 +89,10 @@ fn record(
         applied.push(Applied {
             offer,
             amount: total,
-            shares: shares.into_iter().filter(|(_, m)| *m > Money::ZERO).collect(),
+            shares: shares
+                .into_iter()
+                .filter(|(_, m)| *m > Money::ZERO)
+                .collect(),
             gift: false,
         });
     } else {
@@ -143,7 +146,10 @@ pub(crate) fn evaluate(
         }
     }
 
-    for &oi in picked.iter().filter(|i| (1..=3).contains(&offers[**i].effect.stage())) {
+    for &oi in picked
+        .iter()
+        .filter(|i| (1..=3).contains(&offers[**i].effect.stage()))
+    {
         let mut shares = Vec::new();
         match &offers[oi].effect {
             Effect::Nth { scope, nth, pays } => {

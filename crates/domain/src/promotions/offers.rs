@@ -15,7 +15,10 @@ use crate::money::Money;
 /// How a price rule sets one unit's price.
 #[derive(Debug, Clone)]
 pub(crate) enum PriceRule {
-    Slot { dish_id: DishId, price: Money },
+    Slot {
+        dish_id: DishId,
+        price: Money,
+    },
     /// The member's prices, already narrowed to the levels the diner has reached.
     Member(Vec<(DishId, Money)>),
     NearExpiry {
@@ -142,9 +145,7 @@ fn promotion_effect(promotion: &Promotion, facts: &OrderFacts) -> Result<Effect,
             price: *price,
         }),
         PromotionBenefit::MemberPrices { prices } => {
-            let level = facts
-                .member_level
-                .ok_or(RefusalReason::MemberLevelTooLow)?;
+            let level = facts.member_level.ok_or(RefusalReason::MemberLevelTooLow)?;
             let reached: Vec<_> = prices
                 .iter()
                 .filter(|row| row.level <= level)
@@ -183,11 +184,9 @@ fn promotion_effect(promotion: &Promotion, facts: &OrderFacts) -> Result<Effect,
             scope: scope.clone(),
             tiers: tiers.clone(),
         },
-        PromotionBenefit::OrderDiscount { off, min_spend } => order_off(
-            ItemScope::everything(),
-            *off,
-            *min_spend,
-        ),
+        PromotionBenefit::OrderDiscount { off, min_spend } => {
+            order_off(ItemScope::everything(), *off, *min_spend)
+        }
         PromotionBenefit::Gift { min_spend, gift } => Effect::Gift {
             min_spend: *min_spend,
             gift: gift.clone(),
@@ -220,11 +219,9 @@ fn order_off(scope: ItemScope, off: OrderOff, min_spend: Money) -> Effect {
 fn coupon_effect(coupon: &Coupon) -> Effect {
     let scope = coupon.spec().scope.clone();
     match &coupon.spec().benefit {
-        CouponBenefit::NoThreshold { off } => order_off(
-            scope,
-            OrderOff::Fixed { amount: *off },
-            Money::ZERO,
-        ),
+        CouponBenefit::NoThreshold { off } => {
+            order_off(scope, OrderOff::Fixed { amount: *off }, Money::ZERO)
+        }
         CouponBenefit::Threshold { min_spend, off } => {
             order_off(scope, OrderOff::Fixed { amount: *off }, *min_spend)
         }

@@ -24,16 +24,28 @@ pub enum RefusalReason {
     OutsideHours,
     MemberLevelTooLow,
     NotFirstOrder,
-    TooFewDiners { min: i64 },
-    CouponNotYetValid { from: Timestamp },
-    CouponExpired { until: Timestamp },
+    TooFewDiners {
+        min: i64,
+    },
+    CouponNotYetValid {
+        from: Timestamp,
+    },
+    CouponExpired {
+        until: Timestamp,
+    },
     CouponAlreadyUsed,
     /// Spend this much more (after the discounts that come first) to meet the threshold.
-    ThresholdNotMet { short_by: Money },
+    ThresholdNotMet {
+        short_by: Money,
+    },
     /// Nothing in this cart (or nothing left after earlier discounts) for it to reduce.
     NothingToDiscount,
-    CannotCombine { with: OfferRef },
-    OneCouponPerClass { with: OfferRef },
+    CannotCombine {
+        with: OfferRef,
+    },
+    OneCouponPerClass {
+        with: OfferRef,
+    },
     ChosenTwice,
 }
 

@@ -468,13 +468,7 @@ pub(crate) fn check_off(errors: &mut FieldErrors, field: &str, off: BasisPoints)
 /// A share paid: below full price, or the rule gives nothing.
 fn check_pays(errors: &mut FieldErrors, field: &str, pays: BasisPoints) {
     if pays == BasisPoints::FULL {
-        errors.add(
-            field,
-            Problem::OutOfRange {
-                min: 0,
-                max: 9_999,
-            },
-        );
+        errors.add(field, Problem::OutOfRange { min: 0, max: 9_999 });
     }
 }
 
@@ -609,7 +603,11 @@ fn check_tiers(errors: &mut FieldErrors, tiers: &[Tier]) {
         );
     }
     for (i, tier) in tiers.iter().enumerate() {
-        check_positive(errors, &format!("benefit.tiers[{i}].threshold"), tier.threshold);
+        check_positive(
+            errors,
+            &format!("benefit.tiers[{i}].threshold"),
+            tier.threshold,
+        );
         check_positive(errors, &format!("benefit.tiers[{i}].save"), tier.save);
         if tier.save >= tier.threshold && tier.threshold > Money::ZERO {
             errors.add(

@@ -18,6 +18,9 @@ pub const MAX_PROMOTIONS: usize = 32;
 /// Coupons one diner may bring to one order.
 pub const MAX_GRANTS: usize = 32;
 
+/// Beyond this many offers in force, trying every subset would not finish in a test run.
+pub const BRUTE_FORCE_MAX_OFFERS: usize = 20;
+
 /// Everything that could apply: the store's active promotions, the coupon templates the
 /// diner's grants refer to, and the diner's grants.
 #[derive(Debug, Clone, Copy)]
@@ -77,7 +80,9 @@ struct Prepared<'a> {
 fn prepare<'a>(facts: &OrderFacts, offers: Offers<'a>) -> Result<Prepared<'a>, PricingError> {
     facts.validate().map_err(PricingError::InvalidFacts)?;
     if offers.promotions.len() > MAX_PROMOTIONS || offers.grants.len() > MAX_GRANTS {
-        return Err(PricingError::TooManyOffers { max: MAX_PROMOTIONS });
+        return Err(PricingError::TooManyOffers {
+            max: MAX_PROMOTIONS,
+        });
     }
     let (in_force, refusals) =
         offers_in_force(facts, offers.promotions, offers.coupons, offers.grants);
@@ -123,7 +128,14 @@ struct Search<'s, 'a> {
 }
 
 impl Search<'_, '_> {
-    fn descend(&mut self, position: usize, chosen: Chosen, pay: Money, saving: Money, coupons: u32) {
+    fn descend(
+        &mut self,
+        position: usize,
+        chosen: Chosen,
+        pay: Money,
+        saving: Money,
+        coupons: u32,
+    ) {
         let Some(&next) = self.order.get(position) else {
             return;
         };
@@ -217,9 +229,7 @@ pub fn best_price_counted(
             }
         }
     }
-    order.sort_by(|a, b| {
-        (alone_off[*b], alone_saving[*b]).cmp(&(alone_off[*a], alone_saving[*a]))
-    });
+    order.sort_by(|a, b| (alone_off[*b], alone_saving[*b]).cmp(&(alone_off[*a], alone_saving[*a])));
     let mut search = Search {
         cart,
         facts,
@@ -232,7 +242,10 @@ pub fn best_price_counted(
     };
     search.descend(0, 0, none.pay, none.saving, 0);
     let (best, evaluations) = (search.best.1, search.evaluations);
-    Ok((priced(cart, facts, &prepared, best, idle_alone), evaluations))
+    Ok((
+        priced(cart, facts, &prepared, best, idle_alone),
+        evaluations,
+    ))
 }
 
 /// The same answer by trying every subset of the offers in force. Exponential: it exists to
@@ -244,7 +257,11 @@ pub fn brute_force_best_price(
 ) -> Result<Priced, PricingError> {
     let prepared = prepare(facts, offers)?;
     let n = prepared.offers.len();
-    assert!(n <= 20, "brute force over {n} offers would not finish");
+    if n > BRUTE_FORCE_MAX_OFFERS {
+        return Err(PricingError::TooManyOffers {
+            max: BRUTE_FORCE_MAX_OFFERS,
+        });
+    }
     let mut best: Option<(Key, Chosen)> = None;
     for chosen in 0..(1u64 << n) {
         let clash = (0..n).any(|i| is_chosen(chosen, i) && prepared.conflicts[i] & chosen != 0);

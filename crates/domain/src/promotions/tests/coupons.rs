@@ -11,7 +11,13 @@ fn facts_at(now: Timestamp) -> OrderFacts {
     OrderFacts { now, ..facts() }
 }
 
-fn best_with(cart: &Cart, facts: &OrderFacts, ps: &[Promotion], cs: &[Coupon], gs: &[CouponGrant]) -> Priced {
+fn best_with(
+    cart: &Cart,
+    facts: &OrderFacts,
+    ps: &[Promotion],
+    cs: &[Coupon],
+    gs: &[CouponGrant],
+) -> Priced {
     best_price(cart, facts, offers(ps, cs, gs)).expect("priced")
 }
 
@@ -20,10 +26,7 @@ fn each_kind_of_coupon_gives_what_it_says() {
     let cart = cart(vec![line(1, yuan(30), 2), line(2, yuan(12), 1)]);
     let cases = [
         (CouponBenefit::NoThreshold { off: yuan(5) }, yuan(5)),
-        (
-            CouponBenefit::NoThreshold { off: yuan(500) },
-            yuan(72),
-        ),
+        (CouponBenefit::NoThreshold { off: yuan(500) }, yuan(72)),
         (
             CouponBenefit::Threshold {
                 min_spend: yuan(70),
@@ -105,7 +108,13 @@ fn a_delivery_fee_coupon_takes_off_at_most_the_fee() {
         delivery_fee: yuan(6),
         ..facts()
     };
-    let priced = best_with(&cart(vec![line(1, yuan(25), 1)]), &delivery, &[], std::slice::from_ref(&c), &[g]);
+    let priced = best_with(
+        &cart(vec![line(1, yuan(25), 1)]),
+        &delivery,
+        &[],
+        std::slice::from_ref(&c),
+        &[g],
+    );
     assert_eq!(priced.breakdown.delivery_discount, yuan(6));
     assert_eq!(priced.breakdown.total, yuan(25));
     assert_eq!(priced.breakdown.discounts[0].class, Class::DeliveryFee);
@@ -115,7 +124,9 @@ fn a_delivery_fee_coupon_takes_off_at_most_the_fee() {
 fn a_coupon_valid_for_three_days_ends_exactly_three_days_after_claiming() {
     let c = Coupon::new(CouponSpec {
         validity: Validity::DaysAfterClaim { days: 3 },
-        ..coupon(1, CouponBenefit::NoThreshold { off: yuan(5) }).spec().clone()
+        ..coupon(1, CouponBenefit::NoThreshold { off: yuan(5) })
+            .spec()
+            .clone()
     })
     .unwrap();
     let g = CouponGrant {
@@ -125,7 +136,12 @@ fn a_coupon_valid_for_three_days_ends_exactly_three_days_after_claiming() {
     let cart = cart(vec![line(1, yuan(20), 1)]);
     let cs = std::slice::from_ref(&c);
     let last_moment = at("2026-12-04T01:59:59.999999999Z");
-    assert_eq!(best_with(&cart, &facts_at(last_moment), &[], cs, &[g]).breakdown.total, yuan(15));
+    assert_eq!(
+        best_with(&cart, &facts_at(last_moment), &[], cs, &[g])
+            .breakdown
+            .total,
+        yuan(15)
+    );
     let expiry = at("2026-12-04T02:00:00Z");
     let expired = best_with(&cart, &facts_at(expiry), &[], cs, &[g]);
     assert_eq!(expired.breakdown.total, yuan(20));
@@ -149,13 +165,20 @@ fn fixed_dates_and_used_coupons() {
             from: at("2026-12-01T16:00:00Z"),
             until: at("2026-12-31T16:00:00Z"),
         },
-        ..coupon(1, CouponBenefit::NoThreshold { off: yuan(5) }).spec().clone()
+        ..coupon(1, CouponBenefit::NoThreshold { off: yuan(5) })
+            .spec()
+            .clone()
     })
     .unwrap();
     let cart = cart(vec![line(1, yuan(20), 1)]);
     let cs = std::slice::from_ref(&c);
     let fresh = grant(1, &c);
-    assert_eq!(best_with(&cart, &facts(), &[], cs, &[fresh]).breakdown.total, yuan(15));
+    assert_eq!(
+        best_with(&cart, &facts(), &[], cs, &[fresh])
+            .breakdown
+            .total,
+        yuan(15)
+    );
     let used = CouponGrant {
         state: GrantState::Redeemed,
         ..fresh
@@ -166,7 +189,13 @@ fn fixed_dates_and_used_coupons() {
         refusal_of(&priced, OfferRef::Coupon(used.id)),
         Some(RefusalReason::CouponAlreadyUsed)
     );
-    let refused = price_chosen(&cart, &facts(), offers(&[], cs, &[used]), &[OfferRef::Coupon(used.id)]).unwrap_err();
+    let refused = price_chosen(
+        &cart,
+        &facts(),
+        offers(&[], cs, &[used]),
+        &[OfferRef::Coupon(used.id)],
+    )
+    .unwrap_err();
     assert_eq!(
         refused,
         PricingError::Refused(vec![Refusal {
@@ -180,7 +209,10 @@ fn fixed_dates_and_used_coupons() {
         ..fresh
     };
     let priced = best_with(&cart, &facts(), &[], cs, &[foreign]);
-    assert_eq!(refusal_of(&priced, OfferRef::Coupon(foreign.id)), Some(RefusalReason::UnknownOffer));
+    assert_eq!(
+        refusal_of(&priced, OfferRef::Coupon(foreign.id)),
+        Some(RefusalReason::UnknownOffer)
+    );
     let bad = Coupon::new(CouponSpec {
         validity: Validity::DaysAfterClaim { days: 0 },
         benefit: CouponBenefit::Threshold {
@@ -190,8 +222,17 @@ fn fixed_dates_and_used_coupons() {
         ..c.spec().clone()
     })
     .unwrap_err();
-    let fields: Vec<_> = bad.iter().map(|e| (e.field.as_str(), e.problem.code())).collect();
-    assert_eq!(fields, vec![("benefit.off", "TOO_LARGE"), ("validity.days", "OUT_OF_RANGE")]);
+    let fields: Vec<_> = bad
+        .iter()
+        .map(|e| (e.field.as_str(), e.problem.code()))
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("benefit.off", "TOO_LARGE"),
+            ("validity.days", "OUT_OF_RANGE")
+        ]
+    );
 }
 
 #[test]
@@ -303,7 +344,10 @@ fn the_search_weighs_coupons_against_promotions() {
     .unwrap();
     // A 10 % coupon capped at ¥12 gives 10 on ¥100: now the 满减 is better.
     let priced = best_with(&large, &facts(), ps, std::slice::from_ref(&tight), &[g]);
-    assert_eq!(priced.breakdown.chosen, vec![OfferRef::Promotion(tiers.id())]);
+    assert_eq!(
+        priced.breakdown.chosen,
+        vec![OfferRef::Promotion(tiers.id())]
+    );
     assert_eq!(priced.breakdown.total, yuan(85));
     assert_eq!(
         priced.not_applicable,

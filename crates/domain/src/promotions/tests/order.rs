@@ -11,9 +11,18 @@ fn tiers() -> Promotion {
 fn the_highest_tier_reached_applies() {
     let ps = [tiers()];
     let at = |fen_total| cart(vec![line(1, fen(fen_total), 1)]);
-    assert_eq!(best(&at(12_000), &facts(), &ps).breakdown.order_discount, yuan(15));
-    assert_eq!(best(&at(9_999), &facts(), &ps).breakdown.order_discount, yuan(5));
-    assert_eq!(best(&at(5_000), &facts(), &ps).breakdown.order_discount, yuan(5));
+    assert_eq!(
+        best(&at(12_000), &facts(), &ps).breakdown.order_discount,
+        yuan(15)
+    );
+    assert_eq!(
+        best(&at(9_999), &facts(), &ps).breakdown.order_discount,
+        yuan(5)
+    );
+    assert_eq!(
+        best(&at(5_000), &facts(), &ps).breakdown.order_discount,
+        yuan(5)
+    );
     let short = best(&at(4_999), &facts(), &ps);
     assert_eq!(short.breakdown.order_discount, Money::ZERO);
     assert_eq!(
@@ -282,10 +291,7 @@ fn a_pick_of_unknown_or_repeated_offers_is_refused() {
         panic!("refused")
     };
     assert_eq!(
-        refusals
-            .iter()
-            .map(|r| r.reason.code())
-            .collect::<Vec<_>>(),
+        refusals.iter().map(|r| r.reason.code()).collect::<Vec<_>>(),
         vec!["UNKNOWN_OFFER", "CHOSEN_TWICE"]
     );
     assert_eq!(refusals[0].reason.message_zh(), "该优惠不存在或不属于你");
@@ -296,5 +302,32 @@ fn a_pick_of_unknown_or_repeated_offers_is_refused() {
         &[],
     )
     .unwrap();
-    assert_eq!(none.breakdown.total, yuan(60), "the diner may decline every offer");
+    assert_eq!(
+        none.breakdown.total,
+        yuan(60),
+        "the diner may decline every offer"
+    );
+}
+
+#[test]
+fn the_search_prunes_instead_of_trying_every_subset() {
+    // Twenty discounts on twenty dishes that all stack: 2^20 subsets, one obvious best.
+    let ps: Vec<Promotion> = (0..20)
+        .map(|n| {
+            promotion_with(
+                n,
+                PromotionBenefit::ItemDiscount {
+                    scope: ItemScope::dishes(&[dish(n)]),
+                    off: ItemOff::PerUnit { amount: yuan(1) },
+                },
+                Conditions::always(),
+                Stacking::with_everything(),
+            )
+        })
+        .collect();
+    let cart = cart((0..20).map(|n| line(n, yuan(10), 1)).collect());
+    let (priced, evaluations) = best_price_counted(&cart, &facts(), offers(&ps, &[], &[])).unwrap();
+    assert_eq!(priced.breakdown.total, yuan(180));
+    assert_eq!(priced.breakdown.chosen.len(), 20);
+    assert!(evaluations < 100, "{evaluations} evaluations");
 }

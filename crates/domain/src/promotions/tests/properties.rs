@@ -303,7 +303,9 @@ fn scenario(seed: u64, max_lines: u64, max_promotions: u64, max_coupons: u64) ->
             Channel::DineIn
         },
         local_time: date(2026, 12, 2).at(dice.below(24) as i8, 0, 0, 0),
-        member_level: dice.chance(50).then(|| MemberLevel(dice.below(3) as u8 + 1)),
+        member_level: dice
+            .chance(50)
+            .then(|| MemberLevel(dice.below(3) as u8 + 1)),
         first_order: dice.chance(50),
         diners: dice.below(5) as i64 + 1,
         delivery_fee: if delivery {
@@ -338,7 +340,7 @@ fn coupons_spent(breakdown: &Breakdown) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(400)))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1_000)))]
 
     #[test]
     fn the_search_is_never_worse_than_any_valid_combination(seed in any::<u64>()) {
@@ -357,7 +359,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases(2_000)))]
+    #![proptest_config(ProptestConfig::with_cases(cases(5_000)))]
 
     #[test]
     fn discounts_stay_within_the_subtotal_and_line_shares_sum_exactly(seed in any::<u64>()) {
@@ -370,4 +372,3 @@ proptest! {
         }
     }
 }
-

@@ -1,0 +1,345 @@
+//! Times the promotions engine on a busy cart: 20 lines, 10 active promotions, 10 coupons.
+//! Run with `cargo run --release -p diancan-domain --example quote_promotions [runs]`.
+
+use diancan_domain::ids::{CategoryId, CouponGrantId, CouponId, DishId, PromotionId, StoreId};
+use diancan_domain::money::Money;
+use diancan_domain::ordering::Channel;
+use diancan_domain::promotions::*;
+use diancan_domain::schedule::{Schedule, TimeOfDay, TimeWindow, Weekdays};
+use jiff::Timestamp;
+use jiff::civil::date;
+use std::time::Instant;
+use uuid::Uuid;
+
+fn dish(n: u128) -> DishId {
+    DishId::from_uuid(Uuid::from_u128(1_000 + n))
+}
+
+fn category(n: u128) -> CategoryId {
+    CategoryId::from_uuid(Uuid::from_u128(2_000 + n))
+}
+
+fn bp(n: u16) -> BasisPoints {
+    BasisPoints::new(n).expect("a rate")
+}
+
+fn yuan(y: i64) -> Money {
+    Money::from_yuan(y)
+}
+
+fn promotion(
+    n: u128,
+    benefit: PromotionBenefit,
+    conditions: Conditions,
+    stacking: Stacking,
+) -> Promotion {
+    Promotion::new(PromotionSpec {
+        id: PromotionId::from_uuid(Uuid::from_u128(4_000 + n)),
+        name: format!("活动{n}"),
+        conditions,
+        benefit,
+        stacking,
+    })
+    .expect("a valid promotion")
+}
+
+fn coupon(n: u128, benefit: CouponBenefit, stacks: bool) -> Coupon {
+    let class = benefit.class();
+    Coupon::new(CouponSpec {
+        id: CouponId::from_uuid(Uuid::from_u128(5_000 + n)),
+        name: format!("券{n}"),
+        benefit,
+        scope: ItemScope::everything(),
+        conditions: Conditions::always(),
+        validity: Validity::DaysAfterClaim { days: 30 },
+        stacks_with_same_class: stacks,
+        stacking: if n.is_multiple_of(3) {
+            Stacking::with_everything()
+        } else {
+            Stacking::with_other_classes(class)
+        },
+    })
+    .expect("a valid coupon")
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let lines = (0..20u128)
+        .map(|i| CartLine {
+            dish_id: dish(i % 12),
+            category_id: category(i % 4),
+            unit_price: Money::from_fen(1_200 + (i as i64 * 737) % 3_800),
+            quantity: 1 + (i as i64 % 3),
+            stock_left: (i % 5 == 0).then_some(3),
+        })
+        .collect();
+    let cart = Cart::new(lines).expect("a valid cart");
+    let always = Conditions::always;
+    let promotions = vec![
+        promotion(
+            1,
+            PromotionBenefit::SpendAndSave {
+                scope: ItemScope::everything(),
+                tiers: vec![
+                    Tier {
+                        threshold: yuan(100),
+                        save: yuan(10),
+                    },
+                    Tier {
+                        threshold: yuan(300),
+                        save: yuan(40),
+                    },
+                    Tier {
+                        threshold: yuan(800),
+                        save: yuan(120),
+                    },
+                ],
+            },
+            always(),
+            Stacking::with_other_classes(Class::Order),
+        ),
+        promotion(
+            2,
+            PromotionBenefit::NthItem {
+                scope: ItemScope::dishes(&[dish(1), dish(2)]),
+                nth: 2,
+                pays: bp(5_000),
+            },
+            always(),
+            Stacking::with_everything(),
+        ),
+        promotion(
+            3,
+            PromotionBenefit::ItemDiscount {
+                scope: ItemScope::categories(&[category(2)]),
+                off: ItemOff::Percent { off: bp(2_000) },
+            },
+            always(),
+            Stacking::with_everything(),
+        ),
+        promotion(
+            4,
+            PromotionBenefit::SlotPrice {
+                dish_id: dish(3),
+                price: yuan(9),
+            },
+            Conditions {
+                schedule: Schedule::new(vec![TimeWindow {
+                    weekdays: Weekdays::ALL,
+                    start: TimeOfDay::parse("11:00").expect("a time"),
+                    end: TimeOfDay::parse("14:00").expect("a time"),
+                }]),
+                ..always()
+            },
+            Stacking::with_everything(),
+        ),
+        promotion(
+            5,
+            PromotionBenefit::MemberPrices {
+                prices: (0..6)
+                    .map(|d| MemberPrice {
+                        level: MemberLevel(1 + (d % 2) as u8),
+                        dish_id: dish(d),
+                        price: yuan(10 + d as i64),
+                    })
+                    .collect(),
+            },
+            always(),
+            Stacking::with_everything(),
+        ),
+        promotion(
+            6,
+            PromotionBenefit::NearExpiry {
+                scope: ItemScope::everything(),
+                max_stock_left: 5,
+                from: TimeOfDay::parse("12:00").expect("a time"),
+                pays: bp(7_000),
+            },
+            always(),
+            Stacking::with_everything(),
+        ),
+        promotion(
+            7,
+            PromotionBenefit::OrderDiscount {
+                off: OrderOff::Fixed { amount: yuan(15) },
+                min_spend: yuan(50),
+            },
+            Conditions {
+                first_order_only: true,
+                ..always()
+            },
+            Stacking::with_everything(),
+        ),
+        promotion(
+            8,
+            PromotionBenefit::OrderDiscount {
+                off: OrderOff::Percent {
+                    off: bp(1_200),
+                    cap: Some(yuan(60)),
+                },
+                min_spend: yuan(200),
+            },
+            Conditions {
+                min_diners: Some(4),
+                ..always()
+            },
+            Stacking::with_other_classes(Class::Order),
+        ),
+        promotion(
+            9,
+            PromotionBenefit::Gift {
+                min_spend: yuan(400),
+                gift: GiftItem {
+                    dish_id: dish(20),
+                    name: "酸梅汤".into(),
+                    value: yuan(8),
+                },
+            },
+            always(),
+            Stacking::with_everything(),
+        ),
+        promotion(
+            10,
+            PromotionBenefit::DeliveryFeeOff {
+                off: FeeOff::Free,
+                min_spend: yuan(300),
+            },
+            always(),
+            Stacking::with_everything(),
+        ),
+    ];
+    let coupons = vec![
+        coupon(1, CouponBenefit::NoThreshold { off: yuan(5) }, false),
+        coupon(
+            2,
+            CouponBenefit::Threshold {
+                min_spend: yuan(100),
+                off: yuan(20),
+            },
+            false,
+        ),
+        coupon(
+            3,
+            CouponBenefit::Percent {
+                off: bp(1_500),
+                cap: yuan(30),
+                min_spend: yuan(80),
+            },
+            true,
+        ),
+        coupon(
+            4,
+            CouponBenefit::ItemVoucher {
+                dish_id: dish(5),
+                pays: Money::ZERO,
+            },
+            false,
+        ),
+        coupon(
+            5,
+            CouponBenefit::DeliveryFee {
+                off: FeeOff::Fixed { amount: yuan(3) },
+                min_spend: Money::ZERO,
+            },
+            false,
+        ),
+        coupon(
+            6,
+            CouponBenefit::Threshold {
+                min_spend: yuan(500),
+                off: yuan(60),
+            },
+            true,
+        ),
+        coupon(7, CouponBenefit::NoThreshold { off: yuan(8) }, true),
+        coupon(
+            8,
+            CouponBenefit::ItemVoucher {
+                dish_id: dish(7),
+                pays: yuan(5),
+            },
+            true,
+        ),
+        coupon(
+            9,
+            CouponBenefit::Threshold {
+                min_spend: yuan(300),
+                off: yuan(35),
+            },
+            false,
+        ),
+        coupon(
+            10,
+            CouponBenefit::Percent {
+                off: bp(1_000),
+                cap: yuan(50),
+                min_spend: Money::ZERO,
+            },
+            false,
+        ),
+    ];
+    let claimed: Timestamp = "2026-11-20T00:00:00Z".parse().expect("an instant");
+    let grants: Vec<CouponGrant> = coupons
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CouponGrant {
+            id: CouponGrantId::from_uuid(Uuid::from_u128(6_000 + i as u128)),
+            coupon_id: c.id(),
+            claimed_at: claimed,
+            state: GrantState::Available,
+        })
+        .collect();
+    let facts = OrderFacts {
+        channel: Channel::Delivery,
+        store_id: StoreId::from_uuid(Uuid::from_u128(3_000)),
+        local_time: date(2026, 12, 2).at(12, 30, 0, 0),
+        now: "2026-12-02T04:30:00Z".parse().expect("an instant"),
+        member_level: Some(MemberLevel(2)),
+        first_order: true,
+        diners: 4,
+        delivery_fee: yuan(6),
+    };
+    let offers = Offers {
+        promotions: &promotions,
+        coupons: &coupons,
+        grants: &grants,
+    };
+
+    let (priced, evaluations) = best_price_counted(&cart, &facts, offers).expect("priced");
+    let mut took = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let priced = best_price(&cart, &facts, offers).expect("priced");
+        took.push(start.elapsed());
+        std::hint::black_box(priced);
+    }
+    took.sort();
+    let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
+    let b = &priced.breakdown;
+    println!(
+        "cart: {} lines, subtotal {}, {} promotions, {} coupons",
+        cart.lines().len(),
+        b.subtotal,
+        promotions.len(),
+        grants.len()
+    );
+    println!(
+        "best: {} offers, discount {}, total {}, {} combinations evaluated",
+        b.chosen.len(),
+        b.discount_total(),
+        b.total,
+        evaluations
+    );
+    if let Some(hint) = &priced.hint {
+        println!("hint: {}", hint.message_zh());
+    }
+    println!(
+        "best_price over {runs} runs: p50 {:?}, p99 {:?}, max {:?}",
+        at(0.50),
+        at(0.99),
+        took[took.len() - 1]
+    );
+}
