@@ -60,9 +60,11 @@ impl Money {
         if self.0 < 0 || rate_bp > 10_000 {
             return None;
         }
-        // i128 so the product cannot overflow before the division brings it back in range.
-        let fen = (self.0 as i128 * rate_bp as i128) / 10_000;
-        Some(Money(fen as i64))
+        match self.0.checked_mul(rate_bp as i64) {
+            Some(product) => Some(Money(product / 10_000)),
+            // i128 so the product cannot overflow before the division brings it back in range.
+            None => Some(Money((self.0 as i128 * rate_bp as i128 / 10_000) as i64)),
+        }
     }
 
     /// Parses a yuan amount as merchants type it: "18", "18.5", "18.50", "¥18.50".
@@ -125,18 +127,30 @@ pub fn split_by_largest_remainder(total: Money, weights: &[Money]) -> Option<Vec
     let mut shares = Vec::with_capacity(weights.len());
     let mut remainders = Vec::with_capacity(weights.len());
     let mut given: i128 = 0;
+    let narrow_sum = i64::try_from(sum).ok();
     for (i, w) in weights.iter().enumerate() {
+        // i128: a total times a weight can pass i64 even when both fit; i64 division when it
+        // does not, because this runs for every line of every combination the search tries.
         let exact = total.0 as i128 * w.0 as i128;
-        let share = exact / sum;
+        let (share, remainder) = match (narrow_sum, i64::try_from(exact)) {
+            (Some(sum), Ok(exact)) => ((exact / sum) as i128, (exact % sum) as i128),
+            _ => (exact / sum, exact % sum),
+        };
         given += share;
         shares.push(Money(share as i64));
-        remainders.push((exact % sum, w.0, i));
+        remainders.push((remainder, w.0, i));
+    }
+    let left = (total.0 as i128 - given) as usize;
+    if left == 0 {
+        return Some(shares);
     }
     // A share below its weight always has a positive remainder when total < sum, and when
     // total == sum every remainder is zero and nothing is left over: no share passes its weight.
-    remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    let left = (total.0 as i128 - given) as usize;
-    for &(_, _, i) in remainders.iter().take(left) {
+    // The order is total (the index breaks every tie), so the `left` first are one exact set.
+    remainders.select_nth_unstable_by(left - 1, |a, b| {
+        b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2))
+    });
+    for &(_, _, i) in &remainders[..left] {
         shares[i].0 += 1;
     }
     Some(shares)

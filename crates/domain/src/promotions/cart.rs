@@ -19,7 +19,8 @@ pub struct CartLine {
     /// For one, options included.
     pub unit_price: Money,
     pub quantity: i64,
-    /// Units of the dish left in stock after this order, where the dish counts stock.
+    /// Units of the dish in stock before this order, where the dish counts stock (near-expiry
+    /// prices look at it).
     pub stock_left: Option<i64>,
 }
 

@@ -85,7 +85,9 @@ fn record(
 ) {
     let total: Money = shares.iter().map(|(_, m)| *m).sum();
     if total > Money::ZERO {
-        shares.sort_by_key(|(line, _)| *line);
+        if !shares.is_sorted_by_key(|(line, _)| *line) {
+            shares.sort_by_key(|(line, _)| *line);
+        }
         applied.push(Applied {
             offer,
             amount: total,
@@ -109,19 +111,16 @@ pub(crate) fn evaluate(
     let lines = cart.lines();
     let mut unit: Vec<Money> = lines.iter().map(|l| l.unit_price).collect();
     let mut amount: Vec<Money> = lines.iter().map(CartLine::subtotal).collect();
-    let mut applied = Vec::new();
+    let mut applied = Vec::with_capacity(chosen.count_ones() as usize);
     let mut idle = Vec::new();
-    let picked: Vec<usize> = (0..offers.len())
-        .filter(|i| is_chosen(chosen, *i))
-        .collect();
+    let in_stage = |stages: std::ops::RangeInclusive<u8>| {
+        (0..offers.len())
+            .filter(move |i| is_chosen(chosen, *i) && stages.contains(&offers[*i].effect.stage()))
+    };
 
     // Prices: the lowest price any chosen rule sets for a line wins that line (ties to the first).
-    let price_rules: Vec<usize> = picked
-        .iter()
-        .copied()
-        .filter(|i| offers[*i].effect.stage() == 0)
-        .collect();
-    if !price_rules.is_empty() {
+    if in_stage(0..=0).next().is_some() {
+        let price_rules: Vec<usize> = in_stage(0..=0).collect();
         let mut shares: Vec<Vec<(usize, Money)>> = vec![Vec::new(); price_rules.len()];
         for (li, line) in lines.iter().enumerate() {
             let mut best: Option<(usize, Money)> = None;
@@ -146,11 +145,8 @@ pub(crate) fn evaluate(
         }
     }
 
-    for &oi in picked
-        .iter()
-        .filter(|i| (1..=3).contains(&offers[**i].effect.stage()))
-    {
-        let mut shares = Vec::new();
+    for oi in in_stage(1..=3) {
+        let mut shares = Vec::with_capacity(lines.len());
         match &offers[oi].effect {
             Effect::Nth { scope, nth, pays } => {
                 let nth = *nth as i64;
@@ -222,7 +218,7 @@ pub(crate) fn evaluate(
     // the order within the class does not change who qualifies; each discount is then spread
     // over what its lines still cost, which keeps every line at or above zero.
     let after_items = amount.clone();
-    for &oi in picked.iter().filter(|i| offers[**i].effect.stage() == 4) {
+    for oi in in_stage(4..=4) {
         let base_of = |scope: &ItemScope| -> Money {
             lines
                 .iter()
@@ -297,7 +293,7 @@ pub(crate) fn evaluate(
     // Delivery fee: thresholds on the goods after every item and order discount.
     let goods: Money = amount.iter().copied().sum();
     let mut fee_left = facts.delivery_fee;
-    for &oi in picked.iter().filter(|i| offers[**i].effect.stage() == 5) {
+    for oi in in_stage(5..=5) {
         let Effect::Fee { off, min_spend } = &offers[oi].effect else {
             continue;
         };
