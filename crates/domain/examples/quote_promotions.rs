@@ -443,7 +443,8 @@ fn main() {
         grants: &grants,
     };
 
-    let (priced, evaluations) = best_price_counted(&cart, &facts, offers).expect("priced");
+    let (priced, evaluations) =
+        best_price_counted(&cart, &facts, offers, MAX_EVALUATIONS).expect("priced");
     let mut quote_only = Vec::with_capacity(runs);
     let mut with_promotions = Vec::with_capacity(runs);
     let mut engine_only = Vec::with_capacity(runs);

@@ -79,6 +79,9 @@ pub struct Priced {
     pub not_applicable: Vec<Refusal>,
     /// The nearest better threshold: "再买 8 元减 15".
     pub hint: Option<super::hint::ThresholdHint>,
+    /// The search finished: no valid combination pays less. False for the diner's own pick,
+    /// and when `MAX_EVALUATIONS` ran out first (the best found so far is returned).
+    pub best_proven: bool,
 }
 
 pub(crate) fn breakdown(

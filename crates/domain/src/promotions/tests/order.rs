@@ -326,8 +326,46 @@ fn the_search_prunes_instead_of_trying_every_subset() {
         })
         .collect();
     let cart = cart((0..20).map(|n| line(n, yuan(10), 1)).collect());
-    let (priced, evaluations) = best_price_counted(&cart, &facts(), offers(&ps, &[], &[])).unwrap();
+    let (priced, evaluations) =
+        best_price_counted(&cart, &facts(), offers(&ps, &[], &[]), MAX_EVALUATIONS).unwrap();
     assert_eq!(priced.breakdown.total, yuan(180));
     assert_eq!(priced.breakdown.chosen.len(), 20);
     assert!(evaluations < 100, "{evaluations} evaluations");
+}
+
+#[test]
+fn a_search_that_runs_out_of_budget_says_so_and_still_prices_a_valid_combination() {
+    // Fourteen stackable percentages compound, so what each takes alone bounds nothing.
+    let ps: Vec<Promotion> = (0..14)
+        .map(|n| {
+            promotion_with(
+                n,
+                PromotionBenefit::ItemDiscount {
+                    scope: ItemScope::everything(),
+                    off: ItemOff::Percent {
+                        off: bp(1_000 + n as u16),
+                    },
+                },
+                Conditions::always(),
+                Stacking::with_everything(),
+            )
+        })
+        .collect();
+    let cart = cart(vec![line(1, yuan(80), 1), line(2, yuan(45), 2)]);
+    let (cut, evaluations) =
+        best_price_counted(&cart, &facts(), offers(&ps, &[], &[]), 300).unwrap();
+    assert!(!cut.best_proven);
+    assert!(evaluations <= 300);
+    assert_ledgers_exact(&cart, &cut.breakdown);
+    let again = price_chosen(
+        &cart,
+        &facts(),
+        offers(&ps, &[], &[]),
+        &cut.breakdown.chosen,
+    )
+    .unwrap();
+    assert_eq!(again.breakdown, cut.breakdown);
+    assert!(!again.best_proven, "a pick is never claimed to be the best");
+    let full = best_price(&cart, &facts(), offers(&ps, &[], &[])).unwrap();
+    assert!(full.breakdown.total <= cut.breakdown.total);
 }

@@ -347,6 +347,7 @@ proptest! {
         let s = scenario(seed, 6, 6, 4);
         let chosen = best_price(&s.cart, &s.facts, s.offers()).unwrap();
         let reference = brute_force_best_price(&s.cart, &s.facts, s.offers()).unwrap();
+        prop_assert!(chosen.best_proven && reference.best_proven);
         let (b, r) = (&chosen.breakdown, &reference.breakdown);
         prop_assert_eq!(b.total, r.total, "seed {}: {:?} vs {:?}", seed, b.chosen, r.chosen);
         prop_assert_eq!(b.saving, r.saving, "seed {}", seed);
