@@ -257,6 +257,10 @@ impl Conditions {
     }
 
     pub(crate) fn validate(&self, errors: &mut FieldErrors) {
+        // Three channels exist; a longer list is a repeat or a hostile payload.
+        if self.channels.len() > 3 {
+            errors.add("conditions.channels", Problem::TooLarge { max: 3 });
+        }
         if self.stores.len() > MAX_SCOPE_ENTRIES {
             errors.add(
                 "conditions.stores",

@@ -355,3 +355,59 @@ fn the_search_weighs_coupons_against_promotions() {
         "the coupon was in force, just not the best"
     );
 }
+
+#[test]
+fn the_hint_names_a_threshold_coupon_within_reach() {
+    let c = coupon(
+        1,
+        CouponBenefit::Threshold {
+            min_spend: yuan(100),
+            off: yuan(20),
+        },
+    );
+    let g = grant(1, &c);
+    let priced = best_with(
+        &cart(vec![line(1, yuan(85), 1)]),
+        &facts(),
+        &[],
+        std::slice::from_ref(&c),
+        &[g],
+    );
+    let hint = priced.hint.expect("a coupon within reach");
+    assert_eq!(hint.offer, OfferRef::Coupon(g.id));
+    assert_eq!(hint.message_zh(), "再买 15 元减 20");
+}
+
+#[test]
+fn templates_and_grants_keep_their_shape_as_json() {
+    let c = coupon(
+        1,
+        CouponBenefit::Percent {
+            off: bp(1_500),
+            cap: yuan(30),
+            min_spend: yuan(80),
+        },
+    );
+    let json = serde_json::to_value(c.spec()).unwrap();
+    assert_eq!(json["benefit"]["kind"], "percent");
+    assert_eq!(json["benefit"]["off"], 1_500);
+    assert_eq!(
+        json["validity"],
+        serde_json::json!({"kind": "days_after_claim", "days": 7})
+    );
+    assert_eq!(
+        json["stacking"]["with_classes"],
+        serde_json::json!(["item", "delivery_fee"])
+    );
+    let back: CouponSpec = serde_json::from_value(json).unwrap();
+    assert_eq!(Coupon::new(back).unwrap(), c);
+    let p = promotion(1, spend_and_save(&[(50, 5), (100, 15)]));
+    let json = serde_json::to_value(p.spec()).unwrap();
+    assert_eq!(json["benefit"]["kind"], "spend_and_save");
+    assert_eq!(
+        json["benefit"]["tiers"][1],
+        serde_json::json!({"threshold": 10_000, "save": 1_500})
+    );
+    let back: PromotionSpec = serde_json::from_value(json).unwrap();
+    assert_eq!(Promotion::new(back).unwrap(), p);
+}
