@@ -117,6 +117,16 @@ fn cart_of(quote: &Quote, menu: &PublicMenu) -> Cart {
     Cart::new(lines).expect("a valid cart")
 }
 
+/// How often the scheduler has taken this thread off its core (Linux): a run during which it
+/// did measured the machine's other work, not the engine.
+fn involuntary_switches() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/thread-self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 fn percentiles(mut took: Vec<Duration>) -> String {
     took.sort();
     let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
@@ -448,6 +458,7 @@ fn main() {
     let mut quote_only = Vec::with_capacity(runs);
     let mut with_promotions = Vec::with_capacity(runs);
     let mut engine_only = Vec::with_capacity(runs);
+    let mut engine_on_core = Vec::with_capacity(runs);
     for _ in 0..runs {
         let start = Instant::now();
         let quoted = quote(&context, &request).expect("quoted");
@@ -457,9 +468,14 @@ fn main() {
         let start = Instant::now();
         let quoted = quote(&context, &request).expect("quoted");
         let cart = cart_of(&quoted, &menu);
+        let switches = involuntary_switches();
         let engine_start = Instant::now();
         let priced = best_price(&cart, &facts, offers).expect("priced");
-        engine_only.push(engine_start.elapsed());
+        let took = engine_start.elapsed();
+        engine_only.push(took);
+        if switches.is_some() && switches == involuntary_switches() {
+            engine_on_core.push(took);
+        }
         with_promotions.push(start.elapsed());
         std::hint::black_box(priced);
     }
@@ -490,4 +506,11 @@ fn main() {
     println!("  today's quote:          {}", percentiles(quote_only));
     println!("  promotions engine:      {}", percentiles(engine_only));
     println!("  quote with promotions:  {}", percentiles(with_promotions));
+    if !engine_on_core.is_empty() {
+        println!(
+            "  engine, the {} runs the scheduler never preempted: {}",
+            engine_on_core.len(),
+            percentiles(engine_on_core)
+        );
+    }
 }
