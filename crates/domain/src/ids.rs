@@ -73,3 +73,6 @@ id_type!(
     RefundId,
     PrinterId,
 );
+
+// Promotions: a promotion, a coupon template and one diner's claimed copy of it.
+id_type!(PromotionId, CouponId, CouponGrantId);

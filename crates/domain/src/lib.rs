@@ -12,6 +12,7 @@ pub mod ordering;
 pub mod password;
 pub mod payments;
 pub mod printing;
+pub mod promotions;
 pub mod redacted;
 pub mod refunds;
 pub mod schedule;
