@@ -11,6 +11,7 @@ import { menuPage } from './menu.js';
 import { tablesPage } from './tables.js';
 import { ordersPage } from './orders.js';
 import { settingsPage } from './settings.js';
+import { printersPage } from './printers.js';
 import { qrSheetPage } from './qr-sheet.js';
 
 const STORE_KEY = 'diancan.console.store';
@@ -23,6 +24,7 @@ const AREAS = [
   { path: 'marketing', label: 'nav_marketing', icon: '营' },
   { path: 'members', label: 'nav_members', icon: '会' },
   { path: 'reports', label: 'nav_reports', icon: '报' },
+  { path: 'printers', label: 'nav_printers', icon: '印', page: printersPage },
   { path: 'settings', label: 'nav_settings', icon: '设', page: settingsPage },
 ];
 

@@ -1,7 +1,8 @@
 //! The live orders board on a landscape tablet (1024×768): a pickup order paid through the API appears on
 //! /console/orders without a reload, the board chimes and speaks it once sound is on (the audio
 //! and speech hooks are watched), staff accept it from the card, and turning another order
-//! down asks why and keeps the reason in the order's history.
+//! down asks why and keeps the reason in the order's history; the floor plan and the printers
+//! page open from the same tablet.
 
 use crate::harness::{Viewport, before_every_page, browser_test, picture};
 use crate::page;
@@ -147,6 +148,18 @@ async fn a_paid_order_appears_on_the_board_and_is_announced() {
                 .filter_map(|s| s["reason"].as_str())
                 .collect();
             anyhow::ensure!(reasons == ["菜品售罄"], "history reasons: {reasons:?}");
+
+            // The floor plan and the printers, as staff open them from the same tablet.
+            driver.goto(app.url("/console/tables")).await?;
+            page::present(&driver, ".table-card[data-state=idle]")
+                .await
+                .context("the floor plan with its states")?;
+            picture(&driver, "floor-tablet").await?;
+            driver.goto(app.url("/console/printers")).await?;
+            page::present(&driver, ".printers-page")
+                .await
+                .context("the printers page")?;
+            picture(&driver, "printers-tablet").await?;
             anyhow::Ok(())
         },
     )
