@@ -43,6 +43,7 @@ const t = translator({
   hintReadyPickup: ['请凭取餐号到前台取餐', 'Show your number at the counter'],
   hintReadyDine: ['菜品马上上桌', 'Your food is on its way to the table'],
   hintCancelled: ['订单已取消', 'This order was cancelled'],
+  hintCancelledWhy: ['商家已取消订单：{reason}。已付款项将原路退回', 'The store cancelled this order: {reason}. Any payment is refunded'],
   cancelRequested: ['已申请取消，等待商家确认', 'Cancellation requested; waiting for the store'],
   hurry: ['催单', 'Hurry up'],
   hurried: ['已提醒商家尽快出餐', 'We asked the kitchen to hurry'],
@@ -210,7 +211,7 @@ export function openOrder(ctx, id) {
     const source = new EventSource(O.eventsUrl(id, secret));
     page.source = source;
     const onEvent = () => refresh();
-    for (const type of ['order.placed', 'order.status', 'order.hurry', 'order.cancel_requested', 'order.cancel_declined', 'order.updated']) {
+    for (const type of ['order.placed', 'order.status', 'order.hurry', 'order.cancel_requested', 'order.cancel_declined', 'order.updated', 'order.table_changed']) {
       source.addEventListener(type, onEvent);
     }
     source.onmessage = onEvent;
@@ -245,7 +246,7 @@ export function openOrder(ctx, id) {
       : status === 'awaiting_payment' ? (page.providers?.length ? t('hintPayOnline') : o.channel === 'delivery' ? t('hintPayDelivery') : t('hintPay')) + (o.pay_by_ms ? ` · ${t('payBy', { time: clock(o.pay_by_ms) })}` : '')
       : status === 'placed' ? t('hintPlaced')
       : status === 'ready' ? (o.channel === 'dine_in' ? t('hintReadyDine') : t('hintReadyPickup'))
-      : status === 'cancelled' ? t('hintCancelled')
+      : status === 'cancelled' ? (o.cancel_reason ? t('hintCancelledWhy', { reason: o.cancel_reason }) : t('hintCancelled'))
       : eta(o) || (status === 'accepted' || status === 'preparing' ? t('hintCooking') : '');
     const actions = [];
     const payButtons = status === 'awaiting_payment' && page.providers?.length

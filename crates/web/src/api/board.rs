@@ -238,7 +238,7 @@ pub async fn order_detail(
         None => None,
     };
     Ok(Json(OrderDetailView {
-        order: order.into(),
+        order: OrderView::from(order).with_cancel_reason(&history),
         history: history
             .into_iter()
             .map(|step| OrderStepView {

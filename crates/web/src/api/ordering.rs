@@ -210,7 +210,13 @@ pub async fn get_order(
     ApiPath(id): ApiPath<OrderId>,
     OrderPass(pass): OrderPass,
 ) -> ApiResult<Json<OrderView>> {
-    Ok(Json(ordering::diner_order(&state, id, &pass).await?.into()))
+    let order = ordering::diner_order(&state, id, &pass).await?;
+    if order.status != diancan_domain::ordering::OrderStatus::Cancelled {
+        return Ok(Json(order.into()));
+    }
+    // A cancelled order tells the diner why, when the store said.
+    let history = state.db.order_history(id).await?;
+    Ok(Json(OrderView::from(order).with_cancel_reason(&history)))
 }
 
 /// Live order status as Server-Sent Events, replayed after `Last-Event-ID`. The stream ends

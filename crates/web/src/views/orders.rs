@@ -32,6 +32,8 @@ pub struct OrderView {
     pub cancel_requested: bool,
     /// When the diner last asked the kitchen to hurry (催单).
     pub last_hurry_ms: Option<i64>,
+    /// Why the store turned the order down, when it did and said (on a single order's read).
+    pub cancel_reason: Option<String>,
     pub can_cancel: bool,
     pub can_hurry: bool,
 }
@@ -61,7 +63,23 @@ impl From<Order> for OrderView {
             paid_at_ms: order.paid_at_ms,
             cancel_requested: order.cancel_requested,
             last_hurry_ms: order.last_hurry_ms,
+            cancel_reason: None,
         }
+    }
+}
+
+impl OrderView {
+    /// The view with the reason its cancellation gave, from the order's history.
+    pub fn with_cancel_reason(
+        mut self,
+        history: &[diancan_storage::ordering::OrderTransition],
+    ) -> Self {
+        self.cancel_reason = history
+            .iter()
+            .rev()
+            .find(|step| step.to_status == OrderStatus::Cancelled.as_str())
+            .and_then(|step| step.reason.clone());
+        self
     }
 }
 

@@ -169,6 +169,11 @@ async fn a_rejected_order_says_why_in_its_history_and_on_the_board() {
         "the history names the staff member: {last}"
     );
     assert_eq!(detail["history"][0]["reason"], Value::Null);
+    assert_eq!(detail["order"]["cancel_reason"], "菜品售罄");
+    // The diner is told why.
+    let (status, seen) = app.as_guest(axum::http::Method::GET, &id, "").await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["cancel_reason"], "菜品售罄");
 
     // The board hears the reason too.
     app.outbox_drained().await;
