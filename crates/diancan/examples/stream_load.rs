@@ -321,8 +321,7 @@ async fn main() -> anyhow::Result<()> {
         let accepted = client.act(&paid, "accept").await?;
         let accepted_at = Instant::now();
         // The diners' pages: pay one followed order too (each is paid once).
-        let diner_paid = if n < per_order {
-            let followed_order = &followed[n];
+        let diner_paid = if let Some(followed_order) = followed.get(n) {
             client.act(followed_order, "pay").await?;
             Some((
                 Instant::now(),
