@@ -156,3 +156,19 @@ export const REJECT_REASONS = [
   ['超出配送范围', 'Outside the delivery area'],
   ['即将打烊', 'Closing soon'],
 ];
+
+/**
+ * Cash at the counter (现金收款): the change due for what the diner handed over, or why it
+ * cannot be taken (nothing typed, not an amount, less than the total). Fen, integers only.
+ */
+export function cashChange(totalFen, tenderedFen) {
+  if (tenderedFen === null || tenderedFen === undefined || Number.isNaN(tenderedFen)) return { ok: false, reason: 'cash_enter_amount' };
+  if (tenderedFen < totalFen) return { ok: false, reason: 'cash_too_little', shortFen: totalFen - tenderedFen };
+  return { ok: true, changeFen: tenderedFen - totalFen };
+}
+
+/** The notes a cashier is likely handed for `totalFen`: the next round 10, 50 and 100 yuan. */
+export function likelyTenders(totalFen) {
+  const steps = [1000, 5000, 10000].map((step) => Math.ceil(totalFen / step) * step);
+  return [...new Set([totalFen, ...steps])].filter((fen) => fen >= totalFen).sort((a, b) => a - b);
+}

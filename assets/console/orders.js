@@ -5,14 +5,14 @@
 
 import { h, mount } from '../shared/dom.js';
 import { get, post } from '../shared/api.js';
-import { yuan } from '../shared/money.js';
+import { parseYuan, yuan } from '../shared/money.js';
 import { lang } from '../shared/i18n.js';
 import { follow } from '../shared/live-feed.js';
 import { chime, say, soundOn, unlock } from '../shared/voice.js';
 import { t } from './strings.js';
-import { busy, explain, modal, notice, toast } from './ui.js';
+import { busy, explain, field, modal, notice, toast } from './ui.js';
 import {
-  COLUMNS, FINAL, REJECT_REASONS, announcementFor, applyBoardEvent, columnOf, hurryPending, lineText,
+  COLUMNS, FINAL, REJECT_REASONS, announcementFor, applyBoardEvent, cashChange, columnOf, hurryPending, likelyTenders, lineText,
   matchesFilter, minutesSince, needsAttention, orderButtons, sortForColumn,
 } from './order-logic.js';
 
@@ -291,6 +291,7 @@ function actionButton(page, order, choice) {
         reason = await askReason(order);
         if (reason === null) return;
       }
+      if (action === 'pay' && !(await takeCash(order))) return;
       page.acting++;
       try {
         const body = { action, version: order.version, ...(reason ? { reason } : {}) };
@@ -309,6 +310,39 @@ function actionButton(page, order, choice) {
     },
   }, buttonLabel(order, choice));
   return button;
+}
+
+/** 现金收款: what the diner handed over and the change due; resolves true once confirmed. */
+function takeCash(order) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const total = order.quote?.total_fen ?? 0;
+    const change = h('p.cash-change', { role: 'status' });
+    const tendered = h('input.money', { type: 'text', inputmode: 'decimal', name: 'tendered', 'aria-label': t('cash_tendered'), placeholder: yuan(total) });
+    const yes = h('button.primary', { type: 'button', dataset: { action: 'confirm-cash' } }, t('cash_confirm'));
+    const show = () => {
+      const typed = tendered.value.trim() === '' ? total : parseYuan(tendered.value);
+      const result = cashChange(total, typed);
+      change.textContent = result.ok ? t('cash_change', { change: yuan(result.changeFen) }) : t(result.reason, { short: yuan(result.shortFen ?? 0) });
+      change.classList.toggle('error', !result.ok);
+      yes.disabled = !result.ok;
+    };
+    tendered.addEventListener('input', show);
+    yes.addEventListener('click', () => { answer = true; close(); });
+    const quick = likelyTenders(total).map((fen) =>
+      h('button.chip', { type: 'button', dataset: { tender: String(fen) }, onclick: () => { tendered.value = (fen / 100).toFixed(fen % 100 ? 2 : 0); show(); } }, yuan(fen)));
+    const { close } = modal(t('cash_title', { no: order.pickup_number }), h('div.cash-form', {},
+      h('p.cash-due', {}, t('cash_due', { total: yuan(total) })),
+      field(t('cash_tendered'), tendered),
+      h('div.reason-chips', {}, quick),
+      change), {
+      className: 'confirm',
+      onclose: () => resolve(answer),
+      actions: [h('button.secondary', { type: 'button', onclick: () => close() }, t('cancel')), yes],
+    });
+    show();
+    tendered.focus();
+  });
 }
 
 /** Asks why the order is turned down; resolves the reason ('' for none given) or null to keep it. */

@@ -112,3 +112,19 @@ test('the filter matches channel, attention and text across number, table, dishe
   assert.equal(matchesFilter(o, { text: '饺子' }), false);
   assert.equal(matchesFilter(o, { attention: true }), false);
 });
+
+import { cashChange, likelyTenders } from '../order-logic.js';
+
+test('cash: the change due, or how much is short, in fen', () => {
+  assert.deepEqual(cashChange(2350, 5000), { ok: true, changeFen: 2650 });
+  assert.deepEqual(cashChange(2350, 2350), { ok: true, changeFen: 0 });
+  assert.deepEqual(cashChange(2350, 2000), { ok: false, reason: 'cash_too_little', shortFen: 350 });
+  assert.equal(cashChange(2350, null).ok, false);
+  assert.equal(cashChange(2350, NaN).ok, false);
+});
+
+test('cash: the notes a cashier is likely handed', () => {
+  assert.deepEqual(likelyTenders(2350), [2350, 3000, 5000, 10000]);
+  assert.deepEqual(likelyTenders(5000), [5000, 10000]);
+  assert.deepEqual(likelyTenders(12800), [12800, 13000, 15000, 20000]);
+});
