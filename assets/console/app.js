@@ -12,6 +12,7 @@ import { tablesPage } from './tables.js';
 import { ordersPage } from './orders.js';
 import { settingsPage } from './settings.js';
 import { printersPage } from './printers.js';
+import { staffPage } from './staff.js';
 import { qrSheetPage } from './qr-sheet.js';
 
 const STORE_KEY = 'diancan.console.store';
@@ -25,6 +26,7 @@ const AREAS = [
   { path: 'members', label: 'nav_members', icon: '会' },
   { path: 'reports', label: 'nav_reports', icon: '报' },
   { path: 'printers', label: 'nav_printers', icon: '印', page: printersPage },
+  { path: 'staff', label: 'nav_staff', icon: '员', page: staffPage },
   { path: 'settings', label: 'nav_settings', icon: '设', page: settingsPage },
 ];
 

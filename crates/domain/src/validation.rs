@@ -11,6 +11,9 @@ pub enum Problem {
     TooLong {
         max: usize,
     },
+    TooShort {
+        min: usize,
+    },
     InvalidCharacters,
     MustBePositive,
     MustNotBeNegative,
@@ -39,6 +42,7 @@ impl Problem {
         match self {
             Problem::Required => "REQUIRED",
             Problem::TooLong { .. } => "TOO_LONG",
+            Problem::TooShort { .. } => "TOO_SHORT",
             Problem::InvalidCharacters => "INVALID_CHARACTERS",
             Problem::MustBePositive => "MUST_BE_POSITIVE",
             Problem::MustNotBeNegative => "MUST_NOT_BE_NEGATIVE",
@@ -59,6 +63,7 @@ impl Problem {
         match self {
             Problem::Required => "必填".into(),
             Problem::TooLong { max } => format!("不能超过 {max} 个字"),
+            Problem::TooShort { min } => format!("至少 {min} 个字符"),
             Problem::InvalidCharacters => "包含不允许的字符".into(),
             Problem::MustBePositive => "必须大于 0".into(),
             Problem::MustNotBeNegative => "不能为负数".into(),
@@ -79,6 +84,7 @@ impl Problem {
         match self {
             Problem::Required => "is required".into(),
             Problem::TooLong { max } => format!("must be at most {max} characters"),
+            Problem::TooShort { min } => format!("must be at least {min} characters"),
             Problem::InvalidCharacters => "contains characters that are not allowed".into(),
             Problem::MustBePositive => "must be greater than 0".into(),
             Problem::MustNotBeNegative => "must not be negative".into(),

@@ -31,7 +31,7 @@ pub use catalog::{ImageData, MenuImport, MenuImportReport, StoreMenuSettings};
 pub use customers::{CustomerRecord, NewOtpChallenge, OtpAttempt};
 pub use db::{Backend, Db, DbConfig, SqliteDurability};
 pub use error::StorageError;
-pub use staff::{FirstOwner, NewStaff, SessionStaff, StaffAccount};
+pub use staff::{FirstOwner, NewStaff, SessionStaff, StaffAccount, StaffChange, StaffMember};
 pub use tenancy::{
     Area, Brand, DamagedStore, DiningTable, NewStore, Store, StoreEntry, StoreProfile,
     StoredProfile,

@@ -28,6 +28,17 @@ pub struct StaffAccount {
     pub active: bool,
 }
 
+/// An account as the staff list shows it (no password hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffMember {
+    pub id: StaffId,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub access: StoreAccess,
+}
+
 /// Who is behind a session token: enough to scope every query to their brand and stores.
 #[derive(Debug, Clone)]
 pub struct SessionStaff {
@@ -88,7 +99,139 @@ pub struct FirstOwner {
     pub password_hash: String,
 }
 
+const SELECT_BRAND_STAFF: &str = "SELECT id, login, display_name, role, active, all_stores FROM staff WHERE brand_id = $1 ORDER BY created_at_ms";
+const SELECT_BRAND_STAFF_STORES: &str = "SELECT x.staff_id, x.store_id FROM staff_stores x JOIN staff s ON s.id = x.staff_id WHERE s.brand_id = $1";
+const UPDATE_STAFF: &str = "UPDATE staff SET display_name = $3, role = $4, all_stores = $5, active = $6 WHERE id = $1 AND brand_id = $2";
+const UPDATE_PASSWORD: &str = "UPDATE staff SET password_hash = $3 WHERE id = $1 AND brand_id = $2";
+const DELETE_STAFF_STORES: &str = "DELETE FROM staff_stores WHERE staff_id = $1";
+const DELETE_STAFF_SESSIONS: &str = "DELETE FROM staff_sessions WHERE staff_id = $1";
+
+/// What an owner changes about an account (the login stays; a password has its own call).
+pub struct StaffChange {
+    pub display_name: String,
+    pub role: Role,
+    pub access: StoreAccess,
+    pub active: bool,
+}
+
+async fn write_store_access(
+    tx: &mut crate::tx::Tx,
+    brand: BrandId,
+    staff: StaffId,
+    access: &StoreAccess,
+) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(DELETE_STAFF_STORES)
+        .bind(staff.as_uuid())
+        .execute(&mut *c)
+        .await
+        .map(drop))?;
+    if let StoreAccess::Only(stores) = access {
+        for store in stores {
+            let done = on_tx!(tx, |c| sqlx::query(INSERT_STAFF_STORE)
+                .bind(staff.as_uuid())
+                .bind(store.as_uuid())
+                .bind(brand.as_uuid())
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            if done == 0 {
+                return Err(StorageError::NotFound);
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Db {
+    /// The brand's accounts, oldest first, with the stores each works in.
+    pub async fn brand_staff(&self, brand: BrandId) -> Result<Vec<StaffMember>> {
+        let rows: Vec<(Uuid, String, String, String, bool, bool)> =
+            on_pool!(self, |p| sqlx::query_as(SELECT_BRAND_STAFF)
+                .bind(brand.as_uuid())
+                .fetch_all(p)
+                .await)?;
+        let links: Vec<(Uuid, Uuid)> =
+            on_pool!(self, |p| sqlx::query_as(SELECT_BRAND_STAFF_STORES)
+                .bind(brand.as_uuid())
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter()
+            .map(|(id, login, display_name, role_text, active, all_stores)| {
+                let access = if all_stores {
+                    StoreAccess::AllStores
+                } else {
+                    StoreAccess::Only(
+                        links
+                            .iter()
+                            .filter(|(staff, _)| *staff == id)
+                            .map(|(_, store)| StoreId::from_uuid(*store))
+                            .collect(),
+                    )
+                };
+                Ok(StaffMember {
+                    id: StaffId::from_uuid(id),
+                    login,
+                    display_name,
+                    role: role(&role_text)?,
+                    active,
+                    access,
+                })
+            })
+            .collect()
+    }
+
+    /// Changes an account of the brand; a deactivated account's sessions end at once.
+    pub async fn update_staff(
+        &self,
+        brand: BrandId,
+        id: StaffId,
+        change: &StaffChange,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |c| sqlx::query(UPDATE_STAFF)
+            .bind(id.as_uuid())
+            .bind(brand.as_uuid())
+            .bind(&change.display_name)
+            .bind(change.role.as_str())
+            .bind(matches!(change.access, StoreAccess::AllStores))
+            .bind(change.active)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(StorageError::NotFound);
+        }
+        write_store_access(&mut tx, brand, id, &change.access).await?;
+        // A new role or fewer stores, or no access at all: the next request signs in again.
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_STAFF_SESSIONS)
+            .bind(id.as_uuid())
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
+        tx.commit().await
+    }
+
+    /// Sets a new password; every session of the account ends.
+    pub async fn set_staff_password(&self, brand: BrandId, id: StaffId, hash: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let done = on_tx!(&mut tx, |c| sqlx::query(UPDATE_PASSWORD)
+            .bind(id.as_uuid())
+            .bind(brand.as_uuid())
+            .bind(hash)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(StorageError::NotFound);
+        }
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_STAFF_SESSIONS)
+            .bind(id.as_uuid())
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
+        tx.commit().await
+    }
+
     /// Creates the brand and its owner (every store) in one transaction, but only while the
     /// database has no brand at all: `None` when it already has one, and nothing is written.
     pub async fn create_first_owner(
@@ -151,20 +294,7 @@ impl Db {
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
-        if let StoreAccess::Only(stores) = &staff.access {
-            for store in stores {
-                let done = on_tx!(&mut tx, |c| sqlx::query(INSERT_STAFF_STORE)
-                    .bind(id.as_uuid())
-                    .bind(store.as_uuid())
-                    .bind(staff.brand_id.as_uuid())
-                    .execute(&mut *c)
-                    .await
-                    .map(|r| r.rows_affected()))?;
-                if done == 0 {
-                    return Err(StorageError::NotFound);
-                }
-            }
-        }
+        write_store_access(&mut tx, staff.brand_id, id, &staff.access).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -1,8 +1,8 @@
 //! The live orders board on a landscape tablet (1024×768): a pickup order paid through the API appears on
 //! /console/orders without a reload, the board chimes and speaks it once sound is on (the audio
 //! and speech hooks are watched), staff accept it from the card, and turning another order
-//! down asks why and keeps the reason in the order's history; the floor plan and the printers
-//! page open from the same tablet.
+//! down asks why and keeps the reason in the order's history; the floor plan, the printers
+//! and the staff accounts open from the same tablet.
 
 use crate::harness::{Viewport, before_every_page, browser_test, picture};
 use crate::page;
@@ -160,6 +160,11 @@ async fn a_paid_order_appears_on_the_board_and_is_announced() {
                 .await
                 .context("the printers page")?;
             picture(&driver, "printers-tablet").await?;
+            driver.goto(app.url("/console/staff")).await?;
+            page::present(&driver, "table.staff-list tr[data-staff-id]")
+                .await
+                .context("the staff accounts")?;
+            picture(&driver, "staff-tablet").await?;
             anyhow::Ok(())
         },
     )

@@ -16,6 +16,7 @@ mod payments;
 mod printing;
 pub mod public;
 mod session;
+mod staff;
 mod table_cart;
 mod text_patterns;
 mod upload;
@@ -118,6 +119,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(board::board))
         .routes(routes!(board::board_events))
         .routes(routes!(board::order_detail))
+        .routes(routes!(staff::list_staff, staff::create_staff))
+        .routes(routes!(staff::update_staff))
+        .routes(routes!(staff::set_password))
         .routes(routes!(floor::floor_plan))
         .routes(routes!(floor::floor_events))
         .routes(routes!(floor::transfer_table))

@@ -23,6 +23,7 @@ mod payments;
 mod printing;
 mod security;
 mod sessions;
+mod staff_accounts;
 mod staff_actions;
 mod stores;
 mod tables;
