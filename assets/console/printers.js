@@ -1,4 +1,5 @@
-// 打印机: the store's printers (how each is reached, paper width, which stations' tickets it
+// 后厨与打印: each station's prep-time target (when its tickets turn amber and red on the
+// kitchen screens), then the store's printers (how each is reached, paper width, which stations' tickets it
 // prints, its fallback while it is off), whether each is up now, a test print, and today's
 // print jobs with 重打 for any of them. Jobs and printer alerts follow the print queue; the
 // page reads them again after each action and every 10 s while it is open.
@@ -14,7 +15,7 @@ const CONNECTIONS = ['tcp', 'agent', 'feie'];
 
 export function printersPage(main, { store, onUnauthorized }) {
   if (!store) return mount(main, notice(t('no_store')));
-  const page = { main, store, onUnauthorized, printers: [], stations: [], jobs: [], timer: null };
+  const page = { main, store, onUnauthorized, printers: [], stations: [], targets: [], jobs: [], timer: null };
   mount(main, notice(t('loading')));
   load(page).then(() => {
     page.timer = setInterval(() => {
@@ -26,12 +27,13 @@ export function printersPage(main, { store, onUnauthorized }) {
 
 async function load(page, { quiet = false } = {}) {
   try {
-    const [printers, catalog, jobs] = await Promise.all([
+    const [printers, catalog, jobs, targets] = await Promise.all([
       get(`console/stores/${page.store.id}/printers`),
       get('console/menu'),
       get(`console/stores/${page.store.id}/print-jobs`),
+      get('console/kitchen/stations'),
     ]);
-    Object.assign(page, { printers, stations: catalog.stations || [], jobs });
+    Object.assign(page, { printers, stations: catalog.stations || [], jobs, targets });
     render(page);
   } catch (e) {
     if (e.status === 401) return page.onUnauthorized();
@@ -51,10 +53,37 @@ function render(page) {
       {},
       h('header.page-head', {}, h('h1', {}, t('printers_title')), h('span.muted', {}, page.store.name), h('div.spacer'),
         h('button.primary', { type: 'button', dataset: { action: 'add-printer' }, onclick: () => editPrinter(page, null) }, t('add_printer'))),
+      h('section.card.prep-targets', {}, h('h2', {}, t('prep_title')), h('p.hint', {}, t('prep_hint')), prepTable(page)),
       page.printers.length ? h('div.printer-grid', {}, page.printers.map((p) => printerCard(page, p))) : notice(t('no_printers')),
       h('section.card.print-jobs', {}, h('h2', {}, t('print_jobs_today')), jobsTable(page)),
     ),
   );
+}
+
+const minutes = (secs) => String(Math.round((secs / 60) * 10) / 10);
+
+function prepTable(page) {
+  if (!page.targets.length) return h('p.muted', {}, t('no_stations'));
+  return h('table.jobs.prep', {},
+    h('thead', {}, h('tr', {}, ['station', 'prep_target', 'prep_amber', 'prep_red', ''].map((k) => h('th', {}, k ? t(k) : '')))),
+    h('tbody', {}, page.targets.map((target) => {
+      const box = (value, name) => h('input.minutes', { type: 'number', min: 1, max: 240, step: 0.5, inputmode: 'decimal', name, value: minutes(value), 'aria-label': t(name) });
+      const fields = { prep_target: box(target.target_secs, 'prep_target'), prep_amber: box(target.amber_after_secs, 'prep_amber'), prep_red: box(target.red_after_secs, 'prep_red') };
+      const save = h('button.secondary.small', { type: 'button', dataset: { action: 'save-prep' }, onclick: async () => {
+        const secs = (input) => Math.round(Number(input.value) * 60);
+        try {
+          await busy(save, () => put(`console/kitchen/stations/${target.station_id}/prep`, {
+            target_secs: secs(fields.prep_target), amber_after_secs: secs(fields.prep_amber), red_after_secs: secs(fields.prep_red),
+          }));
+          toast(t('saved'));
+        } catch (e) {
+          if (e.status === 401) return page.onUnauthorized();
+          toast(explain(e), 'error');
+        }
+      } }, t('save'));
+      return h('tr', { dataset: { stationId: target.station_id } }, h('td', {}, target.name),
+        h('td', {}, fields.prep_target), h('td', {}, fields.prep_amber), h('td', {}, fields.prep_red), h('td', {}, save));
+    })));
 }
 
 function printerCard(page, p) {

@@ -342,7 +342,14 @@ export const t = translator({
   field_store_ids: ['所在门店', 'Stores'],
 
   // printers
-  nav_printers: ['打印', 'Printing'],
+  nav_printers: ['后厨', 'Kitchen'],
+  prep_title: ['档口出餐时限', 'Station prep times'],
+  prep_hint: ['后厨屏上的小票超过黄色提醒时间变黄，超过红色时间变红（单位：分钟）', 'Tickets on the kitchen screens turn amber, then red, after these minutes'],
+  no_stations: ['还没有档口，可在「菜单」中添加', 'No stations yet; add them under Menu'],
+  station: ['档口', 'Station'],
+  prep_target: ['目标（分钟）', 'Target (min)'],
+  prep_amber: ['黄色提醒（分钟）', 'Amber after (min)'],
+  prep_red: ['红色提醒（分钟）', 'Red after (min)'],
   printers_title: ['打印机', 'Printers'],
   add_printer: ['添加打印机', 'Add a printer'],
   edit_printer: ['编辑 {name}', 'Edit {name}'],

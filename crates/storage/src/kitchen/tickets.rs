@@ -331,19 +331,21 @@ impl Db {
         station: StationId,
         target: PrepTarget,
     ) -> Result<()> {
-        let changed = on_pool!(self, |p| sqlx::query(UPDATE_PREP)
+        // A write: through the writer (SQLite's read pool refuses writes).
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, |c| sqlx::query(UPDATE_PREP)
             .bind(station.as_uuid())
             .bind(brand.as_uuid())
             .bind(target.target_secs() as i64)
             .bind(target.amber_after_secs() as i64)
             .bind(target.red_after_secs() as i64)
-            .execute(p)
+            .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;
         if changed == 0 {
             return Err(StorageError::NotFound);
         }
-        Ok(())
+        tx.commit().await
     }
 }
 

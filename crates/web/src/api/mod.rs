@@ -17,6 +17,7 @@ mod printing;
 pub mod public;
 mod session;
 mod staff;
+mod stations;
 mod table_cart;
 mod text_patterns;
 mod upload;
@@ -122,6 +123,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::list_staff, staff::create_staff))
         .routes(routes!(staff::update_staff))
         .routes(routes!(staff::set_password))
+        .routes(routes!(stations::station_targets))
+        .routes(routes!(stations::set_station_target))
         .routes(routes!(floor::floor_plan))
         .routes(routes!(floor::floor_events))
         .routes(routes!(floor::transfer_table))

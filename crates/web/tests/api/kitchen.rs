@@ -588,3 +588,65 @@ async fn expo_screens_hear_an_order_leave_once_it_is_sent_out() {
     served.stop().await;
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_stations_prep_target_is_set_by_the_menu_s_editors_and_checked() {
+    let app = TestApp::new().await;
+    let k = kitchen(&app).await;
+    let owner = app.login(&app.a.owner_login).await;
+    let path = format!("/api/v1/console/kitchen/stations/{}/prep", k.hot);
+    let (status, set) = app
+        .put(
+            &path,
+            Some(&owner),
+            json!({"target_secs": 420, "amber_after_secs": 300, "red_after_secs": 420}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["target_secs"], 420);
+    let (_, list) = app
+        .get("/api/v1/console/kitchen/stations", Some(&k.cook))
+        .await;
+    let hot = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["station_id"] == json!(k.hot))
+        .unwrap();
+    assert_eq!(
+        (hot["amber_after_secs"].as_i64(), hot["name"].as_str()),
+        (Some(300), Some("热菜"))
+    );
+
+    // Amber after red, or a cook: refused, nothing changes.
+    let (status, refused) = app
+        .put(
+            &path,
+            Some(&owner),
+            json!({"target_secs": 420, "amber_after_secs": 500, "red_after_secs": 420}),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "PREP_TARGET_INVALID")
+    );
+    let (status, _) = app
+        .put(
+            &path,
+            Some(&k.cook),
+            json!({"target_secs": 60, "amber_after_secs": 30, "red_after_secs": 60}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Another brand's station is not found.
+    let other = app.login(&app.b.owner_login).await;
+    let (status, _) = app
+        .put(
+            &path,
+            Some(&other),
+            json!({"target_secs": 60, "amber_after_secs": 30, "red_after_secs": 60}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.cleanup().await;
+}
