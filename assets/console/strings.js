@@ -350,7 +350,7 @@ export const t = translator({
   prep_target: ['目标（分钟）', 'Target (min)'],
   prep_amber: ['黄色提醒（分钟）', 'Amber after (min)'],
   prep_red: ['红色提醒（分钟）', 'Red after (min)'],
-  printers_title: ['打印机', 'Printers'],
+  printers_title: ['后厨与打印', 'Kitchen and printing'],
   add_printer: ['添加打印机', 'Add a printer'],
   edit_printer: ['编辑 {name}', 'Edit {name}'],
   no_printers: ['还没有打印机。添加后，接单时各档口的小票会自动打印。', 'No printers yet. Once added, each station’s tickets print when an order is accepted.'],
