@@ -72,4 +72,5 @@ id_type!(
     PaymentId,
     RefundId,
     PrinterId,
+    PrintAgentId,
 );

@@ -5,6 +5,8 @@ pub mod documents;
 pub mod escpos;
 pub mod fake_printer;
 pub mod feie;
+pub mod feie_markup;
+pub mod feie_simulator;
 pub mod layout;
 pub mod tcp;
 pub mod text_width;

@@ -8,7 +8,7 @@
 
 use super::{JOB_COLUMNS, JobRow, PRINTER_COLUMNS, PrintJob, Printer, PrinterRow};
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::events::{announcement, append_event, store_channel};
 use crate::tx::Tx;
 use diancan_domain::printing::MAX_ATTEMPTS;
@@ -35,16 +35,34 @@ pub fn printing_stream(store: StoreId) -> String {
     format!("printing:{store}")
 }
 
-fn claim_sql(tx: &Tx) -> String {
+/// Whose jobs a claim takes: the server's worker prints to raw TCP and Feie printers; an agent
+/// only to the `agent` printers it feeds, in its own store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimant {
+    Server,
+    Agent {
+        agent: PrintAgentId,
+        brand: BrandId,
+        store: StoreId,
+    },
+}
+
+fn claim_sql(tx: &Tx, claimant: Claimant) -> String {
     let lock = match tx {
         Tx::Sqlite(_) => "",
         Tx::Postgres(_) => " FOR UPDATE OF j SKIP LOCKED",
+    };
+    let whose = match claimant {
+        Claimant::Server => "p.connection IN ('tcp', 'feie')",
+        Claimant::Agent { .. } => {
+            "p.connection = 'agent' AND p.agent_id = $4 AND j.brand_id = $5 AND j.store_id = $6"
+        }
     };
     format!(
         "UPDATE print_jobs SET attempts = attempts + 1, leased_until_ms = $2, sent_at_ms = $1, updated_at_ms = $1,
             uncertain = CASE WHEN state = 'sending' THEN TRUE ELSE uncertain END, state = 'sending'
         WHERE id IN (SELECT j.id FROM print_jobs j JOIN printers p ON p.id = j.printer_id
-            WHERE p.connection = 'tcp' AND p.enabled AND p.down_since_ms IS NULL
+            WHERE {whose} AND p.enabled AND p.down_since_ms IS NULL
               AND ((j.state = 'queued' AND j.next_attempt_ms <= $1) OR (j.state = 'sending' AND j.leased_until_ms <= $1))
             ORDER BY j.id LIMIT $3{lock})
         RETURNING {JOB_COLUMNS}"
@@ -95,23 +113,56 @@ async fn alert(
 }
 
 impl Db {
-    /// Leases up to `limit` due jobs of working TCP printers for `lease_ms`, oldest first.
+    /// Leases up to `limit` due jobs of working TCP and Feie printers for `lease_ms`, oldest
+    /// first.
     pub async fn claim_print_jobs(
         &self,
         now_ms: i64,
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<ClaimedJob>> {
+        self.claim_jobs_for(Claimant::Server, now_ms, lease_ms, limit)
+            .await
+    }
+
+    /// The same lease, for the due jobs of the working printers one agent feeds.
+    pub async fn claim_agent_jobs(
+        &self,
+        claimant: Claimant,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>> {
+        self.claim_jobs_for(claimant, now_ms, lease_ms, limit).await
+    }
+
+    async fn claim_jobs_for(
+        &self,
+        claimant: Claimant,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>> {
         let mut tx = self.begin().await?;
-        let sql = claim_sql(&tx);
-        let rows: Vec<JobRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.as_str()
-        ))
-        .bind(now_ms)
-        .bind(now_ms + lease_ms)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await)?;
+        let sql = claim_sql(&tx, claimant);
+        let rows: Vec<JobRow> = on_tx!(&mut tx, |c| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(limit);
+            if let Claimant::Agent {
+                agent,
+                brand,
+                store,
+            } = claimant
+            {
+                query = query
+                    .bind(agent.as_uuid())
+                    .bind(brand.as_uuid())
+                    .bind(store.as_uuid());
+            }
+            query.fetch_all(&mut *c).await
+        })?;
         let mut claimed = Vec::with_capacity(rows.len());
         let mut printers: Vec<Printer> = Vec::new();
         for row in rows {
@@ -291,10 +342,10 @@ impl Db {
         Ok(moved)
     }
 
-    /// Enabled TCP printers that are down, to be asked whether they are ready again.
+    /// Enabled TCP and Feie printers that are down, to be asked whether they are ready again.
     pub async fn down_printers(&self) -> Result<Vec<Printer>> {
         let sql = format!(
-            "SELECT {PRINTER_COLUMNS} FROM printers WHERE down_since_ms IS NOT NULL AND enabled AND connection = 'tcp' ORDER BY id"
+            "SELECT {PRINTER_COLUMNS} FROM printers WHERE down_since_ms IS NOT NULL AND enabled AND connection IN ('tcp', 'feie') ORDER BY id"
         );
         let rows: Vec<PrinterRow> =
             on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -303,6 +354,35 @@ impl Db {
         rows.into_iter()
             .map(|r| r.into_printer(Vec::new()))
             .collect()
+    }
+
+    /// The enabled printers `agent` feeds, down ones first: the agent asks the down ones
+    /// whether they are ready again.
+    pub async fn agent_printers(&self, agent: PrintAgentId) -> Result<Vec<Printer>> {
+        let sql = format!(
+            "SELECT {PRINTER_COLUMNS} FROM printers WHERE agent_id = $1 AND enabled AND connection = 'agent' ORDER BY id"
+        );
+        let rows: Vec<PrinterRow> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(agent.as_uuid())
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter()
+            .map(|r| r.into_printer(Vec::new()))
+            .collect()
+    }
+
+    /// One printer by id, whichever store (without its stations): who holds a job.
+    pub async fn printer_by_id(&self, id: PrinterId) -> Result<Printer> {
+        let mut tx = self.begin().await?;
+        let sql = format!("SELECT {PRINTER_COLUMNS} FROM printers WHERE id = $1");
+        let row: Option<PrinterRow> =
+            on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *c)
+                .await)?;
+        tx.commit().await?;
+        row.ok_or(StorageError::NotFound)?.into_printer(Vec::new())
     }
 }
 

@@ -35,6 +35,7 @@ fn settings(name: &str, addr: std::net::SocketAddr, paper: PaperWidth) -> Printe
         name: Name::parse(name).unwrap(),
         connection: PrinterConnection::Tcp,
         address: addr.to_string(),
+        agent_id: None,
         paper,
         fallback_id: None,
         stations: Vec::new(),
