@@ -4,7 +4,9 @@
 //!
 //! A job still `sending` when its lease runs out belonged to a worker that died mid-job: it is
 //! due again, and marked `uncertain`, since that worker may have printed it without recording
-//! so; from then on its paper says 重打.
+//! so; from then on its paper says 重打. A print agent's attempt counts as sent only once the
+//! agent confirmed it (`confirm_print_job`): one whose lease ran out unconfirmed cannot have
+//! printed, and comes back as it was.
 
 use super::{JOB_COLUMNS, JobRow, PRINTER_COLUMNS, PrintJob, Printer, PrinterRow};
 use crate::db::Db;
@@ -52,6 +54,13 @@ fn claim_sql(tx: &Tx, claimant: Claimant) -> String {
         Tx::Sqlite(_) => "",
         Tx::Postgres(_) => " FOR UPDATE OF j SKIP LOCKED",
     };
+    // The server's worker sends the bytes right after its claim; an agent only once it has
+    // confirmed the job is on its disk (`confirm_print_job`), so an attempt whose lease ran out
+    // unconfirmed (the agent never got the answer) cannot have printed and is not uncertain.
+    let sent = match claimant {
+        Claimant::Server => "$1",
+        Claimant::Agent { .. } => "NULL",
+    };
     let whose = match claimant {
         Claimant::Server => "p.connection IN ('tcp', 'feie')",
         Claimant::Agent { .. } => {
@@ -59,8 +68,8 @@ fn claim_sql(tx: &Tx, claimant: Claimant) -> String {
         }
     };
     format!(
-        "UPDATE print_jobs SET attempts = attempts + 1, leased_until_ms = $2, sent_at_ms = $1, updated_at_ms = $1,
-            uncertain = CASE WHEN state = 'sending' THEN TRUE ELSE uncertain END, state = 'sending'
+        "UPDATE print_jobs SET attempts = attempts + 1, leased_until_ms = $2, sent_at_ms = {sent}, updated_at_ms = $1,
+            uncertain = CASE WHEN state = 'sending' AND sent_at_ms IS NOT NULL THEN TRUE ELSE uncertain END, state = 'sending'
         WHERE id IN (SELECT j.id FROM print_jobs j JOIN printers p ON p.id = j.printer_id
             WHERE {whose} AND p.enabled AND p.down_since_ms IS NULL
               AND ((j.state = 'queued' AND j.next_attempt_ms <= $1) OR (j.state = 'sending' AND j.leased_until_ms <= $1))
@@ -74,6 +83,7 @@ const MARK_PRINTED: &str = "UPDATE print_jobs SET state = 'printed', printed_at_
 const MARK_RETRY: &str = "UPDATE print_jobs SET state = CASE WHEN attempts >= $6 THEN 'failed' ELSE 'queued' END,
         next_attempt_ms = $3, last_error = $4, uncertain = (uncertain OR $5), leased_until_ms = NULL, updated_at_ms = $7
     WHERE id = $1 AND state = 'sending' AND attempts = $2";
+const CONFIRM: &str = "UPDATE print_jobs SET leased_until_ms = $3, sent_at_ms = $4 WHERE id = $1 AND state = 'sending' AND attempts = $2";
 const RENEW_LEASE: &str = "UPDATE print_jobs SET leased_until_ms = $3 WHERE id = $1 AND state = 'sending' AND attempts = $2";
 /// A job the worker leased but never started (its printer went down first): as it was.
 const RELEASE: &str = "UPDATE print_jobs SET state = 'queued', attempts = attempts - 1, leased_until_ms = NULL, updated_at_ms = $3
@@ -85,7 +95,7 @@ const PRINTER_UP: &str = "UPDATE printers SET down_since_ms = NULL, last_error =
 /// does one its dead worker left `sending` (uncertain from then on).
 const REROUTE: &str = "UPDATE print_jobs SET
         printer_id = (SELECT p.fallback_id FROM printers p WHERE p.id = print_jobs.printer_id),
-        uncertain = CASE WHEN state = 'sending' THEN TRUE ELSE uncertain END,
+        uncertain = CASE WHEN state = 'sending' AND sent_at_ms IS NOT NULL THEN TRUE ELSE uncertain END,
         state = 'queued', leased_until_ms = NULL, next_attempt_ms = $1, updated_at_ms = $1
     WHERE printer_id IN (SELECT p.id FROM printers p JOIN printers f ON f.id = p.fallback_id
             WHERE (p.down_since_ms IS NOT NULL OR NOT p.enabled) AND f.enabled AND f.down_since_ms IS NULL)
@@ -188,6 +198,29 @@ impl Db {
     pub async fn renew_print_lease(&self, id: i64, attempt: i64, until_ms: i64) -> Result<bool> {
         let held = on_pool_write(self, RENEW_LEASE, id, attempt, until_ms).await?;
         Ok(held == 1)
+    }
+
+    /// An agent has attempt `attempt` of job `id` on its disk and prints it now: the lease runs
+    /// to `until_ms` and, from here on, a lease that runs out makes the job uncertain. False
+    /// when that attempt no longer holds the job: it must not be printed.
+    pub async fn confirm_print_job(
+        &self,
+        id: i64,
+        attempt: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, |c| sqlx::query(CONFIRM)
+            .bind(id)
+            .bind(attempt)
+            .bind(until_ms)
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// Records that the attempt `attempt` of job `id` printed. False when that attempt no

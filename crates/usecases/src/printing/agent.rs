@@ -23,6 +23,10 @@ use std::time::Duration;
 /// How long an agent's attempt holds its job: time to spool, confirm and print, with room for
 /// a slow shop network. An agent that dies gives the job up after this.
 pub const AGENT_LEASE_MS: i64 = 60_000;
+/// How long a claimed job waits for the agent's confirmation. A claim whose answer never
+/// reached the agent (it died, or the connection dropped mid-answer) gives its jobs back after
+/// this, not uncertain: an agent prints only what it confirmed.
+pub const HANDOVER_LEASE_MS: i64 = 10_000;
 /// The longest a claim waits for work before answering with none.
 pub const MAX_WAIT: Duration = Duration::from_secs(25);
 /// Jobs handed out per claim.
@@ -119,7 +123,7 @@ async fn claim_once(ctx: &Context, agent: &PrintAgent) -> Result<Vec<AgentJob>> 
     };
     let claimed = ctx
         .db
-        .claim_agent_jobs(claimant, ctx.clock.now_ms(), AGENT_LEASE_MS, BATCH)
+        .claim_agent_jobs(claimant, ctx.clock.now_ms(), HANDOVER_LEASE_MS, BATCH)
         .await?;
     if claimed.is_empty() {
         return Ok(Vec::new());
@@ -198,17 +202,18 @@ async fn agents_job(
     }))
 }
 
-/// The agent has the job on its disk and is about to print it: its lease is renewed. Refused
+/// The agent has the job on its disk and is about to print it: its lease is renewed, and from
+/// now on a lease that runs out makes the job uncertain (the agent may have printed it). Refused
 /// with [`Error::PrintJobNotHeld`] when that attempt no longer holds the job (its lease ran out
 /// and it was handed out again, or it moved to a fallback): it must not be printed.
 pub async fn received(ctx: &Context, agent: &PrintAgent, job: i64, attempt: i64) -> Result<()> {
     let Some(claimed) = agents_job(ctx, agent, job, attempt).await? else {
         return Err(Error::PrintJobNotHeld);
     };
-    let until = ctx.clock.now_ms() + AGENT_LEASE_MS;
+    let now = ctx.clock.now_ms();
     if ctx
         .db
-        .renew_print_lease(claimed.job.id, attempt, until)
+        .confirm_print_job(claimed.job.id, attempt, now + AGENT_LEASE_MS, now)
         .await?
     {
         Ok(())
