@@ -77,7 +77,11 @@ pub struct FeieArgs {
     #[arg(long, env = "DIANCAN_FEIE_UKEY", hide_env_values = true)]
     pub feie_ukey: Option<String>,
     /// Feie's API address (a regional host, or a test double).
-    #[arg(long, env = "DIANCAN_FEIE_URL", default_value = "https://api.feieyun.cn/Api/Open/")]
+    #[arg(
+        long,
+        env = "DIANCAN_FEIE_URL",
+        default_value = "https://api.feieyun.cn/Api/Open/"
+    )]
     pub feie_url: String,
 }
 

@@ -90,7 +90,10 @@ pub fn from_escpos(raw: &[u8]) -> String {
             [ESC, b'p', ..] => out.push_str("<PLUGIN>"),
             [GS, b'V', ..] => out.push_str("<CUT>"),
             [GS, b'(', b'k', _, _, 0x31, 0x50, 0x30, data @ ..] => {
-                out.push_str(&format!("<QR>{}</QR>", escape(&String::from_utf8_lossy(data))));
+                out.push_str(&format!(
+                    "<QR>{}</QR>",
+                    escape(&String::from_utf8_lossy(data))
+                ));
             }
             _ => {}
         }
@@ -114,11 +117,18 @@ mod tests {
     #[test]
     fn a_paper_keeps_its_lines_sizes_and_codes() {
         let mut job = EscPos::new();
-        job.init().chinese_mode().align(EscAlign::Center).size(Size::Double);
-        job.line("【重打】").size(Size::Normal).align(EscAlign::Left);
+        job.init()
+            .chinese_mode()
+            .align(EscAlign::Center)
+            .size(Size::Double);
+        job.line("【重打】")
+            .size(Size::Normal)
+            .align(EscAlign::Left);
         job.bold(true).line("桌号 A3").bold(false);
         job.line("红烧牛肉面      x2   ￥56.00");
-        job.align(EscAlign::Right).line("打印单 #42").align(EscAlign::Left);
+        job.align(EscAlign::Right)
+            .line("打印单 #42")
+            .align(EscAlign::Left);
         job.qr("https://m.example.com/o/1", 6, QrLevel::M).unwrap();
         job.feed(3).cut().drawer_kick();
         assert_eq!(

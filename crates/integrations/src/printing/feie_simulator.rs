@@ -195,25 +195,41 @@ mod tests {
             .unwrap();
         let http = reqwest::Client::new();
         let account = sim.account();
-        let order = feie::print_msg(&http, &account, "916500004", "<CB>测试</CB><BR>", 1704081600)
-            .await
-            .unwrap();
-        assert!(feie::query_order_state(&http, &account, &order, 1).await.unwrap());
+        let order = feie::print_msg(
+            &http,
+            &account,
+            "916500004",
+            "<CB>测试</CB><BR>",
+            1704081600,
+        )
+        .await
+        .unwrap();
+        assert!(
+            feie::query_order_state(&http, &account, &order, 1)
+                .await
+                .unwrap()
+        );
         assert_eq!(sim.papers()[0].content, "<CB>测试</CB><BR>");
         assert_eq!(
-            feie::query_printer_status(&http, &account, "916500004", 2).await.unwrap(),
+            feie::query_printer_status(&http, &account, "916500004", 2)
+                .await
+                .unwrap(),
             FeieStatus::Ready
         );
         sim.set_offline(true);
         assert_eq!(
-            feie::query_printer_status(&http, &account, "916500004", 3).await.unwrap(),
+            feie::query_printer_status(&http, &account, "916500004", 3)
+                .await
+                .unwrap(),
             FeieStatus::Offline
         );
         let forged = FeieAccount {
             ukey: "WRONGKEY".into(),
             ..account
         };
-        let err = feie::print_msg(&http, &forged, "916500004", "x", 4).await.unwrap_err();
+        let err = feie::print_msg(&http, &forged, "916500004", "x", 4)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "FEIE_REFUSED");
         assert_eq!(sim.bad_signatures(), 1);
         assert_eq!(sim.papers().len(), 1);

@@ -24,9 +24,11 @@ pub struct PrintAgent {
 
 const AGENT_COLUMNS: &str =
     "id, brand_id, store_id, name, created_at_ms, revoked_at_ms, last_seen_ms";
-const INSERT_AGENT: &str = "INSERT INTO print_agents (id, brand_id, store_id, name, token_hash, created_at_ms)
+const INSERT_AGENT: &str =
+    "INSERT INTO print_agents (id, brand_id, store_id, name, token_hash, created_at_ms)
     VALUES ($1, $2, $3, $4, $5, $6)";
-const SELECT_AGENTS: &str = "SELECT id, brand_id, store_id, name, created_at_ms, revoked_at_ms, last_seen_ms
+const SELECT_AGENTS: &str =
+    "SELECT id, brand_id, store_id, name, created_at_ms, revoked_at_ms, last_seen_ms
     FROM print_agents WHERE brand_id = $1 AND store_id = $2 ORDER BY name";
 const REVOKE_AGENT: &str = "UPDATE print_agents SET revoked_at_ms = COALESCE(revoked_at_ms, $4)
     WHERE id = $1 AND brand_id = $2 AND store_id = $3";
@@ -154,11 +156,7 @@ impl Db {
 
     /// The live agent whose token hashes to `token_hash`, marked seen at `now_ms`. `NotFound`
     /// for an unknown or revoked token.
-    pub async fn print_agent_by_token(
-        &self,
-        token_hash: &[u8],
-        now_ms: i64,
-    ) -> Result<PrintAgent> {
+    pub async fn print_agent_by_token(&self, token_hash: &[u8], now_ms: i64) -> Result<PrintAgent> {
         let mut tx = self.begin().await?;
         let row: Option<AgentRow> = on_tx!(&mut tx, |c| sqlx::query_as(SEEN_AGENT)
             .bind(token_hash)

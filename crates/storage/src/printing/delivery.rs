@@ -409,11 +409,12 @@ impl Db {
     pub async fn printer_by_id(&self, id: PrinterId) -> Result<Printer> {
         let mut tx = self.begin().await?;
         let sql = format!("SELECT {PRINTER_COLUMNS} FROM printers WHERE id = $1");
-        let row: Option<PrinterRow> =
-            on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(id.as_uuid())
-                .fetch_optional(&mut *c)
-                .await)?;
+        let row: Option<PrinterRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
         tx.commit().await?;
         row.ok_or(StorageError::NotFound)?.into_printer(Vec::new())
     }

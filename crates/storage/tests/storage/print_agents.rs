@@ -28,7 +28,10 @@ async fn agents_take_only_their_own_jobs_and_revoked_tokens_are_unknown(db: &Db)
         .create_print_agent(other.brand, other.store, &name, &hash("b"), NOW_MS)
         .await
         .unwrap();
-    let seen = db.print_agent_by_token(&hash("a"), NOW_MS + 5).await.unwrap();
+    let seen = db
+        .print_agent_by_token(&hash("a"), NOW_MS + 5)
+        .await
+        .unwrap();
     assert_eq!((seen.id, seen.last_seen_ms), (agent.id, Some(NOW_MS + 5)));
 
     // A printer names a live agent of its own store, and an agent printer must name one.
@@ -67,7 +70,12 @@ async fn agents_take_only_their_own_jobs_and_revoked_tokens_are_unknown(db: &Db)
         .await
         .unwrap();
     // The server's worker never takes an agent's job.
-    assert!(db.claim_print_jobs(NOW_MS + 1, 1_000, 10).await.unwrap().is_empty());
+    assert!(
+        db.claim_print_jobs(NOW_MS + 1, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let claimant = Claimant::Agent {
         agent: agent.id,
         brand: menu.brand,
@@ -112,7 +120,11 @@ async fn agents_take_only_their_own_jobs_and_revoked_tokens_are_unknown(db: &Db)
         .revoke_print_agent(menu.brand, menu.store, agent.id, NOW_MS + 9)
         .await
         .unwrap();
-    assert_eq!(revoked.revoked_at_ms, Some(NOW_MS + 3), "the first revocation stays");
+    assert_eq!(
+        revoked.revoked_at_ms,
+        Some(NOW_MS + 3),
+        "the first revocation stays"
+    );
     assert!(matches!(
         db.print_agent_by_token(&hash("a"), NOW_MS + 10).await,
         Err(StorageError::NotFound)

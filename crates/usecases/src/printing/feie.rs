@@ -54,7 +54,9 @@ pub(super) async fn send(ctx: &Context, printer: &Printer, bytes: &[u8]) -> Outc
             tracing::debug!(printer = %printer.name, %order_id, "Feie took the paper");
             Outcome::Printed
         }
-        Err(FeieError::ContentTooLong(n)) => Outcome::GiveUp(FeieError::ContentTooLong(n).to_string()),
+        Err(FeieError::ContentTooLong(n)) => {
+            Outcome::GiveUp(FeieError::ContentTooLong(n).to_string())
+        }
         Err(error) => {
             let uncertain = may_have_printed(&error);
             failed(error.to_string(), uncertain, uncertain)

@@ -506,8 +506,7 @@ pub async fn probe_down_printers(
                 None => false,
             },
         };
-        if ready && ctx.db.printer_came_up(&printer, ctx.clock.now_ms()).await?
-        {
+        if ready && ctx.db.printer_came_up(&printer, ctx.clock.now_ms()).await? {
             tracing::info!(printer = %printer.name, "printer ready again");
             up += 1;
         }

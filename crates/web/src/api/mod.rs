@@ -135,7 +135,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(printing::test_print))
         .routes(routes!(printing::list_print_jobs))
         .routes(routes!(printing::reprint))
-        .routes(routes!(print_agents::list_agents, print_agents::create_agent))
+        .routes(routes!(
+            print_agents::list_agents,
+            print_agents::create_agent
+        ))
         .routes(routes!(print_agents::revoke_agent))
         .routes(routes!(agent::claim))
         .routes(routes!(agent::received))

@@ -1,10 +1,10 @@
 //! Printers and print jobs as the console shows them.
 
+use base64::Engine;
 use diancan_domain::printing::*;
 use diancan_domain::*;
 use diancan_storage::printing::{PrintAgent, PrintJob, Printer};
 use diancan_usecases::printing::agent::{AgentJob, AgentWork};
-use base64::Engine;
 use serde::Serialize;
 use utoipa::ToSchema;
 

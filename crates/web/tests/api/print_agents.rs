@@ -285,7 +285,10 @@ async fn an_agent_never_gets_or_settles_another_stores_jobs() {
     assert_eq!(status, StatusCode::CREATED, "{b_printer}");
     let (status, test) = app
         .post(
-            &format!("{b_path}/printers/{}/test", b_printer["id"].as_str().unwrap()),
+            &format!(
+                "{b_path}/printers/{}/test",
+                b_printer["id"].as_str().unwrap()
+            ),
             Some(&b_owner),
             json!({}),
         )
@@ -408,7 +411,11 @@ async fn feie_printers_print_through_the_signed_api_and_fall_back_when_offline()
     let papers = simulator.wait_for_papers(1, Duration::from_secs(30)).await;
     assert_eq!(papers.len(), 1);
     assert_eq!(papers[0].sn, "916500004");
-    assert!(papers[0].content.contains("打印测试"), "{}", papers[0].content);
+    assert!(
+        papers[0].content.contains("打印测试"),
+        "{}",
+        papers[0].content
+    );
     assert!(papers[0].content.contains("<BR>") && !papers[0].content.contains('\u{1b}'));
     assert_eq!(simulator.bad_signatures(), 0, "every call was signed right");
     let id = test["id"].as_i64().unwrap();
@@ -425,8 +432,7 @@ async fn feie_printers_print_through_the_signed_api_and_fall_back_when_offline()
         jobs.len() == 4 && jobs.iter().all(|j| j.state == PrintJobState::Printed)
     })
     .await;
-    let cloud_id: diancan_domain::PrinterId =
-        serde_json::from_value(cloud["id"].clone()).unwrap();
+    let cloud_id: diancan_domain::PrinterId = serde_json::from_value(cloud["id"].clone()).unwrap();
     let counter_id: diancan_domain::PrinterId =
         serde_json::from_value(counter["id"].clone()).unwrap();
     let drinks = all_jobs(&app)

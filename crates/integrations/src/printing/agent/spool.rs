@@ -89,7 +89,9 @@ impl Spool {
             }
             match serde_json::from_slice::<SpooledJob>(&fs::read(&path)?) {
                 Ok(job) => jobs.push(job),
-                Err(error) => tracing::warn!(path = %path.display(), %error, "unreadable spool file skipped"),
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "unreadable spool file skipped")
+                }
             }
         }
         jobs.sort_by_key(|j| (j.id, j.attempt));
