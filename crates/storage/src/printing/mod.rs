@@ -280,14 +280,13 @@ async fn check_settings(
             return Err(StorageError::Refused("UNKNOWN_FALLBACK"));
         }
     }
-    match (settings.connection, settings.agent_id) {
-        (PrinterConnection::Agent, None) => return Err(StorageError::Refused("AGENT_REQUIRED")),
-        (PrinterConnection::Agent, Some(agent)) => {
-            if !agents::agent_of_store(tx, brand, store, agent).await? {
-                return Err(StorageError::Refused("UNKNOWN_AGENT"));
-            }
+    if settings.connection == PrinterConnection::Agent {
+        let Some(agent) = settings.agent_id else {
+            return Err(StorageError::Refused("AGENT_REQUIRED"));
+        };
+        if !agents::agent_of_store(tx, brand, store, agent).await? {
+            return Err(StorageError::Refused("UNKNOWN_AGENT"));
         }
-        _ => {}
     }
     Ok(())
 }
