@@ -286,6 +286,11 @@ pub async fn printer_status(
         return Err(Error::NotFound);
     }
     let now = ctx.clock.now_ms();
+    let error = if error.is_empty() {
+        "PRINTER_NOT_READY: 打印助手报告打印机不可用 / the print agent reports the printer cannot print"
+    } else {
+        error
+    };
     if up {
         ctx.db.printer_came_up(&printer, now).await?;
     } else {

@@ -1,7 +1,10 @@
 //! Printing: the console's printers, test prints, today's jobs and reprints, and the print
-//! worker that drains the queue. Jobs are written by the order changes they belong to (storage's
-//! kitchen hook); each transaction that queues jobs also writes an outbox row of topic
-//! [`PRINT`], whose delivery wakes the worker at once (it also looks every second).
+//! worker that drains the queue for raw TCP and Feie printers (`feie`); print agents claim the
+//! jobs of their own printers through `agent`, and every attempt's outcome, whoever made it, is
+//! recorded by [`record_outcome`]. Jobs are written by the order changes they belong to
+//! (storage's kitchen hook); each transaction that queues jobs also writes an outbox row of
+//! topic [`PRINT`], whose delivery rings the print bell: it wakes the worker at once (it also
+//! looks every second) and every agent's waiting claim.
 //!
 //! ## Exactly once, and what a crash does
 //! An attempt commits `sending` (with a lease) before its first byte is written, and records

@@ -190,6 +190,86 @@ async fn the_agent_prints_tickets_and_resumes_from_its_spool_after_being_killed(
     app.cleanup().await;
 }
 
+/// The agent's printer runs out of paper: the agent reports it down, its ticket prints on the
+/// fallback (the server's TCP printer), the board is told, and once the paper is back the
+/// agent's probe brings the printer up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_agent_printer_that_is_down_hands_its_jobs_to_the_fallback() {
+    let app = TestApp::with_clock(running_clock()).await;
+    let served = app.serve().await;
+    let k = kitchen(&app).await;
+    let shop = FakePrinter::start(FakeCondition {
+        paper_out: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let counter = FakePrinter::start(FakeCondition::default()).await.unwrap();
+    let (_, fallback) = app
+        .post(
+            &store_path(&app, "printers"),
+            Some(&k.manager),
+            json!({"name": "前台", "connection": "tcp", "address": counter.addr.to_string(),
+                "paper_mm": 80}),
+        )
+        .await;
+    let (agent_id, token) = new_agent(&app, &k.manager, "后厨电脑").await;
+    let (status, fed) = app
+        .post(
+            &store_path(&app, "printers"),
+            Some(&k.manager),
+            json!({"name": "后厨", "connection": "agent", "agent_id": agent_id,
+                "address": shop.addr.to_string(), "paper_mm": 58, "takes_receipts": true,
+                "fallback_id": fallback["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{fed}");
+    let _worker = spawn_printing(
+        app.state.core.clone(),
+        PrintSettings {
+            lease_ms: 3_000,
+            probe_every: Duration::from_millis(200),
+            ..PrintSettings::default()
+        },
+    );
+    let spool = tempfile::tempdir().unwrap();
+    let running = tokio::spawn(agent::run(config(&served.base, &token, spool.path())));
+    let test_path = store_path(
+        &app,
+        &format!("printers/{}/test", fed["id"].as_str().unwrap()),
+    );
+    let (_, test) = app.post(&test_path, Some(&k.manager), json!({})).await;
+    let id = test["id"].as_i64().unwrap();
+    eventually("the test page printed on the fallback", || async {
+        let job = app.db().print_job(id).await.unwrap();
+        job.state == PrintJobState::Printed
+    })
+    .await;
+    let job = app.db().print_job(id).await.unwrap();
+    assert_eq!(job.printer_id.to_string(), fallback["id"].as_str().unwrap());
+    assert_eq!(copies(&counter).get(&id), Some(&(1, 0)));
+    let alerts = app
+        .db()
+        .events_after(&diancan_storage::printing::printing_stream(app.a.store), 0)
+        .await
+        .unwrap();
+    assert_eq!(alerts[0].kind, "printer.down");
+    shop.set_condition(FakeCondition::default());
+    eventually("the agent's printer is up again", || async {
+        let printers = app.db().printers(app.a.brand, app.a.store).await.unwrap();
+        printers
+            .iter()
+            .find(|p| p.name == "后厨")
+            .unwrap()
+            .down_since_ms
+            .is_none()
+    })
+    .await;
+    running.abort();
+    served.stop().await;
+    app.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_is_refused_and_the_agent_stops() {
     let app = TestApp::with_clock(running_clock()).await;
