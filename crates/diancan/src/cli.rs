@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `seed-demo`, `create-owner`, menu
-//! import/export, and `pii reseal`.
+//! import/export, `pii reseal`, and `print-agent` (run in the shop).
 
 use anyhow::Context;
 use clap::builder::BoolishValueParser;
@@ -49,6 +49,40 @@ pub enum Command {
     /// Personal data at rest: re-seal it under the current key after a rotation.
     #[command(subcommand)]
     Pii(PiiCommand),
+    /// Run in the shop: connect out to the server with a print agent's device token, spool its
+    /// jobs on this disk and print them on the shop's network printers (raw TCP 9100).
+    PrintAgent(PrintAgentArgs),
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct PrintAgentArgs {
+    /// The server's address, `https://diancan.example.com`.
+    #[arg(long, env = "DIANCAN_AGENT_SERVER")]
+    pub server: String,
+    /// The device token the console showed when the agent was added; set it in the environment.
+    #[arg(long, env = "DIANCAN_AGENT_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// Where jobs wait on this disk until the server has heard how they went.
+    #[arg(long, env = "DIANCAN_AGENT_SPOOL", default_value = "data/print-spool")]
+    pub spool: PathBuf,
+}
+
+/// The Feie cloud account `feie` printers print through (demo mode uses a local simulator).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FeieArgs {
+    /// The Feie console account (飞鹅云后台登录账号).
+    #[arg(long, env = "DIANCAN_FEIE_USER")]
+    pub feie_user: Option<String>,
+    /// The account's UKEY; set it in the environment.
+    #[arg(long, env = "DIANCAN_FEIE_UKEY", hide_env_values = true)]
+    pub feie_ukey: Option<String>,
+    /// Feie's API address (a regional host, or a test double).
+    #[arg(
+        long,
+        env = "DIANCAN_FEIE_URL",
+        default_value = "https://api.feieyun.cn/Api/Open/"
+    )]
+    pub feie_url: String,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -100,6 +134,8 @@ pub struct ServeArgs {
     pub providers: ProviderArgs,
     #[command(flatten)]
     pub payments: PaymentArgs,
+    #[command(flatten)]
+    pub feie: FeieArgs,
 }
 
 /// The payment gateways of the deployment (demo mode uses their simulators instead). Keys are
@@ -259,6 +295,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CreateOwner(args) => crate::owner::create(&cli.database_url, args).await,
         Command::Menu(command) => crate::server::menu_command(&cli.database_url, command).await,
         Command::Pii(PiiCommand::Reseal) => crate::server::reseal(&cli.database_url).await,
+        Command::PrintAgent(args) => crate::print_setup::run_agent(args).await,
     }
 }
 

@@ -7,5 +7,6 @@ pub mod demo;
 pub mod mode;
 pub mod owner;
 pub mod payment_setup;
+pub mod print_setup;
 pub mod providers;
 pub mod server;

@@ -52,8 +52,11 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .with_sms(providers.sms)
         .with_wechat(providers.wechat);
     let (state, payment_notes) = crate::payment_setup::configure(state, &args.payments, mode.demo)?;
+    let (state, feie_note) =
+        crate::print_setup::configure_feie(state, &args.feie, mode.demo).await?;
     let mut notes = providers.notes.clone();
     notes.extend(payment_notes);
+    notes.extend(feie_note);
     let demo = if mode.demo {
         crate::demo::seed_if_empty(&db, false).await?
     } else {

@@ -72,6 +72,7 @@ id_type!(
     PaymentId,
     RefundId,
     PrinterId,
+    PrintAgentId,
 );
 
 // Promotions: a promotion, a coupon template and one diner's claimed copy of it.

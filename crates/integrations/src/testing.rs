@@ -127,7 +127,7 @@ impl FakeHttp {
     }
 }
 
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<RecordedRequest> {
+pub(crate) async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<RecordedRequest> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

@@ -6,6 +6,7 @@ use crate::hub::EventHub;
 use crate::menus::MenuCache;
 use crate::payments::PaymentGateways;
 use diancan_integrations::pii::PiiVault;
+use diancan_integrations::printing::feie::FeieClient;
 use diancan_storage::Db;
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ pub struct Context {
     pub keys: Arc<ServerKeys>,
     /// The payment gateways diners may pay through (none until configured).
     pub payments: PaymentGateways,
+    /// The Feie cloud account `feie` printers print through (none until configured).
+    pub feie: Option<Arc<FeieClient>>,
 }
 
 impl Context {
@@ -49,11 +52,17 @@ impl Context {
             hub,
             keys: Arc::new(keys),
             payments: PaymentGateways::default(),
+            feie: None,
         }
     }
 
     pub fn with_payments(mut self, payments: PaymentGateways) -> Context {
         self.payments = payments;
+        self
+    }
+
+    pub fn with_feie(mut self, feie: FeieClient) -> Context {
+        self.feie = Some(Arc::new(feie));
         self
     }
 

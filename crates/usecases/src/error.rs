@@ -62,6 +62,10 @@ pub enum Error {
     /// The gateway refused or could not be reached: the diner may pay another way.
     #[error(transparent)]
     Gateway(PaymentError),
+    /// A print agent's attempt no longer holds the job (its lease ran out, or it moved to a
+    /// fallback printer): the agent must not print it.
+    #[error("the print job is no longer held by this attempt")]
+    PrintJobNotHeld,
     #[error(transparent)]
     Storage(StorageError),
 }

@@ -273,6 +273,12 @@ fn conflict(constraint: &str) -> ApiError {
             "该档口已由本店另一台打印机出单",
             "Another printer of this store already prints this station's tickets",
         )
+    } else if has("print_agents") {
+        (
+            "AGENT_NAME_TAKEN",
+            "本店已有同名打印助手",
+            "This store already has a print agent with this name",
+        )
     } else if has("printers") {
         (
             "PRINTER_NAME_TAKEN",
@@ -351,6 +357,16 @@ fn refused(code: &'static str) -> ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             "备用打印机不是本店的打印机",
             "The fallback is no printer of this store",
+        ),
+        "AGENT_REQUIRED" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "经打印助手出单的打印机须指定打印助手",
+            "A printer with connection agent names its print agent (agent_id)",
+        ),
+        "UNKNOWN_AGENT" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "打印助手不是本店的或已撤销",
+            "The print agent is not one of this store's, or was revoked",
         ),
         "UNKNOWN_IMAGE" => (
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -63,6 +63,8 @@ pub struct AppState {
     /// Demo mode only: the gateway simulators behind the payment gateways, whose payment pages
     /// are then mounted under `/demo/pay/`.
     pub payment_simulators: Option<Arc<DemoGateways>>,
+    /// Demo mode and tests: the local Feie cloud `feie` printers print to, kept running here.
+    pub feie_simulator: Option<Arc<diancan_integrations::printing::feie_simulator::FeieSimulator>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -92,7 +94,25 @@ impl AppState {
             wechat: Arc::new(diancan_integrations::wechat::WeChatSimulator::default()),
             streams: Default::default(),
             payment_simulators: None,
+            feie_simulator: None,
         }
+    }
+
+    /// Prints `feie` printers through this Feie account.
+    pub fn with_feie(mut self, feie: diancan_integrations::printing::feie::FeieClient) -> AppState {
+        self.core = self.core.with_feie(feie);
+        self
+    }
+
+    /// Prints `feie` printers through a local Feie simulator (demo mode, tests), started here
+    /// on loopback with the demo account.
+    pub async fn with_simulated_feie(self) -> std::io::Result<AppState> {
+        use diancan_integrations::printing::feie_simulator::{DEMO_UKEY, DEMO_USER, FeieSimulator};
+        let simulator = Arc::new(FeieSimulator::start(DEMO_USER, DEMO_UKEY).await?);
+        let client = diancan_integrations::printing::feie::FeieClient::new(simulator.account());
+        let mut state = self.with_feie(client);
+        state.feie_simulator = Some(simulator);
+        Ok(state)
     }
 
     /// Pays through `gateways`; `simulators`, in demo mode, are the simulators behind them.

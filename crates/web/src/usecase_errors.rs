@@ -115,6 +115,11 @@ impl From<Error> for ApiError {
                 )
                 .with_retry_after(5)
             }
+            Error::PrintJobNotHeld => conflict(
+                "PRINT_JOB_NOT_HELD",
+                "该打印任务已不属于此次领取（租约已过期或已转到备用打印机），请勿打印".into(),
+                "This attempt no longer holds the print job (its lease ran out or it moved to the fallback); do not print it".into(),
+            ),
             Error::Storage(error) => error.into(),
         }
     }

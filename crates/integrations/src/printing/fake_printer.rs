@@ -40,7 +40,7 @@ impl PrintedJob {
 }
 
 /// Length of the command starting at `bytes[0]`, or `None` while it is incomplete.
-fn command_len(bytes: &[u8]) -> Option<usize> {
+pub(super) fn command_len(bytes: &[u8]) -> Option<usize> {
     let need = match (bytes.first()?, bytes.get(1)) {
         (&ESC, Some(b'@')) | (&FS, Some(b'&')) | (&FS, Some(b'.')) => 2,
         (&ESC, Some(b'a' | b'E' | b'd' | b'-' | b'!')) | (&GS, Some(b'!')) | (&DLE, Some(&EOT)) => {

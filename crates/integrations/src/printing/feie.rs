@@ -85,33 +85,28 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// Prints `content` (Feie markup) on printer `sn`; answers Feie's order id for status queries.
-pub async fn print_msg(
+/// One signed call of `apiname` with its own `params`; answers the envelope's `data`.
+async fn call(
     http: &reqwest::Client,
     account: &FeieAccount,
-    sn: &str,
-    content: &str,
+    apiname: &str,
+    params: &[(&str, &str)],
     stime: u64,
-) -> Result<String, FeieError> {
-    if content.len() > MAX_CONTENT_BYTES {
-        return Err(FeieError::ContentTooLong(content.len()));
-    }
+) -> Result<Option<serde_json::Value>, FeieError> {
     let stime = stime.to_string();
     let sig = signature(&account.user, &account.ukey, &stime);
-    let body = form_encode(&[
-        ("user", &account.user),
-        ("stime", &stime),
-        ("sig", &sig),
-        ("apiname", "Open_printMsg"),
-        ("sn", sn),
-        ("content", content),
-        ("times", "1"),
-    ]);
+    let mut pairs = vec![
+        ("user", account.user.as_str()),
+        ("stime", stime.as_str()),
+        ("sig", sig.as_str()),
+        ("apiname", apiname),
+    ];
+    pairs.extend_from_slice(params);
     let response = http
         .post(&account.base_url)
         .header("content-type", "application/x-www-form-urlencoded")
         .timeout(Duration::from_secs(5))
-        .body(body)
+        .body(form_encode(&pairs))
         .send()
         .await
         .map_err(|e| FeieError::Unreachable(e.to_string()))?;
@@ -127,9 +122,110 @@ pub async fn print_msg(
             msg: envelope.msg,
         });
     }
-    match envelope.data {
+    Ok(envelope.data)
+}
+
+/// Prints `content` (Feie markup) on printer `sn`; answers Feie's order id for status queries.
+pub async fn print_msg(
+    http: &reqwest::Client,
+    account: &FeieAccount,
+    sn: &str,
+    content: &str,
+    stime: u64,
+) -> Result<String, FeieError> {
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(FeieError::ContentTooLong(content.len()));
+    }
+    let params = [("sn", sn), ("content", content), ("times", "1")];
+    match call(http, account, "Open_printMsg", &params, stime).await? {
         Some(serde_json::Value::String(order_id)) => Ok(order_id),
         other => Err(FeieError::BadResponse(format!("data is {other:?}"))),
+    }
+}
+
+/// Whether Feie's order `order_id` has printed (`false`: still waiting for the printer).
+pub async fn query_order_state(
+    http: &reqwest::Client,
+    account: &FeieAccount,
+    order_id: &str,
+    stime: u64,
+) -> Result<bool, FeieError> {
+    let params = [("orderid", order_id)];
+    match call(http, account, "Open_queryOrderState", &params, stime).await? {
+        Some(serde_json::Value::Bool(printed)) => Ok(printed),
+        other => Err(FeieError::BadResponse(format!("data is {other:?}"))),
+    }
+}
+
+/// What Feie says about a printer: "离线。", "在线，工作状态正常。", "在线，工作状态不正常。".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeieStatus {
+    Ready,
+    Offline,
+    /// Online but not able to print (out of paper, cover open).
+    NotReady,
+}
+
+impl FeieStatus {
+    /// Feie's status text as it answers it.
+    pub fn text(self) -> &'static str {
+        match self {
+            FeieStatus::Ready => "在线，工作状态正常。",
+            FeieStatus::Offline => "离线。",
+            FeieStatus::NotReady => "在线，工作状态不正常。",
+        }
+    }
+
+    fn parse(text: &str) -> FeieStatus {
+        if text.contains("离线") {
+            FeieStatus::Offline
+        } else if text.contains("不正常") {
+            FeieStatus::NotReady
+        } else {
+            FeieStatus::Ready
+        }
+    }
+}
+
+/// Asks Feie how printer `sn` is.
+pub async fn query_printer_status(
+    http: &reqwest::Client,
+    account: &FeieAccount,
+    sn: &str,
+    stime: u64,
+) -> Result<FeieStatus, FeieError> {
+    let params = [("sn", sn)];
+    match call(http, account, "Open_queryPrinterStatus", &params, stime).await? {
+        Some(serde_json::Value::String(text)) => Ok(FeieStatus::parse(&text)),
+        other => Err(FeieError::BadResponse(format!("data is {other:?}"))),
+    }
+}
+
+/// A Feie account with the HTTP client that reaches it: what the print worker holds.
+#[derive(Debug, Clone)]
+pub struct FeieClient {
+    http: reqwest::Client,
+    pub account: FeieAccount,
+}
+
+impl FeieClient {
+    pub fn new(account: FeieAccount) -> FeieClient {
+        FeieClient {
+            http: reqwest::Client::new(),
+            account,
+        }
+    }
+
+    pub async fn print(&self, sn: &str, content: &str, stime: u64) -> Result<String, FeieError> {
+        print_msg(&self.http, &self.account, sn, content, stime).await
+    }
+
+    pub async fn printer_status(&self, sn: &str, stime: u64) -> Result<FeieStatus, FeieError> {
+        query_printer_status(&self.http, &self.account, sn, stime).await
+    }
+
+    pub async fn order_printed(&self, order_id: &str, stime: u64) -> Result<bool, FeieError> {
+        query_order_state(&self.http, &self.account, order_id, stime).await
     }
 }
 

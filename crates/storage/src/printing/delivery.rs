@@ -4,11 +4,13 @@
 //!
 //! A job still `sending` when its lease runs out belonged to a worker that died mid-job: it is
 //! due again, and marked `uncertain`, since that worker may have printed it without recording
-//! so; from then on its paper says 重打.
+//! so; from then on its paper says 重打. A print agent's attempt counts as sent only once the
+//! agent confirmed it (`confirm_print_job`): one whose lease ran out unconfirmed cannot have
+//! printed, and comes back as it was.
 
 use super::{JOB_COLUMNS, JobRow, PRINTER_COLUMNS, PrintJob, Printer, PrinterRow};
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::events::{announcement, append_event, store_channel};
 use crate::tx::Tx;
 use diancan_domain::printing::MAX_ATTEMPTS;
@@ -35,16 +37,41 @@ pub fn printing_stream(store: StoreId) -> String {
     format!("printing:{store}")
 }
 
-fn claim_sql(tx: &Tx) -> String {
+/// Whose jobs a claim takes: the server's worker prints to raw TCP and Feie printers; an agent
+/// only to the `agent` printers it feeds, in its own store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimant {
+    Server,
+    Agent {
+        agent: PrintAgentId,
+        brand: BrandId,
+        store: StoreId,
+    },
+}
+
+fn claim_sql(tx: &Tx, claimant: Claimant) -> String {
     let lock = match tx {
         Tx::Sqlite(_) => "",
         Tx::Postgres(_) => " FOR UPDATE OF j SKIP LOCKED",
     };
+    // The server's worker sends the bytes right after its claim; an agent only once it has
+    // confirmed the job is on its disk (`confirm_print_job`), so an attempt whose lease ran out
+    // unconfirmed (the agent never got the answer) cannot have printed and is not uncertain.
+    let sent = match claimant {
+        Claimant::Server => "$1",
+        Claimant::Agent { .. } => "NULL",
+    };
+    let whose = match claimant {
+        Claimant::Server => "p.connection IN ('tcp', 'feie')",
+        Claimant::Agent { .. } => {
+            "p.connection = 'agent' AND p.agent_id = $4 AND j.brand_id = $5 AND j.store_id = $6"
+        }
+    };
     format!(
-        "UPDATE print_jobs SET attempts = attempts + 1, leased_until_ms = $2, sent_at_ms = $1, updated_at_ms = $1,
-            uncertain = CASE WHEN state = 'sending' THEN TRUE ELSE uncertain END, state = 'sending'
+        "UPDATE print_jobs SET attempts = attempts + 1, leased_until_ms = $2, sent_at_ms = {sent}, updated_at_ms = $1,
+            uncertain = CASE WHEN state = 'sending' AND sent_at_ms IS NOT NULL THEN TRUE ELSE uncertain END, state = 'sending'
         WHERE id IN (SELECT j.id FROM print_jobs j JOIN printers p ON p.id = j.printer_id
-            WHERE p.connection = 'tcp' AND p.enabled AND p.down_since_ms IS NULL
+            WHERE {whose} AND p.enabled AND p.down_since_ms IS NULL
               AND ((j.state = 'queued' AND j.next_attempt_ms <= $1) OR (j.state = 'sending' AND j.leased_until_ms <= $1))
             ORDER BY j.id LIMIT $3{lock})
         RETURNING {JOB_COLUMNS}"
@@ -56,6 +83,7 @@ const MARK_PRINTED: &str = "UPDATE print_jobs SET state = 'printed', printed_at_
 const MARK_RETRY: &str = "UPDATE print_jobs SET state = CASE WHEN attempts >= $6 THEN 'failed' ELSE 'queued' END,
         next_attempt_ms = $3, last_error = $4, uncertain = (uncertain OR $5), leased_until_ms = NULL, updated_at_ms = $7
     WHERE id = $1 AND state = 'sending' AND attempts = $2";
+const CONFIRM: &str = "UPDATE print_jobs SET leased_until_ms = $3, sent_at_ms = $4 WHERE id = $1 AND state = 'sending' AND attempts = $2";
 const RENEW_LEASE: &str = "UPDATE print_jobs SET leased_until_ms = $3 WHERE id = $1 AND state = 'sending' AND attempts = $2";
 /// A job the worker leased but never started (its printer went down first): as it was.
 const RELEASE: &str = "UPDATE print_jobs SET state = 'queued', attempts = attempts - 1, leased_until_ms = NULL, updated_at_ms = $3
@@ -67,7 +95,7 @@ const PRINTER_UP: &str = "UPDATE printers SET down_since_ms = NULL, last_error =
 /// does one its dead worker left `sending` (uncertain from then on).
 const REROUTE: &str = "UPDATE print_jobs SET
         printer_id = (SELECT p.fallback_id FROM printers p WHERE p.id = print_jobs.printer_id),
-        uncertain = CASE WHEN state = 'sending' THEN TRUE ELSE uncertain END,
+        uncertain = CASE WHEN state = 'sending' AND sent_at_ms IS NOT NULL THEN TRUE ELSE uncertain END,
         state = 'queued', leased_until_ms = NULL, next_attempt_ms = $1, updated_at_ms = $1
     WHERE printer_id IN (SELECT p.id FROM printers p JOIN printers f ON f.id = p.fallback_id
             WHERE (p.down_since_ms IS NOT NULL OR NOT p.enabled) AND f.enabled AND f.down_since_ms IS NULL)
@@ -95,23 +123,56 @@ async fn alert(
 }
 
 impl Db {
-    /// Leases up to `limit` due jobs of working TCP printers for `lease_ms`, oldest first.
+    /// Leases up to `limit` due jobs of working TCP and Feie printers for `lease_ms`, oldest
+    /// first.
     pub async fn claim_print_jobs(
         &self,
         now_ms: i64,
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<ClaimedJob>> {
+        self.claim_jobs_for(Claimant::Server, now_ms, lease_ms, limit)
+            .await
+    }
+
+    /// The same lease, for the due jobs of the working printers one agent feeds.
+    pub async fn claim_agent_jobs(
+        &self,
+        claimant: Claimant,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>> {
+        self.claim_jobs_for(claimant, now_ms, lease_ms, limit).await
+    }
+
+    async fn claim_jobs_for(
+        &self,
+        claimant: Claimant,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedJob>> {
         let mut tx = self.begin().await?;
-        let sql = claim_sql(&tx);
-        let rows: Vec<JobRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.as_str()
-        ))
-        .bind(now_ms)
-        .bind(now_ms + lease_ms)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await)?;
+        let sql = claim_sql(&tx, claimant);
+        let rows: Vec<JobRow> = on_tx!(&mut tx, |c| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(now_ms)
+                .bind(now_ms + lease_ms)
+                .bind(limit);
+            if let Claimant::Agent {
+                agent,
+                brand,
+                store,
+            } = claimant
+            {
+                query = query
+                    .bind(agent.as_uuid())
+                    .bind(brand.as_uuid())
+                    .bind(store.as_uuid());
+            }
+            query.fetch_all(&mut *c).await
+        })?;
         let mut claimed = Vec::with_capacity(rows.len());
         let mut printers: Vec<Printer> = Vec::new();
         for row in rows {
@@ -137,6 +198,29 @@ impl Db {
     pub async fn renew_print_lease(&self, id: i64, attempt: i64, until_ms: i64) -> Result<bool> {
         let held = on_pool_write(self, RENEW_LEASE, id, attempt, until_ms).await?;
         Ok(held == 1)
+    }
+
+    /// An agent has attempt `attempt` of job `id` on its disk and prints it now: the lease runs
+    /// to `until_ms` and, from here on, a lease that runs out makes the job uncertain. False
+    /// when that attempt no longer holds the job: it must not be printed.
+    pub async fn confirm_print_job(
+        &self,
+        id: i64,
+        attempt: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = on_tx!(&mut tx, |c| sqlx::query(CONFIRM)
+            .bind(id)
+            .bind(attempt)
+            .bind(until_ms)
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(n == 1)
     }
 
     /// Records that the attempt `attempt` of job `id` printed. False when that attempt no
@@ -291,10 +375,10 @@ impl Db {
         Ok(moved)
     }
 
-    /// Enabled TCP printers that are down, to be asked whether they are ready again.
+    /// Enabled TCP and Feie printers that are down, to be asked whether they are ready again.
     pub async fn down_printers(&self) -> Result<Vec<Printer>> {
         let sql = format!(
-            "SELECT {PRINTER_COLUMNS} FROM printers WHERE down_since_ms IS NOT NULL AND enabled AND connection = 'tcp' ORDER BY id"
+            "SELECT {PRINTER_COLUMNS} FROM printers WHERE down_since_ms IS NOT NULL AND enabled AND connection IN ('tcp', 'feie') ORDER BY id"
         );
         let rows: Vec<PrinterRow> =
             on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -303,6 +387,36 @@ impl Db {
         rows.into_iter()
             .map(|r| r.into_printer(Vec::new()))
             .collect()
+    }
+
+    /// The enabled printers `agent` feeds, down ones first: the agent asks the down ones
+    /// whether they are ready again.
+    pub async fn agent_printers(&self, agent: PrintAgentId) -> Result<Vec<Printer>> {
+        let sql = format!(
+            "SELECT {PRINTER_COLUMNS} FROM printers WHERE agent_id = $1 AND enabled AND connection = 'agent' ORDER BY id"
+        );
+        let rows: Vec<PrinterRow> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(agent.as_uuid())
+                .fetch_all(p)
+                .await)?;
+        rows.into_iter()
+            .map(|r| r.into_printer(Vec::new()))
+            .collect()
+    }
+
+    /// One printer by id, whichever store (without its stations): who holds a job.
+    pub async fn printer_by_id(&self, id: PrinterId) -> Result<Printer> {
+        let mut tx = self.begin().await?;
+        let sql = format!("SELECT {PRINTER_COLUMNS} FROM printers WHERE id = $1");
+        let row: Option<PrinterRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
+        tx.commit().await?;
+        row.ok_or(StorageError::NotFound)?.into_printer(Vec::new())
     }
 }
 

@@ -2,10 +2,12 @@
 //! they belong to (`queue`), leased and settled by the print worker (`delivery`), and listed,
 //! test-printed and reprinted from the console (here).
 
+mod agents;
 mod delivery;
 mod queue;
 
-pub use delivery::{ClaimedJob, Failure, printing_stream};
+pub use agents::PrintAgent;
+pub use delivery::{Claimant, ClaimedJob, Failure, printing_stream};
 pub use queue::PRINT_TOPIC;
 pub(crate) use queue::{queue_cancelled, queue_sent_orders};
 
@@ -29,6 +31,8 @@ pub struct Printer {
     pub name: String,
     pub connection: PrinterConnection,
     pub address: String,
+    /// The print agent that feeds it (connection `agent`).
+    pub agent_id: Option<PrintAgentId>,
     pub paper: PaperWidth,
     pub fallback_id: Option<PrinterId>,
     pub stations: Vec<StationId>,
@@ -46,6 +50,8 @@ pub struct PrinterSettings {
     pub name: Name,
     pub connection: PrinterConnection,
     pub address: String,
+    /// Required for connection `agent`: a live agent of the same store.
+    pub agent_id: Option<PrintAgentId>,
     pub paper: PaperWidth,
     pub fallback_id: Option<PrinterId>,
     pub stations: Vec<StationId>,
@@ -90,16 +96,16 @@ impl PrintJob {
     }
 }
 
-pub(crate) const PRINTER_COLUMNS: &str = "id, brand_id, store_id, name, connection, address, paper_mm, fallback_id, takes_receipts, takes_packing_slips, enabled, down_since_ms, last_error";
+pub(crate) const PRINTER_COLUMNS: &str = "id, brand_id, store_id, name, connection, address, agent_id, paper_mm, fallback_id, takes_receipts, takes_packing_slips, enabled, down_since_ms, last_error";
 pub(crate) const JOB_COLUMNS: &str = "id, brand_id, store_id, printer_id, routed_printer_id, document, order_id, ticket_id, content_json, reprint, reprint_of, requested_by, state, attempts, uncertain, next_attempt_ms, last_error, created_at_ms, sent_at_ms, printed_at_ms";
 
-const SELECT_PRINTERS: &str = "SELECT id, brand_id, store_id, name, connection, address, paper_mm, fallback_id, takes_receipts, takes_packing_slips, enabled, down_since_ms, last_error
+const SELECT_PRINTERS: &str = "SELECT id, brand_id, store_id, name, connection, address, agent_id, paper_mm, fallback_id, takes_receipts, takes_packing_slips, enabled, down_since_ms, last_error
     FROM printers WHERE brand_id = $1 AND store_id = $2 ORDER BY name";
 const SELECT_STATIONS_OF_STORE: &str =
     "SELECT printer_id, station_id FROM printer_stations WHERE store_id = $1 ORDER BY station_id";
-const INSERT_PRINTER: &str = "INSERT INTO printers (id, brand_id, store_id, name, connection, address, paper_mm, fallback_id, takes_receipts, takes_packing_slips, enabled, created_at_ms, updated_at_ms)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)";
-const UPDATE_PRINTER: &str = "UPDATE printers SET name = $4, connection = $5, address = $6, paper_mm = $7, fallback_id = $8, takes_receipts = $9, takes_packing_slips = $10, enabled = $11, updated_at_ms = $12
+const INSERT_PRINTER: &str = "INSERT INTO printers (id, brand_id, store_id, name, connection, address, paper_mm, fallback_id, takes_receipts, takes_packing_slips, enabled, created_at_ms, updated_at_ms, agent_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)";
+const UPDATE_PRINTER: &str = "UPDATE printers SET name = $4, connection = $5, address = $6, paper_mm = $7, fallback_id = $8, takes_receipts = $9, takes_packing_slips = $10, enabled = $11, updated_at_ms = $12, agent_id = $13
     WHERE id = $1 AND brand_id = $2 AND store_id = $3";
 const CLEAR_STATIONS: &str = "DELETE FROM printer_stations WHERE printer_id = $1";
 const INSERT_STATION: &str =
@@ -124,6 +130,7 @@ pub(crate) struct PrinterRow {
     name: String,
     connection: String,
     address: String,
+    agent_id: Option<Uuid>,
     paper_mm: i64,
     fallback_id: Option<Uuid>,
     takes_receipts: bool,
@@ -143,6 +150,7 @@ impl PrinterRow {
             connection: PrinterConnection::parse(&self.connection)
                 .ok_or_else(|| StorageError::Corrupt(format!("connection {}", self.connection)))?,
             address: self.address,
+            agent_id: self.agent_id.map(PrintAgentId::from_uuid),
             paper: PaperWidth::from_mm(self.paper_mm)
                 .ok_or_else(|| StorageError::Corrupt(format!("paper {}", self.paper_mm)))?,
             fallback_id: self.fallback_id.map(PrinterId::from_uuid),
@@ -272,7 +280,23 @@ async fn check_settings(
             return Err(StorageError::Refused("UNKNOWN_FALLBACK"));
         }
     }
+    if settings.connection == PrinterConnection::Agent {
+        let Some(agent) = settings.agent_id else {
+            return Err(StorageError::Refused("AGENT_REQUIRED"));
+        };
+        if !agents::agent_of_store(tx, brand, store, agent).await? {
+            return Err(StorageError::Refused("UNKNOWN_AGENT"));
+        }
+    }
     Ok(())
+}
+
+impl PrinterSettings {
+    /// The agent stored with the printer: only an `agent` printer has one.
+    fn agent(&self) -> Option<PrintAgentId> {
+        self.agent_id
+            .filter(|_| self.connection == PrinterConnection::Agent)
+    }
 }
 
 async fn write_stations(
@@ -332,6 +356,7 @@ impl Db {
             .bind(settings.takes_packing_slips)
             .bind(settings.enabled)
             .bind(now_ms)
+            .bind(settings.agent().map(|a| a.as_uuid()))
             .execute(&mut *c)
             .await
             .map(drop))?;
@@ -365,6 +390,7 @@ impl Db {
             .bind(settings.takes_packing_slips)
             .bind(settings.enabled)
             .bind(now_ms)
+            .bind(settings.agent().map(|a| a.as_uuid()))
             .execute(&mut *c)
             .await
             .map(|r| r.rows_affected()))?;

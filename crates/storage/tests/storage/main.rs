@@ -7,6 +7,7 @@ mod ordering;
 mod outbox;
 mod parity;
 mod payments;
+mod print_agents;
 mod printing;
 mod retention;
 mod secrets;

@@ -18,6 +18,7 @@ pub fn settings(name: &str, stations: Vec<StationId>, receipts: bool) -> Printer
         name: Name::parse(name).unwrap(),
         connection: PrinterConnection::Tcp,
         address: "127.0.0.1:9100".into(),
+        agent_id: None,
         paper: PaperWidth::Mm80,
         fallback_id: None,
         stations,

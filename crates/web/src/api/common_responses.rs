@@ -92,6 +92,11 @@ fn add_for(path: &str, operation: &mut Operation, writes: bool) {
             ("401", "No staff session (`UNAUTHENTICATED`)"),
             ("403", "The role may not do this (`FORBIDDEN`)"),
         ]);
+    } else if path.starts_with("/api/v1/agent/") {
+        statuses.push((
+            "401",
+            "An unknown or revoked device token (`AGENT_TOKEN_INVALID`)",
+        ));
     } else if path.starts_with("/api/v1/customer/") {
         statuses.push(("401", "No diner session (`UNAUTHENTICATED`)"));
     }

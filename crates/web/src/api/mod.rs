@@ -1,6 +1,7 @@
 //! The `/api/v1` contract: every route is registered together with its OpenAPI description,
 //! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
 
+mod agent;
 mod board;
 mod common_responses;
 mod console_menu;
@@ -13,6 +14,7 @@ mod floor;
 mod kitchen;
 pub mod ordering;
 mod payments;
+mod print_agents;
 mod printing;
 pub mod public;
 mod session;
@@ -44,7 +46,8 @@ use utoipa_axum::routes;
         (name = "console orders", description = "Staff: today's orders, order actions, tables"),
         (name = "payments", description = "Diners pay an order through WeChat Pay or Alipay; the gateways' notifications"),
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
-        (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打)"),
+        (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打), print agents"),
+        (name = "print agent", description = "The shop's print agent (`diancan print-agent`, device token): claim jobs, confirm, report results and printer status"),
     )
 )]
 struct ApiDoc;
@@ -148,6 +151,15 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(printing::test_print))
         .routes(routes!(printing::list_print_jobs))
         .routes(routes!(printing::reprint))
+        .routes(routes!(
+            print_agents::list_agents,
+            print_agents::create_agent
+        ))
+        .routes(routes!(print_agents::revoke_agent))
+        .routes(routes!(agent::claim))
+        .routes(routes!(agent::received))
+        .routes(routes!(agent::result))
+        .routes(routes!(agent::printer_status))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

@@ -44,8 +44,8 @@ pub struct PrinterBody {
     #[schema(max_length = 60, example = "后厨热菜")]
     pub name: String,
     pub connection: PrinterConnection,
-    /// `tcp`: the printer's `ip:port` (port 9100 when left out); `agent`: the print-agent's
-    /// name; `feie`: the printer's SN.
+    /// `tcp`: the printer's `ip:port` (port 9100 when left out); `agent`: the printer's
+    /// `ip:port` on the shop's LAN, as its print agent reaches it; `feie`: the printer's SN.
     #[schema(
         min_length = 1,
         max_length = 100,
@@ -53,6 +53,9 @@ pub struct PrinterBody {
         example = "192.168.1.50:9100"
     )]
     pub address: String,
+    /// The print agent that feeds it: required with connection `agent`, ignored otherwise.
+    #[serde(default)]
+    pub agent_id: Option<PrintAgentId>,
     /// 58 or 80.
     #[schema(schema_with = paper_mm_schema)]
     pub paper_mm: i64,
@@ -91,7 +94,7 @@ impl PrinterBody {
                 None
             }
             Some(a)
-                if self.connection == PrinterConnection::Tcp
+                if self.connection != PrinterConnection::Feie
                     && a.parse::<std::net::SocketAddr>().is_err()
                     && a.parse::<std::net::IpAddr>().is_err() =>
             {
@@ -132,6 +135,7 @@ impl PrinterBody {
             name: name.expect("checked"),
             connection: self.connection,
             address: address.expect("checked"),
+            agent_id: self.agent_id,
             paper: paper.expect("checked"),
             fallback_id: self.fallback_id,
             stations,
@@ -161,7 +165,7 @@ pub async fn list_printers(
         (status = 403, body = crate::error::ErrorBody, description = "The role may not manage the store"),
         (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "PRINTER_NAME_TAKEN, STATION_HAS_PRINTER"),
-        (status = 422, body = crate::error::ErrorBody, description = "Invalid fields, UNKNOWN_STATION, UNKNOWN_FALLBACK")))]
+        (status = 422, body = crate::error::ErrorBody, description = "Invalid fields, UNKNOWN_STATION, UNKNOWN_FALLBACK, AGENT_REQUIRED, UNKNOWN_AGENT")))]
 pub async fn create_printer(
     State(state): State<AppState>,
     staff: Staff,
@@ -179,7 +183,7 @@ pub async fn create_printer(
         (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "PRINTER_NAME_TAKEN, STATION_HAS_PRINTER"),
-        (status = 422, body = crate::error::ErrorBody, description = "Invalid fields, UNKNOWN_STATION, UNKNOWN_FALLBACK, FALLBACK_IS_SELF")))]
+        (status = 422, body = crate::error::ErrorBody, description = "Invalid fields, UNKNOWN_STATION, UNKNOWN_FALLBACK, FALLBACK_IS_SELF, AGENT_REQUIRED, UNKNOWN_AGENT")))]
 pub async fn update_printer(
     State(state): State<AppState>,
     staff: Staff,

@@ -1,8 +1,10 @@
 //! Printers and print jobs as the console shows them.
 
+use base64::Engine;
 use diancan_domain::printing::*;
 use diancan_domain::*;
-use diancan_storage::printing::{PrintJob, Printer};
+use diancan_storage::printing::{PrintAgent, PrintJob, Printer};
+use diancan_usecases::printing::agent::{AgentJob, AgentWork};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -11,8 +13,10 @@ pub struct PrinterView {
     pub id: PrinterId,
     pub name: String,
     pub connection: PrinterConnection,
-    /// `host:port` (raw TCP), the agent's name, or the Feie SN.
+    /// `host:port` (raw TCP, or on the shop's LAN for an agent's printer), or the Feie SN.
     pub address: String,
+    /// The print agent that feeds it (connection `agent`).
+    pub agent_id: Option<PrintAgentId>,
     /// 58 or 80.
     pub paper_mm: i64,
     pub fallback_id: Option<PrinterId>,
@@ -42,6 +46,7 @@ impl From<Printer> for PrinterView {
             name: p.name,
             connection: p.connection,
             address: p.address,
+            agent_id: p.agent_id,
             paper_mm: p.paper.mm(),
             fallback_id: p.fallback_id,
             stations: p.stations,
@@ -105,6 +110,99 @@ impl From<PrintJob> for PrintJobView {
             last_error: j.last_error,
             created_at_ms: j.created_at_ms,
             printed_at_ms: j.printed_at_ms,
+        }
+    }
+}
+
+/// A print agent as the console lists it; its token is never shown again.
+#[derive(Serialize, ToSchema)]
+pub struct PrintAgentView {
+    pub id: PrintAgentId,
+    pub name: String,
+    pub created_at_ms: i64,
+    /// Set once revoked: its token is refused from then on.
+    pub revoked_at_ms: Option<i64>,
+    /// When it last called the server (it calls at least every 25 s while running).
+    pub last_seen_ms: Option<i64>,
+}
+
+impl From<PrintAgent> for PrintAgentView {
+    fn from(a: PrintAgent) -> Self {
+        PrintAgentView {
+            id: a.id,
+            name: a.name,
+            created_at_ms: a.created_at_ms,
+            revoked_at_ms: a.revoked_at_ms,
+            last_seen_ms: a.last_seen_ms,
+        }
+    }
+}
+
+/// A new agent with its device token: shown this once, only its hash is kept.
+#[derive(Serialize, ToSchema)]
+pub struct NewPrintAgentView {
+    pub agent: PrintAgentView,
+    /// Pass to `diancan print-agent --token`.
+    #[schema(example = "pa_3q2X…")]
+    pub token: String,
+}
+
+/// One job for the agent: print `bytes_base64` on `address`, then report with `attempt`.
+#[derive(Serialize, ToSchema)]
+pub struct AgentJobView {
+    /// The job number (at the foot of the paper).
+    pub id: i64,
+    /// The attempt this claim holds; name it when confirming and reporting.
+    pub attempt: i64,
+    pub printer_id: PrinterId,
+    /// The printer's `host:port` on the shop's LAN.
+    pub address: String,
+    pub document: DocumentKind,
+    /// The paper says 重打.
+    pub says_reprint: bool,
+    /// The ESC/POS bytes, base64 (standard alphabet, padded).
+    pub bytes_base64: String,
+}
+
+impl From<AgentJob> for AgentJobView {
+    fn from(j: AgentJob) -> Self {
+        AgentJobView {
+            id: j.id,
+            attempt: j.attempt,
+            printer_id: j.printer_id,
+            address: j.address,
+            document: j.document,
+            says_reprint: j.says_reprint,
+            bytes_base64: base64::engine::general_purpose::STANDARD.encode(&j.bytes),
+        }
+    }
+}
+
+/// A printer of the agent that is down: ask it (DLE EOT) and report when it is ready.
+#[derive(Serialize, ToSchema)]
+pub struct AgentPrinterView {
+    pub printer_id: PrinterId,
+    pub address: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentWorkView {
+    pub jobs: Vec<AgentJobView>,
+    pub down_printers: Vec<AgentPrinterView>,
+}
+
+impl From<AgentWork> for AgentWorkView {
+    fn from(w: AgentWork) -> Self {
+        AgentWorkView {
+            jobs: w.jobs.into_iter().map(AgentJobView::from).collect(),
+            down_printers: w
+                .down_printers
+                .into_iter()
+                .map(|p| AgentPrinterView {
+                    printer_id: p.id,
+                    address: p.address,
+                })
+                .collect(),
         }
     }
 }

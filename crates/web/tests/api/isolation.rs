@@ -35,6 +35,16 @@ fn plausible_body(
         (_, p) if p.ends_with("/printers") || p.ends_with("/printers/{printer_id}") => Some(
             json!({"name": "越界打印机", "connection": "tcp", "address": "127.0.0.1:9100", "paper_mm": 80}),
         ),
+        (_, p) if p.ends_with("/print-agents") => Some(json!({"name": "越界打印助手"})),
+        (_, p) if p.ends_with("/transfer") => Some(json!({"to_table_id": app.b.table})),
+        (_, p) if p.ends_with("/merge") => Some(json!({"into_table_id": app.b.table})),
+        (_, p) if p.ends_with("/password") => Some(json!({"password": "越界密码越界密码"})),
+        (_, p) if p.ends_with("/staff/{staff_id}") => Some(
+            json!({"display_name": "越界", "role": "cashier", "store_ids": [app.b.store], "active": false}),
+        ),
+        (_, p) if p.ends_with("/prep") => {
+            Some(json!({"target_secs": 60, "amber_after_secs": 30, "red_after_secs": 60}))
+        }
         (_, p) if p.ends_with("/stores/{store_id}") => {
             Some(serde_json::to_value(store_profile("越界门店")).unwrap())
         }
@@ -54,6 +64,15 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
             &diancan_domain::PrinterId::new().to_string(),
         )
         .replace("{job_id}", "1")
+        .replace("{staff_id}", &diancan_domain::StaffId::new().to_string())
+        .replace(
+            "{station_id}",
+            &diancan_domain::StationId::new().to_string(),
+        )
+        .replace(
+            "{agent_id}",
+            &diancan_domain::PrintAgentId::new().to_string(),
+        )
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
         .replace(
             "{ticket_id}",

@@ -20,6 +20,7 @@ mod menu;
 mod openapi;
 mod ordering;
 mod payments;
+mod print_agents;
 mod printing;
 mod security;
 mod sessions;

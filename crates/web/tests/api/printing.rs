@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Noon in Shanghai (the store is open), moving on in real time: leases and backoffs run out.
-fn running_clock() -> Clock {
+pub(crate) fn running_clock() -> Clock {
     let start = NOON_SHANGHAI
         .parse::<jiff::Timestamp>()
         .unwrap()
@@ -35,6 +35,7 @@ fn settings(name: &str, addr: std::net::SocketAddr, paper: PaperWidth) -> Printe
         name: Name::parse(name).unwrap(),
         connection: PrinterConnection::Tcp,
         address: addr.to_string(),
+        agent_id: None,
         paper,
         fallback_id: None,
         stations: Vec::new(),
@@ -56,7 +57,7 @@ fn worker(app: &TestApp) -> Workers {
 }
 
 /// The job number at the foot of a complete paper (one that reached its cut).
-fn job_number(paper: &PrintedJob) -> Option<i64> {
+pub(crate) fn job_number(paper: &PrintedJob) -> Option<i64> {
     if paper.cuts == 0 {
         return None;
     }
@@ -66,7 +67,7 @@ fn job_number(paper: &PrintedJob) -> Option<i64> {
         .find_map(|t| t.trim().strip_prefix("打印单 #")?.parse().ok())
 }
 
-fn says_reprint(paper: &PrintedJob) -> bool {
+pub(crate) fn says_reprint(paper: &PrintedJob) -> bool {
     paper.texts().iter().any(|t| t.contains("重打"))
 }
 
@@ -78,7 +79,7 @@ async fn all_jobs(app: &TestApp) -> Vec<PrintJob> {
 }
 
 /// Polls until `check` holds, for at most a minute (the waits are bounded, never assertions).
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

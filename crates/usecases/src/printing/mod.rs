@@ -1,7 +1,10 @@
 //! Printing: the console's printers, test prints, today's jobs and reprints, and the print
-//! worker that drains the queue. Jobs are written by the order changes they belong to (storage's
-//! kitchen hook); each transaction that queues jobs also writes an outbox row of topic
-//! [`PRINT`], whose delivery wakes the worker at once (it also looks every second).
+//! worker that drains the queue for raw TCP and Feie printers (`feie`); print agents claim the
+//! jobs of their own printers through `agent`, and every attempt's outcome, whoever made it, is
+//! recorded by [`record_outcome`]. Jobs are written by the order changes they belong to
+//! (storage's kitchen hook); each transaction that queues jobs also writes an outbox row of
+//! topic [`PRINT`], whose delivery rings the print bell: it wakes the worker at once (it also
+//! looks every second) and every agent's waiting claim.
 //!
 //! ## Exactly once, and what a crash does
 //! An attempt commits `sending` (with a lease) before its first byte is written, and records
@@ -39,6 +42,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::Notify;
+
+pub mod agent;
+mod feie;
 
 /// The outbox topic whose rows wake the print worker.
 pub const PRINT: &str = diancan_storage::printing::PRINT_TOPIC;
@@ -258,7 +264,7 @@ pub fn render(job: &PrintJob, printer: &Printer, store: &Store) -> Result<Vec<u8
 }
 
 /// Raw TCP printers are addressed `host:port`, the port 9100 when left out.
-fn socket(address: &str) -> Option<SocketAddr> {
+pub fn socket(address: &str) -> Option<SocketAddr> {
     address
         .parse()
         .ok()
@@ -339,82 +345,144 @@ async fn print_on_one_printer(
             );
             continue;
         }
-        let outcome = match (
-            render(job, printer, &stores[&job.store_id]),
-            socket(&printer.address),
-        ) {
-            (Err(error), _) => Outcome::GiveUp(format!("{}: {error}", error.code())),
-            (_, None) => Outcome::GiveUp(format!(
-                "PRINTER_BAD_ADDRESS: 打印机地址无效 / {:?} is no host:port",
-                printer.address
-            )),
-            (Ok(bytes), Some(addr)) => match tcp::print(addr, &bytes, settings.timeouts).await {
-                Ok(()) => Outcome::Printed,
-                Err(error) => Outcome::Failed(error),
-            },
+        let outcome = match render(job, printer, &stores[&job.store_id]) {
+            Err(error) => Outcome::GiveUp(format!("{}: {error}", error.code())),
+            Ok(bytes) => send(ctx, settings, printer, &bytes).await,
         };
-        let now = ctx.clock.now_ms();
-        match outcome {
-            Outcome::Printed => {
-                if !ctx.db.print_job_printed(job.id, job.attempts, now).await? {
-                    tracing::warn!(
-                        job = job.id,
-                        "printed after its lease ran out; another attempt holds it"
-                    );
-                }
-                round.printed += 1;
-            }
-            Outcome::GiveUp(error) => {
-                tracing::error!(job = job.id, %error, "print job cannot be printed");
-                let failure = Failure {
-                    error,
-                    uncertain: false,
-                };
-                ctx.db
-                    .print_job_failed(job.id, job.attempts, &failure, now, true, now)
-                    .await?;
+        let untried: Vec<(i64, i64)> = jobs[index + 1..]
+            .iter()
+            .map(|c| (c.job.id, c.job.attempts))
+            .collect();
+        match record_outcome(ctx, claimed, outcome, &untried).await? {
+            Recorded::Printed => round.printed += 1,
+            Recorded::Failed => round.failed += 1,
+            Recorded::PrinterDown => {
                 round.failed += 1;
-            }
-            Outcome::Failed(error) => {
-                round.failed += 1;
-                let failure = Failure {
-                    error: error.to_string(),
-                    uncertain: error.may_have_printed(),
-                };
-                if error.use_fallback() {
-                    tracing::warn!(printer = %printer.name, %error, "printer down; its jobs go to the fallback");
-                    let untried: Vec<(i64, i64)> = jobs[index + 1..]
-                        .iter()
-                        .map(|c| (c.job.id, c.job.attempts))
-                        .collect();
-                    ctx.db
-                        .printer_went_down(
-                            printer,
-                            Some((job.id, job.attempts, &failure)),
-                            &untried,
-                            &failure.error,
-                            now,
-                        )
-                        .await?;
-                    ring();
-                    return Ok(round);
-                }
-                tracing::warn!(job = job.id, %error, attempt = job.attempts, "print failed; will retry");
-                let retry_at = now + with_jitter(retry_delay_ms(job.attempts));
-                ctx.db
-                    .print_job_failed(job.id, job.attempts, &failure, retry_at, false, now)
-                    .await?;
+                return Ok(round);
             }
         }
     }
     Ok(round)
 }
 
-enum Outcome {
+/// Sends one job's bytes the way its printer is reached from the server.
+async fn send(ctx: &Context, settings: &PrintSettings, printer: &Printer, bytes: &[u8]) -> Outcome {
+    match printer.connection {
+        PrinterConnection::Tcp => match socket(&printer.address) {
+            None => Outcome::GiveUp(format!(
+                "PRINTER_BAD_ADDRESS: 打印机地址无效 / {:?} is no host:port",
+                printer.address
+            )),
+            Some(addr) => match tcp::print(addr, bytes, settings.timeouts).await {
+                Ok(()) => Outcome::Printed,
+                Err(error) => Outcome::from_tcp(&error),
+            },
+        },
+        PrinterConnection::Feie => feie::send(ctx, printer, bytes).await,
+        // Claims never hand an agent's printer to the server; should one get here, it waits
+        // for its agent rather than fail.
+        PrinterConnection::Agent => Outcome::Failed {
+            failure: Failure {
+                error: "PRINTER_NEEDS_AGENT: 该打印机由打印助手出单 / this printer prints through its print agent".into(),
+                uncertain: false,
+            },
+            printer_down: false,
+        },
+    }
+}
+
+/// What one attempt at a job came to, whoever made it (the server's worker or a print agent).
+pub enum Outcome {
     Printed,
     /// Cannot print on any attempt (a text the paper refuses, an address that is none).
     GiveUp(String),
-    Failed(PrintError),
+    /// Did not print; `printer_down` when the printer cannot print at all (its jobs go to the
+    /// fallback), else the job is retried with backoff.
+    Failed {
+        failure: Failure,
+        printer_down: bool,
+    },
+}
+
+impl Outcome {
+    pub fn from_tcp(error: &PrintError) -> Outcome {
+        Outcome::Failed {
+            failure: Failure {
+                error: error.to_string(),
+                uncertain: error.may_have_printed(),
+            },
+            printer_down: error.use_fallback(),
+        }
+    }
+}
+
+/// How [`record_outcome`] left the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    Printed,
+    Failed,
+    /// The printer went down: its other jobs (`untried` among them) moved on.
+    PrinterDown,
+}
+
+/// Records an attempt's outcome with the queue's one set of transitions: printed only for the
+/// attempt that still holds the job, a retry with backoff and jitter, a give-up, or the printer
+/// down with its jobs to the fallback (`untried`: the jobs leased with it not yet tried).
+pub async fn record_outcome(
+    ctx: &Context,
+    claimed: &ClaimedJob,
+    outcome: Outcome,
+    untried: &[(i64, i64)],
+) -> Result<Recorded, StorageError> {
+    let (job, printer) = (&claimed.job, &claimed.printer);
+    let now = ctx.clock.now_ms();
+    match outcome {
+        Outcome::Printed => {
+            if !ctx.db.print_job_printed(job.id, job.attempts, now).await? {
+                tracing::warn!(
+                    job = job.id,
+                    "printed after its lease ran out; another attempt holds it"
+                );
+            }
+            Ok(Recorded::Printed)
+        }
+        Outcome::GiveUp(error) => {
+            tracing::error!(job = job.id, %error, "print job cannot be printed");
+            let failure = Failure {
+                error,
+                uncertain: false,
+            };
+            ctx.db
+                .print_job_failed(job.id, job.attempts, &failure, now, true, now)
+                .await?;
+            Ok(Recorded::Failed)
+        }
+        Outcome::Failed {
+            failure,
+            printer_down: true,
+        } => {
+            tracing::warn!(printer = %printer.name, error = %failure.error, "printer down; its jobs go to the fallback");
+            ctx.db
+                .printer_went_down(
+                    printer,
+                    Some((job.id, job.attempts, &failure)),
+                    untried,
+                    &failure.error,
+                    now,
+                )
+                .await?;
+            ring();
+            Ok(Recorded::PrinterDown)
+        }
+        Outcome::Failed { failure, .. } => {
+            tracing::warn!(job = job.id, error = %failure.error, attempt = job.attempts, "print failed; will retry");
+            let retry_at = now + with_jitter(retry_delay_ms(job.attempts));
+            ctx.db
+                .print_job_failed(job.id, job.attempts, &failure, retry_at, false, now)
+                .await?;
+            Ok(Recorded::Failed)
+        }
+    }
 }
 
 fn with_jitter(delay_ms: i64) -> i64 {
@@ -431,12 +499,17 @@ pub async fn probe_down_printers(
     ctx.db.reroute_print_jobs(ctx.clock.now_ms()).await?;
     let mut up = 0;
     for printer in ctx.db.down_printers().await? {
-        let Some(addr) = socket(&printer.address) else {
-            continue;
+        let ready = match printer.connection {
+            PrinterConnection::Feie => feie::ready(ctx, &printer).await,
+            _ => match socket(&printer.address) {
+                Some(addr) => matches!(
+                    tcp::probe(addr, settings.timeouts).await,
+                    Ok(PrinterStatus::Ready)
+                ),
+                None => false,
+            },
         };
-        if let Ok(PrinterStatus::Ready) = tcp::probe(addr, settings.timeouts).await
-            && ctx.db.printer_came_up(&printer, ctx.clock.now_ms()).await?
-        {
+        if ready && ctx.db.printer_came_up(&printer, ctx.clock.now_ms()).await? {
             tracing::info!(printer = %printer.name, "printer ready again");
             up += 1;
         }
@@ -516,6 +589,7 @@ mod tests {
             name: "后厨".into(),
             connection: PrinterConnection::Tcp,
             address: "127.0.0.1:9100".into(),
+            agent_id: None,
             paper,
             fallback_id: None,
             stations: Vec::new(),
