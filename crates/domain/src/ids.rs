@@ -72,4 +72,6 @@ id_type!(
     PaymentId,
     RefundId,
     PrinterId,
+    ReconciliationRunId,
+    MismatchId,
 );

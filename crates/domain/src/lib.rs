@@ -12,6 +12,7 @@ pub mod ordering;
 pub mod password;
 pub mod payments;
 pub mod printing;
+pub mod reconciliation;
 pub mod redacted;
 pub mod refunds;
 pub mod schedule;
