@@ -2,9 +2,9 @@
 //! one pure function, so the daily worker, a rerun from the console and the tests all find the
 //! same mismatches; each mismatch has a stable key, so a rerun replaces rather than adds.
 
-use crate::ids::{BrandId, StoreId};
+use crate::ids::{BrandId, MismatchId, ReconciliationRunId, StoreId};
 use crate::money::Money;
-use crate::payments::{Payment, PaymentState};
+use crate::payments::{Payment, PaymentProvider, PaymentState};
 use crate::refunds::{Refund, RefundState};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -338,6 +338,46 @@ impl RunState {
             .into_iter()
             .find(|s| s.as_str() == text)
     }
+}
+
+/// One run: a gateway account's statement of one China date, matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconciliationRun {
+    pub id: ReconciliationRunId,
+    pub provider: PaymentProvider,
+    pub merchant_id: String,
+    pub bill_date: jiff::civil::Date,
+    pub state: RunState,
+    /// Claims of this row so far: a write from an older claim is refused.
+    pub attempt: i64,
+    pub counts: RunCounts,
+    pub mismatches: i64,
+    pub error: Option<String>,
+    /// `worker` or the staff member who started it.
+    pub started_by: String,
+    pub started_at_ms: i64,
+    pub finished_at_ms: Option<i64>,
+}
+
+/// How much a run looked at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub statement_lines: i64,
+    pub unreadable_lines: i64,
+    pub payments_checked: i64,
+    pub refunds_checked: i64,
+}
+
+/// A mismatch as stored, with what staff did about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedMismatch {
+    pub id: MismatchId,
+    pub run_id: ReconciliationRunId,
+    pub mismatch: Mismatch,
+    pub resolved_by: Option<String>,
+    pub resolution_note: Option<String>,
+    pub resolved_at_ms: Option<i64>,
+    pub created_at_ms: i64,
 }
 
 /// The longest note staff may write when resolving a mismatch, in characters.

@@ -8,6 +8,7 @@ mod outbox;
 mod parity;
 mod payments;
 mod printing;
+mod reconciliation;
 mod retention;
 mod secrets;
 mod staff;
