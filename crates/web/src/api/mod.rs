@@ -12,6 +12,7 @@ mod kitchen;
 pub mod ordering;
 mod payments;
 mod printing;
+mod reconciliation;
 pub mod public;
 mod session;
 mod table_cart;
@@ -41,6 +42,7 @@ use utoipa_axum::routes;
         (name = "payments", description = "Diners pay an order through WeChat Pay or Alipay; the gateways' notifications"),
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
         (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打)"),
+        (name = "reconciliation", description = "对账: each gateway's daily statement against our payments and refunds, the mismatches (JSON and CSV), reruns and resolutions"),
     )
 )]
 struct ApiDoc;
@@ -132,6 +134,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(printing::test_print))
         .routes(routes!(printing::list_print_jobs))
         .routes(routes!(printing::reprint))
+        .routes(routes!(
+            reconciliation::list_runs,
+            reconciliation::start_run
+        ))
+        .routes(routes!(reconciliation::run_mismatches))
+        .routes(routes!(reconciliation::run_mismatches_csv))
+        .routes(routes!(reconciliation::resolve_mismatch))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.
