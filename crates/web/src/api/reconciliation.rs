@@ -79,7 +79,9 @@ pub async fn start_run(
     )
     .await?;
     match started {
-        Started::Ran(run) | Started::AlreadyDone(run) => Ok((StatusCode::CREATED, Json(run.into()))),
+        Started::Ran(run) | Started::AlreadyDone(run) => {
+            Ok((StatusCode::CREATED, Json(run.into())))
+        }
         Started::AlreadyRunning(_) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "RECONCILIATION_RUNNING",
@@ -99,8 +101,7 @@ pub async fn run_mismatches(
     ApiPath(run_id): ApiPath<ReconciliationRunId>,
 ) -> ApiResult<Json<RunMismatchesView>> {
     staff.require(Permission::ReconcilePayments)?;
-    let (run, mismatches) =
-        reconciliation::run_mismatches(&state, &staff.caller(), run_id).await?;
+    let (run, mismatches) = reconciliation::run_mismatches(&state, &staff.caller(), run_id).await?;
     Ok(Json(RunMismatchesView {
         run: run.into(),
         mismatches: mismatches.into_iter().map(Into::into).collect(),
@@ -117,8 +118,7 @@ pub async fn run_mismatches_csv(
     ApiPath(run_id): ApiPath<ReconciliationRunId>,
 ) -> ApiResult<Response> {
     staff.require(Permission::ReconcilePayments)?;
-    let (run, mismatches) =
-        reconciliation::run_mismatches(&state, &staff.caller(), run_id).await?;
+    let (run, mismatches) = reconciliation::run_mismatches(&state, &staff.caller(), run_id).await?;
     let file = format!(
         "attachment; filename=\"reconciliation-{}-{}.csv\"",
         run.provider.as_str(),

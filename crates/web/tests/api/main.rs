@@ -19,6 +19,7 @@ mod openapi;
 mod ordering;
 mod payments;
 mod printing;
+mod reconciliation;
 mod security;
 mod sessions;
 mod staff_actions;
