@@ -204,10 +204,11 @@ pub async fn reconcile_yesterday(ctx: &Context) -> Result<()> {
     }
     let yesterday = now.date().yesterday().map_err(|_| invalid_date())?;
     for provider in ctx.payments.offered() {
-        if let Started::Ran(run) = reconcile(ctx, provider, yesterday, BY_WORKER, false).await? {
-            if run.state == RunState::Failed {
-                tracing::warn!(provider = provider.as_str(), %yesterday, "daily reconciliation failed; retried later");
-            }
+        if let Started::Ran(run) = reconcile(ctx, provider, yesterday, BY_WORKER, false).await?
+            && run.state == RunState::Failed
+        {
+            tracing::warn!(provider = provider.as_str(), %yesterday,
+                "daily reconciliation failed; retried later");
         }
     }
     Ok(())
