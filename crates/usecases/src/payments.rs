@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 mod checkout;
 mod gateways;
+pub mod health;
 pub mod reconciliation;
 mod refunds;
 mod sweep;

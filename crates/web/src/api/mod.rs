@@ -111,6 +111,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ordering::customer_orders))
         .routes(routes!(payments::order_payments, payments::start_payment))
         .routes(routes!(payments::notify))
+        .routes(routes!(payments::gateway_health))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))

@@ -9,6 +9,7 @@ mod checkout;
 mod contract;
 mod customers;
 mod errors;
+mod gateway_health;
 mod guest_access;
 mod idempotency;
 mod isolation;
