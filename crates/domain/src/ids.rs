@@ -73,6 +73,8 @@ id_type!(
     RefundId,
     PrinterId,
     PrintAgentId,
+    ReconciliationRunId,
+    MismatchId,
 );
 
 // Promotions: a promotion, a coupon template and one diner's claimed copy of it.

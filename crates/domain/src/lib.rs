@@ -13,6 +13,7 @@ pub mod password;
 pub mod payments;
 pub mod printing;
 pub mod promotions;
+pub mod reconciliation;
 pub mod redacted;
 pub mod refunds;
 pub mod schedule;

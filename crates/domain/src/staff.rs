@@ -50,6 +50,9 @@ pub enum Permission {
     DecideCancelRequests,
     /// See the console at all.
     ViewConsole,
+    /// 对账: hold the gateways' statements against our books and resolve what disagrees. It
+    /// covers every store's money, so it is brand-wide.
+    ReconcilePayments,
 }
 
 impl Permission {

@@ -18,6 +18,7 @@ pub mod ordering;
 pub mod outbox;
 pub mod payments;
 pub mod printing;
+pub mod reconciliation;
 pub mod refunds;
 pub mod retention;
 mod rows;

@@ -20,9 +20,9 @@ pub const REFUND: &str = "refund";
 /// (payload `{"order_id"}`).
 pub const REFUND_ORDER: &str = "refund_order";
 
-const REFUND_COLUMNS: &str = "id, brand_id, store_id, order_id, payment_id, out_refund_no, amount_fen, reason, state, gateway_refund_id, requested_by, created_at_ms, updated_at_ms";
+pub(crate) const REFUND_COLUMNS: &str = "id, brand_id, store_id, order_id, payment_id, out_refund_no, amount_fen, reason, state, gateway_refund_id, requested_by, created_at_ms, updated_at_ms";
 
-type RefundRow = (
+pub(crate) type RefundRow = (
     Uuid,
     Uuid,
     Uuid,
@@ -38,7 +38,7 @@ type RefundRow = (
     i64,
 );
 
-fn refund_from(row: RefundRow) -> Result<Refund> {
+pub(crate) fn refund_from(row: RefundRow) -> Result<Refund> {
     Ok(Refund {
         id: RefundId::from_uuid(row.0),
         brand_id: BrandId::from_uuid(row.1),

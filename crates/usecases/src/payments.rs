@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 mod checkout;
 mod gateways;
+pub mod health;
+pub mod reconciliation;
 mod refunds;
 mod sweep;
 

@@ -17,7 +17,7 @@ impl Drop for Workers {
 }
 
 /// Starts the outbox deliverer, the print worker, the unpaid-order timeout, the sweep that
-/// closes abandoned gateway orders, and the retention sweep.
+/// closes abandoned gateway orders, the daily reconciliation, and the retention sweep.
 pub fn spawn(ctx: Context, retention: Retention) -> Workers {
     Workers(vec![
         tokio::spawn(deliver_outbox(ctx.clone())),
@@ -36,6 +36,17 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
             Duration::from_secs(30),
             "closing abandoned gateway orders",
             |ctx| Box::pin(async move { crate::payments::finish_abandoned(&ctx).await.map(drop) }),
+        )),
+        // Every instance looks; the run row lets one of them reconcile each gateway's day.
+        tokio::spawn(every(
+            ctx.clone(),
+            Duration::from_secs(600),
+            "reconciling yesterday's statements",
+            |ctx| {
+                Box::pin(
+                    async move { crate::payments::reconciliation::reconcile_yesterday(&ctx).await },
+                )
+            },
         )),
         tokio::spawn(every(
             ctx,

@@ -4,7 +4,7 @@
 use super::error::PaymentError;
 use super::model::{
     Acknowledgement, IncomingNotification, OutRefundNo, OutTradeNo, Prepared, PrepayRequest,
-    Provider, Refund, RefundRequest, Trade, TradeState, VerifiedNotification,
+    Provider, Refund, RefundRequest, Statement, Trade, TradeState, VerifiedNotification,
 };
 use crate::sms::BoxFuture;
 use jiff::Timestamp;
@@ -64,6 +64,10 @@ pub trait PaymentGateway: Send + Sync {
         out_trade_no: &'a OutTradeNo,
         out_refund_no: &'a OutRefundNo,
     ) -> BoxFuture<'a, Result<Refund, PaymentError>>;
+
+    /// The gateway's statement of one China date: every payment and refund it booked for this
+    /// merchant, amounts in fen. Lines it cannot read are in `problems`, not an error.
+    fn statement(&self, date: jiff::civil::Date) -> BoxFuture<'_, Result<Statement, PaymentError>>;
 
     /// Checks a notification's signature (and decrypts it) into an event. The caller still
     /// holds the event against its order ([`Trade::check_against`]) before believing it.

@@ -313,6 +313,46 @@ impl IncomingNotification {
     }
 }
 
+/// One line of a gateway's daily statement, in our words and in fen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRow {
+    pub kind: StatementKind,
+    pub out_trade_no: String,
+    /// Our refund number, on refund rows.
+    pub out_refund_no: Option<String>,
+    /// The gateway's payment number.
+    pub transaction_id: String,
+    /// What moved: the payment's amount, or the refund's (positive either way).
+    pub amount: Money,
+    /// The state as the gateway wrote it (`SUCCESS`, `REFUND`, `交易`, `退款` …), for the note.
+    pub gateway_state: String,
+    /// The gateway's time of the line, as it wrote it (China time).
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    Payment,
+    Refund,
+}
+
+/// A statement line that could not be read: left out and reported, never the whole bill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementProblem {
+    /// The line's number in the file, from 1.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// A gateway's statement of one China date: every payment and refund it booked for us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub provider: Provider,
+    pub date: jiff::civil::Date,
+    pub rows: Vec<StatementRow>,
+    pub problems: Vec<StatementProblem>,
+}
+
 /// What to answer a notification with: the gateway retries until it sees the success form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Acknowledgement {

@@ -9,6 +9,7 @@ mod parity;
 mod payments;
 mod print_agents;
 mod printing;
+mod reconciliation;
 mod retention;
 mod secrets;
 mod staff;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 /// A pay-first pickup order, waiting for its money.
-async fn unpaid_order(db: &Db, key: &str) -> Order {
+pub(crate) async fn unpaid_order(db: &Db, key: &str) -> Order {
     let menu = menu_with_stock(db, 20).await;
     let mut order = new_order(menu, key, 2);
     order.start.status = OrderStatus::AwaitingPayment;
@@ -20,7 +20,7 @@ async fn unpaid_order(db: &Db, key: &str) -> Order {
     place(db, order).await
 }
 
-async fn pending_payment(db: &Db, order: &Order, provider: PaymentProvider) -> Payment {
+pub(crate) async fn pending_payment(db: &Db, order: &Order, provider: PaymentProvider) -> Payment {
     let payment = Payment::start(
         order.brand_id,
         order.store_id,
@@ -34,7 +34,7 @@ async fn pending_payment(db: &Db, order: &Order, provider: PaymentProvider) -> P
     payment
 }
 
-fn arrived(payment: &Payment, transaction: &str) -> ArrivedMoney {
+pub(crate) fn arrived(payment: &Payment, transaction: &str) -> ArrivedMoney {
     ArrivedMoney {
         provider: payment.provider,
         out_trade_no: payment.out_trade_no.clone(),
@@ -44,7 +44,7 @@ fn arrived(payment: &Payment, transaction: &str) -> ArrivedMoney {
     }
 }
 
-fn pay_by(provider: PaymentProvider) -> diancan_storage::ordering::Decide {
+pub(crate) fn pay_by(provider: PaymentProvider) -> diancan_storage::ordering::Decide {
     Arc::new(move |o: &Order| {
         o.decide(
             OrderCommand::Act(OrderAction::Pay),

@@ -9,6 +9,7 @@ use crate::ordering::{DinerPass, diner_order};
 use diancan_domain::payments::{Payment, PaymentProvider};
 use diancan_domain::redacted::Redacted;
 use diancan_domain::*;
+use diancan_integrations::payments::PaymentError;
 use diancan_integrations::payments::model::{OutTradeNo, PayMethod, Prepared, PrepayRequest};
 
 /// How the diner's device completes the payment.
@@ -79,6 +80,14 @@ pub async fn start_payment(
     ) else {
         return Err(Error::PaymentUnavailable(provider));
     };
+    // A gateway that keeps failing is refused before a payment row is written: the diner is
+    // told at once to choose the other (503 PAYMENT_GATEWAY_UNAVAILABLE).
+    if ctx.payments.is_down(provider) {
+        return Err(Error::Gateway(PaymentError::Transport {
+            reason: "circuit breaker open".into(),
+            timed_out: false,
+        }));
+    }
     let payment = Payment::start(
         order.brand_id,
         order.store_id,

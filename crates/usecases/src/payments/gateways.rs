@@ -2,6 +2,7 @@
 //! must be addressed to, and the address gateways post their notifications to.
 
 use super::MerchantAccount;
+use super::health::{BreakerSettings, GatewayHealth, Guarded, HealthReport};
 use diancan_domain::payments::PaymentProvider;
 use diancan_integrations::payments::PaymentGateway;
 use std::sync::{Arc, OnceLock};
@@ -17,19 +18,57 @@ pub struct ConfiguredGateway {
 pub struct PaymentGateways {
     wechat_pay: Option<Arc<ConfiguredGateway>>,
     alipay: Option<Arc<ConfiguredGateway>>,
+    /// Each configured gateway's breaker and recent calls, in configuration order.
+    health: Vec<Arc<GatewayHealth>>,
     /// `https://host` the gateways reach us at: the configured public address, or (demo, tests)
     /// the address the server listens on, known only once it is bound.
     public_base: Arc<OnceLock<String>>,
 }
 
 impl PaymentGateways {
-    pub fn with(mut self, provider: PaymentProvider, gateway: ConfiguredGateway) -> Self {
+    /// Adds `gateway` behind a circuit breaker with the default settings and the system clock.
+    pub fn with(self, provider: PaymentProvider, gateway: ConfiguredGateway) -> Self {
+        let now_ms = Arc::new(|| jiff::Timestamp::now().as_millisecond());
+        self.with_breaker(provider, gateway, BreakerSettings::default(), now_ms)
+    }
+
+    /// Adds `gateway` behind a breaker of `settings` that tells time by `now_ms`.
+    pub fn with_breaker(
+        mut self,
+        provider: PaymentProvider,
+        gateway: ConfiguredGateway,
+        settings: BreakerSettings,
+        now_ms: Arc<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Self {
+        let health = Arc::new(GatewayHealth::new(provider, settings, now_ms));
+        self.health.retain(|h| h.report().provider != provider);
+        self.health.push(health.clone());
+        let guarded = ConfiguredGateway {
+            gateway: Arc::new(Guarded {
+                inner: gateway.gateway,
+                health,
+            }),
+            account: gateway.account,
+        };
         let slot = match provider {
             PaymentProvider::WechatPay => &mut self.wechat_pay,
             PaymentProvider::Alipay => &mut self.alipay,
         };
-        *slot = Some(Arc::new(gateway));
+        *slot = Some(Arc::new(guarded));
         self
+    }
+
+    /// Each configured gateway's health, for the console.
+    pub fn health(&self) -> Vec<HealthReport> {
+        self.health.iter().map(|h| h.report()).collect()
+    }
+
+    /// Whether `provider`'s breaker refuses calls now: checkout refuses it at once.
+    pub fn is_down(&self, provider: PaymentProvider) -> bool {
+        self.health
+            .iter()
+            .find(|h| h.report().provider == provider)
+            .is_some_and(|h| h.refuses_now())
     }
 
     pub fn get(&self, provider: PaymentProvider) -> Option<&ConfiguredGateway> {

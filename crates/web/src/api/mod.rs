@@ -17,6 +17,7 @@ mod payments;
 mod print_agents;
 mod printing;
 pub mod public;
+mod reconciliation;
 mod session;
 mod staff;
 mod stations;
@@ -48,6 +49,7 @@ use utoipa_axum::routes;
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
         (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打), print agents"),
         (name = "print agent", description = "The shop's print agent (`diancan print-agent`, device token): claim jobs, confirm, report results and printer status"),
+        (name = "reconciliation", description = "对账: each gateway's daily statement against our payments and refunds, the mismatches (JSON and CSV), reruns and resolutions"),
     )
 )]
 struct ApiDoc;
@@ -116,6 +118,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ordering::customer_orders))
         .routes(routes!(payments::order_payments, payments::start_payment))
         .routes(routes!(payments::notify))
+        .routes(routes!(payments::gateway_health))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))
@@ -160,6 +163,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(agent::received))
         .routes(routes!(agent::result))
         .routes(routes!(agent::printer_status))
+        .routes(routes!(
+            reconciliation::list_runs,
+            reconciliation::start_run
+        ))
+        .routes(routes!(reconciliation::run_mismatches))
+        .routes(routes!(reconciliation::run_mismatches_csv))
+        .routes(routes!(reconciliation::resolve_mismatch))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

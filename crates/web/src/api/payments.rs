@@ -289,3 +289,14 @@ pub async fn notify(
     )
         .into_response())
 }
+
+#[utoipa::path(get, path = "/api/v1/console/payments/health", tag = "payments",
+    responses((status = 200, body = Vec<diancan_usecases::payments::health::HealthReport>,
+        description = "Each configured gateway's circuit breaker, success rate (basis points) and latency percentiles over its recent calls, in this instance")))]
+pub async fn gateway_health(
+    State(state): State<AppState>,
+    staff: crate::auth::Staff,
+) -> ApiResult<Json<Vec<diancan_usecases::payments::health::HealthReport>>> {
+    staff.require(diancan_domain::staff::Permission::ViewConsole)?;
+    Ok(Json(state.core.payments.health()))
+}

@@ -4,3 +4,4 @@
 pub mod kitchen;
 pub mod orders;
 pub mod printing;
+pub mod reconciliation;

@@ -11,7 +11,7 @@ use diancan_integrations::payments::model::{OutTradeNo, TradeState};
 use serde_json::{Value, json};
 
 /// A guest's pay-first pickup order; returns its id and secret.
-async fn unpaid_order(app: &TestApp, key: &str) -> (String, String) {
+pub(crate) async fn unpaid_order(app: &TestApp, key: &str) -> (String, String) {
     let body = app.quoted(app.pickup_body(1).await).await;
     let (status, order) = app.place(key, &body).await;
     assert_eq!(status, 201, "{order}");
@@ -33,7 +33,7 @@ async fn start(app: &TestApp, id: &str, secret: Option<&str>, body: Value) -> (S
     (status, body)
 }
 
-async fn status_of(app: &TestApp, id: &str, secret: &str) -> String {
+pub(crate) async fn status_of(app: &TestApp, id: &str, secret: &str) -> String {
     let (_, order) = app
         .with_secret(Method::GET, &format!("/api/v1/orders/{id}"), Some(secret))
         .await;
@@ -259,7 +259,7 @@ async fn money_that_arrived_unannounced_is_found_by_the_timeout_and_settled() {
 }
 
 /// Starts paying `id` at `provider` and taps 支付 on the simulator's page.
-async fn pay_on_the_page(app: &TestApp, id: &str, secret: &str, provider: &str) {
+pub(crate) async fn pay_on_the_page(app: &TestApp, id: &str, secret: &str, provider: &str) {
     let (status, started) = start(app, id, Some(secret), browser(provider)).await;
     assert_eq!(status, 201, "{started}");
     tap_pay(app, &started).await;
@@ -275,7 +275,10 @@ async fn tap_pay(app: &TestApp, started: &Value) {
     assert_eq!(status, 202);
 }
 
-async fn refunds_settle(app: &TestApp, id: &str) -> Vec<diancan_domain::refunds::Refund> {
+pub(crate) async fn refunds_settle(
+    app: &TestApp,
+    id: &str,
+) -> Vec<diancan_domain::refunds::Refund> {
     let order = id.parse().unwrap();
     wait_until("the refunds are answered", || async {
         let refunds = app.db().refunds_of_order(order).await.unwrap();

@@ -72,4 +72,14 @@ pub struct Answer {
     pub refund_amount: Option<String>,
     pub gmt_refund_pay: Option<String>,
     pub out_request_no: Option<String>,
+    /// `bill.downloadurl.query`: where the day's zip can be fetched for a while.
+    pub bill_download_url: Option<String>,
+}
+
+/// The biz_content of `alipay.data.dataservice.bill.downloadurl.query`.
+#[derive(Debug, Serialize)]
+pub struct BillBiz {
+    pub bill_type: &'static str,
+    /// `yyyy-MM-dd`.
+    pub bill_date: String,
 }

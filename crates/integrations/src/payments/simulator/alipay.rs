@@ -42,9 +42,11 @@ struct AlipayTrade {
 #[derive(Default)]
 struct Books {
     trades: HashMap<String, AlipayTrade>,
-    /// Refunds by (out_trade_no, out_request_no).
-    refunds: HashMap<(String, String), Money>,
+    /// Refunds by (out_trade_no, out_request_no): the amount and when it was made.
+    refunds: HashMap<(String, String), (Money, String)>,
     sequence: u64,
+    /// Bill zips by download token.
+    bills: HashMap<String, Vec<u8>>,
 }
 
 pub struct AlipaySimulator {
@@ -238,8 +240,11 @@ impl AlipaySimulator {
         Ok(trade)
     }
 
-    /// Answers one gateway call, signed.
+    /// Answers one gateway call, signed; a GET of a bill address answers with its zip.
     pub fn handle(&self, request: &HttpRequest) -> HttpResponse {
+        if request.method == Method::Get {
+            return self.bill_file(&request.url);
+        }
         let fields: Vec<(String, String)> =
             form_urlencoded::parse(&request.body).into_owned().collect();
         let field = |name: &str| {
@@ -305,6 +310,10 @@ impl AlipaySimulator {
                     Err(refusal) => refuse(refusal),
                 }
             }
+            "alipay.data.dataservice.bill.downloadurl.query" => match self.trade_bill(&biz) {
+                Ok(url) => success(json!({ "bill_download_url": url })),
+                Err(refusal) => refuse(refusal),
+            },
             _ => self.follow_up(method, &out_trade_no, &biz),
         }
     }
@@ -379,7 +388,7 @@ impl AlipaySimulator {
                 if refund.fen() <= 0 || after > total {
                     return refuse("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限");
                 }
-                books.refunds.insert(key, refund);
+                books.refunds.insert(key, (refund, self.now()));
                 books.trades.get_mut(out_trade_no).expect("known").refunded = after;
                 with(json!({"fund_change": "Y", "refund_fee": yuan::format(after)}))
             }
@@ -392,7 +401,7 @@ impl AlipaySimulator {
                     .refunds
                     .get(&(out_trade_no.to_owned(), request_no.clone()))
                 {
-                    Some(refund) => with(
+                    Some((refund, _)) => with(
                         json!({"out_request_no": request_no, "refund_status": "REFUND_SUCCESS", "refund_amount": yuan::format(*refund), "total_amount": trade.biz["total_amount"]}),
                     ),
                     None => common,
@@ -414,5 +423,6 @@ impl Transport for AlipaySimulatorTransport {
     }
 }
 
+mod bill;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 //! their Chinese names, so an added column does not shift the others.
 
 use crate::payments::error::PaymentError;
+use crate::payments::model::StatementProblem;
 use crate::payments::yuan;
 use diancan_domain::money::Money;
 
@@ -31,6 +32,9 @@ pub struct BillRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TradeBill {
     pub rows: Vec<BillRow>,
+    /// Lines that could not be read: each is left out and reported, the rest of the bill
+    /// still counts (one torn line must not hide a day's mismatches).
+    pub problems: Vec<StatementProblem>,
     pub settled_total: Money,
     pub refund_total: Money,
     pub fee_total: Money,
@@ -77,13 +81,20 @@ fn positions(header: &[&str], wanted: &[&'static str]) -> Result<Vec<usize>, Pay
         .collect()
 }
 
-/// Reads a trade bill of type `ALL` and checks that its rows add up to its summary.
+/// Reads a trade bill of type `ALL`. A row that cannot be read is reported in `problems`;
+/// the summary's count must still cover it, and the totals are held against the rows only
+/// when every row was read (a left-out row's amounts are unknown).
 pub fn parse_trade_bill(text: &str) -> Result<TradeBill, PaymentError> {
     let text = text.trim_start_matches('\u{feff}');
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty());
     let header: Vec<&str> = lines
         .next()
         .ok_or_else(|| PaymentError::malformed("empty bill"))?
+        .1
         .split(',')
         .collect();
     let at = positions(&header, &COLUMNS)?;
@@ -92,14 +103,16 @@ pub fn parse_trade_bill(text: &str) -> Result<TradeBill, PaymentError> {
         .position(|h| value(h) == "商品名称")
         .unwrap_or(header.len());
     let mut rows = Vec::new();
+    let mut problems = Vec::new();
     let mut summary = None;
-    while let Some(line) = lines.next() {
+    while let Some((number, line)) = lines.next() {
         let cells: Vec<&str> = line.split(',').collect();
         if value(cells[0]) == SUMMARY_HEADER {
             let totals_at = positions(&cells, &SUMMARY_COLUMNS)?;
             let totals: Vec<&str> = lines
                 .next()
                 .ok_or_else(|| PaymentError::malformed("bill summary without totals"))?
+                .1
                 .split(',')
                 .collect();
             let cell = |i: usize| totals.get(totals_at[i]).copied().unwrap_or("");
@@ -114,65 +127,84 @@ pub fn parse_trade_bill(text: &str) -> Result<TradeBill, PaymentError> {
             ));
             break;
         }
-        // 商品名称 and 商户数据包 are free text and may hold commas: columns after the first of
-        // them are counted from the end of the row.
-        if cells.len() < header.len() {
-            return Err(PaymentError::malformed("bill row too short"));
+        match row(&cells, header.len(), &at, free_text) {
+            Ok(row) => rows.push(row),
+            Err(error) => problems.push(StatementProblem {
+                line: number,
+                reason: error.to_string(),
+            }),
         }
-        let extra = cells.len() - header.len();
-        let cell = |i: usize| -> Result<&str, PaymentError> {
-            let index = if at[i] < free_text {
-                at[i]
-            } else {
-                at[i] + extra
-            };
-            Ok(cells[index])
-        };
-        let out_refund_no = value(cell(5)?);
-        rows.push(BillRow {
-            traded_at: value(cell(0)?).to_owned(),
-            transaction_id: value(cell(1)?).to_owned(),
-            out_trade_no: value(cell(2)?).to_owned(),
-            state: value(cell(3)?).to_owned(),
-            settled: money("应结订单金额", cell(4)?)?,
-            out_refund_no: (!out_refund_no.is_empty() && out_refund_no != "0")
-                .then(|| out_refund_no.to_owned()),
-            refund: money("退款金额", cell(6)?)?,
-            fee: money("手续费", cell(7)?)?,
-            order_amount: money("订单金额", cell(8)?)?,
-        });
     }
     let (count, settled_total, refund_total, fee_total) =
         summary.ok_or_else(|| PaymentError::malformed("bill without summary"))?;
-    let sum = |f: fn(&BillRow) -> Money| {
-        Money::checked_sum(rows.iter().map(f))
-            .ok_or(PaymentError::malformed("bill totals overflow"))
-    };
-    if count != rows.len() {
+    if count != rows.len() + problems.len() {
         return Err(PaymentError::Mismatch {
             field: "bill count",
         });
     }
-    if sum(|r| r.settled)? != settled_total {
-        return Err(PaymentError::Mismatch {
-            field: "bill settled total",
-        });
-    }
-    if sum(|r| r.refund)? != refund_total {
-        return Err(PaymentError::Mismatch {
-            field: "bill refund total",
-        });
-    }
-    if sum(|r| r.fee)? != fee_total {
-        return Err(PaymentError::Mismatch {
-            field: "bill fee total",
-        });
+    if problems.is_empty() {
+        let sum = |f: fn(&BillRow) -> Money| {
+            Money::checked_sum(rows.iter().map(f))
+                .ok_or(PaymentError::malformed("bill totals overflow"))
+        };
+        if sum(|r| r.settled)? != settled_total {
+            return Err(PaymentError::Mismatch {
+                field: "bill settled total",
+            });
+        }
+        if sum(|r| r.refund)? != refund_total {
+            return Err(PaymentError::Mismatch {
+                field: "bill refund total",
+            });
+        }
+        if sum(|r| r.fee)? != fee_total {
+            return Err(PaymentError::Mismatch {
+                field: "bill fee total",
+            });
+        }
     }
     Ok(TradeBill {
         rows,
+        problems,
         settled_total,
         refund_total,
         fee_total,
+    })
+}
+
+/// One payment or refund line of the bill.
+fn row(
+    cells: &[&str],
+    columns: usize,
+    at: &[usize],
+    free_text: usize,
+) -> Result<BillRow, PaymentError> {
+    // 商品名称 and 商户数据包 are free text and may hold commas: columns after the first of
+    // them are counted from the end of the row.
+    if cells.len() < columns {
+        return Err(PaymentError::malformed("bill row too short"));
+    }
+    let extra = cells.len() - columns;
+    let cell = |i: usize| -> &str {
+        let index = if at[i] < free_text {
+            at[i]
+        } else {
+            at[i] + extra
+        };
+        cells[index]
+    };
+    let out_refund_no = value(cell(5));
+    Ok(BillRow {
+        traded_at: value(cell(0)).to_owned(),
+        transaction_id: value(cell(1)).to_owned(),
+        out_trade_no: value(cell(2)).to_owned(),
+        state: value(cell(3)).to_owned(),
+        settled: money("应结订单金额", cell(4))?,
+        out_refund_no: (!out_refund_no.is_empty() && out_refund_no != "0")
+            .then(|| out_refund_no.to_owned()),
+        refund: money("退款金额", cell(6))?,
+        fee: money("手续费", cell(7))?,
+        order_amount: money("订单金额", cell(8))?,
     })
 }
 
@@ -243,13 +275,56 @@ mod tests {
         );
         assert!(parse_trade_bill("").is_err());
         assert!(parse_trade_bill("a,b,c\n").is_err());
-        let cut = bill(
-            &["`2024-01-01 12:00:05,`wx"],
-            "`1,`0.00,`0.00,`0.00,`0.00,`0.00,`0.00",
+    }
+
+    #[test]
+    fn a_torn_or_unreadable_line_is_left_out_and_reported_not_the_whole_bill() {
+        // One line cut short, one with an amount in fen-with-three-decimals: both reported by
+        // line number; the good payment is still read, and the summary's count covers all.
+        let three_decimals = PAID
+            .replace("`38.00,`0.00,`0,`0", "`38.005,`0.00,`0,`0")
+            .replace(
+                "4200000000202401010000000001",
+                "4200000000202401010000000002",
+            );
+        let text = bill(
+            &[PAID, "`2024-01-01 12:00:05,`wx", &three_decimals],
+            "`3,`99.99,`0.00,`0.00,`0.23,`38.00,`0.00",
         );
-        assert!(matches!(
-            parse_trade_bill(&cut),
-            Err(PaymentError::MalformedBody { .. })
-        ));
+        let parsed = parse_trade_bill(&text).unwrap();
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rows[0].settled, Money::from_fen(3800));
+        let lines: Vec<usize> = parsed.problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 4]);
+        assert!(parsed.problems[0].reason.contains("too short"));
+        assert!(parsed.problems[1].reason.contains("38.005"));
+        // The count still has to cover every line, read or not.
+        let short_count = bill(
+            &[PAID, "`2024-01-01 12:00:05,`wx"],
+            "`1,`38.00,`0.00,`0.00,`0.23,`38.00,`0.00",
+        );
+        assert_eq!(
+            parse_trade_bill(&short_count),
+            Err(PaymentError::Mismatch {
+                field: "bill count"
+            })
+        );
+    }
+
+    #[test]
+    fn yuan_edge_cases_in_a_bill_convert_exactly() {
+        for (text, fen) in [
+            ("`0.01", 1),
+            ("`0.1", 10),
+            ("`7", 700),
+            ("`-0.05", -5),
+            ("`1234567.89", 123_456_789),
+            ("0.29", 29),
+        ] {
+            assert_eq!(money("订单金额", text), Ok(Money::from_fen(fen)), "{text}");
+        }
+        for bad in ["`", "`1,00", "`0.295", "`--1.00", "` 1.00x", "`1e2"] {
+            assert!(money("订单金额", bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -15,7 +15,8 @@ use super::gateway::{Clock, NotificationOutcome, PaymentGateway};
 use super::keys::MerchantKey;
 use super::model::{
     Acknowledgement, IncomingNotification, OutRefundNo, OutTradeNo, PayMethod, Prepared,
-    PrepayRequest, Provider, Refund, RefundRequest, Trade, TradeState, VerifiedNotification,
+    PrepayRequest, Provider, Refund, RefundRequest, Statement, StatementKind, StatementRow, Trade,
+    TradeState, VerifiedNotification,
 };
 use super::transport::{HttpRequest, HttpResponse, Method, Transport};
 use crate::sms::BoxFuture;
@@ -143,6 +144,38 @@ impl WechatPay {
         let text = std::str::from_utf8(&file.body)
             .map_err(|_| PaymentError::malformed("bill is not UTF-8"))?;
         bill::parse_trade_bill(text)
+    }
+
+    /// The trade bill in our words: a `SUCCESS` line is a payment of its 订单金额, a `REFUND`
+    /// line a refund of its 退款金额; other lines (a revoked 付款码) move no money.
+    pub async fn statement_of(&self, date: jiff::civil::Date) -> Result<Statement, PaymentError> {
+        let bill = self.download_trade_bill(date).await?;
+        let rows = bill
+            .rows
+            .into_iter()
+            .filter_map(|row| {
+                let (kind, amount) = match row.state.as_str() {
+                    "SUCCESS" => (StatementKind::Payment, row.order_amount),
+                    "REFUND" => (StatementKind::Refund, row.refund),
+                    _ => return None,
+                };
+                Some(StatementRow {
+                    kind,
+                    out_trade_no: row.out_trade_no,
+                    out_refund_no: row.out_refund_no.filter(|_| kind == StatementKind::Refund),
+                    transaction_id: row.transaction_id,
+                    amount,
+                    gateway_state: row.state,
+                    at: row.traded_at,
+                })
+            })
+            .collect();
+        Ok(Statement {
+            provider: Provider::WechatPay,
+            date,
+            rows,
+            problems: bill.problems,
+        })
     }
 
     async fn call_json<T: DeserializeOwned>(
@@ -400,6 +433,10 @@ impl PaymentGateway for WechatPay {
             let uri = format!("/v3/refund/domestic/refunds/{}", out_refund_no.as_str());
             transformers::refund(self.call_json(Method::Get, &uri, None).await?)
         })
+    }
+
+    fn statement(&self, date: jiff::civil::Date) -> BoxFuture<'_, Result<Statement, PaymentError>> {
+        Box::pin(self.statement_of(date))
     }
 
     fn verify_notification(

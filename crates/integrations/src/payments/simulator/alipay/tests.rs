@@ -9,7 +9,7 @@ use crate::payments::gateway::{
 use crate::payments::keys::fixture;
 use crate::payments::model::{
     ExpectedPayment, GatewayEvent, IncomingNotification, OutRefundNo, OutTradeNo, PayMethod,
-    Prepared, PrepayRequest, RefundRequest, RefundState, TradeState,
+    Prepared, PrepayRequest, RefundRequest, RefundState, StatementKind, TradeState,
 };
 use crate::payments::simulator::deliver_until_acknowledged;
 use diancan_domain::redacted::Redacted;
@@ -169,6 +169,47 @@ async fn a_qr_trade_exists_once_scanned_and_pays_refunds_once() {
         client.refund(&too_much).await,
         Err(PaymentError::Gateway { code, .. }) if code == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
     ));
+
+    // The day's bill lists what the simulator took and gave back, in fen once read.
+    let statement = client
+        .statement(jiff::civil::date(2024, 1, 1))
+        .await
+        .unwrap();
+    assert!(statement.problems.is_empty(), "{:?}", statement.problems);
+    let mut rows: Vec<_> = statement
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.kind,
+                r.out_trade_no.as_str(),
+                r.out_refund_no.as_deref(),
+                r.amount.fen(),
+            )
+        })
+        .collect();
+    rows.sort_by_key(|r| r.2);
+    assert_eq!(
+        rows,
+        [
+            (StatementKind::Payment, "AL20240101000001", None, 8880),
+            (
+                StatementKind::Refund,
+                "AL20240101000001",
+                Some("AL20240101000001R1"),
+                880
+            ),
+        ]
+    );
+    assert_eq!(
+        statement.rows[0].transaction_id,
+        paid.transaction_id.clone().unwrap()
+    );
+    let other_day = client
+        .statement(jiff::civil::date(2024, 1, 2))
+        .await
+        .unwrap();
+    assert!(other_day.rows.is_empty());
 }
 
 #[tokio::test]

@@ -262,6 +262,29 @@ async fn a_qr_payment_from_prepay_to_notification_and_refund() {
         .await
         .unwrap();
     assert!(empty.rows.is_empty());
+    // The same bill in our words: a payment of its 订单金额 and a refund of its 退款金额.
+    let statement = world
+        .merchant
+        .statement(jiff::civil::date(2024, 1, 1))
+        .await
+        .unwrap();
+    let mut rows: Vec<_> = statement
+        .rows
+        .iter()
+        .map(|r| (r.kind, r.out_refund_no.clone(), r.amount.fen()))
+        .collect();
+    rows.sort_by_key(|r| r.1.clone());
+    assert_eq!(
+        rows,
+        [
+            (crate::payments::model::StatementKind::Payment, None, 3800),
+            (
+                crate::payments::model::StatementKind::Refund,
+                Some("DC20240101000001R1".to_owned()),
+                800
+            ),
+        ]
+    );
 }
 
 #[tokio::test]
