@@ -50,6 +50,8 @@ pub enum Permission {
     DecideCancelRequests,
     /// See the console at all.
     ViewConsole,
+    /// Recharge or correct a member's stored value (储值), and refund paid orders.
+    ManageBalances,
 }
 
 impl Permission {
