@@ -1,6 +1,7 @@
 //! The `/api/v1` contract: every route is registered together with its OpenAPI description,
 //! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
 
+mod balance;
 mod common_responses;
 mod console_menu;
 pub mod console_orders;
@@ -109,6 +110,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(ordering::customer_orders))
         .routes(routes!(payments::order_payments, payments::start_payment))
         .routes(routes!(payments::notify))
+        .routes(routes!(balance::pay_by_balance))
+        .routes(routes!(balance::my_balance))
+        .routes(routes!(balance::member_balance, balance::post_member_entry))
+        .routes(routes!(balance::refund_order))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))
