@@ -466,7 +466,9 @@ mod tests {
                                 assert!(split.balance.fen() <= paid_b - ref_b);
                                 assert!(split.gateway.fen() <= paid_g - ref_g);
                             } else {
-                                assert!(ask > paid_b - ref_b + paid_g - ref_g || paid_b + paid_g == 0);
+                                assert!(
+                                    ask > paid_b - ref_b + paid_g - ref_g || paid_b + paid_g == 0
+                                );
                             }
                         }
                     }

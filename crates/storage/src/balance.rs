@@ -16,8 +16,8 @@ mod holds;
 mod pay;
 mod refunds;
 
-pub use pay::BalancePayment;
 pub(crate) use holds::hold_of_payment;
+pub use pay::BalancePayment;
 pub use refunds::OrderRefund;
 
 const ACCOUNT_COLUMNS: &str =
@@ -107,13 +107,12 @@ pub(crate) async fn lock_account(
         "SELECT {ACCOUNT_COLUMNS} FROM balance_accounts WHERE brand_id = $1 AND customer_id = $2{}",
         for_update(tx)
     );
-    let row: Option<AccountRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(brand.as_uuid())
-    .bind(customer.as_uuid())
-    .fetch_optional(&mut *c)
-    .await)?;
+    let row: Option<AccountRow> =
+        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(brand.as_uuid())
+            .bind(customer.as_uuid())
+            .fetch_optional(&mut *c)
+            .await)?;
     Ok(row.map(account_from))
 }
 

@@ -4,9 +4,9 @@
 use crate::error::{ApiError, ErrorDetail};
 use crate::views::orders::OrderView;
 use axum::http::StatusCode;
+use diancan_domain::balance::BalanceRefusal;
 use diancan_domain::ordering::{OrderRefusal, QuoteError};
 use diancan_domain::payments::PaymentProvider;
-use diancan_domain::balance::BalanceRefusal;
 use diancan_domain::refunds::RefundRefusal;
 use diancan_domain::staff::Permission;
 use diancan_domain::validation::Problem;
@@ -146,7 +146,9 @@ fn insufficient(available: diancan_domain::Money) -> ApiError {
 fn balance_refusal(refusal: BalanceRefusal) -> ApiError {
     match refusal {
         BalanceRefusal::Insufficient { available } => insufficient(available),
-        BalanceRefusal::NotPositive => ApiError::invalid_field("amount_fen", Problem::MustBePositive),
+        BalanceRefusal::NotPositive => {
+            ApiError::invalid_field("amount_fen", Problem::MustBePositive)
+        }
         BalanceRefusal::TooLarge => ApiError::new(
             StatusCode::CONFLICT,
             "BALANCE_LIMIT",

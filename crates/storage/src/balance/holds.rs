@@ -24,18 +24,17 @@ pub(crate) struct HeldPart {
 
 /// The hold of gateway payment `payment`, if it has one (its account locked).
 pub(crate) async fn hold_of_payment(tx: &mut Tx, payment: PaymentId) -> Result<Option<HeldPart>> {
-    let rows: Vec<(Uuid, String, i64, Option<Uuid>)> = on_tx!(tx, |c| sqlx::query_as(
-        ENTRIES_OF_REFERENCE
-    )
-    .bind(reference::payment(payment))
-    .fetch_all(&mut *c)
-    .await)?;
+    let rows: Vec<(Uuid, String, i64, Option<Uuid>)> =
+        on_tx!(tx, |c| sqlx::query_as(ENTRIES_OF_REFERENCE)
+            .bind(reference::payment(payment))
+            .fetch_all(&mut *c)
+            .await)?;
     let Some(hold) = rows.iter().find(|r| r.1 == EntryKind::Hold.as_str()) else {
         return Ok(None);
     };
-    let open = !rows.iter().any(|r| {
-        r.1 == EntryKind::Capture.as_str() || r.1 == EntryKind::Release.as_str()
-    });
+    let open = !rows
+        .iter()
+        .any(|r| r.1 == EntryKind::Capture.as_str() || r.1 == EntryKind::Release.as_str());
     Ok(Some(HeldPart {
         account: lock_account_by_id(tx, hold.0).await?,
         amount: Money::from_fen(hold.2),

@@ -23,7 +23,9 @@ pub enum BalancePayment {
         account: BalanceAccount,
     },
     /// The balance does not cover the order: nothing changed.
-    Insufficient { available: Money },
+    Insufficient {
+        available: Money,
+    },
     /// The order refused to be paid (paid already, cancelled): it is as it is now.
     Refused {
         refusal: OrderRefusal,

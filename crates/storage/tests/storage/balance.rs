@@ -158,7 +158,10 @@ async fn holds_racing_for_one_balance_take_only_what_it_has(db: &Db) {
         .settle_payment(&late, pay_order(), NOW_MS + 40)
         .await
         .unwrap();
-    assert!(matches!(outcome, SettleOutcome::RefundDue { .. }), "{outcome:?}");
+    assert!(
+        matches!(outcome, SettleOutcome::RefundDue { .. }),
+        "{outcome:?}"
+    );
     let order = db.order(closing.order_id).await.unwrap();
     assert_eq!(order.status, OrderStatus::AwaitingPayment);
     assert_eq!(

@@ -51,9 +51,7 @@ pub async fn pay_by_balance(
             tracing::info!(order = %order.id, amount_fen = order.total.fen(), "paid by balance");
             Ok((*order, account))
         }
-        BalancePayment::Insufficient { available } => {
-            Err(Error::InsufficientBalance { available })
-        }
+        BalancePayment::Insufficient { available } => Err(Error::InsufficientBalance { available }),
         BalancePayment::Refused { order, .. } => Err(Error::NotPayable(order)),
         BalancePayment::NotFound => Err(Error::NotFound),
     }

@@ -82,8 +82,7 @@ pub async fn my_balance(
 ) -> ApiResult<Json<BalanceView>> {
     let limit = page.limit();
     let (account, entries) =
-        balance::member_balance(&state, customer.brand_id, customer.id, page.before, limit)
-            .await?;
+        balance::member_balance(&state, customer.brand_id, customer.id, page.before, limit).await?;
     Ok(Json(BalanceView::of(&account, &entries, limit)))
 }
 

@@ -3,7 +3,7 @@
 //! the gateway's money or given back when that never comes; refunds return to each channel in
 //! the proportions paid, once; and one brand's balance is nothing at another.
 
-use crate::app::{TestApp, Tenant, code, movable_clock, wait_until};
+use crate::app::{Tenant, TestApp, code, movable_clock, wait_until};
 use crate::checkout::{browser, status_of, tap_pay, unpaid_order};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -115,7 +115,12 @@ async fn assert_ledger_adds_up(app: &TestApp, brand: BrandId, customer: Customer
 }
 
 async fn order_total(app: &TestApp, id: &str) -> i64 {
-    app.db().order(id.parse().unwrap()).await.unwrap().total.fen()
+    app.db()
+        .order(id.parse().unwrap())
+        .await
+        .unwrap()
+        .total
+        .fen()
 }
 
 async fn kinds_for_order(app: &TestApp, brand: BrandId, customer: CustomerId) -> Vec<EntryKind> {
@@ -183,10 +188,8 @@ async fn one_order_paid_by_balance_twice_at_once_is_captured_once() {
     let total = order_total(&app, &id).await;
     recharge(&app, &app.a, customer, 3 * total).await;
 
-    let answers = futures::future::join_all(
-        (0..6).map(|_| pay_by_balance(&app, &id, &secret, &token)),
-    )
-    .await;
+    let answers =
+        futures::future::join_all((0..6).map(|_| pay_by_balance(&app, &id, &secret, &token))).await;
     assert_eq!(
         answers.iter().filter(|(s, _)| *s == StatusCode::OK).count(),
         1,
@@ -222,7 +225,10 @@ async fn paying_by_balance_needs_a_signed_in_diner_with_enough() {
             Some(&secret),
         )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "SIGN_IN_REQUIRED"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "SIGN_IN_REQUIRED")
+    );
     let (_, token) = diner(&app, &app.a).await;
     let (status, body) = pay_by_balance(&app, &id, &secret, &token).await;
     assert_eq!(
@@ -263,7 +269,11 @@ async fn a_combined_payment_captures_the_hold_when_the_gateway_part_settles() {
 
     let started = start_combined(&app, &id, &secret, &token).await;
     assert_eq!(started["balance_fen"], part);
-    assert_eq!(started["payment"]["amount_fen"], total - part, "the gateway takes the rest");
+    assert_eq!(
+        started["payment"]["amount_fen"],
+        total - part,
+        "the gateway takes the rest"
+    );
     assert_eq!(
         assert_ledger_adds_up(&app, app.a.brand, customer).await,
         (part, part),
@@ -383,7 +393,10 @@ async fn a_combined_payment_is_refunded_in_its_proportions_and_never_twice() {
             json!({"amount_fen": total - half + 1, "key": uuid::Uuid::now_v7()}),
         )
         .await;
-    assert_eq!((status, code(&above)), (StatusCode::CONFLICT, "REFUND_ABOVE_PAID"));
+    assert_eq!(
+        (status, code(&above)),
+        (StatusCode::CONFLICT, "REFUND_ABOVE_PAID")
+    );
     // Everything left, then once more.
     let (status, rest) = app
         .post(&path, Some(&owner), json!({"key": uuid::Uuid::now_v7()}))
@@ -394,7 +407,10 @@ async fn a_combined_payment_is_refunded_in_its_proportions_and_never_twice() {
     let (status, nothing) = app
         .post(&path, Some(&owner), json!({"key": uuid::Uuid::now_v7()}))
         .await;
-    assert_eq!((status, code(&nothing)), (StatusCode::CONFLICT, "REFUND_ABOVE_PAID"));
+    assert_eq!(
+        (status, code(&nothing)),
+        (StatusCode::CONFLICT, "REFUND_ABOVE_PAID")
+    );
 
     assert_eq!(
         assert_ledger_adds_up(&app, app.a.brand, customer).await,
@@ -415,7 +431,11 @@ async fn a_combined_payment_is_refunded_in_its_proportions_and_never_twice() {
         .iter()
         .map(|r| r.amount.fen())
         .sum();
-    assert_eq!(refunded, total - part, "the gateway gave back exactly its part");
+    assert_eq!(
+        refunded,
+        total - part,
+        "the gateway gave back exactly its part"
+    );
     served.stop().await;
     app.cleanup().await;
 }
@@ -430,12 +450,18 @@ async fn a_balance_at_one_brand_is_nothing_at_another() {
     // Brand B's diner (whoever they are) sees and spends nothing of it.
     let (_, bob_token) = diner(&app, &app.b).await;
     let shown = my_balance(&app, &bob_token).await;
-    assert_eq!((shown["balance_fen"].clone(), shown["entries"].clone()), (json!(0), json!([])));
+    assert_eq!(
+        (shown["balance_fen"].clone(), shown["entries"].clone()),
+        (json!(0), json!([]))
+    );
 
     // Brand B's console does not know brand A's member, nor may it write on their balance.
     let b_owner = app.login(&app.b.owner_login).await;
     let (status, _) = app
-        .get(&format!("/api/v1/console/members/{alice}/balance"), Some(&b_owner))
+        .get(
+            &format!("/api/v1/console/members/{alice}/balance"),
+            Some(&b_owner),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app
@@ -484,7 +510,10 @@ async fn staff_entries_are_written_once_and_checked() {
             json!({"kind": "adjustment", "amount_fen": -5_001, "reason": "更正", "key": uuid::Uuid::now_v7()}),
         )
         .await;
-    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "INSUFFICIENT_BALANCE"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "INSUFFICIENT_BALANCE")
+    );
     for bad in [
         json!({"kind": "recharge", "amount_fen": 0, "reason": "x", "key": uuid::Uuid::now_v7()}),
         json!({"kind": "recharge", "amount_fen": 100, "reason": "", "key": uuid::Uuid::now_v7()}),
@@ -523,7 +552,11 @@ async fn place_at(app: &TestApp, tenant: &Tenant) -> (StatusCode, Value) {
         "lines": [{"sku_id": dish["skus"][0]["id"], "quantity": 1, "option_ids": [dish["option_groups"][0]["options"][0]["id"]]}]
     });
     let (status, quote) = app
-        .post(&format!("/api/v1/stores/{}/quote", tenant.store), None, body.clone())
+        .post(
+            &format!("/api/v1/stores/{}/quote", tenant.store),
+            None,
+            body.clone(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{quote}");
     body["quote_version"] = quote["version"].clone();

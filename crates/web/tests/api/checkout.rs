@@ -21,7 +21,12 @@ pub(crate) async fn unpaid_order(app: &TestApp, key: &str) -> (String, String) {
     (id, secret)
 }
 
-pub(crate) async fn start(app: &TestApp, id: &str, secret: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn start(
+    app: &TestApp,
+    id: &str,
+    secret: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut request = axum::http::Request::post(format!("/api/v1/orders/{id}/payments"))
         .header("content-type", "application/json");
     if let Some(secret) = secret {
