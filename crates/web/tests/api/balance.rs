@@ -568,3 +568,35 @@ async fn place_at(app: &TestApp, tenant: &Tenant) -> (StatusCode, Value) {
     let (status, _, body) = app.send_request(request).await;
     (status, body)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_balance_paid_order_cancelled_by_the_manager_is_credited_back_once() {
+    let app = TestApp::new().await;
+    let (customer, token) = diner(&app, &app.a).await;
+    let (id, secret) = unpaid_order(&app, "balance-then-cancel").await;
+    let total = order_total(&app, &id).await;
+    recharge(&app, &app.a, customer, total).await;
+    let (status, paid) = pay_by_balance(&app, &id, &secret, &token).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+    assert_eq!(paid["available_fen"], 0);
+
+    let owner = app.login(&app.a.owner_login).await;
+    let (status, cancelled) = app
+        .act(&owner, &id, "cancel", &paid["order"]["version"])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    wait_until("the balance is credited back", || async {
+        my_balance(&app, &token).await["available_fen"] == total
+    })
+    .await;
+    // The outbox delivering again credits nothing more.
+    let again = diancan_usecases::payments::refund_cancelled_order(&app.state, id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(
+        assert_ledger_adds_up(&app, app.a.brand, customer).await,
+        (total, 0)
+    );
+    app.cleanup().await;
+}
