@@ -35,6 +35,10 @@ fn plausible_body(
         (_, p) if p.ends_with("/printers") || p.ends_with("/printers/{printer_id}") => Some(
             json!({"name": "越界打印机", "connection": "tcp", "address": "127.0.0.1:9100", "paper_mm": 80}),
         ),
+        (_, p) if p.ends_with("/refunds") => Some(json!({"key": uuid::Uuid::now_v7()})),
+        (_, p) if p.ends_with("/balance") => Some(
+            json!({"kind": "recharge", "amount_fen": 100, "reason": "越界充值", "key": uuid::Uuid::now_v7()}),
+        ),
         (_, p) if p.ends_with("/stores/{store_id}") => {
             Some(serde_json::to_value(store_profile("越界门店")).unwrap())
         }
@@ -54,6 +58,12 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
             &diancan_domain::PrinterId::new().to_string(),
         )
         .replace("{job_id}", "1")
+        // Brand A's console must not reach any member but its own (brand B's are tested in
+        // `balance`); an id of none is refused the same way.
+        .replace(
+            "{customer_id}",
+            &diancan_domain::CustomerId::new().to_string(),
+        )
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
         .replace(
             "{ticket_id}",
