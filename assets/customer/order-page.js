@@ -40,6 +40,8 @@ const t = translator({
   alipay: ['支付宝', 'Alipay'],
   paying: ['正在前往支付…', 'Opening the payment…'],
   scanToPay: ['请用{name}扫码支付', 'Scan with {name} to pay'],
+  payByBalance: ['余额支付 {amount}（余额 {balance}）', 'Pay {amount} from balance ({balance} left)'],
+  useBalance: ['余额抵扣 {amount}', 'Use {amount} of my balance'],
   hintReadyPickup: ['请凭取餐号到前台取餐', 'Show your number at the counter'],
   hintReadyDine: ['菜品马上上桌', 'Your food is on its way to the table'],
   hintCancelled: ['订单已取消', 'This order was cancelled'],
@@ -127,7 +129,7 @@ export function openOrder(ctx, id) {
   root.querySelector('.view-head span:last-child').replaceWith(live);
   // A guest's key to the order; a signed-in diner's session is theirs, so it may be absent.
   const secret = ctx.secretOf(id);
-  const page = { id, order: null, source: null, poll: null, fetching: false, again: false, stopped: false, armed: false, providers: null, qr: null };
+  const page = { id, order: null, source: null, poll: null, fetching: false, again: false, stopped: false, armed: false, providers: null, qr: null, balance: null, useBalance: false };
   current = page;
   page.stop = () => {
     page.stopped = true;
@@ -177,6 +179,26 @@ export function openOrder(ctx, id) {
     } catch {
       page.providers = [];
     }
+    // 余额 only for a signed-in diner (the session cookie goes along; a guest gets 401).
+    try {
+      const balance = await get('customer/balance?limit=1');
+      page.balance = balance.available_fen ?? 0;
+    } catch {
+      page.balance = null;
+    }
+  }
+
+  async function payByBalance(button) {
+    button.disabled = true;
+    try {
+      const paid = await post(`orders/${encodeURIComponent(id)}/balance-payment`, {}, { headers: O.secretHeaders(secret) });
+      page.order = paid.order;
+      page.balance = paid.available_fen;
+    } catch (error) {
+      toast(error.message);
+      if (error.order) page.order = error.order;
+    }
+    render();
   }
 
   async function pay(provider, button) {
@@ -185,7 +207,7 @@ export function openOrder(ctx, id) {
     try {
       const back = `${location.pathname}${location.search}#order=${encodeURIComponent(id)}`;
       const started = await post(`orders/${encodeURIComponent(id)}/payments`,
-        { provider, how: 'browser', return_path: back }, { headers: O.secretHeaders(secret) });
+        { provider, how: 'browser', return_path: back, use_balance: page.useBalance }, { headers: O.secretHeaders(secret) });
       const next = started.next || {};
       if (started.simulator_url) return location.assign(started.simulator_url);
       if (next.kind === 'redirect') return location.assign(next.url);
@@ -249,12 +271,24 @@ export function openOrder(ctx, id) {
       : status === 'cancelled' ? (o.cancel_reason ? t('hintCancelledWhy', { reason: o.cancel_reason }) : t('hintCancelled'))
       : eta(o) || (status === 'accepted' || status === 'preparing' ? t('hintCooking') : '');
     const actions = [];
-    const payButtons = status === 'awaiting_payment' && page.providers?.length
-      ? h('div.pay-methods', {}, page.providers.map((provider) => h(`button.button.pay.${provider.replace('_', '-')}`, {
+    const total = o.quote?.total_fen ?? 0;
+    const balance = status === 'awaiting_payment' && page.balance > 0 ? page.balance : 0;
+    const covers = balance >= total && total > 0;
+    // Combined payment: the balance first, the gateway the rest.
+    const rest = page.useBalance && !covers ? total - balance : total;
+    const balanceChoice = !balance ? null
+      : covers ? h('button.button.pay.balance', { type: 'button', dataset: { action: 'pay-balance' }, onclick: (e) => payByBalance(e.currentTarget) },
+        t('payByBalance', { amount: yuan(total), balance: yuan(balance) }))
+        : page.providers?.length ? h('label.use-balance', {},
+          h('input', { type: 'checkbox', checked: page.useBalance, dataset: { action: 'use-balance' }, onchange: (e) => { page.useBalance = e.currentTarget.checked; render(); } }),
+          h('span', {}, t('useBalance', { amount: yuan(balance) })))
+          : null;
+    const payButtons = status === 'awaiting_payment' && (page.providers?.length || balanceChoice)
+      ? h('div.pay-methods', {}, balanceChoice, covers ? null : (page.providers || []).map((provider) => h(`button.button.pay.${provider.replace('_', '-')}`, {
         type: 'button',
         dataset: { action: 'pay', provider },
         onclick: (e) => pay(provider, e.currentTarget),
-      }, t('payWith', { name: t(provider), amount: yuan(o.quote?.total_fen ?? 0) }))),
+      }, t('payWith', { name: t(provider), amount: yuan(rest) }))),
       page.qr ? h('div.pay-qr', {}, h('p', {}, t('scanToPay', { name: t(page.qr.provider) })), h('code', {}, page.qr.code)) : null)
       : null;
     if (o.can_hurry) {

@@ -2,6 +2,7 @@
 //! No I/O, no web or database types: storage and the web edge depend on this crate, never the reverse.
 #![forbid(unsafe_code)]
 
+pub mod balance;
 pub mod catalog;
 pub mod customer;
 pub mod ids;

@@ -52,8 +52,9 @@ pub enum RefundCause {
     NotWanted,
     /// The order was cancelled after it was paid.
     OrderCancelled,
-    /// Staff gave money back (all or part): each such refund is new.
-    ByStaff,
+    /// Staff gave money back (all or part), under a key chosen once per request: the same
+    /// key again (a second click, a retry) finds the first refund.
+    ByStaff(RefundId),
 }
 
 impl RefundCause {
@@ -63,7 +64,7 @@ impl RefundCause {
         match self {
             RefundCause::NotWanted => format!("D{}", payment.out_trade_no),
             RefundCause::OrderCancelled => format!("C{}", payment.out_trade_no),
-            RefundCause::ByStaff => format!("R{}", RefundId::new().as_uuid().simple()),
+            RefundCause::ByStaff(key) => format!("R{}", key.as_uuid().simple()),
         }
     }
 
@@ -71,7 +72,7 @@ impl RefundCause {
         match self {
             RefundCause::NotWanted => "重复支付或订单已取消，自动退款",
             RefundCause::OrderCancelled => "订单已取消，自动退款",
-            RefundCause::ByStaff => "商家退款",
+            RefundCause::ByStaff(_) => "商家退款",
         }
     }
 }
@@ -198,9 +199,14 @@ mod tests {
             RefundCause::OrderCancelled.out_refund_no(&payment),
             RefundCause::NotWanted.out_refund_no(&payment)
         );
+        let key = RefundId::new();
+        assert_eq!(
+            RefundCause::ByStaff(key).out_refund_no(&payment),
+            RefundCause::ByStaff(key).out_refund_no(&payment)
+        );
         assert_ne!(
-            RefundCause::ByStaff.out_refund_no(&payment),
-            RefundCause::ByStaff.out_refund_no(&payment)
+            RefundCause::ByStaff(key).out_refund_no(&payment),
+            RefundCause::ByStaff(RefundId::new()).out_refund_no(&payment)
         );
         assert!(RefundCause::NotWanted.out_refund_no(&payment).len() <= 64);
     }

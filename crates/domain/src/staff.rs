@@ -53,6 +53,8 @@ pub enum Permission {
     /// 对账: hold the gateways' statements against our books and resolve what disagrees. It
     /// covers every store's money, so it is brand-wide.
     ReconcilePayments,
+    /// Recharge or correct a member's stored value (储值), and refund paid orders.
+    ManageBalances,
 }
 
 impl Permission {

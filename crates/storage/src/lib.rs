@@ -6,6 +6,7 @@
 mod tx;
 #[macro_use]
 mod sql_batch;
+pub mod balance;
 pub mod carts;
 mod catalog;
 mod customers;

@@ -8,6 +8,7 @@ use crate::db::Db;
 use crate::error::{Result, StorageError};
 use crate::ordering::{ChangeError, ChangeRequest, change_in};
 use crate::sql_batch::for_update;
+use diancan_domain::balance::EntryKind;
 use diancan_domain::ordering::Order;
 use diancan_domain::payments::*;
 use diancan_domain::*;
@@ -81,28 +82,33 @@ pub enum SettleOutcome {
     },
 }
 
+pub(crate) async fn insert_payment_in(tx: &mut crate::tx::Tx, payment: &Payment) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(INSERT_PAYMENT)
+        .bind(payment.id.as_uuid())
+        .bind(payment.brand_id.as_uuid())
+        .bind(payment.store_id.as_uuid())
+        .bind(payment.order_id.as_uuid())
+        .bind(payment.provider.as_str())
+        .bind(payment.method.as_str())
+        .bind(payment.out_trade_no.as_str())
+        .bind(payment.amount.fen())
+        .bind(payment.state.as_str())
+        .bind(payment.transaction_id.as_deref())
+        .bind(payment.paid_at_ms)
+        .bind(payment.flagged.as_deref())
+        .bind(payment.refund_due)
+        .bind(payment.created_at_ms)
+        .bind(payment.updated_at_ms)
+        .execute(&mut *c)
+        .await
+        .map(drop))?;
+    Ok(())
+}
+
 impl Db {
     pub async fn create_payment(&self, payment: &Payment) -> Result<()> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, |c| sqlx::query(INSERT_PAYMENT)
-            .bind(payment.id.as_uuid())
-            .bind(payment.brand_id.as_uuid())
-            .bind(payment.store_id.as_uuid())
-            .bind(payment.order_id.as_uuid())
-            .bind(payment.provider.as_str())
-            .bind(payment.method.as_str())
-            .bind(payment.out_trade_no.as_str())
-            .bind(payment.amount.fen())
-            .bind(payment.state.as_str())
-            .bind(payment.transaction_id.as_deref())
-            .bind(payment.paid_at_ms)
-            .bind(payment.flagged.as_deref())
-            .bind(payment.refund_due)
-            .bind(payment.created_at_ms)
-            .bind(payment.updated_at_ms)
-            .execute(&mut *c)
-            .await
-            .map(drop))?;
+        insert_payment_in(&mut tx, payment).await?;
         tx.commit().await
     }
 
@@ -132,6 +138,7 @@ impl Db {
 
     /// Marks a pending payment closed once its gateway closed it. A payment no longer pending
     /// (its money arrived meanwhile) stays as it is: returns whether this closed it.
+    /// The balance held for a combined payment is given back in the same transaction.
     pub async fn close_payment(&self, id: PaymentId, now_ms: i64) -> Result<bool> {
         let mut tx = self.begin().await?;
         let closed = on_tx!(&mut tx, |c| sqlx::query(CLOSE_PAYMENT)
@@ -140,6 +147,10 @@ impl Db {
             .execute(&mut *c)
             .await
             .map(|done| done.rows_affected() == 1))?;
+        if closed && let Some(mut held) = crate::balance::hold_of_payment(&mut tx, id).await? {
+            held.finish(&mut tx, id, EntryKind::Release, "system", now_ms)
+                .await?;
+        }
         tx.commit().await?;
         Ok(closed)
     }
@@ -218,28 +229,44 @@ impl Db {
                 SettleOutcome::Flagged { payment, reason }
             }
             Settlement::Pay => {
-                let request = ChangeRequest {
-                    order_id: payment.order_id,
-                    scope: Some((payment.brand_id, payment.store_id)),
-                    decide: pay_order,
-                    now_ms,
+                // The balance part of a combined payment, its account locked before the order.
+                let mut held = crate::balance::hold_of_payment(&mut tx, payment.id).await?;
+                let order = if held.as_ref().is_some_and(|h| !h.open) {
+                    // Its hold went back when the payment closed: this money alone does not
+                    // pay the order (all or nothing), so it is owed back.
+                    None
+                } else {
+                    let request = ChangeRequest {
+                        order_id: payment.order_id,
+                        scope: Some((payment.brand_id, payment.store_id)),
+                        decide: pay_order,
+                        now_ms,
+                    };
+                    match change_in(&mut tx, &[&request]).await?.pop() {
+                        Some(Ok(order)) => Some(order),
+                        Some(Err(ChangeError::Refused { .. })) => None,
+                        Some(Err(ChangeError::NotFound)) | None => {
+                            return Err(StorageError::Corrupt(format!(
+                                "payment {} names a missing order",
+                                payment.id
+                            )));
+                        }
+                        Some(Err(ChangeError::Storage(error))) => return Err(error),
+                    }
                 };
-                let changed = change_in(&mut tx, &[&request]).await?.pop();
+                if let Some(held) = held.as_mut() {
+                    let kind = if order.is_some() {
+                        EntryKind::Capture
+                    } else {
+                        EntryKind::Release
+                    };
+                    held.finish(&mut tx, payment.id, kind, arrived.provider.actor(), now_ms)
+                        .await?;
+                }
                 payment.state = PaymentState::Paid;
                 payment.transaction_id = Some(arrived.transaction_id.clone());
                 payment.paid_at_ms = Some(arrived.paid_at_ms);
                 payment.updated_at_ms = now_ms;
-                let order = match changed {
-                    Some(Ok(order)) => Some(order),
-                    Some(Err(ChangeError::Refused { .. })) => None,
-                    Some(Err(ChangeError::NotFound)) | None => {
-                        return Err(StorageError::Corrupt(format!(
-                            "payment {} names a missing order",
-                            payment.id
-                        )));
-                    }
-                    Some(Err(ChangeError::Storage(error))) => return Err(error),
-                };
                 payment.refund_due = order.is_none();
                 on_tx!(&mut tx, |c| sqlx::query(SETTLE_PAYMENT)
                     .bind(payment.id.as_uuid())

@@ -67,6 +67,16 @@ pub enum RefundOutcome {
     Refused(RefundRefusal),
 }
 
+/// Every refund of payment `id`, read inside the caller's transaction.
+pub(crate) async fn refunds_of_payment_in(tx: &mut Tx, id: PaymentId) -> Result<Vec<Refund>> {
+    let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE payment_id = $1");
+    let rows: Vec<RefundRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id.as_uuid())
+        .fetch_all(&mut *c)
+        .await)?;
+    rows.into_iter().map(refund_from).collect()
+}
+
 /// Writes a refund of `payment` (locked by the caller) with its outbox row, unless its number
 /// exists already or nothing is left to give back.
 pub(crate) async fn request_refund_in(
@@ -78,15 +88,7 @@ pub(crate) async fn request_refund_in(
     now_ms: i64,
 ) -> Result<RefundOutcome> {
     let out_refund_no = cause.out_refund_no(payment);
-    let sql = format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE payment_id = $1");
-    let rows: Vec<RefundRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(payment.id.as_uuid())
-        .fetch_all(&mut *c)
-        .await)?;
-    let refunds = rows
-        .into_iter()
-        .map(refund_from)
-        .collect::<Result<Vec<_>>>()?;
+    let refunds = refunds_of_payment_in(tx, payment.id).await?;
     if let Some(existing) = refunds.iter().find(|r| r.out_refund_no == out_refund_no) {
         return Ok(RefundOutcome::Existing(existing.clone()));
     }

@@ -59,6 +59,21 @@ pub enum Error {
     /// This way of paying is not configured here.
     #[error("{} is not offered", .0.as_str())]
     PaymentUnavailable(PaymentProvider),
+    /// Paying from a balance needs the diner signed in.
+    #[error("sign in to use the balance")]
+    SignInRequired,
+    /// The balance does not cover what it was asked to pay.
+    #[error("only {available} fen is available")]
+    InsufficientBalance { available: diancan_domain::Money },
+    /// A combined payment asked for when the balance alone pays the whole order.
+    #[error("the balance covers the whole order")]
+    BalanceCoversOrder,
+    /// The ledger's rule refused an entry (limit, zero, below what is held).
+    #[error(transparent)]
+    Balance(diancan_domain::balance::BalanceRefusal),
+    /// Nothing (more) to refund, or more than was paid.
+    #[error(transparent)]
+    RefundRefused(diancan_domain::refunds::RefundRefusal),
     /// The gateway refused or could not be reached: the diner may pay another way.
     #[error(transparent)]
     Gateway(PaymentError),

@@ -17,6 +17,7 @@ use diancan_storage::outbox::OutboxEntry;
 use diancan_storage::payments::SettleOutcome;
 use std::sync::Arc;
 
+pub mod balance;
 mod checkout;
 mod gateways;
 pub mod health;

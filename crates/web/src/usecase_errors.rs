@@ -4,9 +4,12 @@
 use crate::error::{ApiError, ErrorDetail};
 use crate::views::orders::OrderView;
 use axum::http::StatusCode;
+use diancan_domain::balance::BalanceRefusal;
 use diancan_domain::ordering::{OrderRefusal, QuoteError};
 use diancan_domain::payments::PaymentProvider;
+use diancan_domain::refunds::RefundRefusal;
 use diancan_domain::staff::Permission;
+use diancan_domain::validation::Problem;
 use diancan_usecases::Error;
 
 impl From<Error> for ApiError {
@@ -105,6 +108,20 @@ impl From<Error> for ApiError {
                     provider_en(provider)
                 ),
             ),
+            Error::SignInRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "SIGN_IN_REQUIRED",
+                "请先登录会员后使用余额",
+                "Sign in to pay from your balance",
+            ),
+            Error::InsufficientBalance { available } => insufficient(available),
+            Error::BalanceCoversOrder => conflict(
+                "BALANCE_COVERS_ORDER",
+                "余额足够支付整单，请直接使用余额支付".into(),
+                "Your balance covers the whole order; pay by balance instead".into(),
+            ),
+            Error::Balance(refusal) => balance_refusal(refusal),
+            Error::RefundRefused(refusal) => refund_refusal(refusal),
             Error::Gateway(error) => {
                 tracing::warn!(code = error.code(), %error, "gateway refused or unreachable");
                 ApiError::new(
@@ -122,6 +139,52 @@ impl From<Error> for ApiError {
             ),
             Error::Storage(error) => error.into(),
         }
+    }
+}
+
+fn insufficient(available: diancan_domain::Money) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "INSUFFICIENT_BALANCE",
+        format!("余额不足，可用余额 ¥{}", available.to_yuan_string()),
+        format!(
+            "Not enough balance: ¥{} available",
+            available.to_yuan_string()
+        ),
+    )
+}
+
+fn balance_refusal(refusal: BalanceRefusal) -> ApiError {
+    match refusal {
+        BalanceRefusal::Insufficient { available } => insufficient(available),
+        BalanceRefusal::NotPositive => {
+            ApiError::invalid_field("amount_fen", Problem::MustBePositive)
+        }
+        BalanceRefusal::TooLarge => ApiError::new(
+            StatusCode::CONFLICT,
+            "BALANCE_LIMIT",
+            "余额将超过上限",
+            "The balance would pass its limit",
+        ),
+        BalanceRefusal::NotHeld => ApiError::internal(refusal),
+    }
+}
+
+fn refund_refusal(refusal: RefundRefusal) -> ApiError {
+    match refusal {
+        RefundRefusal::NotPaid => ApiError::new(
+            StatusCode::CONFLICT,
+            "NOT_PAID",
+            "该订单没有可退的付款",
+            "This order has no payment to refund",
+        ),
+        RefundRefusal::Zero => ApiError::invalid_field("amount_fen", Problem::MustBePositive),
+        RefundRefusal::AboveWhatWasPaid { left } => ApiError::new(
+            StatusCode::CONFLICT,
+            "REFUND_ABOVE_PAID",
+            format!("最多还能退 ¥{}", left.to_yuan_string()),
+            format!("At most ¥{} can still be refunded", left.to_yuan_string()),
+        ),
     }
 }
 

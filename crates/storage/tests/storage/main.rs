@@ -1,5 +1,6 @@
 //! The storage conformance suite: every story runs once on SQLite and once on PostgreSQL.
 
+mod balance;
 mod catalog;
 mod customers;
 mod kitchen;

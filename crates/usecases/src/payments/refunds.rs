@@ -11,9 +11,18 @@ use diancan_domain::refunds::{RefundCause, RefundState};
 use diancan_integrations::payments::model::{OutRefundNo, OutTradeNo, RefundRequest};
 use diancan_storage::refunds::RefundOutcome;
 
-/// Refunds every paid gateway payment of a cancelled order in full (an outbox consumer).
+/// Refunds every paid gateway payment of a cancelled order in full, and credits its balance
+/// part back (an outbox consumer; a repeat refunds nothing more).
 pub async fn refund_cancelled_order(ctx: &Context, order: OrderId) -> Result<usize> {
     let mut requested = 0;
+    let credited = ctx
+        .db
+        .refund_balance_of_cancelled(order, ctx.clock.now_ms())
+        .await?;
+    if credited > diancan_domain::Money::ZERO {
+        tracing::info!(%order, amount_fen = credited.fen(), "cancelled order credited back to the balance");
+        requested += 1;
+    }
     for payment in ctx.db.payments_of_order(order).await? {
         if payment.state != PaymentState::Paid || payment.refund_due {
             // A payment owed back already has its own refund.

@@ -2,6 +2,7 @@
 //! so the document at `/api/v1/openapi.json` cannot drift from the handlers.
 
 mod agent;
+mod balance;
 mod board;
 mod common_responses;
 mod console_menu;
@@ -119,6 +120,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::order_payments, payments::start_payment))
         .routes(routes!(payments::notify))
         .routes(routes!(payments::gateway_health))
+        .routes(routes!(balance::pay_by_balance))
+        .routes(routes!(balance::my_balance))
+        .routes(routes!(balance::member_balance, balance::post_member_entry))
+        .routes(routes!(balance::refund_order))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))

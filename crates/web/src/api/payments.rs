@@ -42,14 +42,25 @@ pub enum StartPaymentBody {
             pattern = r"^/([^/\\\u0000-\u001f\u007f-\u009f][^\\\u0000-\u001f\u007f-\u009f]*)?$"
         )]
         return_path: Option<String>,
+        /// Pay from the signed-in diner's balance first, the rest here (combined payment).
+        #[serde(default)]
+        use_balance: bool,
     },
     /// A QR code to scan with the gateway's app.
-    Qr { provider: PaymentProvider },
+    Qr {
+        provider: PaymentProvider,
+        /// Pay from the signed-in diner's balance first, the rest here (combined payment).
+        #[serde(default)]
+        use_balance: bool,
+    },
     /// Inside WeChat or Alipay, as the diner `payer` (openid / buyer id).
     InApp {
         provider: PaymentProvider,
         #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_-]{1,64}$")]
         payer: String,
+        /// Pay from the signed-in diner's balance first, the rest here (combined payment).
+        #[serde(default)]
+        use_balance: bool,
     },
 }
 
@@ -57,8 +68,16 @@ impl StartPaymentBody {
     fn provider(&self) -> PaymentProvider {
         match self {
             StartPaymentBody::Browser { provider, .. }
-            | StartPaymentBody::Qr { provider }
+            | StartPaymentBody::Qr { provider, .. }
             | StartPaymentBody::InApp { provider, .. } => *provider,
+        }
+    }
+
+    fn use_balance(&self) -> bool {
+        match self {
+            StartPaymentBody::Browser { use_balance, .. }
+            | StartPaymentBody::Qr { use_balance, .. }
+            | StartPaymentBody::InApp { use_balance, .. } => *use_balance,
         }
     }
 
@@ -113,6 +132,8 @@ pub enum NextStep {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StartedPaymentView {
     pub payment: PaymentView,
+    /// Held from the diner's balance for this payment (combined payment); 0 when none.
+    pub balance_fen: i64,
     pub next: NextStep,
     /// Demo mode only: the simulator's page where the demo diner taps 支付.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,7 +170,8 @@ pub async fn order_payments(
     request_body = StartPaymentBody,
     responses((status = 201, body = StartedPaymentView),
         (status = 404, body = crate::error::ErrorBody),
-        (status = 409, description = "ORDER_NOT_PAYABLE (with the order) or PAYMENT_METHOD_UNAVAILABLE", body = crate::error::ErrorBody),
+        (status = 401, description = "SIGN_IN_REQUIRED: `use_balance` needs a signed-in diner", body = crate::error::ErrorBody),
+        (status = 409, description = "ORDER_NOT_PAYABLE (with the order), PAYMENT_METHOD_UNAVAILABLE, BALANCE_COVERS_ORDER (pay by balance instead)", body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody),
         (status = 503, description = "PAYMENT_GATEWAY_UNAVAILABLE: pay another way", body = crate::error::ErrorBody)))]
 pub async fn start_payment(
@@ -160,7 +182,15 @@ pub async fn start_payment(
     ApiJson(body): ApiJson<StartPaymentBody>,
 ) -> ApiResult<(StatusCode, Json<StartedPaymentView>)> {
     let checkout = checkout_of(&state, &body, client)?;
-    let started = payments::start_payment(&state, id, &pass, body.provider(), checkout).await?;
+    let started = payments::start_payment(
+        &state,
+        id,
+        &pass,
+        body.provider(),
+        checkout,
+        body.use_balance(),
+    )
+    .await?;
     let simulator_url = state
         .payment_simulators
         .as_ref()
@@ -169,6 +199,7 @@ pub async fn start_payment(
         StatusCode::CREATED,
         Json(StartedPaymentView {
             payment: PaymentView::from(&started.payment),
+            balance_fen: started.balance_held.fen(),
             next: next_step(&started),
             simulator_url,
         }),

@@ -21,7 +21,12 @@ pub(crate) async fn unpaid_order(app: &TestApp, key: &str) -> (String, String) {
     (id, secret)
 }
 
-async fn start(app: &TestApp, id: &str, secret: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn start(
+    app: &TestApp,
+    id: &str,
+    secret: Option<&str>,
+    body: Value,
+) -> (StatusCode, Value) {
     let mut request = axum::http::Request::post(format!("/api/v1/orders/{id}/payments"))
         .header("content-type", "application/json");
     if let Some(secret) = secret {
@@ -40,7 +45,7 @@ pub(crate) async fn status_of(app: &TestApp, id: &str, secret: &str) -> String {
     order["status"].as_str().unwrap_or_default().to_owned()
 }
 
-fn browser(provider: &str) -> Value {
+pub(crate) fn browser(provider: &str) -> Value {
     json!({"provider": provider, "how": "browser", "return_path": "/s/demo#order=1"})
 }
 
@@ -113,7 +118,7 @@ async fn a_guest_pays_on_each_simulator_page_and_the_order_moves_on() {
 }
 
 /// The `name` parameter of `url`'s query, decoded.
-fn url_query(url: &str, name: &str) -> Option<String> {
+pub(crate) fn url_query(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == name)
@@ -266,7 +271,7 @@ pub(crate) async fn pay_on_the_page(app: &TestApp, id: &str, secret: &str, provi
 }
 
 /// The demo diner's tap on the simulator page of a started payment.
-async fn tap_pay(app: &TestApp, started: &Value) {
+pub(crate) async fn tap_pay(app: &TestApp, started: &Value) {
     let page = started["simulator_url"].as_str().unwrap();
     let path = page.split('?').next().unwrap();
     let (status, _) = app

@@ -45,6 +45,10 @@ fn plausible_body(
         (_, p) if p.ends_with("/prep") => {
             Some(json!({"target_secs": 60, "amber_after_secs": 30, "red_after_secs": 60}))
         }
+        (_, p) if p.ends_with("/refunds") => Some(json!({"key": uuid::Uuid::now_v7()})),
+        (_, p) if p.ends_with("/balance") => Some(
+            json!({"kind": "recharge", "amount_fen": 100, "reason": "越界充值", "key": uuid::Uuid::now_v7()}),
+        ),
         (_, p) if p.ends_with("/stores/{store_id}") => {
             Some(serde_json::to_value(store_profile("越界门店")).unwrap())
         }
@@ -72,6 +76,12 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
         .replace(
             "{agent_id}",
             &diancan_domain::PrintAgentId::new().to_string(),
+        )
+        // Brand A's console must not reach any member but its own (brand B's are tested in
+        // `balance`); an id of none is refused the same way.
+        .replace(
+            "{customer_id}",
+            &diancan_domain::CustomerId::new().to_string(),
         )
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
         .replace(

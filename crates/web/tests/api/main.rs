@@ -3,6 +3,7 @@
 //! same tests on PostgreSQL.
 
 mod app;
+mod balance;
 mod board;
 mod cancellation;
 mod catalog;
