@@ -50,7 +50,8 @@ DISH = {
     "details": [REFERENCE, *SELECT_BOUNDS, (r"skus\[\d+\]\.code", "DUPLICATE")],
 }
 PRINTER = {
-    "codes": {"UNKNOWN_STATION", "UNKNOWN_FALLBACK", "FALLBACK_IS_SELF"},
+    # An `agent` printer names its agent (a sibling field decides): AGENT_REQUIRED, UNKNOWN_AGENT.
+    "codes": {"UNKNOWN_STATION", "UNKNOWN_FALLBACK", "FALLBACK_IS_SELF", "AGENT_REQUIRED", "UNKNOWN_AGENT"},
     # Stations must differ, which utoipa cannot state as uniqueItems.
     "details": [(r"address", "INVALID_CHARACTERS"), (r"stations", "DUPLICATE")],
 }
@@ -65,6 +66,16 @@ STATE_REFUSALS = {
     "PUT /api/v1/console/dishes/{dish_id}": DISH,
     "POST /api/v1/console/stores/{store_id}/printers": PRINTER,
     "PUT /api/v1/console/stores/{store_id}/printers/{printer_id}": PRINTER,
+    # Amber no later than red: two fields compared, beyond JSON Schema.
+    "PUT /api/v1/console/kitchen/stations/{station_id}/prep": {
+        "codes": {"PREP_TARGET_INVALID"},
+        "details": [],
+    },
+    # A recharge is positive, an adjustment signed: the sibling `kind` decides.
+    "POST /api/v1/console/members/{customer_id}/balance": {
+        "codes": set(),
+        "details": [(r"amount_fen", "MUST_BE_POSITIVE")],
+    },
 }
 
 

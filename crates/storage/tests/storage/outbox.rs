@@ -51,13 +51,24 @@ async fn a_change_and_its_announcement_commit_together(db: &Db) {
         .await
         .unwrap()
         .into_iter()
-        .partition(|m| m.subject == Some(order_stream(order.id)));
+        .partition(|m| m.topic == ANNOUNCE && m.subject == Some(order_stream(order.id)));
     assert_eq!(
         leased.len(),
         1,
         "one announcement of the order for one change: {leased:?}"
     );
-    // The accept also sent the order to the kitchen: its tickets' announcement commits with it; they are delivered here so the story follows the order's row alone.
+    // The orders board's entry for the change commits with it too.
+    assert_eq!(
+        kitchen
+            .iter()
+            .filter(|m| m.topic == diancan_storage::ordering::board::BOARD_TOPIC
+                && m.subject == Some(order_stream(order.id)))
+            .count(),
+        1,
+        "one board entry for one change: {kitchen:?}"
+    );
+    // The accept also sent the order to the kitchen: its tickets' announcement commits with it;
+    // they (and the board entry) are delivered here so the story follows the order's row alone.
     let kitchen_stream = diancan_storage::events::kitchen_stream(menu.store);
     assert!(
         kitchen

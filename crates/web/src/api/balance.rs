@@ -37,8 +37,17 @@ pub struct LedgerPage {
 }
 
 impl LedgerPage {
-    fn limit(&self) -> i64 {
-        self.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+    /// The page size asked for; one outside 1-100 is refused, as the document says.
+    fn limit(&self) -> ApiResult<i64> {
+        match self.limit {
+            None => Ok(DEFAULT_PAGE),
+            Some(limit) if (1..=MAX_PAGE).contains(&limit) => Ok(limit),
+            Some(_) => Err(ApiError::bad_request(
+                "INVALID_QUERY",
+                "limit 须在 1 到 100 之间",
+                "`limit` must be 1 to 100",
+            )),
+        }
     }
 }
 
@@ -80,7 +89,7 @@ pub async fn my_balance(
     customer: Customer,
     ApiQuery(page): ApiQuery<LedgerPage>,
 ) -> ApiResult<Json<BalanceView>> {
-    let limit = page.limit();
+    let limit = page.limit()?;
     let (account, entries) =
         balance::member_balance(&state, customer.brand_id, customer.id, page.before, limit).await?;
     Ok(Json(BalanceView::of(&account, &entries, limit)))
@@ -99,7 +108,7 @@ pub async fn member_balance(
     ApiPath(customer): ApiPath<CustomerId>,
     ApiQuery(page): ApiQuery<LedgerPage>,
 ) -> ApiResult<Json<BalanceView>> {
-    let limit = page.limit();
+    let limit = page.limit()?;
     let (account, entries) =
         balance::console_member_balance(&state, &staff.caller(), customer, page.before, limit)
             .await?;
@@ -136,7 +145,7 @@ pub struct StaffEntryBody {
         (status = 403, body = crate::error::ErrorBody, description = "The role may not manage balances"),
         (status = 404, body = crate::error::ErrorBody, description = "No such member at this brand"),
         (status = 409, body = crate::error::ErrorBody, description = "INSUFFICIENT_BALANCE (an adjustment below what is free) or BALANCE_LIMIT"),
-        (status = 422, body = crate::error::ErrorBody)))]
+        (status = 422, body = crate::error::ErrorBody, description = "Invalid fields; amount_fen MUST_BE_POSITIVE when a recharge is not positive or an adjustment is zero")))]
 pub async fn post_member_entry(
     State(state): State<AppState>,
     staff: Staff,

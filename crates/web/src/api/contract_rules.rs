@@ -80,7 +80,7 @@ pub fn add_to(document: &mut OpenApi) {
 const CLOSED_OBJECTS: [&str; 3] = ["GeoPoint", "ImageUpload", "MenuUpload"];
 
 /// Bodies read as one shape per tag with `deny_unknown_fields`: each shape takes no other field.
-const TAGGED_BODIES: [&str; 2] = ["CartChangeBody", "TicketCommandBody"];
+const TAGGED_BODIES: [&str; 3] = ["CartChangeBody", "TicketCommandBody", "StartPaymentBody"];
 
 /// A dine-in order names its table (`ordering::place` refuses it without: `table_token`
 /// REQUIRED); pickup and delivery need none.

@@ -23,7 +23,7 @@ const MIN_PASSWORD_CHARS: usize = 8;
 const MAX_PASSWORD_CHARS: usize = 128;
 
 #[derive(Serialize, ToSchema)]
-pub struct StaffView {
+pub struct StaffAccountView {
     pub id: StaffId,
     pub login: String,
     pub display_name: String,
@@ -34,9 +34,9 @@ pub struct StaffView {
     pub store_ids: Option<Vec<StoreId>>,
 }
 
-impl From<StaffMember> for StaffView {
+impl From<StaffMember> for StaffAccountView {
     fn from(m: StaffMember) -> Self {
-        StaffView {
+        StaffAccountView {
             id: m.id,
             login: m.login,
             display_name: m.display_name,
@@ -70,7 +70,7 @@ pub struct NewStaffBody {
     pub password: String,
     /// The stores they work in; `null` for every store of the brand.
     #[serde(default)]
-    #[schema(max_items = 500)]
+    #[schema(min_items = 1, max_items = 500)]
     pub store_ids: Option<Vec<StoreId>>,
 }
 
@@ -80,8 +80,9 @@ pub struct StaffChangeBody {
     #[schema(max_length = 60)]
     pub display_name: String,
     pub role: Role,
+    /// The stores they work in; `null` for every store of the brand.
     #[serde(default)]
-    #[schema(max_items = 500)]
+    #[schema(min_items = 1, max_items = 500)]
     pub store_ids: Option<Vec<StoreId>>,
     pub active: bool,
 }
@@ -94,21 +95,16 @@ pub struct PasswordBody {
 }
 
 fn check_password(errors: &mut FieldErrors, password: &str) {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
         errors.add(
             "password",
             Problem::TooShort {
                 min: MIN_PASSWORD_CHARS,
             },
         );
-    } else if chars > MAX_PASSWORD_CHARS {
-        errors.add(
-            "password",
-            Problem::TooLong {
-                max: MAX_PASSWORD_CHARS,
-            },
-        );
+    } else if let Err(problem) = check_text(password, MAX_PASSWORD_CHARS, Lines::One) {
+        // Control and bidi characters cannot be typed on a login form anyway.
+        errors.add("password", problem);
     }
 }
 
@@ -134,31 +130,33 @@ fn store_ref(error: diancan_storage::StorageError) -> ApiError {
     }
 }
 
-async fn member(state: &AppState, brand: BrandId, id: StaffId) -> ApiResult<StaffView> {
+async fn member(state: &AppState, brand: BrandId, id: StaffId) -> ApiResult<StaffAccountView> {
     state
         .db
         .brand_staff(brand)
         .await?
         .into_iter()
         .find(|m| m.id == id)
-        .map(StaffView::from)
+        .map(StaffAccountView::from)
         .ok_or_else(ApiError::not_found)
 }
 
 #[utoipa::path(get, path = "/api/v1/console/staff", tag = "console",
-    responses((status = 200, body = Vec<StaffView>), (status = 401, body = crate::error::ErrorBody),
+    responses((status = 200, body = Vec<StaffAccountView>), (status = 401, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list_staff(
     State(state): State<AppState>,
     staff: Staff,
-) -> ApiResult<Json<Vec<StaffView>>> {
+) -> ApiResult<Json<Vec<StaffAccountView>>> {
     staff.require(Permission::ManageBrand)?;
     let members = state.db.brand_staff(staff.brand_id).await?;
-    Ok(Json(members.into_iter().map(StaffView::from).collect()))
+    Ok(Json(
+        members.into_iter().map(StaffAccountView::from).collect(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/console/staff", tag = "console", request_body = NewStaffBody,
-    responses((status = 201, body = StaffView), (status = 401, body = crate::error::ErrorBody),
+    responses((status = 201, body = StaffAccountView), (status = 401, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "LOGIN_TAKEN"),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -166,7 +164,7 @@ pub async fn create_staff(
     State(state): State<AppState>,
     staff: Staff,
     ApiJson(body): ApiJson<NewStaffBody>,
-) -> ApiResult<(StatusCode, Json<StaffView>)> {
+) -> ApiResult<(StatusCode, Json<StaffAccountView>)> {
     staff.require(Permission::ManageBrand)?;
     let mut errors = FieldErrors::new();
     let login = body.login.trim();
@@ -209,7 +207,7 @@ pub async fn create_staff(
 
 #[utoipa::path(put, path = "/api/v1/console/staff/{staff_id}", tag = "console",
     params(("staff_id" = StaffId, Path)), request_body = StaffChangeBody,
-    responses((status = 200, body = StaffView), (status = 401, body = crate::error::ErrorBody),
+    responses((status = 200, body = StaffAccountView), (status = 401, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "CANNOT_CHANGE_SELF: an owner cannot switch themselves off or demote themselves"),
         (status = 422, body = crate::error::ErrorBody)))]
@@ -218,7 +216,7 @@ pub async fn update_staff(
     staff: Staff,
     ApiPath(staff_id): ApiPath<StaffId>,
     ApiJson(body): ApiJson<StaffChangeBody>,
-) -> ApiResult<Json<StaffView>> {
+) -> ApiResult<Json<StaffAccountView>> {
     staff.require(Permission::ManageBrand)?;
     if staff_id == staff.id && (!body.active || body.role != Role::Owner) {
         return Err(ApiError::new(
