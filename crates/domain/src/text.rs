@@ -168,6 +168,17 @@ pub fn optional_text(
     optional(errors, field, text, max_chars, Lines::One)
 }
 
+/// Trims an optional text that may span lines but is typed, not pasted (an order's note):
+/// `\n` is a line end, a `\r` is refused like any other control character.
+pub fn optional_lines(
+    errors: &mut FieldErrors,
+    field: &str,
+    text: Option<&str>,
+    max_chars: usize,
+) -> Option<String> {
+    optional(errors, field, text, max_chars, Lines::Many)
+}
+
 /// Trims an optional text that may span lines (a note, a description); Windows line ends
 /// become `\n`, so a pasted note and a typed one read the same.
 pub fn optional_note(

@@ -49,7 +49,8 @@ impl ItemColumns {
 }
 
 /// Breaks text into lines of at most `width` columns, after printer substitution (`¥` → `￥`,
-/// unprintable → `□`). A two-column character that would straddle the edge starts the next line.
+/// unprintable → `□`). A two-column character that would straddle the edge starts the next line;
+/// a line break in the text starts one too.
 /// Empty text gives no lines.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     assert!(width >= 2, "a line must hold one Chinese character");
@@ -57,6 +58,12 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut current = String::new();
     let mut used = 0;
     for c in text.chars() {
+        // A note typed on two lines prints on two lines.
+        if c == '\n' {
+            lines.push(std::mem::take(&mut current).trim_end().to_owned());
+            used = 0;
+            continue;
+        }
         let g = glyph(c);
         if used + g.columns > width {
             lines.push(std::mem::take(&mut current).trim_end().to_owned());
@@ -146,6 +153,11 @@ pub fn rule(c: char, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_break_in_a_note_starts_a_new_line() {
+        assert_eq!(wrap("不要香菜\n多放辣", 32), ["不要香菜", "多放辣"]);
+    }
 
     #[test]
     fn wrap_never_splits_a_wide_character() {

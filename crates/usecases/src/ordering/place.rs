@@ -16,6 +16,9 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 
+/// An order's note, as the document's `maxLength` says.
+pub const MAX_ORDER_NOTE_CHARS: usize = 200;
+
 /// Everything the diner confirmed at checkout.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaceOrder {
@@ -179,7 +182,9 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
 
 fn valid_note(note: Option<&str>) -> Result<Option<String>> {
     let mut errors = FieldErrors::new();
-    let note = diancan_domain::text::optional_text(&mut errors, "note", note, 200);
+    // A note may span lines, as a line's note may (忌口 on one line, the pickup on the next).
+    let note =
+        diancan_domain::text::optional_lines(&mut errors, "note", note, MAX_ORDER_NOTE_CHARS);
     Ok(errors.finish(|| note)?)
 }
 

@@ -58,11 +58,14 @@ pub struct PlaceOrderBody {
     #[serde(default)]
     pub contact: Option<Contact>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub delivery_address: Option<String>,
     /// "asap" (default) or a local time "HH:MM" today.
     #[serde(default)]
     pub pickup_time: Option<String>,
+    /// For the whole order; may span lines.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub note: Option<String>,
 }
 
