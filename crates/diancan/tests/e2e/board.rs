@@ -57,16 +57,7 @@ async fn a_paid_order_appears_on_the_board_and_is_announced() {
             let menu = app
                 .get_json(&format!("/api/v1/stores/{store}/menu"))
                 .await?;
-            let sku = menu["categories"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|c| c["dishes"].as_array().into_iter().flatten())
-                .find(|d| {
-                    d["needs_choices"] == false && d["sold_out"] == false && d["kind"] == "single"
-                })
-                .map(|d| d["skus"][0]["id"].clone())
-                .context("a dish without choices")?;
+            let (sku, _) = crate::kitchen::simple_dish(&menu)?;
 
             // A landscape tablet at the counter.
             driver.set_window_rect(0, 0, 1024, 768).await?;

@@ -33,7 +33,7 @@ async fn sign_in(driver: &WebDriver) -> anyhow::Result<()> {
 }
 
 /// A dish that needs no choices, and the station its tickets go to (`None`: the default one).
-fn simple_dish(menu: &Value) -> anyhow::Result<(Value, Option<String>)> {
+pub(crate) fn simple_dish(menu: &Value) -> anyhow::Result<(Value, Option<String>)> {
     menu["categories"]
         .as_array()
         .into_iter()
