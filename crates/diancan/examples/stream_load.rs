@@ -201,6 +201,28 @@ fn diner_key(order: String) -> impl Fn(&str, &Value) -> Option<String> + Send + 
     }
 }
 
+/// Waits until `count` streams saw `key` (or the deadline), records how long after `from` each
+/// did, and returns how many never did.
+async fn awaited(
+    seen: &Seen,
+    key: &str,
+    count: usize,
+    from: Instant,
+    deadline: Instant,
+    histogram: &mut Histogram<u64>,
+) -> anyhow::Result<u64> {
+    loop {
+        let arrived: Vec<Instant> = seen.lock().unwrap().get(key).cloned().unwrap_or_default();
+        if arrived.len() >= count || Instant::now() > deadline {
+            for at in &arrived {
+                histogram.record(at.saturating_duration_since(from).as_micros() as u64)?;
+            }
+            return Ok((count - arrived.len().min(count)) as u64);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn percentiles(h: &Histogram<u64>) -> Value {
     json!({
         "count": h.len(),
@@ -332,44 +354,35 @@ async fn main() -> anyhow::Result<()> {
         };
         let id = accepted["id"].as_str().unwrap_or_default().to_owned();
         let deadline = Instant::now() + Duration::from_secs(5);
-        let expect = [
-            (format!("board:{id}"), args.boards, paid_at, &mut board),
-            (
-                format!("kitchen:{id}"),
-                args.kitchens,
-                accepted_at,
-                &mut kitchen,
-            ),
-        ];
-        for (key, count, from, histogram) in expect {
-            loop {
-                let arrived: Vec<Instant> =
-                    seen.lock().unwrap().get(&key).cloned().unwrap_or_default();
-                if arrived.len() >= count || Instant::now() > deadline {
-                    missing += (count - arrived.len().min(count)) as u64;
-                    for at in arrived {
-                        histogram.record(at.saturating_duration_since(from).as_micros() as u64)?;
-                    }
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        }
+        missing += awaited(
+            &seen,
+            &format!("board:{id}"),
+            args.boards,
+            paid_at,
+            deadline,
+            &mut board,
+        )
+        .await?;
+        missing += awaited(
+            &seen,
+            &format!("kitchen:{id}"),
+            args.kitchens,
+            accepted_at,
+            deadline,
+            &mut kitchen,
+        )
+        .await?;
         if let Some((from, followed_id)) = diner_paid {
             let streams = args.diners / per_order + usize::from(n < args.diners % per_order);
-            let key = format!("diner:{followed_id}");
-            loop {
-                let arrived: Vec<Instant> =
-                    seen.lock().unwrap().get(&key).cloned().unwrap_or_default();
-                if arrived.len() >= streams || Instant::now() > deadline {
-                    missing += (streams - arrived.len().min(streams)) as u64;
-                    for at in arrived {
-                        diner.record(at.saturating_duration_since(from).as_micros() as u64)?;
-                    }
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            missing += awaited(
+                &seen,
+                &format!("diner:{followed_id}"),
+                streams,
+                from,
+                deadline,
+                &mut diner,
+            )
+            .await?;
         }
     }
     let report = json!({

@@ -45,8 +45,10 @@ pub async fn floor(ctx: &Context, staff: &StaffCaller, store: StoreId) -> Result
         .map(|s| (s.table_id, s))
         .collect();
     let mut orders: HashMap<TableSessionId, Vec<Order>> = HashMap::new();
-    for session in sessions.values() {
-        orders.insert(session.id, ctx.db.session_orders(session.id).await?);
+    for order in ctx.db.open_sessions_orders(staff.brand_id, store).await? {
+        if let Some(table) = &order.table {
+            orders.entry(table.session_id).or_default().push(order);
+        }
     }
     Ok(tables
         .into_iter()

@@ -18,6 +18,8 @@ const WHERE_ID: &str = "WHERE id = $1";
 const WHERE_STORE_DAY: &str =
     "WHERE brand_id = $1 AND store_id = $2 AND business_date = $3 ORDER BY placed_at_ms DESC";
 const WHERE_SESSION: &str = "WHERE table_session_id = $1 ORDER BY placed_at_ms";
+const WHERE_OPEN_SESSIONS: &str = "WHERE brand_id = $1 AND store_id = $2 AND table_session_id IN
+    (SELECT id FROM table_sessions WHERE brand_id = $1 AND store_id = $2 AND status = 'open') ORDER BY placed_at_ms";
 const WHERE_CUSTOMER: &str = "WHERE customer_id = $1 ORDER BY placed_at_ms DESC LIMIT 100";
 const SELECT_UNPAID_DUE: &str =
     "SELECT id FROM orders WHERE status = 'awaiting_payment' AND pay_by_ms <= $1 LIMIT 200";
@@ -249,6 +251,19 @@ impl Db {
         let rows: Vec<OrderRow> =
             on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(customer.as_uuid())
+                .fetch_all(p)
+                .await)?;
+        Ok(readable(rows))
+    }
+
+    /// The orders of every open sitting of the store, oldest first, in one query (the floor
+    /// plan reads them at every change in the store).
+    pub async fn open_sessions_orders(&self, brand: BrandId, store: StoreId) -> Result<Vec<Order>> {
+        let sql = select(WHERE_OPEN_SESSIONS);
+        let rows: Vec<OrderRow> =
+            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(brand.as_uuid())
+                .bind(store.as_uuid())
                 .fetch_all(p)
                 .await)?;
         Ok(readable(rows))
