@@ -40,6 +40,11 @@ async function open(page) {
       kinds: ['order'],
       after: board.stream_version,
       onEvent: (kind, event) => heard(page, event),
+      // Offline longer than the server keeps the board's log: read the board again.
+      onReset: () => {
+        leave(page);
+        open(page);
+      },
       onOnline: (online) => {
         page.online = online;
         liveLine(page);

@@ -228,6 +228,8 @@ async function startStation() {
   state.feed = follow({
     url: `/api/v1/console/stores/${enc(state.store.id)}/kitchen/events`,
     after: state.board.lastEventId,
+    // Offline longer than the server keeps the kitchen's log: read the tickets again.
+    onReset: startStation,
     kinds: ['ticket.created', 'ticket.item_bumped', 'ticket.bumped', 'ticket.recalled', 'ticket.held', 'ticket.fired', 'ticket.voided'],
     onEvent: (kind, payload, id) => {
       if (K.applyEvent(state.board, id, payload, now())) renderTickets();

@@ -2,13 +2,16 @@
 // server sends a heartbeat every 2 s, so silence means a dead server or a dead network alike),
 // and reconnects by itself, asking for everything after the last event it saw. The browser's
 // own reconnect sends Last-Event-ID; a reconnect of ours sends the same version as `after`.
+// A screen offline for longer than the server keeps its log hears `reset` and reads its state
+// again (`onReset`); without a handler the page reloads.
 
 export const SILENCE_MS = 5000;
 export const RETRY_MS = 1000;
 
 /**
  * Follows `url` (an SSE endpoint). `kinds` are the event names to hand to `onEvent(kind, data,
- * id)`; `onOnline(bool)` hears each change of connection; `after` (or null) is where to start.
+ * id)`; `onOnline(bool)` hears each change of connection; `after` (or null) is where to start;
+ * `onReset()` is told the log no longer holds everything after `after` (read the state again).
  * The timers and EventSource are injectable for tests. Returns `{ stop() }`.
  */
 export function follow({
@@ -16,6 +19,7 @@ export function follow({
   kinds,
   onEvent,
   onOnline = () => {},
+  onReset = () => globalThis.location?.reload(),
   after = null,
   EventSourceImpl = globalThis.EventSource,
   setTimer = setTimeout,
@@ -76,6 +80,10 @@ export function follow({
       });
     }
     current.addEventListener('heartbeat', heard);
+    current.addEventListener('reset', () => {
+      heard();
+      onReset();
+    });
     current.onopen = heard;
     current.onerror = () => {
       say(false);

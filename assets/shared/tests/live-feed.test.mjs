@@ -106,3 +106,13 @@ test('an error says offline at once; a stream the browser closed is reopened by 
   assert.equal(hz.opened.length, 2);
   assert.equal(hz.opened[1].url, '/k?after=3');
 });
+
+test('a reset from the server asks the screen to read its state again', () => {
+  const hz = harness();
+  let resets = 0;
+  const seen = [];
+  follow({ url: '/k/events', after: 3, kinds: ['order'], onEvent: (kind, data) => seen.push(data.n), onReset: () => resets++, EventSourceImpl: hz.FakeSource, setTimer: hz.setTimer, clearTimer: hz.clearTimer });
+  hz.opened[0].emit('reset', { after: 3, oldest_kept: 40 });
+  assert.equal(resets, 1);
+  assert.deepEqual(seen, [], 'a reset is not an event of the page');
+});

@@ -266,9 +266,11 @@ fn stream_events(
             {
                 Ok(stored) if !stored.is_empty() => {
                     let last = stored.last().map_or(cursor.after, |e| e.stream_version);
+                    let forgotten = skipped_versions(cursor.after, &stored);
                     match (cursor.hydrate)(cursor.state.clone(), stored).await {
                         Ok(events) => {
                             cursor.after = last;
+                            cursor.pending.extend(forgotten.map(reset));
                             cursor.pending.extend(events);
                         }
                         Err(error) => {
@@ -287,6 +289,21 @@ fn stream_events(
         }
     });
     Sse::new(within_lifetime(&limits, events))
+}
+
+/// Versions are gap-free within a stream, so a first event past `after + 1` means the log has
+/// forgotten what came between (retention): the screen cannot catch up by replay alone.
+fn skipped_versions(after: i64, stored: &[StoredEvent]) -> Option<(i64, i64)> {
+    let first = stored.first()?.stream_version;
+    (after > 0 && first > after + 1).then_some((after, first))
+}
+
+/// Tells the screen to read its state again: the events it missed are no longer kept. The
+/// events that follow continue from the oldest one kept.
+fn reset((after, oldest): (i64, i64)) -> Event {
+    Event::default()
+        .event("reset")
+        .data(serde_json::json!({ "after": after, "oldest_kept": oldest }).to_string())
 }
 
 /// `events` after the `retry:` field, until the stream's lifetime is up. The field comes first,

@@ -353,3 +353,39 @@ async fn a_second_round_prints_as_an_addition(db: &Db) {
     );
 }
 both!(a_second_round_prints_as_an_addition);
+
+/// A month on, the sweep forgets printed and failed jobs, but not a job still due, nor one a
+/// later reprint points at.
+async fn the_sweep_forgets_finished_jobs_after_a_month(db: &Db) {
+    use diancan_storage::retention::Retention;
+    let keep = Retention::default();
+    let menu = menu_with_stock(db, 20).await;
+    let (_, drinks) = stations(db, menu).await;
+    let (counter, _) = printers(db, menu, drinks).await;
+    let test_print = |at| db.queue_test_print(menu.brand, menu.store, counter.id, "staff:boss", at);
+    let printed = test_print(NOW_MS).await.unwrap();
+    let claimed = db.claim_print_jobs(NOW_MS, 1_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(db.print_job_printed(printed.id, 1, NOW_MS).await.unwrap());
+    let reprinted = test_print(NOW_MS).await.unwrap();
+    let claimed = db.claim_print_jobs(NOW_MS, 1_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert!(db.print_job_printed(reprinted.id, 1, NOW_MS).await.unwrap());
+    let reprint = db
+        .reprint(menu.brand, menu.store, reprinted.id, "staff:a", NOW_MS)
+        .await
+        .unwrap();
+    let sweep_at = NOW_MS + keep.finished_print_jobs_ms + 1;
+    let lately = test_print(sweep_at - 1).await.unwrap();
+
+    let purged = db.purge_expired(sweep_at, &keep).await.unwrap();
+    assert_eq!(
+        purged.print_jobs, 1,
+        "only the old printed job without reprints"
+    );
+    assert!(db.print_job(printed.id).await.is_err());
+    for kept in [reprinted.id, reprint.id, lately.id] {
+        assert!(db.print_job(kept).await.is_ok(), "job {kept} stays");
+    }
+}
+both!(the_sweep_forgets_finished_jobs_after_a_month);

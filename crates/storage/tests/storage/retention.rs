@@ -6,8 +6,10 @@ use crate::outbox::deliver_all;
 use crate::{NOW_MS, both};
 use diancan_domain::ordering::{Order, OrderAction};
 use diancan_storage::Db;
+use diancan_storage::events::{kitchen_stream, orders_stream};
 use diancan_storage::ordering::{NewOrder, PlaceError, Placed};
 use diancan_storage::outbox::OutboxCounts;
+use diancan_storage::printing::printing_stream;
 use diancan_storage::retention::{Purged, Retention};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -60,6 +62,22 @@ async fn old_rows_go_and_open_orders_keep_their_history(db: &Db) {
     let pending = db.outbox_counts().await.unwrap().pending;
     assert!(pending > 0, "the fresh order's announcements wait");
 
+    let store_streams = [
+        orders_stream(menu.store),
+        kitchen_stream(menu.store),
+        printing_stream(menu.store),
+    ];
+    let stream_cutoff = sweep_at - keep.store_stream_events_ms;
+    let mut old_store_events = 0;
+    for stream in &store_streams {
+        let events = db.events_after(stream, 0).await.unwrap();
+        old_store_events += events
+            .iter()
+            .filter(|e| e.created_at_ms < stream_cutoff)
+            .count() as u64;
+    }
+    assert!(old_store_events > 0, "the kitchen heard of the old orders");
+
     let purged = db.purge_expired(sweep_at, &keep).await.unwrap();
     assert_eq!(
         purged,
@@ -69,7 +87,24 @@ async fn old_rows_go_and_open_orders_keep_their_history(db: &Db) {
             outbox_rows: old_deliveries as u64,
             // place + cancel, and place + five steps to 完成.
             events: 2 + 6,
+            store_stream_events: old_store_events,
+            print_jobs: 0,
         }
+    );
+    for stream in &store_streams {
+        let kept = db.events_after(stream, 0).await.unwrap();
+        assert!(
+            kept.iter().all(|e| e.created_at_ms >= stream_cutoff),
+            "{stream} keeps only its last days"
+        );
+    }
+    let kitchen = db
+        .events_after(&kitchen_stream(menu.store), 0)
+        .await
+        .unwrap();
+    assert!(
+        !kitchen.is_empty(),
+        "the lately completed order's kitchen events stay"
     );
     assert!(actions_of(db, cancelled.id).await.is_empty());
     assert!(actions_of(db, completed_long_ago.id).await.is_empty());

@@ -112,6 +112,54 @@ async fn the_board_replays_the_stores_orders_after_last_event_id() {
     app.cleanup().await;
 }
 
+/// A board offline for longer than the store's log is kept hears `reset` (read the board again)
+/// before the changes the log still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_behind_the_kept_log_is_told_to_reload() {
+    use diancan_storage::retention::Retention;
+    let app = TestApp::new().await;
+    let manager = app.login("alpha-manager").await;
+    let (_, opened) = app.get(&board_path(&app, ""), Some(&manager)).await;
+    let start = opened["stream_version"].as_i64().unwrap();
+    let (id, version) = placed(&app, "board-forgotten-1").await;
+    let (status, paid) = app.act(&manager, &id, "pay", &version).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+    app.outbox_drained().await;
+
+    let keep = Retention::default();
+    let later = jiff::Timestamp::now().as_millisecond() + keep.store_stream_events_ms + 1;
+    let purged = app.db().purge_expired(later, &keep).await.unwrap();
+    assert!(purged.store_stream_events >= 2, "{purged:?}");
+    let (status, accepted) = app.act(&manager, &id, "accept", &paid["version"]).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    app.outbox_drained().await;
+
+    let served = app.serve().await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}{}", served.base, board_path(&app, "/events")))
+        .bearer_auth(&manager)
+        .header("last-event-id", (start + 1).to_string())
+        .send()
+        .await
+        .unwrap();
+    let heard = crate::app::read_sse(&mut stream, 2, |block| {
+        let kind = block.field("event:")?;
+        (kind == "reset" || kind == "order").then(|| (kind, block.field("data:")))
+    })
+    .await;
+    assert_eq!(heard[0].0, "reset", "{heard:?}");
+    let reset: Value = serde_json::from_str(heard[0].1.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        reset,
+        json!({ "after": start + 1, "oldest_kept": start + 3 })
+    );
+    assert_eq!(heard[1].0, "order", "then the changes still kept");
+
+    drop(stream);
+    served.stop().await;
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_rejected_order_says_why_in_its_history_and_on_the_board() {
     let app = TestApp::new().await;
