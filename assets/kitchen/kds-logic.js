@@ -32,13 +32,17 @@ export function putTicket(board, ticket) {
   return true;
 }
 
-/** How long a change flashes on screen (加菜 and cancelled items). */
+/** Changes that flash whatever the ticket (加菜 flashes by its round). */
+const FLASHING_KINDS = new Set(['ticket.voided', 'ticket.relabelled']);
+
+/** How long a change flashes on screen (加菜, cancelled items, a moved table). */
 export const FLASH_MS = 30_000;
 
 /**
  * One kitchen stream event (`id` its stream version, `data` its payload). Events at or before
- * the board's version were in the tickets already. A 加菜 ticket arriving and a cancel striking
- * items through flash, so a cook never misses them as a silent edit.
+ * the board's version were in the tickets already. A 加菜 ticket arriving, a cancel striking
+ * items through and a ticket moving to another table (换台) flash, so a cook never misses them
+ * as a silent edit.
  */
 export function applyEvent(board, id, data, nowMs) {
   if (Number.isFinite(id) && id <= board.lastEventId) return false;
@@ -46,7 +50,7 @@ export function applyEvent(board, id, data, nowMs) {
   const ticket = data && data.ticket;
   if (!ticket || !putTicket(board, ticket)) return false;
   const addition = data.kind === 'ticket.created' && ticket.round > 1;
-  if (addition || data.kind === 'ticket.voided') board.flashes.set(ticket.id, nowMs + FLASH_MS);
+  if (addition || FLASHING_KINDS.has(data.kind)) board.flashes.set(ticket.id, nowMs + FLASH_MS);
   return true;
 }
 

@@ -230,7 +230,7 @@ async function startStation() {
     after: state.board.lastEventId,
     // Offline longer than the server keeps the kitchen's log: read the tickets again.
     onReset: startStation,
-    kinds: ['ticket.created', 'ticket.item_bumped', 'ticket.bumped', 'ticket.recalled', 'ticket.held', 'ticket.fired', 'ticket.voided'],
+    kinds: ['ticket.created', 'ticket.item_bumped', 'ticket.bumped', 'ticket.recalled', 'ticket.held', 'ticket.fired', 'ticket.voided', 'ticket.relabelled'],
     onEvent: (kind, payload, id) => {
       if (K.applyEvent(state.board, id, payload, now())) renderTickets();
       queueAllDay();

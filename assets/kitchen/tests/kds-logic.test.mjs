@@ -55,6 +55,15 @@ test('加菜 tickets and cancels flash for a while; an ordinary new ticket does 
   assert.equal(K.isFlashing(fresh, 'plain', 10), false);
 });
 
+test('a ticket moved to another table (换台) shows its new table and flashes', () => {
+  const board = K.createBoard({});
+  K.applyEvent(board, 1, { kind: 'ticket.created', ticket: ticket('moved', { label: 'A3' }) }, 0);
+  assert.equal(K.isFlashing(board, 'moved', 10), false);
+  K.applyEvent(board, 2, { kind: 'ticket.relabelled', ticket: ticket('moved', { version: 2, label: 'B5' }) }, 1000);
+  assert.equal(board.open.get('moved').label, 'B5');
+  assert.equal(K.isFlashing(board, 'moved', 2000), true);
+});
+
 test('amber and red at the station thresholds, nothing when nothing is cooking', () => {
   const prep = { target_secs: 600, amber_after_secs: 480, red_after_secs: 600 };
   const t = ticket('t', { cooking_since_ms: 0 });

@@ -172,6 +172,41 @@ pub(crate) async fn apply_in(
     Ok(version)
 }
 
+/// 换台: the lines the diners at `from` were still choosing follow them to `to`, inside the
+/// transfer's transaction: `from`'s cart is cleared and each line arrives at `to` as an add,
+/// so phones at either table converge through the changes they already understand. Lines
+/// already at `to` stay (nothing anyone chose is dropped).
+pub(crate) async fn move_cart_in(
+    tx: &mut Tx,
+    store: StoreId,
+    from: TableId,
+    to: TableId,
+    now_ms: i64,
+) -> Result<()> {
+    let rows: Vec<LineRow> = on_tx!(tx, |c| sqlx::query_as(SELECT_LINES)
+        .bind(from.as_uuid())
+        .fetch_all(&mut *c)
+        .await)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let lines = rows
+        .into_iter()
+        .map(line_from)
+        .collect::<Result<Vec<_>>>()?;
+    apply_in(tx, store, from, &CartChange::Clear, now_ms).await?;
+    for line in lines {
+        let put = CartChange::Put {
+            line_id: line.id,
+            line: line.line,
+            quantity: line.quantity,
+            added_by: line.added_by,
+        };
+        apply_in(tx, store, to, &put, now_ms).await?;
+    }
+    Ok(())
+}
+
 impl Db {
     pub async fn cart(&self, table: TableId) -> Result<CartSnapshot> {
         let (version, rows): (Option<(i64,)>, Vec<LineRow>) = on_pool!(self, |p| {

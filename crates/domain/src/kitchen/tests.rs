@@ -341,6 +341,21 @@ fn a_cancel_voids_open_items_and_keeps_what_was_cooked() {
 }
 
 #[test]
+fn a_table_transfer_relabels_the_ticket_and_keeps_what_was_cooked() {
+    let ticket = dine_in_ticket();
+    let half = cook(&ticket, TicketCommand::BumpItem { line: 0 })
+        .unwrap()
+        .ticket;
+    let moved = half.relabel("B5").unwrap();
+    assert_eq!(moved.event, TicketEventKind::Relabelled);
+    assert_eq!(moved.ticket.label, "B5");
+    assert_eq!(moved.ticket.version, half.version + 1);
+    assert_eq!(moved.ticket.items, half.items, "nothing is cooked again");
+    assert!(moved.moves.is_empty(), "the all-day counts do not change");
+    assert_eq!(moved.ticket.relabel("B5"), None);
+}
+
+#[test]
 fn prep_status_turns_amber_then_red_and_held_items_do_not_count() {
     let target = PrepTarget::parse(600, 480, 720).unwrap();
     let ticket = dine_in_ticket();

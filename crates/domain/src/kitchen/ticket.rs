@@ -300,6 +300,8 @@ pub enum TicketEventKind {
     Fired,
     /// The order was cancelled: its open items are struck through.
     Voided,
+    /// 换台: the order is now served at another table, so the ticket's label changed.
+    Relabelled,
 }
 
 impl TicketEventKind {
@@ -312,6 +314,7 @@ impl TicketEventKind {
             TicketEventKind::Held => "ticket.held",
             TicketEventKind::Fired => "ticket.fired",
             TicketEventKind::Voided => "ticket.voided",
+            TicketEventKind::Relabelled => "ticket.relabelled",
         }
     }
 }
@@ -479,6 +482,23 @@ impl KitchenTicket {
             ticket: next,
             moves,
             event: TicketEventKind::Voided,
+        })
+    }
+
+    /// 换台: the order moved to the table called `label`. Every item keeps its state (nothing
+    /// is cooked again); only what the kitchen calls the order changes. `None` when the ticket
+    /// already carries that label.
+    pub fn relabel(&self, label: &str) -> Option<TicketChange> {
+        if self.label == label {
+            return None;
+        }
+        let mut next = self.clone();
+        next.label = label.to_owned();
+        next.version += 1;
+        Some(TicketChange {
+            ticket: next,
+            moves: Vec::new(),
+            event: TicketEventKind::Relabelled,
         })
     }
 

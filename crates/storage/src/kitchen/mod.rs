@@ -7,4 +7,4 @@ mod writes;
 
 pub use tickets::StationPrep;
 pub use writes::{TicketError, ticket_json};
-pub(crate) use writes::{send_orders_in, void_order_in};
+pub(crate) use writes::{relabel_orders_in, send_orders_in, void_order_in};

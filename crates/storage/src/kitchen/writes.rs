@@ -19,7 +19,7 @@ const BUMP_STREAM: &str = "INSERT INTO kitchen_streams (store_id, version) VALUE
     ON CONFLICT (store_id) DO UPDATE SET version = kitchen_streams.version + $2 RETURNING version";
 const DEFAULT_STATION: &str =
     "SELECT id FROM stations WHERE brand_id = $1 ORDER BY sort_order, name LIMIT 1";
-const UPDATE_TICKET: &str = "UPDATE kitchen_tickets SET state = $3, version = $4, bumped_by = $5, bumped_at_ms = $6, recalls = $7, updated_at_ms = $8
+const UPDATE_TICKET: &str = "UPDATE kitchen_tickets SET state = $3, version = $4, bumped_by = $5, bumped_at_ms = $6, recalls = $7, updated_at_ms = $8, label = $9
     WHERE id = $1 AND version = $2";
 const UPDATE_ITEM: &str = "UPDATE kitchen_ticket_items SET state = $3, changed_by = $4, changed_at_ms = $5 WHERE ticket_id = $1 AND line = $2";
 
@@ -237,6 +237,48 @@ pub(crate) async fn void_order_in(tx: &mut Tx, order: &Order, by: &str, now_ms: 
     record(tx, order.store_id, first, &changes, now_ms).await
 }
 
+/// 换台: the tickets of `orders` (all of one store) now carry the table they moved to, inside
+/// the transfer's transaction, so every kitchen screen shows where the dishes go.
+pub(crate) async fn relabel_orders_in(
+    tx: &mut Tx,
+    store: StoreId,
+    orders: &[OrderId],
+    label: &str,
+    now_ms: i64,
+) -> Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    reserve_stream(tx, store, 0).await?;
+    let mut tickets = Vec::new();
+    for order in orders {
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM kitchen_tickets WHERE order_id = $1 AND store_id = $2 ORDER BY id{}",
+            for_update(tx)
+        );
+        let rows: Vec<TicketRow> =
+            on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(order.as_uuid())
+                .bind(store.as_uuid())
+                .fetch_all(&mut *c)
+                .await)?;
+        tickets.extend(tickets_in(tx, rows).await?);
+    }
+    let changes: Vec<(i64, TicketChange)> = tickets
+        .iter()
+        .filter_map(|t| t.relabel(label).map(|change| (t.version, change)))
+        .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    for (seen, change) in &changes {
+        write_change(tx, *seen, change, now_ms).await?;
+    }
+    let changes: Vec<TicketChange> = changes.into_iter().map(|(_, change)| change).collect();
+    let first = reserve_stream(tx, store, changes.len() as i64).await?;
+    record(tx, store, first, &changes, now_ms).await
+}
+
 /// Writes one decided change: the ticket only if still at the version it was decided on.
 async fn write_change(tx: &mut Tx, seen: i64, change: &TicketChange, now_ms: i64) -> Result<()> {
     let t = &change.ticket;
@@ -249,6 +291,7 @@ async fn write_change(tx: &mut Tx, seen: i64, change: &TicketChange, now_ms: i64
         .bind(t.bumped.as_ref().map(|m| m.at_ms))
         .bind(t.recalls)
         .bind(now_ms)
+        .bind(&t.label)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;

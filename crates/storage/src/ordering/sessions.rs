@@ -194,7 +194,8 @@ impl Db {
     }
 
     /// 换台: the sitting at `from` moves to the empty table `to`, with its orders (which from
-    /// now on name the new table, so dishes still coming are served there) and its bill.
+    /// now on name the new table, so dishes still coming are served there), their kitchen
+    /// tickets (relabelled on every screen), the cart they were still choosing, and its bill.
     pub async fn move_table_session(
         &self,
         brand: BrandId,
@@ -233,6 +234,8 @@ impl Db {
             .execute(&mut *c)
             .await
             .map(drop))?;
+        crate::kitchen::relabel_orders_in(&mut tx, store, &moved, &code, now_ms).await?;
+        crate::carts::move_cart_in(&mut tx, store, from, to, now_ms).await?;
         record_moved(&mut tx, store, session.id, &moved, "transfer", now_ms).await?;
         tx.commit().await?;
         self.outbox_bell().notify_one();

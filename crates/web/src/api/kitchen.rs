@@ -190,7 +190,7 @@ pub struct EventsQuery {
 /// The store's kitchen as Server-Sent Events, replayed after `Last-Event-ID` (or `after`).
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/kitchen/events", tag = "kitchen",
     params(("store_id" = StoreId, Path), EventsQuery),
-    responses((status = 200, description = "text/event-stream: ticket.created, ticket.item_bumped, ticket.bumped, ticket.recalled, ticket.held, ticket.fired, ticket.voided (data: `{kind, ticket, cooking_since_ms, moves}`; id = stream version), and `heartbeat` after 2 s of silence")))]
+    responses((status = 200, description = "text/event-stream: ticket.created, ticket.item_bumped, ticket.bumped, ticket.recalled, ticket.held, ticket.fired, ticket.voided, ticket.relabelled (data: `{kind, ticket, cooking_since_ms, moves}`; id = stream version), and `heartbeat` after 2 s of silence")))]
 pub async fn events(
     State(state): State<AppState>,
     staff: Staff,

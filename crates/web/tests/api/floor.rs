@@ -1,6 +1,7 @@
 //! The floor plan through the API: each table's state follows its sitting and orders, 换台
-//! moves the diners with their orders and bill to an empty table (and refuses a taken one),
-//! 并台 puts two tables on one bill and frees the first, and a cook may do neither.
+//! moves the diners with their orders, bill, kitchen tickets and cart to an empty table (and
+//! refuses a taken one), 并台 puts two tables on one bill and frees the first, and a cook may
+//! do neither.
 
 use crate::app::{TestApp, code};
 use axum::http::StatusCode;
@@ -159,6 +160,72 @@ async fn transferring_moves_the_diners_orders_and_bill_to_an_empty_table() {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn transferring_relabels_the_kitchen_tickets_and_takes_the_cart_along() {
+    let app = TestApp::new().await;
+    let owner = app.login(&app.a.owner_login).await;
+    let k = crate::kitchen::kitchen(&app).await;
+    let (second, second_token) = second_table(&app, &owner).await;
+    let first = app.a.table.to_string();
+    let order = order_at(&app, &app.a.table_token, "floor-relabel-1").await;
+    let id = order["id"].as_str().unwrap();
+    let (status, paid) = app.act(&k.manager, id, "pay", &order["version"]).await;
+    assert_eq!(status, StatusCode::OK, "{paid}");
+    let (status, accepted) = app.act(&k.manager, id, "accept", &paid["version"]).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    // Someone at the table is still choosing the next round.
+    let first_cart = format!("/api/v1/tables/{}/cart", app.a.table_token);
+    let line_id = uuid::Uuid::now_v7();
+    let (status, cart) = app
+        .post(
+            &first_cart,
+            None,
+            json!({"kind": "put", "line_id": line_id, "line": {"sku_id": app.a.sku},
+                "quantity": 2, "added_by": "小王"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cart}");
+
+    let (status, moved) = app
+        .post(
+            &tables_path(&app, &first, "transfer"),
+            Some(&k.manager),
+            json!({"to_table_id": second}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+
+    let (status, hot) = app
+        .get(
+            &format!(
+                "/api/v1/console/stores/{}/kitchen/tickets?station={}",
+                app.a.store, k.hot
+            ),
+            Some(&k.cook),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{hot}");
+    let tickets = hot["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 1, "{hot}");
+    assert_eq!(
+        tickets[0]["label"], "B9",
+        "the cook sends the dishes to the new table"
+    );
+    assert_eq!(tickets[0]["version"], 2, "a change screens redraw");
+
+    let (_, left) = app.get(&first_cart, None).await;
+    assert_eq!(left["lines"].as_array().unwrap().len(), 0, "{left}");
+    let (_, arrived) = app
+        .get(&format!("/api/v1/tables/{second_token}/cart"), None)
+        .await;
+    let lines = arrived["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{arrived}");
+    assert_eq!(lines[0]["id"], json!(line_id));
+    assert_eq!(lines[0]["quantity"], 2);
+    assert_eq!(lines[0]["added_by"], "小王");
     app.cleanup().await;
 }
 
