@@ -12,6 +12,7 @@ import { tablesPage } from './tables.js';
 import { ordersPage } from './orders.js';
 import { settingsPage } from './settings.js';
 import { printersPage } from './printers.js';
+import { financePage } from './finance.js';
 import { staffPage } from './staff.js';
 import { qrSheetPage } from './qr-sheet.js';
 
@@ -24,6 +25,7 @@ const AREAS = [
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
   { path: 'marketing', label: 'nav_marketing', icon: '营' },
   { path: 'members', label: 'nav_members', icon: '会' },
+  { path: 'finance', label: 'nav_finance', icon: '账', page: financePage },
   { path: 'reports', label: 'nav_reports', icon: '报' },
   { path: 'printers', label: 'nav_printers', icon: '印', page: printersPage },
   { path: 'staff', label: 'nav_staff', icon: '员', page: staffPage },

@@ -1,5 +1,5 @@
 //! The merchant console at a laptop's size: log in as the owner, rename a dish, and see the
-//! new name on the diners' menu.
+//! new name on the diners' menu; and reconcile yesterday's statement on the 账务 page.
 
 use crate::harness::{Viewport, browser_test, unique_name};
 use crate::page;
@@ -66,6 +66,47 @@ async fn console_login_and_edit_dish() {
              (it shows that dish as {:?})",
                 names.iter().find(|(id, _)| *id == dish_id).map(|(_, n)| n)
             );
+            Ok(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_sees_the_gateways_and_reconciles_yesterday() {
+    browser_test(
+        "the_owner_sees_the_gateways_and_reconciles_yesterday",
+        Viewport::Laptop,
+        |app, driver| async move {
+            driver.goto(app.url("/console/finance")).await?;
+            page::fill(&driver, "form#login-form input[name=login]", "owner").await?;
+            page::fill(
+                &driver,
+                "form#login-form input[name=password]",
+                diancan::demo::DEMO_PASSWORD,
+            )
+            .await?;
+            page::tap(&driver, "form#login-form [type=submit]").await?;
+
+            // `cargo run` pays through both simulators: each has its card, healthy.
+            page::present(
+                &driver,
+                ".gateway[data-provider=wechat_pay][data-breaker=closed]",
+            )
+            .await?;
+            page::present(
+                &driver,
+                ".gateway[data-provider=alipay][data-breaker=closed]",
+            )
+            .await?;
+
+            // Yesterday (the default day) at WeChat Pay: the simulator's statement is fetched
+            // and matched, the run is listed, and its mismatches open below with their CSV.
+            page::tap(&driver, "button[data-action=start-run]").await?;
+            page::present(&driver, ".toast.success").await?;
+            page::present(&driver, "tr.run-finished.selected").await?;
+            page::present(&driver, ".mismatches a[data-action=export-csv]").await?;
+            crate::harness::picture(&driver, "console-finance").await?;
             Ok(())
         },
     )
