@@ -2,7 +2,7 @@
 //! must be addressed to, and the address gateways post their notifications to.
 
 use super::MerchantAccount;
-use super::health::{BreakerSettings, GatewayHealth, Guarded, HealthReport};
+use super::health::{BreakerSettings, GatewayHealth, Guarded, HealthReport, RetrySettings};
 use diancan_domain::payments::PaymentProvider;
 use diancan_integrations::payments::PaymentGateway;
 use std::sync::{Arc, OnceLock};
@@ -47,6 +47,7 @@ impl PaymentGateways {
             gateway: Arc::new(Guarded {
                 inner: gateway.gateway,
                 health,
+                retry: RetrySettings::default(),
             }),
             account: gateway.account,
         };

@@ -4,6 +4,12 @@
 //! waiting on it; after a cool-down one probe call is let through, and its answer closes the
 //! breaker again or keeps it open. A gateway's refusal of a request is an answer: it counts as
 //! healthy.
+//!
+//! Calls that are safe to repeat (query, close, revoke, refund under its own number, refund
+//! query, statement) are tried again when their outcome is unknown, a bounded number of times
+//! with growing, jittered pauses, so one dropped connection does not leave a refund waiting for
+//! the next sweep, and a gateway's hiccup does not make every worker retry in step. A prepay is
+//! not: the diner is waiting, and is better told at once to pay another way.
 
 use diancan_domain::payments::PaymentProvider;
 use diancan_integrations::payments::model::{
@@ -178,10 +184,47 @@ impl GatewayHealth {
     }
 }
 
-/// A gateway behind its breaker: refused at once while open, every call timed and recorded.
+/// How often a repeatable call whose outcome is unknown is tried, and the pauses between.
+#[derive(Debug, Clone, Copy)]
+pub struct RetrySettings {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// The pause before the first retry; each next one doubles, up to `max_delay_ms`.
+    pub first_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            attempts: 3,
+            first_delay_ms: 200,
+            max_delay_ms: 2_000,
+        }
+    }
+}
+
+impl RetrySettings {
+    /// The pause before retry number `retry` (1 for the first), given a random `unit` in
+    /// [0, 1): between half and all of the doubled delay ("equal jitter"), so callers that
+    /// failed together spread out but none retries at once.
+    pub fn delay(&self, retry: u32, unit: f64) -> std::time::Duration {
+        let doubled = self
+            .first_delay_ms
+            .saturating_mul(1u64 << retry.saturating_sub(1).min(20))
+            .min(self.max_delay_ms);
+        let half = doubled / 2;
+        let jitter = ((doubled - half) as f64 * unit.clamp(0.0, 1.0)) as u64;
+        std::time::Duration::from_millis(half + jitter.min(doubled - half))
+    }
+}
+
+/// A gateway behind its breaker: refused at once while open, every call timed and recorded,
+/// repeatable calls retried per `retry`.
 pub struct Guarded {
     pub inner: Arc<dyn PaymentGateway>,
     pub health: Arc<GatewayHealth>,
+    pub retry: RetrySettings,
 }
 
 fn refused_open() -> PaymentError {
@@ -206,6 +249,30 @@ impl Guarded {
             .record(answered, started.elapsed().as_millis() as i64);
         result
     }
+
+    /// `call` for a request that is safe to send again: retried while its outcome is unknown,
+    /// up to `retry.attempts` tries, never while the breaker refuses.
+    async fn call_repeatable<'a, T>(
+        &'a self,
+        call: impl Fn() -> BoxFuture<'a, Result<T, PaymentError>>,
+    ) -> Result<T, PaymentError> {
+        let mut tried = 0;
+        loop {
+            tried += 1;
+            let result = self.call(call()).await;
+            match &result {
+                Err(error)
+                    if error.outcome_unknown()
+                        && tried < self.retry.attempts
+                        && !self.health.refuses_now() =>
+                {
+                    tracing::info!(provider = ?self.health.provider, %error, tried, "gateway call failed; retrying");
+                    tokio::time::sleep(self.retry.delay(tried, rand::random::<f64>())).await;
+                }
+                _ => return result,
+            }
+        }
+    }
 }
 
 impl PaymentGateway for Guarded {
@@ -224,28 +291,28 @@ impl PaymentGateway for Guarded {
         &'a self,
         out_trade_no: &'a OutTradeNo,
     ) -> BoxFuture<'a, Result<Trade, PaymentError>> {
-        Box::pin(self.call(self.inner.query(out_trade_no)))
+        Box::pin(self.call_repeatable(move || self.inner.query(out_trade_no)))
     }
 
     fn close<'a>(
         &'a self,
         out_trade_no: &'a OutTradeNo,
     ) -> BoxFuture<'a, Result<(), PaymentError>> {
-        Box::pin(self.call(self.inner.close(out_trade_no)))
+        Box::pin(self.call_repeatable(move || self.inner.close(out_trade_no)))
     }
 
     fn revoke<'a>(
         &'a self,
         out_trade_no: &'a OutTradeNo,
     ) -> BoxFuture<'a, Result<(), PaymentError>> {
-        Box::pin(self.call(self.inner.revoke(out_trade_no)))
+        Box::pin(self.call_repeatable(move || self.inner.revoke(out_trade_no)))
     }
 
     fn refund<'a>(
         &'a self,
         request: &'a RefundRequest,
     ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
-        Box::pin(self.call(self.inner.refund(request)))
+        Box::pin(self.call_repeatable(move || self.inner.refund(request)))
     }
 
     fn query_refund<'a>(
@@ -253,11 +320,11 @@ impl PaymentGateway for Guarded {
         out_trade_no: &'a OutTradeNo,
         out_refund_no: &'a OutRefundNo,
     ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
-        Box::pin(self.call(self.inner.query_refund(out_trade_no, out_refund_no)))
+        Box::pin(self.call_repeatable(move || self.inner.query_refund(out_trade_no, out_refund_no)))
     }
 
     fn statement(&self, date: jiff::civil::Date) -> BoxFuture<'_, Result<Statement, PaymentError>> {
-        Box::pin(self.call(self.inner.statement(date)))
+        Box::pin(self.call_repeatable(move || self.inner.statement(date)))
     }
 
     // Notifications come to us: they say nothing of whether our calls reach the gateway.
@@ -333,6 +400,146 @@ mod tests {
         assert_eq!(report.success_rate_bp, Some(2_000));
         assert_eq!(report.p50_ms, Some(3_000));
         assert!(health.admit());
+    }
+
+    #[test]
+    fn retry_pauses_double_up_to_the_cap_and_jitter_within_the_upper_half() {
+        let retry = RetrySettings::default();
+        let ms = |retry_no, unit| retry.delay(retry_no, unit).as_millis() as u64;
+        assert_eq!((ms(1, 0.0), ms(1, 0.999_999)), (100, 199));
+        assert_eq!((ms(2, 0.0), ms(2, 0.5)), (200, 300));
+        assert_eq!(ms(3, 0.0), 400);
+        assert_eq!((ms(9, 0.0), ms(9, 1.0)), (1_000, 2_000), "capped");
+        assert_eq!(ms(u32::MAX, 1.0), 2_000, "no overflow however many");
+    }
+
+    /// A gateway whose `close` fails with `failure` the first `failures` times.
+    struct Scripted {
+        failures: u32,
+        failure: fn() -> PaymentError,
+        calls: std::sync::atomic::AtomicU32,
+    }
+
+    impl PaymentGateway for Scripted {
+        fn provider(&self) -> Provider {
+            Provider::WechatPay
+        }
+        fn prepay<'a>(
+            &'a self,
+            _: &'a PrepayRequest,
+        ) -> BoxFuture<'a, Result<Prepared, PaymentError>> {
+            Box::pin(async { Err((self.failure)()) })
+        }
+        fn query<'a>(&'a self, _: &'a OutTradeNo) -> BoxFuture<'a, Result<Trade, PaymentError>> {
+            Box::pin(async { Err((self.failure)()) })
+        }
+        fn close<'a>(&'a self, _: &'a OutTradeNo) -> BoxFuture<'a, Result<(), PaymentError>> {
+            Box::pin(async {
+                let call = self.calls.fetch_add(1, Ordering::SeqCst);
+                if call < self.failures {
+                    Err((self.failure)())
+                } else {
+                    Ok(())
+                }
+            })
+        }
+        fn revoke<'a>(&'a self, _: &'a OutTradeNo) -> BoxFuture<'a, Result<(), PaymentError>> {
+            Box::pin(async { Err((self.failure)()) })
+        }
+        fn refund<'a>(
+            &'a self,
+            _: &'a RefundRequest,
+        ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
+            Box::pin(async { Err((self.failure)()) })
+        }
+        fn query_refund<'a>(
+            &'a self,
+            _: &'a OutTradeNo,
+            _: &'a OutRefundNo,
+        ) -> BoxFuture<'a, Result<Refund, PaymentError>> {
+            Box::pin(async { Err((self.failure)()) })
+        }
+        fn statement(
+            &self,
+            _: jiff::civil::Date,
+        ) -> BoxFuture<'_, Result<Statement, PaymentError>> {
+            Box::pin(async { Err((self.failure)()) })
+        }
+        fn verify_notification(
+            &self,
+            _: &IncomingNotification,
+        ) -> Result<VerifiedNotification, PaymentError> {
+            Err(PaymentError::BadSignature)
+        }
+        fn acknowledgement(&self, _: NotificationOutcome) -> Acknowledgement {
+            Acknowledgement {
+                status: 200,
+                content_type: "text/plain",
+                body: Vec::new(),
+            }
+        }
+    }
+
+    fn dropped() -> PaymentError {
+        PaymentError::Transport {
+            reason: "connection reset".into(),
+            timed_out: false,
+        }
+    }
+
+    fn refused() -> PaymentError {
+        PaymentError::Gateway {
+            status: 400,
+            code: "ORDERPAID".into(),
+            message: "already paid".into(),
+            outcome_unknown: false,
+        }
+    }
+
+    fn guarded(failures: u32, failure: fn() -> PaymentError) -> (Guarded, Arc<Scripted>) {
+        let (health, _) = health();
+        let scripted = Arc::new(Scripted {
+            failures,
+            failure,
+            calls: Default::default(),
+        });
+        let guarded = Guarded {
+            inner: scripted.clone(),
+            health: Arc::new(health),
+            retry: RetrySettings {
+                attempts: 3,
+                first_delay_ms: 1,
+                max_delay_ms: 2,
+            },
+        };
+        (guarded, scripted)
+    }
+
+    #[tokio::test]
+    async fn a_repeatable_call_is_retried_while_its_outcome_is_unknown_and_no_further() {
+        let number = OutTradeNo::parse("T20261207000001").unwrap();
+        let (gateway, scripted) = guarded(2, dropped);
+        assert!(
+            gateway.close(&number).await.is_ok(),
+            "the third try answers"
+        );
+        assert_eq!(scripted.calls.load(Ordering::SeqCst), 3);
+        assert_eq!(gateway.health.report().calls, 3, "each try is recorded");
+
+        let (gateway, scripted) = guarded(5, dropped);
+        assert!(
+            gateway.close(&number).await.is_err(),
+            "bounded: three tries, then the error"
+        );
+        assert_eq!(scripted.calls.load(Ordering::SeqCst), 3);
+
+        let (gateway, scripted) = guarded(5, refused);
+        assert!(gateway.close(&number).await.is_err());
+        assert_eq!(
+            scripted.calls.load(Ordering::SeqCst),
+            1,
+            "a refusal is an answer: not retried"
+        );
     }
 
     #[test]
