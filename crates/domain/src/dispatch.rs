@@ -356,6 +356,19 @@ impl Delivery {
             }
             _ => Vec::new(),
         };
+        // Staff may have moved the order on by hand (配送, 完成): the step then only records
+        // what the order already says.
+        let order_actions: Vec<OrderAction> = order_actions
+            .into_iter()
+            .filter(|action| match action {
+                OrderAction::Dispatch => !matches!(
+                    order.status,
+                    OrderStatus::OutForDelivery | OrderStatus::Completed
+                ),
+                OrderAction::Complete => order.status != OrderStatus::Completed,
+                _ => true,
+            })
+            .collect();
         if order_actions.first() == Some(&OrderAction::Dispatch)
             && order.status != OrderStatus::Ready
         {
@@ -728,6 +741,29 @@ mod tests {
         assert!(failed.order_actions.is_empty());
         assert_eq!(failed.delivery.note.as_deref(), Some("附近暂无骑手"));
         assert!(!failed.delivery.state.is_active());
+    }
+
+    #[test]
+    fn a_step_staff_already_took_by_hand_is_only_recorded() {
+        let out = order_for_tests(Channel::Delivery, OrderStatus::OutForDelivery);
+        let (rider_id, rider) = rider();
+        let ready = order_for_tests(Channel::Delivery, OrderStatus::Ready);
+        let ours = assign(
+            &ready,
+            None,
+            Courier::OwnRider { staff_id: rider_id },
+            Money::ZERO,
+            &cashier(),
+            1,
+        )
+        .unwrap()
+        .delivery;
+        let picked = applied(&ours, &out, DeliveryStep::PickedUp, &rider);
+        assert!(picked.order_actions.is_empty(), "the order is out already");
+        let done = order_for_tests(Channel::Delivery, OrderStatus::Completed);
+        let delivered = applied(&picked.delivery, &done, DeliveryStep::Delivered, &rider);
+        assert!(delivered.order_actions.is_empty());
+        assert_eq!(delivered.delivery.state, DeliveryState::Delivered);
     }
 
     #[test]
