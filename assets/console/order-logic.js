@@ -117,6 +117,7 @@ export function announcementFor(event, lang = 'zh') {
   if (event.kind === 'order.cancel_requested' && order.cancel_requested) {
     return en ? `${spokenName(order, 'en')} asks to cancel` : `${spokenName(order, 'zh')}申请取消`;
   }
+  if (event.delivery_state === 'failed') return deliveryFailedAnnouncement(order, en ? 'en' : 'zh');
   return null;
 }
 
@@ -171,4 +172,40 @@ export function cashChange(totalFen, tenderedFen) {
 export function likelyTenders(totalFen) {
   const steps = [1000, 5000, 10000].map((step) => Math.ceil(totalFen / step) * step);
   return [...new Set([totalFen, ...steps])].filter((fen) => fen >= totalFen).sort((a, b) => a - b);
+}
+
+/** Delivery states that still hold the order (a failed or cancelled one makes room for the next). */
+export const ACTIVE_DELIVERY = ['requested', 'assigned', 'picked_up'];
+
+/** Whether the board offers 派单 on this order: a delivery order accepted and not yet out, with no active delivery. */
+export function canDispatch(order, delivery) {
+  if (order.channel !== 'delivery') return false;
+  if (!['accepted', 'preparing', 'ready'].includes(order.status)) return false;
+  return !(delivery && ACTIVE_DELIVERY.includes(delivery.state));
+}
+
+/**
+ * The order's buttons once its delivery is known: while a rider or courier has it, their taps
+ * and reports move it (取货, 送达), so the board does not offer 配送 / 完成 for it.
+ */
+export function buttonsWithDelivery(order, delivery) {
+  const buttons = orderButtons(order);
+  if (!(delivery && ACTIVE_DELIVERY.includes(delivery.state))) return buttons;
+  return buttons.filter((b) => !['dispatch', 'complete'].includes(b.action));
+}
+
+/** The delivery a board event says an order's delivery is now in, merged over what was known. */
+export function applyDeliveryEvent(deliveries, event) {
+  const id = event?.order?.id;
+  if (!id || !event.delivery_state) return { deliveries, failed: false };
+  const next = { ...deliveries, [id]: { state: event.delivery_state, note: event.delivery_state === 'failed' ? event.reason || null : null } };
+  const failed = event.delivery_state === 'failed' && deliveries[id]?.state !== 'failed';
+  return { deliveries: next, failed };
+}
+
+/** What the board says aloud when a courier gives up on an order. */
+export function deliveryFailedAnnouncement(order, lang) {
+  return lang === 'en'
+    ? `Delivery failed for ${spokenName(order, lang)}, please dispatch again`
+    : `${spokenName(order, lang)} 配送失败，请重新派单`;
 }

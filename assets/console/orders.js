@@ -12,8 +12,8 @@ import { chime, say, soundOn, unlock } from '../shared/voice.js';
 import { t } from './strings.js';
 import { busy, explain, field, modal, notice, toast } from './ui.js';
 import {
-  COLUMNS, FINAL, REJECT_REASONS, announcementFor, applyBoardEvent, cashChange, columnOf, hurryPending, likelyTenders, lineText,
-  matchesFilter, minutesSince, needsAttention, orderButtons, sortForColumn,
+  COLUMNS, FINAL, REJECT_REASONS, announcementFor, applyBoardEvent, applyDeliveryEvent, buttonsWithDelivery, canDispatch,
+  cashChange, columnOf, hurryPending, likelyTenders, lineText, matchesFilter, minutesSince, needsAttention, sortForColumn,
 } from './order-logic.js';
 
 const TICK_MS = 30_000;
@@ -22,7 +22,7 @@ const CHANNELS = ['all', 'dine_in', 'pickup', 'delivery'];
 export function ordersPage(main, { store, onUnauthorized }) {
   if (!store) return mount(main, notice(t('no_store')));
   const page = {
-    main, store, onUnauthorized, orders: [], autoAccept: {}, online: null, acting: 0, dirty: false,
+    main, store, onUnauthorized, orders: [], deliveries: {}, autoAccept: {}, online: null, acting: 0, dirty: false,
     filter: { channel: 'all', attention: false, text: '' }, announced: new Set(), feed: null, timer: null,
   };
   mount(main, notice(t('loading')));
@@ -34,6 +34,9 @@ async function open(page) {
     const board = await get(`console/stores/${page.store.id}/board`);
     page.orders = board.orders;
     page.autoAccept = board.auto_accept || {};
+    // Oldest first: the latest delivery of each order is the one left standing.
+    page.deliveries = {};
+    for (const d of board.deliveries || []) page.deliveries[d.order_id] = { state: d.state, note: d.note };
     render(page);
     page.feed = follow({
       url: `/api/v1/console/stores/${encodeURIComponent(page.store.id)}/board/events`,
@@ -70,8 +73,11 @@ function heard(page, event) {
   if (!page.main.isConnected) return leave(page);
   const { orders, changed } = applyBoardEvent(page.orders, event);
   page.orders = orders;
+  const delivery = applyDeliveryEvent(page.deliveries, event);
+  page.deliveries = delivery.deliveries;
+  if (delivery.failed) toast(t('delivery_failed_toast', { no: event.order.pickup_number, reason: event.reason || t('ds_failed') }), 'error');
   announce(page, event);
-  if (!changed) return;
+  if (!changed && !delivery.failed) return;
   // Never redraw under an open dialog or a button still waiting for the server.
   if (page.acting || document.querySelector('dialog[open]')) page.dirty = true;
   else drawBoard(page);
@@ -240,7 +246,9 @@ function orderCard(page, o) {
     o.ready_by_ms && !done ? t('ready_by', { time: hhmm(o.ready_by_ms) }) : null,
     o.status === 'awaiting_payment' && o.pay_by_ms ? t('pay_by', { time: hhmm(o.pay_by_ms) }) : null,
   ].filter(Boolean);
-  const alert = (o.cancel_requested || hurry) && !done;
+  const delivery = page.deliveries[o.id];
+  const deliveryFailed = delivery?.state === 'failed' && !done;
+  const alert = (o.cancel_requested || hurry || deliveryFailed) && !done;
   return h(
     `article.order-card.ch-${o.channel}${alert ? '.cancel-asked' : ''}${done ? '.done' : ''}`,
     { dataset: { orderId: o.id, status: o.status } },
@@ -260,6 +268,10 @@ function orderCard(page, o) {
       o.cancel_requested && !done ? h('span.badge.alert', { dataset: { badge: 'cancel-requested' } }, t('cancel_requested')) : null,
       hurry ? h('span.badge.alert', { dataset: { badge: 'hurry' }, title: hhmm(o.last_hurry_ms) }, t('hurry_badge', { time: hhmm(o.last_hurry_ms) })) : null,
       facts.length ? h('span.facts.muted', {}, facts.join(' · ')) : null,
+      delivery && o.channel === 'delivery'
+        ? h(`span.badge${deliveryFailed ? '.alert' : '.muted'}.delivery-state`, { dataset: { delivery: delivery.state }, title: delivery.note || '' },
+            deliveryFailed && delivery.note ? `${t('ds_failed')}：${delivery.note}` : t('ds_' + delivery.state))
+        : null,
     ),
     done
       ? null
@@ -272,8 +284,79 @@ function orderCard(page, o) {
         ),
     o.note && !done ? h('p.order-note', {}, `${t('note')}：${o.note}`) : null,
     h('div.order-total', {}, h('span.muted', {}, t('items_n', { n: o.quote?.item_count ?? lines.reduce((n, l) => n + l.quantity, 0) })), h('span.price', {}, `${t('total')} ${yuan(o.quote?.total_fen ?? 0)}`)),
-    done ? null : h('div.order-actions', {}, orderButtons(o).map((b) => actionButton(page, o, b))),
+    done ? null : h('div.order-actions', {},
+      canDispatch(o, delivery) ? assignButton(page, o) : null,
+      buttonsWithDelivery(o, delivery).map((b) => actionButton(page, o, b)),
+      delivery && ['requested', 'assigned'].includes(delivery.state) ? cancelDeliveryButton(page, o) : null),
   );
+}
+
+/** 派单: choose one of the store's riders or a courier. */
+function assignButton(page, order) {
+  return h('button.primary', {
+    type: 'button',
+    dataset: { action: 'assign-delivery' },
+    onclick: async (event) => {
+      let choices;
+      try {
+        choices = await busy(event.currentTarget, () => get(`console/stores/${page.store.id}/dispatch-choices`));
+      } catch (e) {
+        if (e.status === 401) return page.onUnauthorized();
+        return toast(explain(e), 'error');
+      }
+      const give = async (button, body, who) => {
+        page.acting++;
+        try {
+          const moved = await busy(button, () => post(`console/stores/${page.store.id}/orders/${order.id}/deliveries`, body));
+          page.deliveries = { ...page.deliveries, [order.id]: { state: moved.delivery.state, note: null } };
+          page.orders = applyBoardEvent(page.orders, { order: moved.order }).orders;
+          toast(moved.delivery.courier_kind === 'courier' ? t('courier_asked', { who, fee: yuan(moved.delivery.fee_fen) }) : t('assigned_to', { who }));
+          close();
+        } catch (e) {
+          if (e.status === 401) return page.onUnauthorized();
+          toast(explain(e), 'error');
+        } finally {
+          page.acting--;
+          drawBoard(page);
+        }
+      };
+      const riders = choices.riders.length
+        ? choices.riders.map((r) => h('button.secondary.choice', { type: 'button', dataset: { rider: r.id }, onclick: (e) => give(e.currentTarget, { rider_id: r.id }, r.name) }, r.name))
+        : [h('p.muted', {}, t('assign_no_riders'))];
+      const couriers = choices.couriers.length
+        ? choices.couriers.map((c) => h('button.secondary.choice', { type: 'button', dataset: { courier: c.name }, onclick: (e) => give(e.currentTarget, { courier: c.name }, c.label) }, c.label))
+        : [h('p.muted', {}, t('assign_no_couriers'))];
+      const { close } = modal(t('assign_title', { no: order.pickup_number }), h('div.assign-form', {},
+        h('h3', {}, t('assign_riders')), h('div.choices', {}, riders),
+        h('h3', {}, t('assign_couriers')), h('div.choices', {}, couriers)), {
+        className: 'assign',
+        onclose: () => page.dirty && drawBoard(page),
+      });
+    },
+  }, t('act_assign'));
+}
+
+function cancelDeliveryButton(page, order) {
+  const button = h('button.ghost', {
+    type: 'button',
+    dataset: { action: 'cancel-delivery' },
+    onclick: async () => {
+      page.acting++;
+      try {
+        const moved = await busy(button, () => post(`console/stores/${page.store.id}/orders/${order.id}/deliveries/cancel`, {}));
+        page.deliveries = { ...page.deliveries, [order.id]: { state: moved.delivery.state, note: moved.delivery.note } };
+        page.orders = applyBoardEvent(page.orders, { order: moved.order }).orders;
+        toast(t('delivery_cancelled'));
+      } catch (e) {
+        if (e.status === 401) return page.onUnauthorized();
+        toast(explain(e), 'error');
+      } finally {
+        page.acting--;
+        drawBoard(page);
+      }
+    },
+  }, t('cancel_delivery'));
+  return button;
 }
 
 function buttonLabel(order, { action, kind }) {
@@ -416,6 +499,20 @@ async function showDetail(page, order) {
         h('p.bill-total', {}, t('bill_total', { total: yuan(detail.table_bill.total_fen), unpaid: yuan(detail.table_bill.unpaid_fen) })))
     : null;
   const lines = (o.quote?.lines || []).map(lineText);
+  let deliveries = null;
+  if (o.channel === 'delivery') {
+    const records = await get(`console/stores/${page.store.id}/orders/${order.id}/deliveries`).catch(() => []);
+    if (records.length) {
+      deliveries = h('section.delivery-history', {},
+        h('h3', {}, t('delivery_history')),
+        records.map((r) => h('ol.order-history', { dataset: { delivery: r.delivery.id } },
+          r.history.map((step) => h('li', {},
+            h('time', { datetime: new Date(step.at_ms).toISOString() }, clock(step.at_ms)),
+            h('span.step', {}, t('ds_' + step.to_state)),
+            h('span.muted', {}, step.actor.startsWith('courier:') ? `${t('actor_courier')}${r.delivery.rider_name ? ' · ' + r.delivery.rider_name : ''}` : t('actor_staff')),
+            step.note ? h('span.reason', {}, t('reason_is', { reason: step.note })) : null)))));
+    }
+  }
   modal(
     t('detail_title', { no: o.pickup_number, channel: channelText(o) }),
     h('div.order-detail', {},
@@ -424,6 +521,7 @@ async function showDetail(page, order) {
       h('p.order-total', {}, h('span', {}, statusText(o)), h('span.price', {}, `${t('total')} ${yuan(o.quote?.total_fen ?? 0)}`)),
       h('h3', {}, t('history')),
       history,
+      deliveries,
       bill),
     { className: 'detail', onclose: () => page.dirty && drawBoard(page) },
   );

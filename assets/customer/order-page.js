@@ -146,6 +146,10 @@ export function openOrder(ctx, id) {
     try {
       const order = await get(`orders/${encodeURIComponent(id)}`, { headers: O.secretHeaders(secret) });
       if (page.stopped) return;
+      if (order.channel === 'delivery') {
+        const found = await get(`orders/${encodeURIComponent(id)}/delivery`, { headers: O.secretHeaders(secret) }).catch(() => null);
+        if (found) page.delivery = found.delivery;
+      }
       // Events can overtake each other; never show an older version over a newer one.
       if (!page.order || (order.version ?? 0) >= (page.order.version ?? 0)) page.order = order;
       ctx.rememberOrder(order);
@@ -233,7 +237,7 @@ export function openOrder(ctx, id) {
     const source = new EventSource(O.eventsUrl(id, secret));
     page.source = source;
     const onEvent = () => refresh();
-    for (const type of ['order.placed', 'order.status', 'order.hurry', 'order.cancel_requested', 'order.cancel_declined', 'order.updated', 'order.table_changed']) {
+    for (const type of ['order.placed', 'order.status', 'order.hurry', 'order.cancel_requested', 'order.cancel_declined', 'order.updated', 'order.table_changed', 'order.delivery']) {
       source.addEventListener(type, onEvent);
     }
     source.onmessage = onEvent;
@@ -262,8 +266,11 @@ export function openOrder(ctx, id) {
       if (state === 'current' && status === 'ready' && o.channel === 'delivery') return lang() === 'en' ? 'Awaiting rider' : '待配送';
       return t(code);
     };
-    const label = status === 'ready' && o.channel !== 'pickup' ? stepLabel(O.orderSteps(o.channel, status)[3].code, 'current')
+    const delivered = o.channel === 'delivery' && status === 'completed' && page.delivery?.state === 'delivered';
+    const label = delivered ? O.deliveryLine(page.delivery, lang())
+      : status === 'ready' && o.channel !== 'pickup' ? stepLabel(O.orderSteps(o.channel, status)[3].code, 'current')
       : lang() === 'en' ? t(status) : o.status_label || t(status);
+    const deliveryText = o.channel === 'delivery' && status !== 'cancelled' && !delivered ? O.deliveryLine(page.delivery, lang()) : null;
     const hint = o.cancel_requested && status !== 'cancelled' ? t('cancelRequested')
       : status === 'awaiting_payment' ? (page.providers?.length ? t('hintPayOnline') : o.channel === 'delivery' ? t('hintPayDelivery') : t('hintPay')) + (o.pay_by_ms ? ` · ${t('payBy', { time: clock(o.pay_by_ms) })}` : '')
       : status === 'placed' ? t('hintPlaced')
@@ -310,6 +317,7 @@ export function openOrder(ctx, id) {
       h('section.card.status-card', {},
         h('div', { id: 'order-status', dataset: { status }, 'aria-live': 'polite' },
           h('h2.status-label', {}, label),
+          deliveryText ? h('p.delivery-state', { dataset: { delivery: page.delivery.state } }, deliveryText) : null,
           h('p.status-hint', {}, hint || '')),
         status === 'cancelled' ? null : h('ol.steps', {}, steps.map((s) => h('li', { class: 'step ' + s.state, dataset: { step: s.code } },
           h('span.dot'), h('span.step-label', {}, stepLabel(s.code, s.state))))),

@@ -217,3 +217,23 @@ export function lineName(line, showSpec) {
 /** A quoted option or combo item's name in the page's language. */
 export const optionName = (option) => localized(option.name, option.name_en);
 export const comboItemName = (item) => localized(item.dish_name, item.dish_name_en);
+
+// ---------- delivery ----------
+
+const DELIVERY_WORDS = {
+  requested: ['正在为您呼叫骑手', 'Finding a rider'],
+  assigned: ['骑手已接单', 'A rider has your order'],
+  picked_up: ['配送中', 'On the way'],
+  delivered: ['已送达', 'Delivered'],
+  // The diner is not told a courier gave up: the store gives the order to someone else.
+  failed: ['正在为您重新安排骑手', 'Arranging another rider'],
+};
+
+/** The line the order page shows about its delivery (骑手已接单 · 王师傅), or null for none. */
+export function deliveryLine(delivery, lang = 'zh') {
+  if (!delivery) return null;
+  const words = DELIVERY_WORDS[delivery.state];
+  if (!words) return null;
+  const text = lang === 'en' ? words[1] : words[0];
+  return delivery.state === 'assigned' && delivery.rider_name ? `${text} · ${delivery.rider_name}` : text;
+}

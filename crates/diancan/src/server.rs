@@ -57,6 +57,16 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let mut notes = providers.notes.clone();
     notes.extend(payment_notes);
     notes.extend(feie_note);
+    // Couriers are simulated in demo mode only; a real provider is not wired in yet.
+    let state = if mode.demo {
+        notes.push(
+            "第三方配送 courier: 本地模拟 local simulator (接单 15 s, 取货 60 s, 送达 3 min)"
+                .into(),
+        );
+        state.with_simulated_couriers()
+    } else {
+        state
+    };
     let demo = if mode.demo {
         crate::demo::seed_if_empty(&db, false).await?
     } else {
@@ -106,6 +116,10 @@ async fn print_welcome(
         );
         println!(
             "  沽清         · sold-out board:         {base}/kitchen?store={}",
+            tour.store_id
+        );
+        println!(
+            "  骑手配送     · rider's phone (rider):  {base}/rider?store={}",
             tour.store_id
         );
         println!("  接口文档     · API docs:               {base}/api/v1/docs");

@@ -79,3 +79,6 @@ id_type!(
 
 // Promotions: a promotion, a coupon template and one diner's claimed copy of it.
 id_type!(PromotionId, CouponId, CouponGrantId);
+
+// Delivery dispatch: one delivery of a delivery order, by the store's rider or a courier.
+id_type!(DeliveryId);

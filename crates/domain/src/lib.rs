@@ -5,6 +5,7 @@
 pub mod balance;
 pub mod catalog;
 pub mod customer;
+pub mod dispatch;
 pub mod ids;
 pub mod kitchen;
 pub mod login_throttle;

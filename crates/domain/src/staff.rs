@@ -38,6 +38,9 @@ pub enum Permission {
     HandOverOrders,
     /// Send a delivery order out (配送).
     DispatchDeliveries,
+    /// 派单: give a delivery order to one of the store's riders or to a courier, or call it
+    /// back. Riders carry deliveries; they do not hand them out.
+    AssignDeliveries,
     /// Finish a dine-in or pickup order (完成).
     CompleteOrders,
     /// Finish a delivered order (the rider's last step).
@@ -117,6 +120,7 @@ impl Role {
                     | AcceptOrders
                     | HandOverOrders
                     | DispatchDeliveries
+                    | AssignDeliveries
                     | CompleteOrders
                     | CancelNewOrders
                     | ViewConsole

@@ -3,6 +3,7 @@
 //! module owns its wire types and turns outside bytes into domain values or back.
 #![forbid(unsafe_code)]
 
+pub mod couriers;
 pub mod demo_images;
 pub mod images;
 pub mod menu_files;

@@ -11,6 +11,7 @@ pub mod carts;
 mod catalog;
 mod customers;
 mod db;
+pub mod dispatch;
 mod error;
 pub mod events;
 mod favourites;

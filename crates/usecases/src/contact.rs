@@ -47,6 +47,43 @@ pub fn seal(ctx: &Context, contact: &Contact, address: Option<&str>) -> Result<S
     Ok(serde_json::to_string(&stored).map_err(diancan_storage::StorageError::from)?)
 }
 
+/// A contact opened from its seal, for the one person who needs it (the delivery's rider, the
+/// courier's request). Never logged.
+pub struct OpenedContact {
+    pub name: String,
+    pub phone: String,
+    pub address: Option<String>,
+}
+
+impl std::fmt::Debug for OpenedContact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenedContact(<sealed>)")
+    }
+}
+
+/// Opens the contact an order stored (see [`seal`]).
+pub fn open(
+    ctx: &Context,
+    stored_json: &str,
+) -> Result<OpenedContact, diancan_integrations::pii::PiiError> {
+    use diancan_integrations::pii::PiiError;
+    let stored: StoredContact =
+        serde_json::from_str(stored_json).map_err(|_| PiiError::CannotOpen)?;
+    let open_field = |field: &str| -> Result<String, PiiError> {
+        let sealed = STANDARD.decode(field).map_err(|_| PiiError::CannotOpen)?;
+        ctx.pii.open(&sealed)
+    };
+    Ok(OpenedContact {
+        name: stored.name,
+        phone: open_field(&stored.phone_sealed)?,
+        address: stored
+            .address_sealed
+            .as_deref()
+            .map(open_field)
+            .transpose()?,
+    })
+}
+
 /// The stored contact JSON with its sealed fields moved to the current key (for `pii reseal`),
 /// or `None` when they already are under it. Fails when a field opens under no listed key.
 pub fn reseal(

@@ -2,6 +2,7 @@
 //! hub and the server's keys. Built once by the binary (or a test) and cloned cheaply.
 
 use crate::clock::Clock;
+use crate::dispatch::Couriers;
 use crate::hub::EventHub;
 use crate::menus::MenuCache;
 use crate::payments::PaymentGateways;
@@ -35,6 +36,8 @@ pub struct Context {
     pub payments: PaymentGateways,
     /// The Feie cloud account `feie` printers print through (none until configured).
     pub feie: Option<Arc<FeieClient>>,
+    /// The courier providers 派单 may ask (none until configured; the simulator in demo).
+    pub couriers: Couriers,
 }
 
 impl Context {
@@ -53,6 +56,7 @@ impl Context {
             keys: Arc::new(keys),
             payments: PaymentGateways::default(),
             feie: None,
+            couriers: Couriers::default(),
         }
     }
 
@@ -63,6 +67,11 @@ impl Context {
 
     pub fn with_feie(mut self, feie: FeieClient) -> Context {
         self.feie = Some(Arc::new(feie));
+        self
+    }
+
+    pub fn with_couriers(mut self, couriers: Couriers) -> Context {
+        self.couriers = couriers;
         self
     }
 

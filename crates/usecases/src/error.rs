@@ -81,6 +81,12 @@ pub enum Error {
     /// fallback printer): the agent must not print it.
     #[error("the print job is no longer held by this attempt")]
     PrintJobNotHeld,
+    /// A delivery was not given out or moved (already has one, not ready, another rider's).
+    #[error(transparent)]
+    Delivery(diancan_domain::dispatch::DeliveryRefusal),
+    /// A courier declined, could not be reached, or sent a report we do not believe.
+    #[error(transparent)]
+    Courier(diancan_integrations::couriers::CourierError),
     #[error(transparent)]
     Storage(StorageError),
 }

@@ -8,6 +8,7 @@ pub mod board;
 pub mod clock;
 pub mod contact;
 pub mod context;
+pub mod dispatch;
 pub mod error;
 pub mod floor;
 pub mod hub;

@@ -63,6 +63,21 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
     ])
 }
 
+/// Demo mode's courier: every two seconds, the simulator's due reports go into the same use
+/// case the courier webhook calls.
+pub fn spawn_courier_simulator(
+    ctx: Context,
+    simulator: std::sync::Arc<diancan_integrations::couriers::simulator::CourierSimulator>,
+) -> Workers {
+    Workers(vec![tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            crate::dispatch::drive_simulator(&ctx, &simulator, ctx.clock.now_ms()).await;
+        }
+    })])
+}
+
 /// Only the outbox deliverer: for tests and tools that drive the rest themselves.
 pub fn spawn_outbox(ctx: Context) -> Workers {
     Workers(vec![tokio::spawn(deliver_outbox(ctx))])

@@ -76,6 +76,13 @@ pub async fn serve(
         .config
         .run_workers
         .then(|| diancan_usecases::workers::spawn(state.core.clone(), Default::default()));
+    let _couriers = state
+        .courier_simulator
+        .clone()
+        .filter(|_| state.config.run_workers)
+        .map(|simulator| {
+            diancan_usecases::workers::spawn_courier_simulator(state.core.clone(), simulator)
+        });
     state.hub.listen_across_instances().await;
     // Without a configured public address, gateways (the demo's simulators) reach us here.
     if let Ok(address) = listener.local_addr() {

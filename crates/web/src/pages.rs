@@ -50,6 +50,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/kds", get(|| async { shell("kitchen/kds.html") }))
         .route("/kds/expo", get(|| async { shell("kitchen/kds.html") }))
         .route("/kds/pickup", get(|| async { shell("kitchen/kds.html") }))
+        // The rider's phone: their deliveries, 取货 and 送达.
+        .route("/rider", get(|| async { shell("rider/index.html") }))
         .route("/api/v1/docs", get(|| async { shell("docs/index.html") }))
         .route("/static/{build}/{*path}", get(static_file))
 }

@@ -65,6 +65,9 @@ pub struct AppState {
     pub payment_simulators: Option<Arc<DemoGateways>>,
     /// Demo mode and tests: the local Feie cloud `feie` printers print to, kept running here.
     pub feie_simulator: Option<Arc<diancan_integrations::printing::feie_simulator::FeieSimulator>>,
+    /// Demo mode and tests: the local courier 派单 may ask, whose reports a worker posts into
+    /// the same use case the courier webhook calls.
+    pub courier_simulator: Option<Arc<diancan_integrations::couriers::simulator::CourierSimulator>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -95,7 +98,24 @@ impl AppState {
             streams: Default::default(),
             payment_simulators: None,
             feie_simulator: None,
+            courier_simulator: None,
         }
+    }
+
+    /// Delivers through the local courier simulator (demo mode, tests), with a fresh signing
+    /// key and this server's clock.
+    pub fn with_simulated_couriers(mut self) -> AppState {
+        use diancan_integrations::couriers::simulator::CourierSimulator;
+        let key: [u8; 32] = rand::random();
+        let clock = self.core.clock.clone();
+        let simulator = Arc::new(CourierSimulator::new(&key, Arc::new(move || clock.now())));
+        self.core = self
+            .core
+            .with_couriers(diancan_usecases::dispatch::Couriers::new(vec![
+                simulator.clone(),
+            ]));
+        self.courier_simulator = Some(simulator);
+        self
     }
 
     /// Prints `feie` printers through this Feie account.

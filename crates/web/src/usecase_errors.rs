@@ -5,11 +5,13 @@ use crate::error::{ApiError, ErrorDetail};
 use crate::views::orders::OrderView;
 use axum::http::StatusCode;
 use diancan_domain::balance::BalanceRefusal;
+use diancan_domain::dispatch::DeliveryRefusal;
 use diancan_domain::ordering::{OrderRefusal, QuoteError};
 use diancan_domain::payments::PaymentProvider;
 use diancan_domain::refunds::RefundRefusal;
 use diancan_domain::staff::Permission;
 use diancan_domain::validation::Problem;
+use diancan_integrations::couriers::CourierError;
 use diancan_usecases::Error;
 
 impl From<Error> for ApiError {
@@ -137,8 +139,104 @@ impl From<Error> for ApiError {
                 "该打印任务已不属于此次领取（租约已过期或已转到备用打印机），请勿打印".into(),
                 "This attempt no longer holds the print job (its lease ran out or it moved to the fallback); do not print it".into(),
             ),
+            Error::Delivery(refusal) => delivery_refusal(refusal),
+            Error::Courier(error) => courier_error(error),
             Error::Storage(error) => error.into(),
         }
+    }
+}
+
+fn delivery_refusal(refusal: DeliveryRefusal) -> ApiError {
+    let conflict = |code, zh: String, en: String| ApiError::new(StatusCode::CONFLICT, code, zh, en);
+    match refusal {
+        DeliveryRefusal::NotADeliveryOrder => conflict(
+            "NOT_A_DELIVERY_ORDER",
+            "只有外卖订单需要派单".into(),
+            "Only delivery orders are dispatched".into(),
+        ),
+        DeliveryRefusal::OrderNotDispatchable(status) => conflict(
+            "ORDER_NOT_DISPATCHABLE",
+            format!(
+                "订单当前为「{}」，接单后、出发前才能派单",
+                status.label_zh()
+            ),
+            format!(
+                "The order is {}; it can be dispatched once accepted and before it leaves",
+                status.as_str()
+            ),
+        ),
+        DeliveryRefusal::OrderNotReady(status) => conflict(
+            "ORDER_NOT_READY",
+            format!("订单当前为「{}」，出餐后才能取货", status.label_zh()),
+            format!(
+                "The order is {}; pick it up once it is ready",
+                status.as_str()
+            ),
+        ),
+        DeliveryRefusal::AlreadyAssigned => conflict(
+            "DELIVERY_ALREADY_ASSIGNED",
+            "该订单已派单，请刷新查看配送状态".into(),
+            "This order already has a delivery; refresh to see it".into(),
+        ),
+        DeliveryRefusal::Illegal { from, to } => conflict(
+            "ILLEGAL_DELIVERY_STEP",
+            format!(
+                "配送当前为「{}」，不能改为「{}」",
+                from.label_zh(),
+                to.label_zh()
+            ),
+            format!(
+                "The delivery is {}; it cannot become {}",
+                from.as_str(),
+                to.as_str()
+            ),
+        ),
+        DeliveryRefusal::Forbidden(permission) => forbidden(permission),
+        DeliveryRefusal::NotYourDelivery => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "NOT_YOUR_DELIVERY",
+            "这单派给了其他骑手",
+            "This delivery was given to another rider",
+        ),
+        DeliveryRefusal::CourierDrives => conflict(
+            "COURIER_DRIVES_DELIVERY",
+            "第三方配送的状态由配送平台回传，只能取消".into(),
+            "A courier's delivery moves by its own reports; it can only be called back".into(),
+        ),
+        DeliveryRefusal::NotARider => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "NOT_A_RIDER",
+            "所选员工不是本店的骑手",
+            "The chosen staff member is not one of this store's riders",
+        ),
+    }
+}
+
+fn courier_error(error: CourierError) -> ApiError {
+    match error {
+        CourierError::Declined(reason) => ApiError::new(
+            StatusCode::CONFLICT,
+            "COURIER_DECLINED",
+            format!("配送平台拒绝接单：{reason}"),
+            format!("The courier declined: {reason}"),
+        ),
+        CourierError::Unavailable(why) => {
+            tracing::warn!(%why, "courier unavailable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "COURIER_UNAVAILABLE",
+                "配送平台暂时无法连接，请稍后再试或派给自己的骑手",
+                "The courier is not answering; try again or give it to one of your riders",
+            )
+            .with_retry_after(5)
+        }
+        CourierError::BadReport(why) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "BAD_COURIER_REPORT",
+            format!("配送回调无法验证：{why}"),
+            format!("The courier's report could not be verified: {why}"),
+        ),
+        CourierError::UnknownDelivery(_) => ApiError::not_found(),
     }
 }
 

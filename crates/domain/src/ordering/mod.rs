@@ -13,3 +13,6 @@ pub use floor::*;
 pub use lifecycle::*;
 pub use order::*;
 pub use pricing::*;
+
+#[cfg(test)]
+pub(crate) use order::tests::order as order_for_tests;

@@ -302,6 +302,9 @@ pub struct OrderChange {
     pub releases_claims: bool,
     /// Why staff turned the order down, told to the diner and kept in the history.
     pub reason: Option<String>,
+    /// The state its delivery is in after this change (`assigned`, `failed`, …), when the
+    /// change is a delivery's step: pages show it without asking again.
+    pub delivery_state: Option<&'static str>,
 }
 
 /// The kinds of event an order's live stream carries.
@@ -314,6 +317,8 @@ pub enum OrderEventKind {
     CancelDeclined,
     /// The order's sitting moved to another table (换台) or joined another (并台).
     TableChanged,
+    /// Its delivery moved on without the order's status changing (骑手已接单, 配送失败).
+    Delivery,
 }
 
 impl OrderEventKind {
@@ -325,6 +330,7 @@ impl OrderEventKind {
             OrderEventKind::CancelRequested => "order.cancel_requested",
             OrderEventKind::CancelDeclined => "order.cancel_declined",
             OrderEventKind::TableChanged => "order.table_changed",
+            OrderEventKind::Delivery => "order.delivery",
         }
     }
 }
@@ -340,7 +346,31 @@ impl Order {
             event,
             releases_claims: false,
             reason: None,
+            delivery_state: None,
         }
+    }
+
+    /// A step of this order's delivery that leaves its status alone: the order's version goes
+    /// up and its stream says what the delivery is now (`note` is why a delivery failed).
+    pub fn note_delivery(&self, state: &'static str, note: Option<&str>) -> OrderChange {
+        let mut change = self.unchanged(OrderEventKind::Delivery);
+        change.delivery_state = Some(state);
+        change.reason = note.map(str::to_owned);
+        change
+    }
+
+    /// A step of this order's delivery that moves the order along (the rider left: 配送中; the
+    /// food arrived: 已完成), decided as the same action staff would take.
+    pub fn delivery_transition(
+        &self,
+        action: OrderAction,
+        actor: &Actor,
+        state: &'static str,
+        now_ms: i64,
+    ) -> Result<OrderChange, OrderRefusal> {
+        let mut change = self.decide(OrderCommand::Act(action), actor, None, now_ms)?;
+        change.delivery_state = Some(state);
+        Ok(change)
     }
 
     fn check_version(&self, seen: Option<i64>) -> Result<(), OrderRefusal> {

@@ -35,9 +35,12 @@ pub struct BoardChange {
     /// What was done (`place`, `accept`, `cancel`, `hurry`, …).
     pub action: String,
     pub status: String,
-    /// Why staff turned the order down, when they did.
+    /// Why staff turned the order down, when they did (or why its delivery failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The state of the order's delivery, when the change was one of its steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_state: Option<String>,
 }
 
 /// The outbox row announcing `order`'s change to its store's board.
@@ -55,6 +58,7 @@ pub(crate) fn board_entry(
         action: action.to_owned(),
         status: order.status.as_str().to_owned(),
         reason: reason.map(str::to_owned),
+        delivery_state: None,
     };
     OutboxEntry {
         topic: BOARD_TOPIC,

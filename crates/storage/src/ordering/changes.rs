@@ -74,6 +74,15 @@ pub(crate) fn event_payload(
     payload
 }
 
+/// As [`event_payload`], with the state of the order's delivery when the change was its step.
+fn change_payload(order: &Order, action: &str, change: &OrderChange) -> serde_json::Value {
+    let mut payload = event_payload(order, action, change.reason.as_deref());
+    if let (Some(state), Some(fields)) = (change.delivery_state, payload.as_object_mut()) {
+        fields.insert("delivery_state".into(), state.into());
+    }
+    payload
+}
+
 const RETURN_STOCK: &str = "UPDATE store_sku_states SET
         stock = CASE WHEN stock IS NULL THEN NULL ELSE stock + $3 END,
         sold_count = CASE WHEN sold_on = $4 AND sold_count >= $3 THEN sold_count - $3 WHEN sold_on = $4 THEN 0 ELSE sold_count END
@@ -179,6 +188,20 @@ async fn lock_orders(tx: &mut Tx, requests: &[&ChangeRequest]) -> Result<BTreeMa
         }
     }
     Ok(orders)
+}
+
+/// Order `id`, read under its row lock (PostgreSQL), for a write that decides on the order
+/// before changing it in the same transaction (a delivery's step).
+pub(crate) async fn lock_order(tx: &mut Tx, id: OrderId) -> Result<Option<Order>> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
+        for_update(tx)
+    );
+    let row: Option<OrderRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
+    row.map(Order::try_from).transpose()
 }
 
 /// A change as decided, with the order after it and the status before it.
@@ -289,19 +312,24 @@ async fn write_history(
             Value::Text(stream.clone()),
             Value::Int(order.version),
             Value::Text(change.event.as_str().into()),
-            Value::Text(event_payload(order, action, change.reason.as_deref()).to_string()),
+            Value::Text(change_payload(order, action, change).to_string()),
             Value::Int(order.updated_at_ms),
         ]);
         announcements.push(announcement(
             &stream,
             vec![stream.clone(), store_channel(order.store_id)],
         ));
-        announcements.push(board_entry(
+        let mut entry = board_entry(
             order,
             change.event.as_str(),
             action,
             change.reason.as_deref(),
-        ));
+        );
+        if let (Some(state), Some(fields)) = (change.delivery_state, entry.payload.as_object_mut())
+        {
+            fields.insert("delivery_state".into(), state.into());
+        }
+        announcements.push(entry);
         // A paid order cancelled: its gateway payments are refunded, by the outbox, in full.
         if order.status == OrderStatus::Cancelled
             && *from != OrderStatus::Cancelled

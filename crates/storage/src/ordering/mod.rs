@@ -13,8 +13,8 @@ mod placement;
 mod sessions;
 mod writes;
 
-pub(crate) use changes::change_in;
 pub use changes::{ChangeError, ChangeRequest, Decide};
+pub(crate) use changes::{change_in, lock_order};
 pub use orders::OrderTransition;
 pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
 pub use sessions::{TableMoveError, TableSession};

@@ -3,6 +3,7 @@
 mod balance;
 mod catalog;
 mod customers;
+mod dispatch;
 mod kitchen;
 mod ordering;
 mod outbox;

@@ -32,6 +32,18 @@ pub struct BoardView {
     pub orders: Vec<OrderView>,
     /// Which channels the store accepts without a tap.
     pub auto_accept: AutoAccept,
+    /// The latest delivery of each of these orders that has one (派单), oldest first.
+    pub deliveries: Vec<BoardDelivery>,
+}
+
+/// Where a delivery order's delivery is, as its card shows it.
+#[derive(Serialize, ToSchema)]
+pub struct BoardDelivery {
+    pub order_id: OrderId,
+    pub state: diancan_domain::dispatch::DeliveryState,
+    pub state_label: String,
+    /// Why it failed or was called back.
+    pub note: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/console/stores/{store_id}/board", tag = "console orders",
@@ -52,10 +64,26 @@ pub async fn board(
         .time_zone
         .business_date(state.clock.now(), rules.business_day_starts_at);
     let orders = state.db.store_orders(staff.brand_id, store_id, day).await?;
+    let deliveries = match orders.iter().map(|o| o.placed_at_ms).min() {
+        Some(since) => state
+            .db
+            .store_deliveries_since((staff.brand_id, store_id), since)
+            .await?
+            .into_iter()
+            .map(|d| BoardDelivery {
+                order_id: d.order_id,
+                state: d.state,
+                state_label: d.state.label_zh().to_owned(),
+                note: d.note,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(Json(BoardView {
         stream_version,
         orders: orders.into_iter().map(OrderView::from).collect(),
         auto_accept: rules.auto_accept,
+        deliveries,
     }))
 }
 
@@ -78,8 +106,11 @@ pub struct BoardEvent {
     pub order_version: i64,
     /// The order's status right after this change (the order below may have moved on).
     pub status: String,
-    /// Why staff turned the order down, when they did.
+    /// Why staff turned the order down, when they did (or why its delivery failed).
     pub reason: Option<String>,
+    /// With a delivery's step (`action` `delivery`, `dispatch`, `complete`): the state the
+    /// delivery is in after it (`assigned`, `picked_up`, `delivered`, `failed`, …).
+    pub delivery_state: Option<String>,
     /// The order as it is now.
     pub order: OrderView,
 }
@@ -163,6 +194,7 @@ async fn with_orders(
             order_version: change.order_version,
             status: change.status,
             reason: change.reason,
+            delivery_state: change.delivery_state,
             order: OrderView::from(order.clone()),
         };
         let data = serde_json::to_string(&event).map_err(|e| e.to_string())?;

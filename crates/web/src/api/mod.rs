@@ -10,6 +10,7 @@ pub mod console_orders;
 mod console_stores;
 mod contract_rules;
 mod customer_auth;
+mod dispatch;
 mod favourites;
 mod floor;
 mod kitchen;
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
         (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打), print agents"),
         (name = "print agent", description = "The shop's print agent (`diancan print-agent`, device token): claim jobs, confirm, report results and printer status"),
+        (name = "dispatch", description = "派单: give delivery orders to the store's riders or a courier, the rider's deliveries (取货, 送达), couriers' status reports"),
         (name = "reconciliation", description = "对账: each gateway's daily statement against our payments and refunds, the mismatches (JSON and CSV), reruns and resolutions"),
     )
 )]
@@ -175,6 +177,17 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reconciliation::run_mismatches))
         .routes(routes!(reconciliation::run_mismatches_csv))
         .routes(routes!(reconciliation::resolve_mismatch))
+        .routes(routes!(dispatch::dispatch_choices))
+        .routes(routes!(
+            dispatch::order_deliveries,
+            dispatch::assign_delivery
+        ))
+        .routes(routes!(dispatch::cancel_delivery))
+        .routes(routes!(dispatch::my_deliveries))
+        .routes(routes!(dispatch::pick_up))
+        .routes(routes!(dispatch::deliver))
+        .routes(routes!(dispatch::courier_callback))
+        .routes(routes!(dispatch::diner_delivery))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

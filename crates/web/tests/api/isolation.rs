@@ -46,6 +46,7 @@ fn plausible_body(
             Some(json!({"target_secs": 60, "amber_after_secs": 30, "red_after_secs": 60}))
         }
         (_, p) if p.ends_with("/refunds") => Some(json!({"key": uuid::Uuid::now_v7()})),
+        (_, p) if p.ends_with("/orders/{order_id}/deliveries") => Some(json!({"courier": "simulator"})),
         (_, p) if p.ends_with("/balance") => Some(
             json!({"kind": "recharge", "amount_fen": 100, "reason": "越界充值", "key": uuid::Uuid::now_v7()}),
         ),
@@ -82,6 +83,11 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
         .replace(
             "{customer_id}",
             &diancan_domain::CustomerId::new().to_string(),
+        )
+        // Brand B has no delivery; an id of none is refused as a real one of B's would be.
+        .replace(
+            "{delivery_id}",
+            &diancan_domain::DeliveryId::new().to_string(),
         )
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
         .replace(

@@ -10,6 +10,7 @@ mod catalog;
 mod checkout;
 mod contract;
 mod customers;
+mod dispatch;
 mod errors;
 mod floor;
 mod gateway_health;
