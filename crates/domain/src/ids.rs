@@ -79,3 +79,6 @@ id_type!(
 
 // Promotions: a promotion, a coupon template and one diner's claimed copy of it.
 id_type!(PromotionId, CouponId, CouponGrantId);
+
+// Membership: a diner's membership at a brand, and a stored-value recharge through a gateway.
+id_type!(MemberId, RechargeId);

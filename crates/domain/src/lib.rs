@@ -8,6 +8,7 @@ pub mod customer;
 pub mod ids;
 pub mod kitchen;
 pub mod login_throttle;
+pub mod membership;
 pub mod money;
 pub mod ordering;
 pub mod password;

@@ -81,6 +81,15 @@ pub enum Error {
     /// fallback printer): the agent must not print it.
     #[error("the print job is no longer held by this attempt")]
     PrintJobNotHeld,
+    /// A membership rule refused the input (levels, tiers, recharge amount, birthday).
+    #[error(transparent)]
+    Membership(diancan_domain::membership::MembershipRefusal),
+    /// The points ledger's rule refused an entry (more than the balance).
+    #[error(transparent)]
+    Points(diancan_domain::membership::points::PointsRefusal),
+    /// A member's birthday is set once.
+    #[error("the birthday was set before")]
+    BirthdayAlreadySet,
     #[error(transparent)]
     Storage(StorageError),
 }

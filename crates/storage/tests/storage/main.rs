@@ -4,6 +4,7 @@ mod balance;
 mod catalog;
 mod customers;
 mod kitchen;
+mod membership;
 mod ordering;
 mod outbox;
 mod parity;
