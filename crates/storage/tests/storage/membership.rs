@@ -157,7 +157,7 @@ async fn expired_lots_are_found_and_ended_once(db: &Db) {
     assert!(db.members_with_expiry_due(NOW_MS, 10).await.unwrap().is_empty());
     let due = db.members_with_expiry_due(NOW_MS + 1_000, 10).await.unwrap();
     assert_eq!(due, vec![(brand.id, customer)]);
-    let expire = |ledger: &diancan_storage::membership::Ledger| {
+    let expire = |ledger: &diancan_storage::membership::Ledger| -> Vec<NewPoints> {
         ledger
             .account
             .due_expiries(NOW_MS + 1_000)

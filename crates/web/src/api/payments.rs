@@ -17,7 +17,7 @@ use diancan_domain::payments::{Payment, PaymentProvider, PaymentState};
 use diancan_domain::redacted::Redacted;
 use diancan_domain::*;
 use diancan_integrations::payments::model::{IncomingNotification, Prepared};
-use diancan_usecases::payments::{self, Checkout, StartedPayment};
+use diancan_usecases::payments::{self, Checkout};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
