@@ -236,7 +236,7 @@ function balanceCard(page) {
     }
   };
   const waiting = sessionStorage.getItem('diancan.recharge');
-  if (waiting) followRecharge(page, waiting);
+  if (waiting && !page.following) followRecharge(page, waiting);
   showPreview();
   return h('section.card.member-balance', {},
     h('div.points-head', {},
@@ -254,6 +254,7 @@ function balanceCard(page) {
 
 /** After coming back from the gateway: wait for the recharge to be paid, then show it. */
 function followRecharge(page, id) {
+  page.following = true;
   let tries = 0;
   const check = async () => {
     if (page.stopped) return;
@@ -262,6 +263,7 @@ function followRecharge(page, id) {
       if (r.state === 'paid') {
         sessionStorage.removeItem('diancan.recharge');
         toast(t('paid', { total: yuan(r.amount_fen + r.bonus_fen) }));
+        page.following = false;
         return load(page);
       }
       if (r.state === 'closed') return sessionStorage.removeItem('diancan.recharge');
