@@ -248,7 +248,11 @@ async fn seed_membership(db: &Db, brand: &Brand) -> anyhow::Result<()> {
     .await?;
     for (kind, amount, reason) in [
         (EntryKind::Recharge, Money::from_yuan(100), "演示数据：充值"),
-        (EntryKind::Bonus, Money::from_yuan(20), "演示数据：充100送20"),
+        (
+            EntryKind::Bonus,
+            Money::from_yuan(20),
+            "演示数据：充100送20",
+        ),
     ] {
         db.post_staff_entry(
             brand.id,

@@ -72,7 +72,8 @@ const INSERT_ENTRY: &str = "INSERT INTO points_entries (id, member_id, kind, poi
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 // The version check is a second guard: the row is locked, so it always holds.
 const UPDATE_MEMBER: &str = "UPDATE members SET growth = $2, points = $3, next_expiry_at_ms = $4, version = $5, updated_at_ms = $6 WHERE id = $1 AND version = $7";
-const SET_BIRTHDAY: &str = "UPDATE members SET birthday_month = $3, birthday_day = $4, updated_at_ms = $5
+const SET_BIRTHDAY: &str =
+    "UPDATE members SET birthday_month = $3, birthday_day = $4, updated_at_ms = $5
     WHERE brand_id = $1 AND customer_id = $2 AND birthday_month IS NULL";
 const SELECT_PROGRAMME: &str = "SELECT levels_json, points_per_yuan, expiry_months, member_day_weekday, member_day_multiplier, recharge_tiers_json
     FROM membership_programmes WHERE brand_id = $1";
@@ -210,12 +211,11 @@ async fn lock_member(tx: &mut Tx, brand: BrandId, customer: CustomerId) -> Resul
         "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.brand_id = $1 AND m.customer_id = $2{}",
         for_update(tx)
     );
-    let row: Option<MemberRow> =
-        on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(brand.as_uuid())
-            .bind(customer.as_uuid())
-            .fetch_optional(&mut *c)
-            .await)?;
+    let row: Option<MemberRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(brand.as_uuid())
+        .bind(customer.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
     Ok(row.map(member_from))
 }
 
@@ -232,7 +232,8 @@ async fn join_in(tx: &mut Tx, brand: BrandId, customer: CustomerId, now_ms: i64)
 }
 
 async fn entries_in(tx: &mut Tx, member: MemberId) -> Result<Vec<PointsEntry>> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE member_id = $1 ORDER BY id");
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE member_id = $1 ORDER BY id");
     let rows: Vec<EntryRow> = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(member.as_uuid())
         .fetch_all(&mut *c)
@@ -242,7 +243,12 @@ async fn entries_in(tx: &mut Tx, member: MemberId) -> Result<Vec<PointsEntry>> {
 
 /// The member of `customer` at `brand`, joined (empty) if they were not, and locked, with
 /// their ledger folded.
-async fn ledger_in(tx: &mut Tx, brand: BrandId, customer: CustomerId, now_ms: i64) -> Result<Ledger> {
+async fn ledger_in(
+    tx: &mut Tx,
+    brand: BrandId,
+    customer: CustomerId,
+    now_ms: i64,
+) -> Result<Ledger> {
     join_in(tx, brand, customer, now_ms).await?;
     let member = lock_member(tx, brand, customer)
         .await?
@@ -419,14 +425,13 @@ impl Db {
             String,
             i64,
         );
-        let rows: Vec<Row> =
-            on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(brand.as_uuid())
-                .bind(phone.map(|p| p.as_bytes().to_vec()))
-                .bind(before.map(|b| b.as_uuid()))
-                .bind(limit)
-                .fetch_all(p)
-                .await)?;
+        let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(brand.as_uuid())
+            .bind(phone.map(|p| p.as_bytes().to_vec()))
+            .bind(before.map(|b| b.as_uuid()))
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -494,7 +499,8 @@ impl Db {
 
     /// The member's points as lots (what expires when), folded from the ledger.
     pub async fn points_account(&self, member: MemberId) -> Result<PointsAccount> {
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE member_id = $1 ORDER BY id");
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM points_entries WHERE member_id = $1 ORDER BY id");
         let rows: Vec<EntryRow> =
             on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(member.as_uuid())
@@ -504,8 +510,9 @@ impl Db {
             .into_iter()
             .map(entry_from)
             .collect::<Result<Vec<_>>>()?;
-        replay(&entries)
-            .map_err(|refusal| StorageError::Corrupt(format!("points of member {member}: {refusal}")))
+        replay(&entries).map_err(|refusal| {
+            StorageError::Corrupt(format!("points of member {member}: {refusal}"))
+        })
     }
 
     /// Posts what `decide` makes of the member's locked ledger (joining them first if they
@@ -558,7 +565,8 @@ impl Db {
         let Some((levels, per_yuan, months, weekday, multiplier, tiers)) = row else {
             return Ok(Programme::standard());
         };
-        let corrupt = |what: &str| StorageError::Corrupt(format!("membership programme of {brand}: {what}"));
+        let corrupt =
+            |what: &str| StorageError::Corrupt(format!("membership programme of {brand}: {what}"));
         let levels: Vec<LevelRule> =
             serde_json::from_str(&levels).map_err(|e| json_error("levels", e))?;
         let tiers: Vec<RechargeTier> =
@@ -587,7 +595,8 @@ impl Db {
         programme: &Programme,
         now_ms: i64,
     ) -> Result<()> {
-        let levels = serde_json::to_string(programme.levels.rules()).map_err(|e| json_error("levels", e))?;
+        let levels =
+            serde_json::to_string(programme.levels.rules()).map_err(|e| json_error("levels", e))?;
         let tiers = serde_json::to_string(programme.recharge_tiers.tiers())
             .map_err(|e| json_error("tiers", e))?;
         let mut tx = self.begin().await?;

@@ -13,8 +13,7 @@ use diancan_domain::balance::{BalanceAccount, BalanceEntry};
 use diancan_domain::customer::BlindIndex;
 use diancan_domain::membership::levels::{LevelRule, LevelTable};
 use diancan_domain::membership::points::{
-    ExpiryPolicy, PointsEntry, PointsKind, growth_for, points_for, reference,
-    reversal_due,
+    ExpiryPolicy, PointsEntry, PointsKind, growth_for, points_for, reference, reversal_due,
 };
 use diancan_domain::membership::recharge::{Recharge, RechargeTier, RechargeTiers, check_amount};
 use diancan_domain::membership::{
@@ -240,9 +239,7 @@ pub async fn reverse_for_refund(
     };
     let order_id = order.id;
     let refunded = reversal.refunded_total_fen.map(Money::from_fen);
-    let paid = reversal
-        .paid_total_fen
-        .map_or(order.total, Money::from_fen);
+    let paid = reversal.paid_total_fen.map_or(order.total, Money::from_fen);
     let decide = move |ledger: &Ledger| {
         let of_order = ledger
             .entries
@@ -592,10 +589,7 @@ pub async fn settle_recharge_reported(
     ctx: &Context,
     arrived: &ArrivedMoney,
 ) -> Result<RechargeOutcome> {
-    let outcome = ctx
-        .db
-        .settle_recharge(arrived, ctx.clock.now_ms())
-        .await?;
+    let outcome = ctx.db.settle_recharge(arrived, ctx.clock.now_ms()).await?;
     match &outcome {
         RechargeOutcome::Credited { recharge, .. } => tracing::info!(recharge = %recharge.id,
             amount_fen = recharge.amount.fen(), bonus_fen = recharge.bonus.fen(), "recharge credited"),

@@ -10,9 +10,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use diancan_domain::membership::recharge::RechargeState;
 use diancan_domain::payments::{PaymentProvider, PaymentState};
 use diancan_integrations::payments::model::{Prepared, Provider};
-use diancan_domain::membership::recharge::RechargeState;
 use serde::{Deserialize, Serialize};
 
 /// Where the demo diner is sent to pay `out_trade_no` (an order's payment or a recharge), coming back to `back` (a path on this site).
@@ -102,11 +102,7 @@ async fn pay(
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn payment_of(
-    state: &AppState,
-    provider: &str,
-    out_trade_no: &str,
-) -> ApiResult<Simulated> {
+async fn payment_of(state: &AppState, provider: &str, out_trade_no: &str) -> ApiResult<Simulated> {
     if out_trade_no.len() > 64 {
         return Err(ApiError::not_found());
     }

@@ -20,7 +20,12 @@ pub enum MemberLevel {
 }
 
 impl MemberLevel {
-    pub const ALL: [MemberLevel; 4] = [MemberLevel::Bronze, MemberLevel::Silver, MemberLevel::Gold, MemberLevel::Diamond];
+    pub const ALL: [MemberLevel; 4] = [
+        MemberLevel::Bronze,
+        MemberLevel::Silver,
+        MemberLevel::Gold,
+        MemberLevel::Diamond,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,7 +96,10 @@ impl LevelTable {
         if rules[0].growth_from != 0 {
             return Err(MembershipRefusal::BadLevels("青铜 starts at zero"));
         }
-        if rules.windows(2).any(|w| w[1].growth_from <= w[0].growth_from) {
+        if rules
+            .windows(2)
+            .any(|w| w[1].growth_from <= w[0].growth_from)
+        {
             return Err(MembershipRefusal::BadLevels("thresholds strictly rising"));
         }
         Ok(LevelTable { rules })

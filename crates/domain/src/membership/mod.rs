@@ -10,7 +10,7 @@ pub mod recharge;
 use crate::ids::{BrandId, CustomerId, MemberId};
 use crate::money::Money;
 use jiff::civil::{Date, Weekday};
-use levels::{MemberLevel, LevelBenefits, LevelTable};
+use levels::{LevelBenefits, LevelTable, MemberLevel};
 use points::ExpiryPolicy;
 use recharge::RechargeTiers;
 use serde::{Deserialize, Serialize};

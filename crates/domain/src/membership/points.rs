@@ -174,8 +174,8 @@ impl PointsAccount {
         };
         // Earnings and reversals may carry growth alone (a brand that gives no points, a
         // member who spent them all); every other entry moves points.
-        let growth_only = change.points == 0
-            && matches!(change.kind, PointsKind::Earn | PointsKind::Reverse);
+        let growth_only =
+            change.points == 0 && matches!(change.kind, PointsKind::Earn | PointsKind::Reverse);
         if growth_only {
             return Ok(self.clone());
         }

@@ -37,16 +37,18 @@ impl RechargeTiers {
         let mut sorted = tiers.to_vec();
         sorted.sort_by_key(|t| t.pay_fen);
         for tier in &sorted {
-            check_amount(tier.pay_fen).map_err(|_| MembershipRefusal::BadTiers("1 to 5,000 yuan"))?;
+            check_amount(tier.pay_fen)
+                .map_err(|_| MembershipRefusal::BadTiers("1 to 5,000 yuan"))?;
             if tier.bonus_fen <= Money::ZERO || tier.bonus_fen > tier.pay_fen {
                 return Err(MembershipRefusal::BadTiers(
                     "a bonus above zero and at most what is paid",
                 ));
             }
         }
-        if sorted.windows(2).any(|w| {
-            w[0].pay_fen == w[1].pay_fen || w[1].bonus_fen < w[0].bonus_fen
-        }) {
+        if sorted
+            .windows(2)
+            .any(|w| w[0].pay_fen == w[1].pay_fen || w[1].bonus_fen < w[0].bonus_fen)
+        {
             return Err(MembershipRefusal::BadTiers(
                 "one tier per amount, bonuses rising",
             ));
@@ -218,7 +220,7 @@ mod tests {
         assert!(RechargeTiers::parse(&[tier(100, 20), tier(100, 30)]).is_err());
         assert!(RechargeTiers::parse(&[tier(100, 30), tier(200, 20)]).is_err());
         assert!(RechargeTiers::parse(&[tier(6_000, 20)]).is_err());
-        assert!(RechargeTiers::parse(&vec![tier(10, 1); 9]).is_err());
+        assert!(RechargeTiers::parse(&[tier(10, 1); 9]).is_err());
         assert!(check_amount(Money::from_fen(99)).is_err());
         assert!(check_amount(Money::from_yuan(5_001)).is_err());
         assert!(check_amount(Money::from_yuan(5_000)).is_ok());

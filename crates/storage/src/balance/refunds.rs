@@ -173,12 +173,14 @@ impl Db {
         if let (Some(after), Some(paid)) = (refunded_after, paid.total()) {
             crate::outbox::enqueue(
                 &mut tx,
-                &[crate::membership::reversal_entry(&crate::membership::Reversal {
-                    order_id: order,
-                    key: Some(key.as_uuid()),
-                    refunded_total_fen: Some(after.fen()),
-                    paid_total_fen: Some(paid.fen()),
-                })],
+                &[crate::membership::reversal_entry(
+                    &crate::membership::Reversal {
+                        order_id: order,
+                        key: Some(key.as_uuid()),
+                        refunded_total_fen: Some(after.fen()),
+                        paid_total_fen: Some(paid.fen()),
+                    },
+                )],
                 now_ms,
             )
             .await?;

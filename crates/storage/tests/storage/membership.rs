@@ -77,7 +77,11 @@ async fn first_sign_ins_racing_join_once(db: &Db) {
     assert_eq!(joined.iter().filter(|j| *j.as_ref().unwrap()).count(), 1);
     let member = db.member(brand.id, customer).await.unwrap().unwrap();
     assert_eq!((member.points, member.growth), (0, 0));
-    assert!(!db.join_membership(brand.id, customer, NOW_MS).await.unwrap());
+    assert!(
+        !db.join_membership(brand.id, customer, NOW_MS)
+            .await
+            .unwrap()
+    );
 }
 both!(race first_sign_ins_racing_join_once);
 
@@ -85,7 +89,8 @@ async fn an_order_redelivered_or_raced_earns_once(db: &Db) {
     let (brand, _) = brand_with_store(db, "earn").await;
     let customer = diner(db, brand.id).await;
     let order = OrderId::new();
-    let posts = (0..20).map(|_| db.post_points(brand.id, customer, |_| vec![earn(order, 120)], NOW_MS));
+    let posts =
+        (0..20).map(|_| db.post_points(brand.id, customer, |_| vec![earn(order, 120)], NOW_MS));
     let outcomes = futures::future::join_all(posts).await;
     let written = outcomes
         .iter()
@@ -105,9 +110,14 @@ both!(race an_order_redelivered_or_raced_earns_once);
 async fn a_redemption_above_the_balance_changes_nothing(db: &Db) {
     let (brand, _) = brand_with_store(db, "redeem").await;
     let customer = diner(db, brand.id).await;
-    db.post_points(brand.id, customer, |_| vec![earn(OrderId::new(), 100)], NOW_MS)
-        .await
-        .unwrap();
+    db.post_points(
+        brand.id,
+        customer,
+        |_| vec![earn(OrderId::new(), 100)],
+        NOW_MS,
+    )
+    .await
+    .unwrap();
     let refused = db
         .post_points(brand.id, customer, |_| vec![redeem(101, "a")], NOW_MS)
         .await
@@ -151,11 +161,24 @@ both!(race a_redemption_above_the_balance_changes_nothing);
 async fn expired_lots_are_found_and_ended_once(db: &Db) {
     let (brand, _) = brand_with_store(db, "expire").await;
     let customer = diner(db, brand.id).await;
-    db.post_points(brand.id, customer, |_| vec![earn(OrderId::new(), 50)], NOW_MS)
+    db.post_points(
+        brand.id,
+        customer,
+        |_| vec![earn(OrderId::new(), 50)],
+        NOW_MS,
+    )
+    .await
+    .unwrap();
+    assert!(
+        db.members_with_expiry_due(NOW_MS, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = db
+        .members_with_expiry_due(NOW_MS + 1_000, 10)
         .await
         .unwrap();
-    assert!(db.members_with_expiry_due(NOW_MS, 10).await.unwrap().is_empty());
-    let due = db.members_with_expiry_due(NOW_MS + 1_000, 10).await.unwrap();
     assert_eq!(due, vec![(brand.id, customer)]);
     let expire = |ledger: &diancan_storage::membership::Ledger| -> Vec<NewPoints> {
         ledger
@@ -185,7 +208,12 @@ async fn expired_lots_are_found_and_ended_once(db: &Db) {
         .await
         .unwrap();
     assert_eq!(second.posted, PointsPosted::Repeat);
-    assert!(db.members_with_expiry_due(NOW_MS + 1_000, 10).await.unwrap().is_empty());
+    assert!(
+        db.members_with_expiry_due(NOW_MS + 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(folded(db, brand.id, customer).await, (0, 50));
 }
 both!(expired_lots_are_found_and_ended_once);
@@ -221,12 +249,19 @@ async fn twenty_notifications_of_one_recharge_credit_it_once(db: &Db) {
         .filter(|o| matches!(o, Ok(RechargeOutcome::AlreadySettled { .. })))
         .count();
     assert_eq!((credited, repeats), (1, 19), "{outcomes:?}");
-    let account = db.balance_account(brand.id, customer).await.unwrap().unwrap();
+    let account = db
+        .balance_account(brand.id, customer)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(account.balance, Money::from_yuan(120));
     let mut entries = db.balance_entries(account.id, None, 100).await.unwrap();
     entries.reverse();
     assert_eq!(
-        entries.iter().map(|e| (e.kind, e.amount)).collect::<Vec<_>>(),
+        entries
+            .iter()
+            .map(|e| (e.kind, e.amount))
+            .collect::<Vec<_>>(),
         vec![
             (EntryKind::Recharge, Money::from_yuan(100)),
             (EntryKind::Bonus, Money::from_yuan(20))
@@ -263,8 +298,18 @@ async fn twenty_notifications_of_one_recharge_credit_it_once(db: &Db) {
         paid_at_ms: NOW_MS + 1,
     };
     let flagged = db.settle_recharge(&short, NOW_MS + 2).await.unwrap();
-    assert!(matches!(flagged, RechargeOutcome::Flagged { reason: "amount", .. }));
-    let account = db.balance_account(brand.id, customer).await.unwrap().unwrap();
+    assert!(matches!(
+        flagged,
+        RechargeOutcome::Flagged {
+            reason: "amount",
+            ..
+        }
+    ));
+    let account = db
+        .balance_account(brand.id, customer)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(account.balance, Money::from_yuan(120));
     let unknown = ArrivedMoney {
         out_trade_no: "0".repeat(32),
@@ -309,7 +354,9 @@ async fn a_programme_is_kept_and_members_are_found_by_phone(db: &Db) {
         .unwrap();
     let other = diner(db, brand.id).await;
     for customer in [phone_diner.id, other] {
-        db.join_membership(brand.id, customer, NOW_MS).await.unwrap();
+        db.join_membership(brand.id, customer, NOW_MS)
+            .await
+            .unwrap();
     }
     let all = db.members(brand.id, None, None, 10).await.unwrap();
     assert_eq!(all.len(), 2);
@@ -317,11 +364,24 @@ async fn a_programme_is_kept_and_members_are_found_by_phone(db: &Db) {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].customer.id, phone_diner.id);
     let (other_brand, _) = brand_with_store(db, "programme-other").await;
-    assert!(db.members(other_brand.id, None, None, 10).await.unwrap().is_empty());
+    assert!(
+        db.members(other_brand.id, None, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let birthday = diancan_domain::membership::Birthday::parse(12, 7).unwrap();
-    assert!(db.set_member_birthday(brand.id, other, birthday, NOW_MS).await.unwrap());
-    assert!(!db.set_member_birthday(brand.id, other, birthday, NOW_MS).await.unwrap());
+    assert!(
+        db.set_member_birthday(brand.id, other, birthday, NOW_MS)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.set_member_birthday(brand.id, other, birthday, NOW_MS)
+            .await
+            .unwrap()
+    );
     let member = db.member(brand.id, other).await.unwrap().unwrap();
     assert_eq!(member.birthday, Some(birthday));
 }

@@ -15,9 +15,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use diancan_domain::customer::Phone;
+use diancan_domain::membership::MAX_REASON_CHARS;
 use diancan_domain::membership::levels::LevelRule;
 use diancan_domain::membership::recharge::RechargeTier;
-use diancan_domain::membership::MAX_REASON_CHARS;
 use diancan_domain::validation::{FieldErrors, Problem};
 use diancan_domain::*;
 use diancan_usecases::membership::{self, MAX_PAGE, ProgrammeInput, StaffPoints};
@@ -243,7 +243,12 @@ pub async fn members(
     ApiQuery(query): ApiQuery<MembersQuery>,
 ) -> ApiResult<Json<MembersPageView>> {
     let limit = page_limit(query.limit)?;
-    let index = match query.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let index = match query
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(text) => {
             let phone = Phone::parse(text)
                 .map_err(|_| ApiError::invalid_field("phone", Problem::InvalidCharacters))?;
@@ -354,16 +359,27 @@ pub async fn post_points(
         StaffPointsKind::Adjust => StaffPoints::Adjust,
     };
     let caller = staff.caller();
-    let posting =
-        membership::post_staff_points(&state, &caller, customer, what, body.points, reason, body.key)
-            .await?;
+    let posting = membership::post_staff_points(
+        &state,
+        &caller,
+        customer,
+        what,
+        body.points,
+        reason,
+        body.key,
+    )
+    .await?;
     let entries = state
         .db
         .points_entries(posting.member.id, None, DEFAULT_PAGE)
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(PointsPageView::of(posting.member.points, &entries, DEFAULT_PAGE)),
+        Json(PointsPageView::of(
+            posting.member.points,
+            &entries,
+            DEFAULT_PAGE,
+        )),
     ))
 }
 

@@ -191,17 +191,14 @@ pub async fn start_payment(
         body.use_balance(),
     )
     .await?;
-    let simulator_url = state
-        .payment_simulators
-        .as_ref()
-        .map(|_| {
-            crate::demo_pay::page_url(
-                started.payment.provider,
-                &started.payment.out_trade_no,
-                &started.prepared,
-                body.return_path(),
-            )
-        });
+    let simulator_url = state.payment_simulators.as_ref().map(|_| {
+        crate::demo_pay::page_url(
+            started.payment.provider,
+            &started.payment.out_trade_no,
+            &started.prepared,
+            body.return_path(),
+        )
+    });
     Ok((
         StatusCode::CREATED,
         Json(StartedPaymentView {
@@ -213,7 +210,11 @@ pub async fn start_payment(
     ))
 }
 
-pub(crate) fn checkout_of(state: &AppState, body: &StartPaymentBody, client: ClientIp) -> ApiResult<Checkout> {
+pub(crate) fn checkout_of(
+    state: &AppState,
+    body: &StartPaymentBody,
+    client: ClientIp,
+) -> ApiResult<Checkout> {
     use diancan_domain::validation::{FieldErrors, Problem};
     let mut errors = FieldErrors::new();
     let checkout = match body {

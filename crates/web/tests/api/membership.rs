@@ -128,7 +128,10 @@ async fn a_recharge_through_the_simulator_credits_the_amount_and_the_bonus_once(
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
-    assert_eq!(started["recharge"]["bonus_fen"], 2_000, "充100送20 for ¥150");
+    assert_eq!(
+        started["recharge"]["bonus_fen"], 2_000,
+        "充100送20 for ¥150"
+    );
     assert_eq!(started["recharge"]["state"], "pending");
     tap_pay(&app, &started).await;
     let id = started["recharge"]["id"].as_str().unwrap().to_owned();
@@ -178,7 +181,13 @@ async fn a_paid_order_earns_points_once_and_a_partial_refund_takes_back_its_shar
     assert_eq!(status, StatusCode::OK);
     let (customer, token) = diner(&app).await;
     let id = members_order(&app, &token, "member-order").await;
-    let total = app.db().order(id.parse().unwrap()).await.unwrap().total.fen();
+    let total = app
+        .db()
+        .order(id.parse().unwrap())
+        .await
+        .unwrap()
+        .total
+        .fen();
     // Cash on the balance, then the order paid from it.
     let (status, body) = app
         .post(
@@ -202,7 +211,12 @@ async fn a_paid_order_earns_points_once_and_a_partial_refund_takes_back_its_shar
     let view = membership(&app, &token).await;
     assert_eq!(view["points"], earned, "{view}");
     assert_eq!(view["growth"], total / 100);
-    assert_eq!(view["standing"]["level"], "silver", "growth {} reaches 白银 at 10", total / 100);
+    assert_eq!(
+        view["standing"]["level"],
+        "silver",
+        "growth {} reaches 白银 at 10",
+        total / 100
+    );
     assert!(view["expiring_at_ms"].as_i64().is_some());
 
     // The earning is delivered again (a worker died before marking it): nothing more.
@@ -210,7 +224,10 @@ async fn a_paid_order_earns_points_once_and_a_partial_refund_takes_back_its_shar
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(posting.posted, diancan_storage::membership::PointsPosted::Repeat);
+    assert_eq!(
+        posting.posted,
+        diancan_storage::membership::PointsPosted::Repeat
+    );
     assert_eq!(membership(&app, &token).await["points"], earned);
 
     // Half refunded: half the points (rounded down) go back, once per refund key.
@@ -230,7 +247,10 @@ async fn a_paid_order_earns_points_once_and_a_partial_refund_takes_back_its_shar
     let (status, ledger) = as_diner(
         &app,
         "GET",
-        &format!("/api/v1/customer/membership/points?store_id={}", app.a.store),
+        &format!(
+            "/api/v1/customer/membership/points?store_id={}",
+            app.a.store
+        ),
         &token,
         None,
     )
@@ -283,20 +303,29 @@ async fn staff_find_members_by_phone_and_each_role_does_only_what_it_may() {
         .await
         .unwrap();
     let (other, _) = diner(&app).await;
-    app.db().join_membership(app.a.brand, other, now).await.unwrap();
+    app.db()
+        .join_membership(app.a.brand, other, now)
+        .await
+        .unwrap();
     // A member of brand B is never listed for A.
     let b_diner = app
         .db()
         .customer_by_wechat_or_create(app.b.brand, &BlindIndex::from_bytes(vec![9; 32]), "B", now)
         .await
         .unwrap();
-    app.db().join_membership(app.b.brand, b_diner.id, now).await.unwrap();
+    app.db()
+        .join_membership(app.b.brand, b_diner.id, now)
+        .await
+        .unwrap();
 
     let (status, all) = app.get("/api/v1/console/members", Some(&owner)).await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all["members"].as_array().unwrap().len(), 2);
     let (status, found) = app
-        .get("/api/v1/console/members?phone=138%201234%205678", Some(&owner))
+        .get(
+            "/api/v1/console/members?phone=138%201234%205678",
+            Some(&owner),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(found["members"].as_array().unwrap().len(), 1);
@@ -315,9 +344,7 @@ async fn staff_find_members_by_phone_and_each_role_does_only_what_it_may() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // A redemption above the balance is refused and changes nothing.
-    let points = |kind: &str, n: i64| {
-        json!({"kind": kind, "points": n, "reason": "柜台兑换", "key": uuid::Uuid::now_v7()})
-    };
+    let points = |kind: &str, n: i64| json!({"kind": kind, "points": n, "reason": "柜台兑换", "key": uuid::Uuid::now_v7()});
     let path = format!("/api/v1/console/members/{}/points", record.id);
     let (status, body) = app.post(&path, Some(&owner), points("adjust", 50)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -336,8 +363,12 @@ async fn staff_find_members_by_phone_and_each_role_does_only_what_it_may() {
     assert_eq!(member["membership"]["points"], 50);
 
     // A cashier looks members up and redeems at the counter, but configures nothing.
-    app.add_staff("cashier1", Role::Cashier, StoreAccess::Only(vec![app.a.store]))
-        .await;
+    app.add_staff(
+        "cashier1",
+        Role::Cashier,
+        StoreAccess::Only(vec![app.a.store]),
+    )
+    .await;
     let cashier = app.login("cashier1").await;
     let (status, _) = app.get("/api/v1/console/members", Some(&cashier)).await;
     assert_eq!(status, StatusCode::OK);
@@ -355,8 +386,12 @@ async fn staff_find_members_by_phone_and_each_role_does_only_what_it_may() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A waiter sees no members at all.
-    app.add_staff("waiter1", Role::Waiter, StoreAccess::Only(vec![app.a.store]))
-        .await;
+    app.add_staff(
+        "waiter1",
+        Role::Waiter,
+        StoreAccess::Only(vec![app.a.store]),
+    )
+    .await;
     let waiter = app.login("waiter1").await;
     let (status, _) = app.get("/api/v1/console/members", Some(&waiter)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -380,7 +415,10 @@ async fn staff_find_members_by_phone_and_each_role_does_only_what_it_may() {
         (StatusCode::UNPROCESSABLE_ENTITY, "BAD_LEVELS")
     );
     let (_, programme) = app.get("/api/v1/console/membership", Some(&owner)).await;
-    assert_eq!(programme["levels"][1]["growth_from"], 500, "unchanged: the standard table");
+    assert_eq!(
+        programme["levels"][1]["growth_from"], 500,
+        "unchanged: the standard table"
+    );
     app.cleanup().await;
 }
 
@@ -389,22 +427,41 @@ async fn a_diner_joins_at_sign_in_and_tells_their_birthday_once() {
     let app = TestApp::new().await;
     let (customer, token) = diner(&app).await;
     // Not joined by the test's shortcut: the page opens the membership on first visit.
-    assert!(app.db().member(app.a.brand, customer).await.unwrap().is_none());
+    assert!(
+        app.db()
+            .member(app.a.brand, customer)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let view = membership(&app, &token).await;
     assert_eq!(view["standing"]["level"], "bronze");
     assert_eq!(view["points"], 0);
-    let birthday = |month: i64, day: i64| json!({"store_id": app.a.store, "month": month, "day": day});
+    let birthday =
+        |month: i64, day: i64| json!({"store_id": app.a.store, "month": month, "day": day});
     let path = "/api/v1/customer/membership/birthday";
     let (status, body) = as_diner(&app, "PUT", path, &token, Some(birthday(2, 30))).await;
-    assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "BAD_BIRTHDAY"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "BAD_BIRTHDAY")
+    );
     let (status, _) = as_diner(&app, "PUT", path, &token, Some(birthday(2, 29))).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = as_diner(&app, "PUT", path, &token, Some(birthday(3, 1))).await;
-    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "BIRTHDAY_ALREADY_SET"));
-    assert_eq!(membership(&app, &token).await["birthday"], json!({"month": 2, "day": 29}));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::CONFLICT, "BIRTHDAY_ALREADY_SET")
+    );
+    assert_eq!(
+        membership(&app, &token).await["birthday"],
+        json!({"month": 2, "day": 29})
+    );
     // A guest has no membership.
     let (status, _) = app
-        .get(&format!("/api/v1/customer/membership?store_id={}", app.a.store), None)
+        .get(
+            &format!("/api/v1/customer/membership?store_id={}", app.a.store),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Another brand's store is no store of this diner's.
