@@ -601,6 +601,75 @@ pub async fn settle_recharge_reported(
     Ok(outcome)
 }
 
+/// Recharges closed per sweep round.
+const RECHARGE_ROUND: i64 = 200;
+/// A recharge is swept this long after its gateway order expired, so a late notification of
+/// money paid just in time settles it first.
+const RECHARGE_GRACE_MS: i64 = 5 * 60_000;
+
+/// One round of the recharge sweep: every recharge left unpaid past its time is asked about at
+/// its gateway once more; money that arrived is credited, otherwise the gateway order is closed
+/// there and then here. Returns how many it finished.
+pub async fn finish_abandoned_recharges(ctx: &Context) -> Result<usize> {
+    let before = ctx.clock.now_ms() - RECHARGE_PAY_WITHIN_MS - RECHARGE_GRACE_MS;
+    let due = ctx.db.pending_recharges_due(before, RECHARGE_ROUND).await?;
+    let mut finished = 0;
+    for recharge in &due {
+        if finish_recharge_at_gateway(ctx, recharge).await? {
+            finished += 1;
+        }
+    }
+    Ok(finished)
+}
+
+/// Settles or closes one recharge by what its gateway says; false when it could not say.
+async fn finish_recharge_at_gateway(ctx: &Context, recharge: &Recharge) -> Result<bool> {
+    use diancan_integrations::payments::model::TradeState;
+    let Some(configured) = ctx.payments.get(recharge.provider) else {
+        tracing::error!(recharge = %recharge.id, provider = recharge.provider.as_str(),
+            "a pending recharge's gateway is no longer configured; it cannot be closed");
+        return Ok(false);
+    };
+    let Ok(number) = OutTradeNo::parse(&recharge.out_trade_no) else {
+        return Ok(false);
+    };
+    let open = |error: &dyn std::fmt::Display| {
+        tracing::warn!(recharge = %recharge.id, %error, "closing an unpaid recharge failed; will ask again");
+        Ok(false)
+    };
+    let trade = match configured.gateway.query(&number).await {
+        Ok(trade) => Some(trade),
+        Err(error) if error.no_such_trade() => None,
+        Err(error) => return open(&error),
+    };
+    if let Some(trade) = &trade {
+        if trade.state.is_paid() {
+            let Ok(Some(arrived)) = crate::payments::arrived_money(trade, &configured.account)
+            else {
+                return open(&"a paid trade that does not match our merchant account");
+            };
+            settle_recharge_reported(ctx, &arrived).await?;
+            return Ok(true);
+        }
+        let ended = matches!(
+            trade.state,
+            TradeState::Closed | TradeState::Revoked | TradeState::Failed
+        );
+        if !ended
+            && let Err(error) = configured.gateway.close(&number).await
+            && !error.no_such_trade()
+        {
+            return open(&error);
+        }
+    }
+    ctx.db
+        .close_recharge(recharge.id, ctx.clock.now_ms())
+        .await?;
+    tracing::info!(recharge = %recharge.id, provider = recharge.provider.as_str(),
+        "unpaid recharge closed");
+    Ok(true)
+}
+
 fn require(staff: &StaffCaller, permission: Permission) -> Result<()> {
     if staff.role.can(permission) {
         Ok(())

@@ -38,6 +38,18 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
             "closing abandoned gateway orders",
             |ctx| Box::pin(async move { crate::payments::finish_abandoned(&ctx).await.map(drop) }),
         )),
+        tokio::spawn(every(
+            ctx.clone(),
+            Duration::from_secs(30),
+            "closing abandoned recharges",
+            |ctx| {
+                Box::pin(async move {
+                    crate::membership::finish_abandoned_recharges(&ctx)
+                        .await
+                        .map(drop)
+                })
+            },
+        )),
         // Every instance looks; the run row lets one of them reconcile each gateway's day.
         tokio::spawn(every(
             ctx.clone(),

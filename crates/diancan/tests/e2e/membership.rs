@@ -60,3 +60,45 @@ async fn a_member_recharges_through_the_simulator_and_sees_the_bonus() {
     )
     .await;
 }
+
+/// The console's 会员 page at a laptop's size: the demo member is listed, opens with their
+/// points and both ledgers, and a cashier-style redemption at the counter takes points.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_lists_members_and_redeems_points_at_the_counter() {
+    browser_test(
+        "the_console_lists_members_and_redeems_points_at_the_counter",
+        Viewport::Laptop,
+        |app, driver| async move {
+            driver.goto(app.url("/console/members")).await?;
+            page::fill(&driver, "form#login-form input[name=login]", "owner").await?;
+            page::fill(
+                &driver,
+                "form#login-form input[name=password]",
+                diancan::demo::DEMO_PASSWORD,
+            )
+            .await?;
+            page::tap(&driver, "form#login-form [type=submit]").await?;
+            page::present(&driver, ".members-list [data-action=open-member]")
+                .await
+                .context("the demo member in the list")?;
+            picture(&driver, "console-members").await?;
+            page::tap(&driver, ".members-list [data-action=open-member]").await?;
+            page::present(&driver, ".member-summary [data-points='680']")
+                .await
+                .context("the demo member's 680 points")?;
+            page::present(&driver, ".member-detail .ledger [data-kind=adjust]")
+                .await
+                .context("the points ledger")?;
+            page::tap(&driver, "[data-action=redeem-points]").await?;
+            page::fill(&driver, "input[name=points]", "80").await?;
+            page::fill(&driver, "input[name=reason]", "兑换招牌牛肉面一份").await?;
+            page::tap(&driver, "[data-action=save-points]").await?;
+            page::present(&driver, ".member-summary [data-points='600']")
+                .await
+                .context("the points after redeeming 80")?;
+            picture(&driver, "console-member").await?;
+            Ok(())
+        },
+    )
+    .await;
+}

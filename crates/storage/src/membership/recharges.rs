@@ -134,6 +134,33 @@ impl Db {
         row.map(recharge_from).transpose()
     }
 
+    /// Recharges still pending that were started before `started_before_ms`: nobody will pay
+    /// them any more, and the sweep closes them at their gateway.
+    pub async fn pending_recharges_due(
+        &self,
+        started_before_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Recharge>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM member_recharges WHERE state = 'pending' AND created_at_ms < $1
+             ORDER BY created_at_ms, id LIMIT $2"
+        );
+        let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(started_before_ms)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let id = row.0;
+                recharge_from(row)
+                    .inspect_err(|error| tracing::error!(%id, %error, "unreadable recharge"))
+                    .ok()
+            })
+            .collect())
+    }
+
     /// Closes a recharge nobody paid; false when it was not pending any more.
     pub async fn close_recharge(&self, id: RechargeId, now_ms: i64) -> Result<bool> {
         let mut tx = self.begin().await?;

@@ -476,3 +476,55 @@ async fn a_diner_joins_at_sign_in_and_tells_their_birthday_once() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recharge_nobody_pays_is_closed_at_its_gateway_and_credits_nothing() {
+    let (clock, hand) = crate::app::movable_clock();
+    let mut app = TestApp::with_clock(clock).await;
+    app.simulate_payments();
+    let served = app.serve().await;
+    let (customer, token) = diner(&app).await;
+    let (status, started) = as_diner(
+        &app,
+        "POST",
+        "/api/v1/customer/recharges",
+        &token,
+        Some(json!({"store_id": app.a.store, "amount_fen": 10_000,
+            "payment": {"how": "browser", "provider": "alipay", "return_path": "/s/x#member"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    // Not yet due: the diner may still be paying.
+    assert_eq!(
+        diancan_usecases::membership::finish_abandoned_recharges(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    hand.advance_ms(21 * 60_000);
+    assert_eq!(
+        diancan_usecases::membership::finish_abandoned_recharges(&app.state)
+            .await
+            .unwrap(),
+        1
+    );
+    let id = started["recharge"]["id"].as_str().unwrap();
+    let (_, recharge) = as_diner(
+        &app,
+        "GET",
+        &format!("/api/v1/customer/recharges/{id}?store_id={}", app.a.store),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(recharge["state"], "closed");
+    assert!(
+        app.db()
+            .balance_account(app.a.brand, customer)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    served.stop().await;
+    app.cleanup().await;
+}
