@@ -161,6 +161,48 @@ impl Db {
             .collect())
     }
 
+    /// Our side of a reconciliation day for recharges: those paid (or flagged) in the window at
+    /// its gateway, and those the statement names whatever day they were made.
+    pub(crate) async fn recharges_for_reconciliation(
+        &self,
+        window: &crate::reconciliation::DayWindow<'_>,
+    ) -> Result<(Vec<Recharge>, Vec<Recharge>)> {
+        let provider = window.provider.as_str();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM member_recharges WHERE provider = $1 AND state = 'paid' AND paid_at_ms >= $2 AND paid_at_ms < $3
+             UNION SELECT {COLUMNS} FROM member_recharges WHERE provider = $1 AND flagged IS NOT NULL AND updated_at_ms >= $2 AND updated_at_ms < $3"
+        );
+        let rows: Vec<Row> = on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(provider)
+            .bind(window.from_ms)
+            .bind(window.to_ms)
+            .fetch_all(p)
+            .await)?;
+        let booked = rows
+            .into_iter()
+            .map(recharge_from)
+            .collect::<Result<Vec<_>>>()?;
+        let mut named = Vec::new();
+        for chunk in window.out_trade_nos.chunks(400) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM member_recharges WHERE provider = {} AND out_trade_no IN ({})",
+                crate::reconciliation::numbered(self.backend(), 1, 1),
+                crate::reconciliation::numbered(self.backend(), 2, chunk.len())
+            );
+            let rows: Vec<Row> = on_pool!(self, |p| {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(provider);
+                for no in chunk {
+                    query = query.bind(no.as_str());
+                }
+                query.fetch_all(p).await
+            })?;
+            for row in rows {
+                named.push(recharge_from(row)?);
+            }
+        }
+        Ok((booked, named))
+    }
+
     /// Closes a recharge nobody paid; false when it was not pending any more.
     pub async fn close_recharge(&self, id: RechargeId, now_ms: i64) -> Result<bool> {
         let mut tx = self.begin().await?;

@@ -311,6 +311,31 @@ async fn twenty_notifications_of_one_recharge_credit_it_once(db: &Db) {
         .unwrap()
         .unwrap();
     assert_eq!(account.balance, Money::from_yuan(120));
+    // The day's reconciliation sees both: the one paid, and the one set aside.
+    let day = |provider, names: &[String]| {
+        let names = names.to_vec();
+        async move {
+            db.books_for_reconciliation(&diancan_storage::reconciliation::DayWindow {
+                provider,
+                from_ms: NOW_MS,
+                to_ms: NOW_MS + 10,
+                out_trade_nos: &names,
+                out_refund_nos: &[],
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let wechat = day(PaymentProvider::WechatPay, &[]).await;
+    assert_eq!(wechat.booked_recharges.len(), 1);
+    assert_eq!(wechat.booked_recharges[0].id, recharge.id);
+    let alipay = day(
+        PaymentProvider::Alipay,
+        std::slice::from_ref(&other.out_trade_no),
+    )
+    .await;
+    assert_eq!(alipay.booked_recharges.len(), 1, "flagged in the window");
+    assert_eq!(alipay.named_recharges.len(), 1);
     let unknown = ArrivedMoney {
         out_trade_no: "0".repeat(32),
         ..short
