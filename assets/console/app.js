@@ -14,6 +14,7 @@ import { settingsPage } from './settings.js';
 import { printersPage } from './printers.js';
 import { financePage } from './finance.js';
 import { staffPage } from './staff.js';
+import { membersPage } from './members.js';
 import { qrSheetPage } from './qr-sheet.js';
 
 const STORE_KEY = 'diancan.console.store';
@@ -24,7 +25,7 @@ const AREAS = [
   { path: 'tables', label: 'nav_tables', icon: '桌', page: tablesPage },
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
   { path: 'marketing', label: 'nav_marketing', icon: '营' },
-  { path: 'members', label: 'nav_members', icon: '会' },
+  { path: 'members', label: 'nav_members', icon: '会', page: membersPage },
   { path: 'finance', label: 'nav_finance', icon: '账', page: financePage },
   { path: 'reports', label: 'nav_reports', icon: '报' },
   { path: 'printers', label: 'nav_printers', icon: '印', page: printersPage },

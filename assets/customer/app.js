@@ -1,7 +1,7 @@
 // The diner's menu page at /t/{token} (table QR) and /s/{store_id} (takeaway): browse, choose
 // specs, fill the cart, check out and follow the order. At a table the cart is the table's
 // shared cart (every phone that scanned the code edits it, live); takeaway keeps it on the phone.
-// Views over the menu are hash routes: #checkout, #order=<id>, #orders.
+// Views over the menu are hash routes: #checkout, #order=<id>, #orders, #member.
 
 import { h, mount } from '../shared/dom.js';
 import { yuan } from '../shared/money.js';
@@ -18,6 +18,8 @@ import { openCheckout, closeCheckout, cartChanged, isOpen as checkoutOpen } from
 let orderViews = null;
 // Plain assignments, not ||=: older in-app browsers (ES2020) must still parse this module.
 const loadOrderViews = () => orderViews || (orderViews = import('./order-page.js'));
+let memberView = null;
+const loadMemberView = () => memberView || (memberView = import('./member-page.js'));
 let Favourites = null;
 let favouritesReady = null;
 
@@ -72,6 +74,7 @@ const t = translator({
   sharedCart: ['同桌共享', 'Shared with the table'],
   tableNotOpen: ['餐桌尚未开台：可先看菜单加购，下单前请联系服务员开台', 'Table not open yet: browse and add, then ask a waiter to open it before ordering'],
   myOrders: ['订单', 'Orders'],
+  member: ['会员', 'Member'],
   syncFailed: ['购物车同步失败：{msg}', 'Cart sync failed: {msg}'],
   close: ['关闭', 'Close'],
   badTable: ['桌码已失效', 'Table code not valid'],
@@ -173,6 +176,7 @@ function route() {
   const order = /^order=(.+)$/.exec(hash);
   if (hash !== 'checkout') closeCheckout();
   if (!order && hash !== 'orders') orderViews?.then((m) => m.closeOrderViews());
+  if (hash !== 'member') memberView?.then((m) => m.closeMemberView());
   if (hash === 'checkout') {
     closeSheet();
     if (!Cart.totals(state.cart).count) return history.replaceState(null, '', location.pathname + location.search);
@@ -183,6 +187,9 @@ function route() {
   } else if (hash === 'orders') {
     closeSheet();
     loadOrderViews().then((m) => location.hash.slice(1) === hash && m.openOrders(orderContext));
+  } else if (hash === 'member') {
+    closeSheet();
+    loadMemberView().then((m) => location.hash.slice(1) === hash && m.openMember(orderContext));
   }
 }
 
@@ -638,6 +645,7 @@ function renderHeader(store) {
   return h('header.store-header', {},
     h('div.top', {},
       h('h1', {}, `${store.brand_name}（${storeName(store)}）`),
+      h('a.orders-link', { href: '#member', dataset: { action: 'member' } }, t('member')),
       h('a.orders-link', { href: '#orders', dataset: { action: 'my-orders' } }, t('myOrders')),
       h('button.lang-toggle', {
         onclick: () => {

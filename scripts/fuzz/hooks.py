@@ -76,6 +76,26 @@ STATE_REFUSALS = {
         "codes": set(),
         "details": [(r"amount_fen", "MUST_BE_POSITIVE")],
     },
+    # 会员: rules across fields (thresholds rising, bonus at most the amount paid, a redemption
+    # positive while an adjustment is signed, a date of the year, a phone number's shape).
+    "PUT /api/v1/console/membership": {
+        "codes": {"BAD_LEVELS", "BAD_POINTS_RULE", "BAD_RECHARGE_TIERS"},
+        "details": [],
+    },
+    "POST /api/v1/console/members/{customer_id}/points": {
+        "codes": {"BAD_POINTS_AMOUNT"},
+        "details": [(r"reason", "REQUIRED")],
+    },
+    "GET /api/v1/console/members": {
+        "codes": set(),
+        "details": [(r"phone", "INVALID_CHARACTERS")],
+    },
+    "PUT /api/v1/customer/membership/birthday": {"codes": {"BAD_BIRTHDAY"}, "details": []},
+    "POST /api/v1/customer/recharges": {
+        "codes": set(),
+        "details": [(r"payment\.use_balance", "INVALID_CHOICE"), (r"payer", "INVALID_CHARACTERS"),
+                    (r"return_path", "INVALID_CHARACTERS")],
+    },
 }
 
 

@@ -185,7 +185,91 @@ async fn seed(db: &Db, fast_hashing: bool) -> anyhow::Result<Brand> {
     seed_staff(db, &brand, &people_square, fast_hashing).await?;
     let dishes = seed_menu(db, &brand).await?;
     seed_store_stock(db, &brand, &people_square, &dishes).await?;
+    seed_membership(db, &brand).await?;
     Ok(brand)
+}
+
+/// The demo brand's 会员: the standard levels, a point per yuan, 会员日 every Wednesday with
+/// double points, 充100送20 and 充200送50, and one member part-way to 黄金 with points and a
+/// balance, so the console's 会员 page has someone to show.
+async fn seed_membership(db: &Db, brand: &Brand) -> anyhow::Result<()> {
+    use diancan_domain::balance::{EntryKind, reference as balance_reference};
+    use diancan_domain::customer::BlindIndex;
+    use diancan_domain::membership::points::{PointsKind, reference};
+    use diancan_domain::membership::recharge::{RechargeTier, RechargeTiers};
+    use diancan_domain::membership::{MemberDay, Programme};
+    use diancan_storage::balance::NewEntry;
+    use diancan_storage::membership::NewPoints;
+
+    let now = now_ms();
+    let tier = |pay, bonus| RechargeTier {
+        pay_fen: Money::from_yuan(pay),
+        bonus_fen: Money::from_yuan(bonus),
+    };
+    let programme = Programme {
+        member_day: Some(MemberDay::parse(3, 2)?),
+        recharge_tiers: RechargeTiers::parse(&[tier(100, 20), tier(200, 50)])?,
+        ..Programme::standard()
+    };
+    db.save_membership_programme(brand.id, &programme, now)
+        .await?;
+    // A WeChat diner (no phone to seal here): the index is of a fixed demo openid.
+    let member = db
+        .customer_by_wechat_or_create(
+            brand.id,
+            &BlindIndex::from_bytes(b"demo-member-xiaoman-openid-00001".to_vec()),
+            "演示会员 小满",
+            now,
+        )
+        .await?;
+    db.join_membership(brand.id, member.id, now).await?;
+    let expires_at_ms = programme.expiry.expires_at_ms(
+        now,
+        diancan_domain::schedule::StoreTimeZone::shanghai().zone(),
+    );
+    db.post_points(
+        brand.id,
+        member.id,
+        |_| {
+            vec![NewPoints {
+                kind: PointsKind::Adjust,
+                points: 680,
+                growth: 1_280,
+                expires_at_ms,
+                lot: None,
+                reference: reference::staff(uuid::Uuid::from_u128(1)),
+                order_id: None,
+                reason: "演示数据：历史消费积分".into(),
+                actor: "system".into(),
+            }]
+        },
+        now,
+    )
+    .await?;
+    for (kind, amount, reason) in [
+        (EntryKind::Recharge, Money::from_yuan(100), "演示数据：充值"),
+        (
+            EntryKind::Bonus,
+            Money::from_yuan(20),
+            "演示数据：充100送20",
+        ),
+    ] {
+        db.post_staff_entry(
+            brand.id,
+            member.id,
+            NewEntry {
+                kind,
+                amount,
+                reason,
+                reference: balance_reference::staff(uuid::Uuid::from_u128(2)),
+                order_id: None,
+                actor: "system",
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn seed_floor(db: &Db, brand: &Brand, store: &Store) -> anyhow::Result<()> {

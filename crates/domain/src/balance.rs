@@ -223,6 +223,10 @@ pub mod reference {
     pub fn staff(key: Uuid) -> String {
         format!("staff:{key}")
     }
+    /// A diner's recharge through a gateway: its amount and its bonus.
+    pub fn recharge(id: crate::ids::RechargeId) -> String {
+        format!("recharge:{id}")
+    }
 }
 
 /// Folds a ledger (oldest first) by the one rule: what the account must say. Fails on an

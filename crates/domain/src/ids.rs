@@ -82,3 +82,5 @@ id_type!(PromotionId, CouponId, CouponGrantId);
 
 // Delivery dispatch: one delivery of a delivery order, by the store's rider or a courier.
 id_type!(DeliveryId);
+// Membership: a diner's membership at a brand, and a stored-value recharge through a gateway.
+id_type!(MemberId, RechargeId);

@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod ids;
 pub mod kitchen;
 pub mod login_throttle;
+pub mod membership;
 pub mod money;
 pub mod ordering;
 pub mod password;

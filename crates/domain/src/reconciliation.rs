@@ -3,6 +3,7 @@
 //! same mismatches; each mismatch has a stable key, so a rerun replaces rather than adds.
 
 use crate::ids::{BrandId, MismatchId, ReconciliationRunId, StoreId};
+use crate::membership::recharge::{Recharge, RechargeState};
 use crate::money::Money;
 use crate::payments::{Payment, PaymentProvider, PaymentState};
 use crate::refunds::{Refund, RefundState};
@@ -106,6 +107,10 @@ pub struct OurBooks {
     pub booked_refunds: Vec<Refund>,
     pub named_payments: Vec<Payment>,
     pub named_refunds: Vec<Refund>,
+    /// Members' stored-value recharges (充值) paid that day, and those the lines name: gateway
+    /// money of ours that belongs to no order (so their mismatches name no store).
+    pub booked_recharges: Vec<Recharge>,
+    pub named_recharges: Vec<Recharge>,
 }
 
 /// Every mismatch between our books and the gateway's lines, in a stable order.
@@ -169,7 +174,18 @@ pub fn reconcile(ours: &OurBooks, lines: &[StatementLine]) -> Vec<Mismatch> {
             Some(_) => {}
         }
     }
+    let recharges: HashMap<&str, &Recharge> = ours
+        .named_recharges
+        .iter()
+        .chain(&ours.booked_recharges)
+        .map(|r| (r.out_trade_no.as_str(), r))
+        .collect();
+    reconcile_recharges(ours, &paid_lines, &recharges, lines, &mut found);
+
     for line in lines.iter().filter(|l| l.kind == LineKind::Payment) {
+        if recharges.contains_key(line.out_trade_no.as_str()) {
+            continue;
+        }
         let Some(payment) = payments.get(line.out_trade_no.as_str()) else {
             found.push(Mismatch {
                 kind: MismatchKind::MissingOnOurSide,
@@ -301,6 +317,97 @@ pub fn reconcile(ours: &OurBooks, lines: &[StatementLine]) -> Vec<Mismatch> {
         (a.kind, &a.out_trade_no, &a.out_refund_no) == (b.kind, &b.out_trade_no, &b.out_refund_no)
     });
     found
+}
+
+/// Recharges by the same rules as payments: booked ones must be on the statement with the
+/// same amount and transaction, and a line for a recharge we hold unpaid or flagged is shown.
+fn reconcile_recharges(
+    ours: &OurBooks,
+    paid_lines: &HashMap<&str, &StatementLine>,
+    recharges: &HashMap<&str, &Recharge>,
+    lines: &[StatementLine],
+    found: &mut Vec<Mismatch>,
+) {
+    let mismatch = |r: &Recharge, kind, their_amount, note: String| Mismatch {
+        kind,
+        out_trade_no: r.out_trade_no.clone(),
+        out_refund_no: None,
+        brand_id: Some(r.brand_id),
+        store_id: None,
+        our_amount: Some(r.amount),
+        their_amount,
+        note,
+    };
+    for r in ours.booked_recharges.iter().filter(|r| r.flagged.is_none()) {
+        match paid_lines.get(r.out_trade_no.as_str()) {
+            None => found.push(mismatch(
+                r,
+                MismatchKind::MissingOnGateway,
+                None,
+                "会员充值已入账，渠道账单无此笔 / recharge credited here, not on the gateway's statement"
+                    .into(),
+            )),
+            Some(line) if line.amount != r.amount => found.push(mismatch(
+                r,
+                MismatchKind::AmountDiffers,
+                Some(line.amount),
+                "会员充值金额不符 / recharge amounts differ".into(),
+            )),
+            Some(line) if r.transaction_id.as_deref() != Some(&line.transaction_id) => {
+                found.push(mismatch(
+                    r,
+                    MismatchKind::StateDiffers,
+                    Some(line.amount),
+                    format!(
+                        "会员充值渠道交易号不同 / another transaction id: ours {}, theirs {}",
+                        r.transaction_id.as_deref().unwrap_or("-"),
+                        line.transaction_id
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    for line in lines.iter().filter(|l| l.kind == LineKind::Payment) {
+        let Some(r) = recharges.get(line.out_trade_no.as_str()) else {
+            continue;
+        };
+        if let Some(reason) = &r.flagged {
+            found.push(mismatch(
+                r,
+                MismatchKind::Flagged,
+                Some(line.amount),
+                format!("会员充值结算时已标记 / recharge flagged at settlement: {reason}"),
+            ));
+        } else if r.state != RechargeState::Paid {
+            found.push(mismatch(
+                r,
+                MismatchKind::StateDiffers,
+                Some(line.amount),
+                format!(
+                    "渠道已收款，会员充值为{} / taken by the gateway, recharge {} here",
+                    match r.state {
+                        RechargeState::Pending => "待支付",
+                        RechargeState::Closed => "已关闭",
+                        RechargeState::Paid => "已支付",
+                    },
+                    r.state.as_str()
+                ),
+            ));
+        }
+    }
+    for r in ours.booked_recharges.iter().chain(&ours.named_recharges) {
+        if let Some(reason) = &r.flagged
+            && !paid_lines.contains_key(r.out_trade_no.as_str())
+        {
+            found.push(mismatch(
+                r,
+                MismatchKind::Flagged,
+                None,
+                format!("会员充值结算时已标记 / recharge flagged at settlement: {reason}"),
+            ));
+        }
+    }
 }
 
 fn payment_no(payments: &HashMap<&str, &Payment>, refund: &Refund) -> String {
@@ -465,6 +572,62 @@ mod tests {
     }
 
     #[test]
+    fn recharges_are_our_money_too() {
+        use crate::ids::CustomerId;
+        let recharge = |no: &str, fen: i64, state: RechargeState, flagged: Option<&str>| Recharge {
+            out_trade_no: no.into(),
+            state,
+            transaction_id: Some(format!("T{no}")),
+            flagged: flagged.map(str::to_owned),
+            ..Recharge::start(
+                BrandId::new(),
+                CustomerId::new(),
+                PaymentProvider::WechatPay,
+                "h5",
+                Money::from_fen(fen),
+                Money::ZERO,
+                0,
+            )
+        };
+        let line_of = |r: &Recharge, fen: i64| StatementLine {
+            kind: LineKind::Payment,
+            out_trade_no: r.out_trade_no.clone(),
+            out_refund_no: None,
+            transaction_id: format!("T{}", r.out_trade_no),
+            amount: Money::from_fen(fen),
+        };
+        let agreeing = recharge("R1", 10_000, RechargeState::Paid, None);
+        let absent = recharge("R2", 5_000, RechargeState::Paid, None);
+        let unpaid_here = recharge("R3", 2_000, RechargeState::Closed, None);
+        let flagged = recharge("R4", 3_000, RechargeState::Pending, Some("amount"));
+        let ours = OurBooks {
+            booked_recharges: vec![agreeing.clone(), absent.clone()],
+            named_recharges: vec![unpaid_here.clone(), flagged.clone()],
+            ..OurBooks::default()
+        };
+        let lines = [
+            line_of(&agreeing, 10_000),
+            line_of(&unpaid_here, 2_000),
+            line_of(&flagged, 1),
+        ];
+        let found: Vec<(MismatchKind, String)> = reconcile(&ours, &lines)
+            .into_iter()
+            .map(|m| {
+                assert_eq!(m.store_id, None);
+                (m.kind, m.out_trade_no)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (MismatchKind::MissingOnGateway, "R2".to_owned()),
+                (MismatchKind::StateDiffers, "R3".to_owned()),
+                (MismatchKind::Flagged, "R4".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
     fn every_kind_of_disagreement_is_found_once() {
         let missing_there = paid("A00001", 100);
         let cheaper_there = paid("A00002", 200);
@@ -489,6 +652,7 @@ mod tests {
             booked_refunds: vec![refunded_here.clone()],
             named_payments: vec![pending_here.clone(), flagged.clone()],
             named_refunds: vec![failed.clone()],
+            ..OurBooks::default()
         };
         let stranger = paid("Z99999", 999);
         let lines = [

@@ -58,13 +58,21 @@ pub enum Permission {
     ReconcilePayments,
     /// Recharge or correct a member's stored value (储值), and refund paid orders.
     ManageBalances,
+    /// Configure membership (levels, points, member day, recharge tiers) and correct a
+    /// member's points.
+    ManageMembers,
+    /// Look members up and read their ledgers (cashiers at the counter).
+    ViewMembers,
 }
 
 impl Permission {
     /// Changes that reach every store of the brand: a staff member limited to some stores may
     /// not make them, whatever the role.
     pub fn is_brand_wide(self) -> bool {
-        matches!(self, Permission::ManageBrand | Permission::EditMenu)
+        matches!(
+            self,
+            Permission::ManageBrand | Permission::EditMenu | Permission::ManageMembers
+        )
     }
 }
 
@@ -124,6 +132,7 @@ impl Role {
                     | CompleteOrders
                     | CancelNewOrders
                     | ViewConsole
+                    | ViewMembers
             ),
             Role::Waiter => matches!(
                 permission,

@@ -129,7 +129,7 @@ pub(crate) async fn lock_account_by_id(tx: &mut Tx, id: Uuid) -> Result<BalanceA
 }
 
 /// The member's account, opened (empty) if they had none, and locked.
-async fn open_account(
+pub(crate) async fn open_account(
     tx: &mut Tx,
     brand: BrandId,
     customer: CustomerId,

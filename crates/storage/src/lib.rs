@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 mod favourites;
 pub mod kitchen;
+pub mod membership;
 pub mod ordering;
 pub mod outbox;
 pub mod payments;

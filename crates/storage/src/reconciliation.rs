@@ -159,7 +159,7 @@ pub struct DayWindow<'a> {
     pub out_refund_nos: &'a [String],
 }
 
-fn numbered(backend: crate::db::Backend, first: usize, count: usize) -> String {
+pub(crate) fn numbered(backend: crate::db::Backend, first: usize, count: usize) -> String {
     (0..count)
         .map(|i| match backend {
             crate::db::Backend::Sqlite => format!("?{}", first + i),
@@ -494,6 +494,10 @@ impl Db {
                 books.named_payments.push(payment_from(row)?);
             }
         }
+        // Members' recharges are gateway money of ours too.
+        let (booked, named) = self.recharges_for_reconciliation(window).await?;
+        books.booked_recharges = booked;
+        books.named_recharges = named;
         Ok(books)
     }
 }

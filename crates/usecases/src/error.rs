@@ -87,6 +87,15 @@ pub enum Error {
     /// A courier declined, could not be reached, or sent a report we do not believe.
     #[error(transparent)]
     Courier(diancan_integrations::couriers::CourierError),
+    /// A membership rule refused the input (levels, tiers, recharge amount, birthday).
+    #[error(transparent)]
+    Membership(diancan_domain::membership::MembershipRefusal),
+    /// The points ledger's rule refused an entry (more than the balance).
+    #[error(transparent)]
+    Points(diancan_domain::membership::points::PointsRefusal),
+    /// A member's birthday is set once.
+    #[error("the birthday was set before")]
+    BirthdayAlreadySet,
     #[error(transparent)]
     Storage(StorageError),
 }

@@ -14,6 +14,7 @@ pub mod floor;
 pub mod hub;
 pub mod kitchen;
 pub mod marketing;
+pub mod membership;
 pub mod menus;
 pub mod ordering;
 pub mod outbox;

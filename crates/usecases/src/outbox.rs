@@ -54,6 +54,8 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
             crate::payments::SETTLE => settle(ctx, message).await,
             diancan_storage::refunds::REFUND => refund(ctx, message).await,
             diancan_storage::refunds::REFUND_ORDER => refund_order(ctx, message).await,
+            diancan_storage::membership::EARN => member_earn(ctx, message).await,
+            diancan_storage::membership::REVERSE => member_reverse(ctx, message).await,
             // Jobs were committed: the print worker looks now rather than within the second.
             crate::printing::PRINT => {
                 crate::printing::ring();
@@ -85,6 +87,20 @@ async fn settle(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
             }
         };
     match crate::payments::settle_reported(ctx, &arrived).await {
+        Ok(_) => Ok(()),
+        // Not an order's payment: a member's recharge, or nobody's.
+        Err(crate::error::Error::NotFound) => recharge(ctx, &arrived).await,
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Applies arrived money to the recharge it is for; money for no recharge either is logged
+/// and dropped (reconciliation finds it).
+async fn recharge(
+    ctx: &Context,
+    arrived: &diancan_domain::payments::ArrivedMoney,
+) -> Result<(), String> {
+    match crate::membership::settle_recharge_reported(ctx, arrived).await {
         Ok(_) => Ok(()),
         Err(crate::error::Error::NotFound) => {
             tracing::error!(out_trade_no = %arrived.out_trade_no, provider = arrived.provider.as_str(),
@@ -126,6 +142,36 @@ async fn refund_order(ctx: &Context, message: &OutboxMessage) -> Result<(), Stri
         return Ok(());
     };
     crate::payments::refund_cancelled_order(ctx, cancelled.order_id)
+        .await
+        .map(drop)
+        .map_err(|error| error.to_string())
+}
+
+/// Credits a member's paid order with its points: once per order, however often delivered.
+async fn member_earn(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
+    #[derive(serde::Deserialize)]
+    struct Paid {
+        order_id: diancan_domain::OrderId,
+    }
+    let Ok(paid) = serde_json::from_str::<Paid>(&message.payload_json) else {
+        tracing::error!(id = message.id, "unreadable member_earn; dropped");
+        return Ok(());
+    };
+    crate::membership::earn_for_order(ctx, paid.order_id)
+        .await
+        .map(drop)
+        .map_err(|error| error.to_string())
+}
+
+/// Takes back a refunded order's points in proportion: each refund once.
+async fn member_reverse(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
+    let Ok(reversal) =
+        serde_json::from_str::<diancan_storage::membership::Reversal>(&message.payload_json)
+    else {
+        tracing::error!(id = message.id, "unreadable member_reverse; dropped");
+        return Ok(());
+    };
+    crate::membership::reverse_for_refund(ctx, &reversal)
         .await
         .map(drop)
         .map_err(|error| error.to_string())

@@ -113,7 +113,7 @@ async fn record_notification(
 
 /// The money a verified trade report says arrived, if it says so; a report addressed to another
 /// merchant or app, or in another currency, is refused.
-fn arrived_money(
+pub(crate) fn arrived_money(
     trade: &Trade,
     account: &MerchantAccount,
 ) -> std::result::Result<Option<ArrivedMoney>, PaymentError> {

@@ -17,7 +17,8 @@ impl Drop for Workers {
 }
 
 /// Starts the outbox deliverer, the print worker, the unpaid-order timeout, the sweep that
-/// closes abandoned gateway orders, the daily reconciliation, and the retention sweep.
+/// closes abandoned gateway orders, the daily reconciliation, the points expiry, and the
+/// retention sweep.
 pub fn spawn(ctx: Context, retention: Retention) -> Workers {
     Workers(vec![
         tokio::spawn(deliver_outbox(ctx.clone())),
@@ -37,6 +38,18 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
             "closing abandoned gateway orders",
             |ctx| Box::pin(async move { crate::payments::finish_abandoned(&ctx).await.map(drop) }),
         )),
+        tokio::spawn(every(
+            ctx.clone(),
+            Duration::from_secs(30),
+            "closing abandoned recharges",
+            |ctx| {
+                Box::pin(async move {
+                    crate::membership::finish_abandoned_recharges(&ctx)
+                        .await
+                        .map(drop)
+                })
+            },
+        )),
         // Every instance looks; the run row lets one of them reconcile each gateway's day.
         tokio::spawn(every(
             ctx.clone(),
@@ -46,6 +59,14 @@ pub fn spawn(ctx: Context, retention: Retention) -> Workers {
                 Box::pin(
                     async move { crate::payments::reconciliation::reconcile_yesterday(&ctx).await },
                 )
+            },
+        )),
+        tokio::spawn(every(
+            ctx.clone(),
+            Duration::from_secs(600),
+            "expiring members' points",
+            |ctx| {
+                Box::pin(async move { crate::membership::expire_due_points(&ctx).await.map(drop) })
             },
         )),
         tokio::spawn(every(

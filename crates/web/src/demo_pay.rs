@@ -10,28 +10,27 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
+use diancan_domain::membership::recharge::RechargeState;
 use diancan_domain::payments::{PaymentProvider, PaymentState};
 use diancan_integrations::payments::model::{Prepared, Provider};
-use diancan_usecases::payments::StartedPayment;
 use serde::{Deserialize, Serialize};
 
-/// Where the demo diner is sent to pay `started`, coming back to `back` (a path on this site).
-pub fn page_url(started: &StartedPayment, back: Option<&str>) -> String {
+/// Where the demo diner is sent to pay `out_trade_no` (an order's payment or a recharge), coming back to `back` (a path on this site).
+pub fn page_url(
+    provider: PaymentProvider,
+    out_trade_no: &str,
+    prepared: &Prepared,
+    back: Option<&str>,
+) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     if let Some(back) = back {
         query.append_pair("back", back);
     }
-    if let (PaymentProvider::Alipay, Prepared::Redirect(page)) =
-        (started.payment.provider, &started.prepared)
-    {
+    if let (PaymentProvider::Alipay, Prepared::Redirect(page)) = (provider, prepared) {
         query.append_pair("to", page);
     }
     let query = query.finish();
-    let path = format!(
-        "/demo/pay/{}/{}",
-        started.payment.provider.as_str(),
-        started.payment.out_trade_no
-    );
+    let path = format!("/demo/pay/{}/{out_trade_no}", provider.as_str());
     if query.is_empty() {
         path
     } else {
@@ -63,7 +62,7 @@ async fn details(
     let payment = payment_of(&state, &provider, &out_trade_no).await?;
     Ok(Json(Details {
         provider: payment.provider,
-        amount_fen: payment.amount.fen(),
+        amount_fen: payment.amount_fen,
         state: payment.state,
     }))
 }
@@ -103,16 +102,41 @@ async fn pay(
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn payment_of(
-    state: &AppState,
-    provider: &str,
-    out_trade_no: &str,
-) -> ApiResult<diancan_domain::payments::Payment> {
+async fn payment_of(state: &AppState, provider: &str, out_trade_no: &str) -> ApiResult<Simulated> {
     if out_trade_no.len() > 64 {
         return Err(ApiError::not_found());
     }
-    match state.db.payment_by_trade_no(out_trade_no).await? {
-        Some(payment) if payment.provider.as_str() == provider => Ok(payment),
+    if let Some(payment) = state.db.payment_by_trade_no(out_trade_no).await? {
+        return match payment.provider.as_str() == provider {
+            true => Ok(Simulated {
+                provider: payment.provider,
+                out_trade_no: payment.out_trade_no,
+                amount_fen: payment.amount.fen(),
+                state: payment.state,
+            }),
+            false => Err(ApiError::not_found()),
+        };
+    }
+    // A member's recharge is paid through the same simulator.
+    match state.db.recharge_by_trade_no(out_trade_no).await? {
+        Some(recharge) if recharge.provider.as_str() == provider => Ok(Simulated {
+            provider: recharge.provider,
+            out_trade_no: recharge.out_trade_no,
+            amount_fen: recharge.amount.fen(),
+            state: match recharge.state {
+                RechargeState::Pending => PaymentState::Pending,
+                RechargeState::Paid => PaymentState::Paid,
+                RechargeState::Closed => PaymentState::Closed,
+            },
+        }),
         _ => Err(ApiError::not_found()),
     }
+}
+
+/// What the simulator pays: an order's payment or a member's recharge.
+struct Simulated {
+    provider: PaymentProvider,
+    out_trade_no: String,
+    amount_fen: i64,
+    state: PaymentState,
 }

@@ -6,6 +6,8 @@ use crate::views::orders::OrderView;
 use axum::http::StatusCode;
 use diancan_domain::balance::BalanceRefusal;
 use diancan_domain::dispatch::DeliveryRefusal;
+use diancan_domain::membership::MembershipRefusal;
+use diancan_domain::membership::points::PointsRefusal;
 use diancan_domain::ordering::{OrderRefusal, QuoteError};
 use diancan_domain::payments::PaymentProvider;
 use diancan_domain::refunds::RefundRefusal;
@@ -124,6 +126,13 @@ impl From<Error> for ApiError {
             ),
             Error::Balance(refusal) => balance_refusal(refusal),
             Error::RefundRefused(refusal) => refund_refusal(refusal),
+            Error::Membership(refusal) => membership_refusal(refusal),
+            Error::Points(refusal) => points_refusal(refusal),
+            Error::BirthdayAlreadySet => conflict(
+                "BIRTHDAY_ALREADY_SET",
+                "生日已填写，不能修改".into(),
+                "Your birthday was set before and cannot be changed".into(),
+            ),
             Error::Gateway(error) => {
                 tracing::warn!(code = error.code(), %error, "gateway refused or unreachable");
                 ApiError::new(
@@ -265,6 +274,72 @@ fn balance_refusal(refusal: BalanceRefusal) -> ApiError {
             "The balance would pass its limit",
         ),
         BalanceRefusal::NotHeld => ApiError::internal(refusal),
+    }
+}
+
+fn membership_refusal(refusal: MembershipRefusal) -> ApiError {
+    let invalid = |code: &'static str, zh: String, en: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en)
+    };
+    match refusal {
+        MembershipRefusal::RechargeOutOfRange { min, max } => invalid(
+            "RECHARGE_OUT_OF_RANGE",
+            format!(
+                "充值金额须在 ¥{} 到 ¥{} 之间",
+                min.to_yuan_string(),
+                max.to_yuan_string()
+            ),
+            format!(
+                "A recharge is between ¥{} and ¥{}",
+                min.to_yuan_string(),
+                max.to_yuan_string()
+            ),
+        ),
+        MembershipRefusal::BadRedemption { max } => invalid(
+            "BAD_POINTS_AMOUNT",
+            format!("积分数须在 1 到 {max} 之间"),
+            format!("Points must be between 1 and {max}"),
+        ),
+        MembershipRefusal::BadBirthday => invalid(
+            "BAD_BIRTHDAY",
+            "生日日期无效".into(),
+            "That is not a date of the year".into(),
+        ),
+        MembershipRefusal::BadLevels(what) => invalid(
+            "BAD_LEVELS",
+            "会员等级设置有误：须为青铜到钻石四级、青铜从 0 开始、门槛递增、折扣不超过 30%".into(),
+            format!("Bad level table: {what}"),
+        ),
+        MembershipRefusal::BadPointsRule(what) => invalid(
+            "BAD_POINTS_RULE",
+            "积分规则有误：每元至多 100 积分，有效期至多 60 个月，会员日为周一到周日、倍数 1 到 10".into(),
+            format!("Bad points rule: {what}"),
+        ),
+        MembershipRefusal::BadTiers(what) => invalid(
+            "BAD_RECHARGE_TIERS",
+            "充值档位有误：至多 8 档，金额 ¥1 到 ¥5000 且不重复，赠送大于 0、不超过充值额、随档位递增".into(),
+            format!("Bad recharge tiers: {what}"),
+        ),
+    }
+}
+
+fn points_refusal(refusal: PointsRefusal) -> ApiError {
+    match refusal {
+        PointsRefusal::Insufficient { available } => ApiError::new(
+            StatusCode::CONFLICT,
+            "INSUFFICIENT_POINTS",
+            format!("积分不足，可用 {available} 积分"),
+            format!("Not enough points: {available} available"),
+        ),
+        PointsRefusal::TooLarge => ApiError::new(
+            StatusCode::CONFLICT,
+            "POINTS_LIMIT",
+            "积分将超过上限",
+            "The points would pass their limit",
+        ),
+        PointsRefusal::WrongSign | PointsRefusal::NoSuchLot => {
+            ApiError::internal(format!("points entry refused: {refusal}"))
+        }
     }
 }
 

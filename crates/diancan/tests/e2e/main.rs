@@ -11,6 +11,7 @@ mod console;
 mod customer;
 mod harness;
 mod kitchen;
+mod membership;
 mod ordering;
 mod page;
 mod payment;

@@ -165,6 +165,26 @@ impl Db {
                 )));
             }
         }
+        // A member's points for the order go back in the proportion now refunded.
+        let refunded_after = refunded
+            .total()
+            .zip(split.total())
+            .and_then(|(a, b)| a.checked_add(b));
+        if let (Some(after), Some(paid)) = (refunded_after, paid.total()) {
+            crate::outbox::enqueue(
+                &mut tx,
+                &[crate::membership::reversal_entry(
+                    &crate::membership::Reversal {
+                        order_id: order,
+                        key: Some(key.as_uuid()),
+                        refunded_total_fen: Some(after.fen()),
+                        paid_total_fen: Some(paid.fen()),
+                    },
+                )],
+                now_ms,
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.outbox_bell().notify_one();
         Ok(OrderRefund::Refunded {

@@ -124,9 +124,11 @@ pub(crate) async fn change_in(
         match (request.decide)(order) {
             Ok(change) => {
                 let from = order.status;
+                let was_paid = order.is_paid();
                 apply(order, &change, request.now_ms);
                 applied.push(Applied {
                     from,
+                    was_paid,
                     order: order.clone(),
                     change,
                 });
@@ -207,6 +209,7 @@ pub(crate) async fn lock_order(tx: &mut Tx, id: OrderId) -> Result<Option<Order>
 /// A change as decided, with the order after it and the status before it.
 struct Applied {
     from: OrderStatus,
+    was_paid: bool,
     order: Order,
     change: OrderChange,
 }
@@ -287,6 +290,7 @@ async fn write_history(
     let mut announcements = Vec::with_capacity(applied.len() + limited.len());
     for Applied {
         from,
+        was_paid,
         order,
         change,
     } in applied
@@ -340,6 +344,18 @@ async fn write_history(
                 subject: Some(format!("order:{}", order.id)),
                 payload: serde_json::json!({ "order_id": order.id }),
             });
+        }
+        // A member's order: points and growth once it is paid, taken back if it is cancelled.
+        if order.customer_id.is_some() {
+            if order.is_paid() && !*was_paid {
+                announcements.push(crate::membership::earn_entry(order.id));
+            }
+            if order.status == OrderStatus::Cancelled
+                && *from != OrderStatus::Cancelled
+                && order.is_paid()
+            {
+                announcements.push(crate::membership::cancelled_entry(order.id));
+            }
         }
     }
     if !transitions.is_empty() {

@@ -5,6 +5,7 @@ mod catalog;
 mod customers;
 mod dispatch;
 mod kitchen;
+mod membership;
 mod ordering;
 mod outbox;
 mod parity;

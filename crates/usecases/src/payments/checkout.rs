@@ -43,7 +43,7 @@ impl Checkout {
         }
     }
 
-    fn pay_method(self) -> PayMethod {
+    pub(crate) fn pay_method(self) -> PayMethod {
         match self {
             Checkout::Browser {
                 client_ip,

@@ -335,6 +335,13 @@ pub async fn login_with_wechat(
 }
 
 async fn logged_in(state: &AppState, record: CustomerRecord) -> ApiResult<Response> {
+    // The first sign-in makes the diner a member of the brand. A failure here costs the
+    // sign-in nothing: the membership is opened on their first visit to the 会员 page.
+    if let Err(error) =
+        diancan_usecases::membership::join_on_sign_in(state, record.brand_id, record.id).await
+    {
+        tracing::warn!(%error, "joining membership at sign-in failed");
+    }
     let (token, cookie) = customer_session::start_session(state, &record).await?;
     let customer = Customer::from_record(state, record)?;
     let body = CustomerLoginResponse {

@@ -14,6 +14,7 @@ mod dispatch;
 mod favourites;
 mod floor;
 mod kitchen;
+mod membership;
 pub mod ordering;
 mod payments;
 mod print_agents;
@@ -126,6 +127,15 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(balance::my_balance))
         .routes(routes!(balance::member_balance, balance::post_member_entry))
         .routes(routes!(balance::refund_order))
+        .routes(routes!(membership::my_membership))
+        .routes(routes!(membership::my_points))
+        .routes(routes!(membership::set_birthday))
+        .routes(routes!(membership::start_recharge))
+        .routes(routes!(membership::my_recharge))
+        .routes(routes!(membership::members))
+        .routes(routes!(membership::member))
+        .routes(routes!(membership::post_points))
+        .routes(routes!(membership::programme, membership::save_programme))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))

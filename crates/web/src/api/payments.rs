@@ -17,7 +17,7 @@ use diancan_domain::payments::{Payment, PaymentProvider, PaymentState};
 use diancan_domain::redacted::Redacted;
 use diancan_domain::*;
 use diancan_integrations::payments::model::{IncomingNotification, Prepared};
-use diancan_usecases::payments::{self, Checkout, StartedPayment};
+use diancan_usecases::payments::{self, Checkout};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -65,7 +65,7 @@ pub enum StartPaymentBody {
 }
 
 impl StartPaymentBody {
-    fn provider(&self) -> PaymentProvider {
+    pub(crate) fn provider(&self) -> PaymentProvider {
         match self {
             StartPaymentBody::Browser { provider, .. }
             | StartPaymentBody::Qr { provider, .. }
@@ -73,7 +73,7 @@ impl StartPaymentBody {
         }
     }
 
-    fn use_balance(&self) -> bool {
+    pub(crate) fn use_balance(&self) -> bool {
         match self {
             StartPaymentBody::Browser { use_balance, .. }
             | StartPaymentBody::Qr { use_balance, .. }
@@ -81,7 +81,7 @@ impl StartPaymentBody {
         }
     }
 
-    fn return_path(&self) -> Option<&str> {
+    pub(crate) fn return_path(&self) -> Option<&str> {
         match self {
             StartPaymentBody::Browser { return_path, .. } => return_path.as_deref(),
             _ => None,
@@ -191,22 +191,30 @@ pub async fn start_payment(
         body.use_balance(),
     )
     .await?;
-    let simulator_url = state
-        .payment_simulators
-        .as_ref()
-        .map(|_| crate::demo_pay::page_url(&started, body.return_path()));
+    let simulator_url = state.payment_simulators.as_ref().map(|_| {
+        crate::demo_pay::page_url(
+            started.payment.provider,
+            &started.payment.out_trade_no,
+            &started.prepared,
+            body.return_path(),
+        )
+    });
     Ok((
         StatusCode::CREATED,
         Json(StartedPaymentView {
             payment: PaymentView::from(&started.payment),
             balance_fen: started.balance_held.fen(),
-            next: next_step(&started),
+            next: next_step_of(&started.prepared),
             simulator_url,
         }),
     ))
 }
 
-fn checkout_of(state: &AppState, body: &StartPaymentBody, client: ClientIp) -> ApiResult<Checkout> {
+pub(crate) fn checkout_of(
+    state: &AppState,
+    body: &StartPaymentBody,
+    client: ClientIp,
+) -> ApiResult<Checkout> {
     use diancan_domain::validation::{FieldErrors, Problem};
     let mut errors = FieldErrors::new();
     let checkout = match body {
@@ -254,8 +262,8 @@ fn is_own_path(path: &str) -> bool {
         && !path.chars().any(|c| c.is_control() || c == '\\')
 }
 
-fn next_step(started: &StartedPayment) -> NextStep {
-    match &started.prepared {
+pub(crate) fn next_step_of(prepared: &Prepared) -> NextStep {
+    match prepared {
         Prepared::Redirect(url) => NextStep::Redirect { url: url.clone() },
         Prepared::QrCode(code) => NextStep::QrCode { code: code.clone() },
         Prepared::WechatBridge(params) => NextStep::WechatBridge {

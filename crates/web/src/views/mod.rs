@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod kitchen;
+pub mod membership;
 pub mod orders;
 pub mod printing;
 pub mod reconciliation;

@@ -50,6 +50,9 @@ fn plausible_body(
         (_, p) if p.ends_with("/balance") => Some(
             json!({"kind": "recharge", "amount_fen": 100, "reason": "越界充值", "key": uuid::Uuid::now_v7()}),
         ),
+        (_, p) if p.ends_with("/points") => Some(
+            json!({"kind": "adjust", "points": 10, "reason": "越界积分", "key": uuid::Uuid::now_v7()}),
+        ),
         (_, p) if p.ends_with("/stores/{store_id}") => {
             Some(serde_json::to_value(store_profile("越界门店")).unwrap())
         }

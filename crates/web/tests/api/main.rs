@@ -19,6 +19,7 @@ mod idempotency;
 mod isolation;
 mod kitchen;
 mod live;
+mod membership;
 mod menu;
 mod openapi;
 mod ordering;
