@@ -9,6 +9,7 @@ pub mod ids;
 pub mod kitchen;
 pub mod login_throttle;
 pub mod money;
+pub mod notifications;
 pub mod ordering;
 pub mod password;
 pub mod payments;

@@ -55,13 +55,19 @@ pub enum Permission {
     ReconcilePayments,
     /// Recharge or correct a member's stored value (储值), and refund paid orders.
     ManageBalances,
+    /// Compose and send campaigns (推送) to the brand's diners. It reaches every store's
+    /// diners, so it is brand-wide.
+    SendCampaigns,
 }
 
 impl Permission {
     /// Changes that reach every store of the brand: a staff member limited to some stores may
     /// not make them, whatever the role.
     pub fn is_brand_wide(self) -> bool {
-        matches!(self, Permission::ManageBrand | Permission::EditMenu)
+        matches!(
+            self,
+            Permission::ManageBrand | Permission::EditMenu | Permission::SendCampaigns
+        )
     }
 }
 
@@ -172,6 +178,9 @@ mod tests {
         assert!(!Role::Rider.can(Permission::CompleteOrders));
         assert!(Permission::EditMenu.is_brand_wide());
         assert!(!Permission::ManageStock.is_brand_wide());
+        assert!(Permission::SendCampaigns.is_brand_wide());
+        assert!(Role::Manager.can(Permission::SendCampaigns));
+        assert!(!Role::Cashier.can(Permission::SendCampaigns));
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
