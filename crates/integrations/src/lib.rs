@@ -6,6 +6,7 @@
 pub mod demo_images;
 pub mod images;
 pub mod menu_files;
+pub mod notify;
 pub mod payments;
 pub mod pii;
 pub mod printing;
