@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 mod favourites;
 pub mod kitchen;
+pub mod notifications;
 pub mod ordering;
 pub mod outbox;
 pub mod payments;

@@ -302,6 +302,10 @@ async fn write_history(
             action,
             change.reason.as_deref(),
         ));
+        // The diner hears of the moments worth a message (接单, 出餐, 配送) by the outbox.
+        if let Some(notice) = crate::notifications::status_notice(*from, order) {
+            announcements.push(notice);
+        }
         // A paid order cancelled: its gateway payments are refunded, by the outbox, in full.
         if order.status == OrderStatus::Cancelled
             && *from != OrderStatus::Cancelled

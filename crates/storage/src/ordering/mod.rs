@@ -14,6 +14,7 @@ mod sessions;
 mod writes;
 
 pub(crate) use changes::change_in;
+pub(crate) use orders::{ORDER_COLUMNS, OrderRow};
 pub use changes::{ChangeError, ChangeRequest, Decide};
 pub use orders::OrderTransition;
 pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
