@@ -5,6 +5,7 @@ use crate::clock::Clock;
 use crate::hub::EventHub;
 use crate::menus::MenuCache;
 use crate::payments::PaymentGateways;
+use diancan_integrations::notify::Notifiers;
 use diancan_integrations::pii::PiiVault;
 use diancan_integrations::printing::feie::FeieClient;
 use diancan_storage::Db;
@@ -35,6 +36,10 @@ pub struct Context {
     pub payments: PaymentGateways,
     /// The Feie cloud account `feie` printers print through (none until configured).
     pub feie: Option<Arc<FeieClient>>,
+    /// Where diners are told things besides their inbox (WeChat, SMS); none until configured.
+    pub notifiers: Notifiers,
+    /// How fast campaigns go out.
+    pub campaign_pace: crate::notify::CampaignPace,
 }
 
 impl Context {
@@ -53,6 +58,8 @@ impl Context {
             keys: Arc::new(keys),
             payments: PaymentGateways::default(),
             feie: None,
+            notifiers: Notifiers::default(),
+            campaign_pace: Default::default(),
         }
     }
 
@@ -63,6 +70,16 @@ impl Context {
 
     pub fn with_feie(mut self, feie: FeieClient) -> Context {
         self.feie = Some(Arc::new(feie));
+        self
+    }
+
+    pub fn with_notifiers(mut self, notifiers: Notifiers) -> Context {
+        self.notifiers = notifiers;
+        self
+    }
+
+    pub fn with_campaign_pace(mut self, pace: crate::notify::CampaignPace) -> Context {
+        self.campaign_pace = pace;
         self
     }
 

@@ -81,6 +81,9 @@ pub enum Error {
     /// fallback printer): the agent must not print it.
     #[error("the print job is no longer held by this attempt")]
     PrintJobNotHeld,
+    /// A campaign that is sending or sent already; it is as shown.
+    #[error("the campaign was sent already")]
+    CampaignNotDraft(Box<diancan_storage::notifications::Campaign>),
     #[error(transparent)]
     Storage(StorageError),
 }

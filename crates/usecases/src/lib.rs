@@ -14,6 +14,7 @@ pub mod hub;
 pub mod kitchen;
 pub mod marketing;
 pub mod menus;
+pub mod notify;
 pub mod ordering;
 pub mod outbox;
 pub mod payments;

@@ -55,6 +55,9 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
             diancan_storage::refunds::REFUND => refund(ctx, message).await,
             diancan_storage::refunds::REFUND_ORDER => refund_order(ctx, message).await,
             // Jobs were committed: the print worker looks now rather than within the second.
+            diancan_storage::notifications::NOTIFY => {
+                crate::notify::deliver_notice(ctx, message).await
+            }
             crate::printing::PRINT => {
                 crate::printing::ring();
                 Ok(())

@@ -137,6 +137,11 @@ impl From<Error> for ApiError {
                 "该打印任务已不属于此次领取（租约已过期或已转到备用打印机），请勿打印".into(),
                 "This attempt no longer holds the print job (its lease ran out or it moved to the fallback); do not print it".into(),
             ),
+            Error::CampaignNotDraft(_) => conflict(
+                "CAMPAIGN_ALREADY_SENT",
+                "该推送已发送，不能再次发送".into(),
+                "This campaign was sent already; compose a new one".into(),
+            ),
             Error::Storage(error) => error.into(),
         }
     }
