@@ -27,7 +27,11 @@ pub struct NoticeRow {
 }
 
 /// The notify row for `notice` about `order`, to write in the change's transaction.
-pub fn notice_entry(order: &ordering::Order, customer: CustomerId, notice: OrderNotice) -> OutboxEntry {
+pub fn notice_entry(
+    order: &ordering::Order,
+    customer: CustomerId,
+    notice: OrderNotice,
+) -> OutboxEntry {
     let row = NoticeRow {
         brand_id: order.brand_id,
         store_id: order.store_id,
@@ -49,11 +53,19 @@ pub(crate) fn status_notice(
 ) -> Option<OutboxEntry> {
     let customer = order.customer_id?;
     let kind = NotificationKind::for_order_change(from, order.status, order.channel)?;
-    Some(notice_entry(order, customer, order_notice(order, kind, None)))
+    Some(notice_entry(
+        order,
+        customer,
+        order_notice(order, kind, None),
+    ))
 }
 
 /// The facts of `order` for a message of `kind`.
-pub fn order_notice(order: &ordering::Order, kind: NotificationKind, amount: Option<Money>) -> OrderNotice {
+pub fn order_notice(
+    order: &ordering::Order,
+    kind: NotificationKind,
+    amount: Option<Money>,
+) -> OrderNotice {
     let first = order.quote.lines.first().map(|l| l.dish_name.as_str());
     OrderNotice {
         kind,
@@ -167,12 +179,12 @@ pub struct CampaignBatch {
     pub finished: bool,
 }
 
-const SELECT_PREFERENCES: &str =
-    "SELECT opted_out, sms_off FROM notification_preferences WHERE customer_id = $1 AND brand_id = $2";
+const SELECT_PREFERENCES: &str = "SELECT opted_out, sms_off FROM notification_preferences WHERE customer_id = $1 AND brand_id = $2";
 const UPSERT_PREFERENCES: &str = "INSERT INTO notification_preferences (customer_id, brand_id, opted_out, sms_off, updated_at_ms)
     VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (customer_id) DO UPDATE SET opted_out = excluded.opted_out, sms_off = excluded.sms_off, updated_at_ms = excluded.updated_at_ms";
-const INBOX_PAGE: &str = "SELECT id, kind, title, body, order_id, campaign_id, created_at_ms, read_at_ms
+const INBOX_PAGE: &str =
+    "SELECT id, kind, title, body, order_id, campaign_id, created_at_ms, read_at_ms
     FROM inbox_messages WHERE brand_id = $1 AND customer_id = $2 AND ($3 IS NULL OR id < $3)
     ORDER BY id DESC LIMIT $4";
 const UNREAD: &str = "SELECT COUNT(*) FROM inbox_messages
@@ -189,15 +201,17 @@ const CLAIM_DELIVERY: &str = "INSERT INTO notification_deliveries (source, custo
     VALUES ($1, $2, $3, 'sending', 1, $4) ON CONFLICT (source, customer_id, channel) DO NOTHING RETURNING attempts";
 const SELECT_DELIVERY: &str = "SELECT state, started_at_ms, grant_id FROM notification_deliveries
     WHERE source = $1 AND customer_id = $2 AND channel = $3";
-const RETAKE_DELIVERY: &str = "UPDATE notification_deliveries SET started_at_ms = $4, attempts = attempts + 1
+const RETAKE_DELIVERY: &str =
+    "UPDATE notification_deliveries SET started_at_ms = $4, attempts = attempts + 1
     WHERE source = $1 AND customer_id = $2 AND channel = $3";
-const SELECT_GRANT: &str = "SELECT id, template_id, openid_sealed FROM subscribe_grants WHERE id = $1";
+const SELECT_GRANT: &str =
+    "SELECT id, template_id, openid_sealed FROM subscribe_grants WHERE id = $1";
 const NEXT_GRANT: &str = "SELECT id, template_id, openid_sealed FROM subscribe_grants
     WHERE customer_id = $1 AND kind = $2 AND state = 'available' ORDER BY created_at_ms, id LIMIT 1";
-const SPEND_GRANT: &str = "UPDATE subscribe_grants SET state = 'used', used_at_ms = $2 WHERE id = $1";
+const SPEND_GRANT: &str =
+    "UPDATE subscribe_grants SET state = 'used', used_at_ms = $2 WHERE id = $1";
 const REFUSE_GRANT: &str = "UPDATE subscribe_grants SET state = 'refused' WHERE id = $1";
-const RETURN_GRANT: &str =
-    "UPDATE subscribe_grants SET state = 'available', used_at_ms = NULL WHERE id = $1 AND state = 'used'";
+const RETURN_GRANT: &str = "UPDATE subscribe_grants SET state = 'available', used_at_ms = NULL WHERE id = $1 AND state = 'used'";
 const LINK_GRANT: &str = "UPDATE notification_deliveries SET grant_id = $4
     WHERE source = $1 AND customer_id = $2 AND channel = $3";
 const SETTLE_DELIVERY: &str = "UPDATE notification_deliveries SET state = $4, finished_at_ms = $5, last_error = $6
@@ -224,7 +238,8 @@ const COUNT_AUDIENCE: &str = "SELECT COUNT(*) FROM customers c
 const ADVANCE_CAMPAIGN: &str = "UPDATE campaigns SET cursor = $3, reached_count = reached_count + $4, delivered_count = delivered_count + $5,
         bucket_milli = $6, bucket_at_ms = $7, state = $8, finished_at_ms = $9
     WHERE id = $1 AND state = 'sending' AND (cursor = $2 OR (cursor IS NULL AND $2 IS NULL))";
-const FINISH_EMPTY: &str = "UPDATE campaigns SET state = 'finished', finished_at_ms = $2, leased_until_ms = NULL
+const FINISH_EMPTY: &str =
+    "UPDATE campaigns SET state = 'finished', finished_at_ms = $2, leased_until_ms = NULL
     WHERE id = $1 AND state = 'sending'";
 
 #[derive(sqlx::FromRow)]
@@ -250,8 +265,8 @@ struct CampaignRow {
 
 fn campaign_from(row: CampaignRow) -> Result<Campaign> {
     let corrupt = |what: &str| StorageError::Corrupt(format!("campaign {}: {what}", row.id));
-    let audience =
-        Audience::from_parts(&row.audience, row.audience_days).ok_or_else(|| corrupt("audience"))?;
+    let audience = Audience::from_parts(&row.audience, row.audience_days)
+        .ok_or_else(|| corrupt("audience"))?;
     let state = CampaignState::parse(&row.state).ok_or_else(|| corrupt("state"))?;
     Ok(Campaign {
         id: CampaignId::from_uuid(row.id),
@@ -514,13 +529,15 @@ impl Db {
         let mut grant = None;
         if fresh.is_none() {
             let sql = format!("{SELECT_DELIVERY}{}", for_update(&tx));
-            let (state, started_at_ms, grant_id): (String, i64, Option<Uuid>) =
-                on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            let (state, started_at_ms, grant_id): (String, i64, Option<Uuid>) = on_tx!(
+                &mut tx,
+                |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                     .bind(source)
                     .bind(customer.as_uuid())
                     .bind(channel.as_str())
                     .fetch_one(&mut *c)
-                    .await)?;
+                    .await
+            )?;
             if state != "sending" {
                 tx.rollback().await?;
                 return Ok(DeliveryClaim::Done {
@@ -554,12 +571,13 @@ impl Db {
         }
         if let (Some(kind), None) = (grant_kind, &grant) {
             let sql = format!("{NEXT_GRANT}{}", skip_locked(&tx));
-            let next: Option<(Uuid, String, Vec<u8>)> =
-                on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(customer.as_uuid())
-                    .bind(kind.as_str())
-                    .fetch_optional(&mut *c)
-                    .await)?;
+            let next: Option<(Uuid, String, Vec<u8>)> = on_tx!(&mut tx, |c| sqlx::query_as(
+                sqlx::AssertSqlSafe(sql.as_str())
+            )
+            .bind(customer.as_uuid())
+            .bind(kind.as_str())
+            .fetch_optional(&mut *c)
+            .await)?;
             let Some((id, template_id, openid)) = next else {
                 tx.rollback().await?;
                 return Ok(DeliveryClaim::NoGrant);
@@ -675,7 +693,8 @@ impl Db {
     }
 
     pub async fn campaign(&self, brand: BrandId, id: CampaignId) -> Result<Campaign> {
-        let sql = format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE brand_id = $1 AND id = $2");
+        let sql =
+            format!("SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE brand_id = $1 AND id = $2");
         let row: Option<CampaignRow> =
             on_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(brand.as_uuid())
@@ -750,18 +769,23 @@ impl Db {
     }
 
     /// Leases one campaign that is sending and that no worker holds, for `lease_ms`.
-    pub async fn lease_sending_campaign(&self, now_ms: i64, lease_ms: i64) -> Result<Option<Campaign>> {
+    pub async fn lease_sending_campaign(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Campaign>> {
         let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE state = 'sending' AND (leased_until_ms IS NULL OR leased_until_ms <= $1)
              ORDER BY started_at_ms, id LIMIT 1{}",
             skip_locked(&tx)
         );
-        let row: Option<CampaignRow> =
-            on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(now_ms)
-                .fetch_optional(&mut *c)
-                .await)?;
+        let row: Option<CampaignRow> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(now_ms)
+        .fetch_optional(&mut *c)
+        .await)?;
         let Some(row) = row else {
             tx.rollback().await?;
             return Ok(None);
@@ -788,7 +812,11 @@ impl Db {
     }
 
     /// The next `limit` diners of a sending campaign's audience after its cursor.
-    pub async fn audience_after(&self, campaign: &Campaign, limit: i64) -> Result<Vec<AudienceMember>> {
+    pub async fn audience_after(
+        &self,
+        campaign: &Campaign,
+        limit: i64,
+    ) -> Result<Vec<AudienceMember>> {
         let at = campaign.started_at_ms.unwrap_or(campaign.created_at_ms);
         let rows: Vec<(Uuid, Option<String>, Option<bool>)> =
             on_pool!(self, |p| sqlx::query_as(AUDIENCE_AFTER)
@@ -821,12 +849,16 @@ impl Db {
         now_ms: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let sql = format!("SELECT cursor FROM campaigns WHERE id = $1{}", for_update(&tx));
-        let _: Option<(Option<Uuid>,)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(campaign.as_uuid())
-                .fetch_optional(&mut *c)
-                .await)?;
+        let sql = format!(
+            "SELECT cursor FROM campaigns WHERE id = $1{}",
+            for_update(&tx)
+        );
+        let _: Option<(Option<Uuid>,)> = on_tx!(&mut tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(campaign.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
         let delivered = insert_inbox_in(&mut tx, &batch.inbox, now_ms).await?;
         let (state, finished_at) = if batch.finished {
             (CampaignState::Finished, Some(now_ms))
@@ -890,7 +922,11 @@ pub(crate) async fn refund_notice_in(tx: &mut Tx, out_refund_no: &str, now_ms: i
     .bind(out_refund_no)
     .fetch_one(&mut *c)
     .await)?;
-    let mut notice = order_notice(&order, NotificationKind::Refunded, Some(Money::from_fen(amount)));
+    let mut notice = order_notice(
+        &order,
+        NotificationKind::Refunded,
+        Some(Money::from_fen(amount)),
+    );
     notice.at_ms = now_ms;
     let mut entry = notice_entry(&order, customer, notice);
     // One message per refund, not per order: an order refunded twice tells the diner twice.

@@ -129,13 +129,24 @@ async fn send_wechat(
     };
     let settle = |outcome, error: Option<String>| async move {
         ctx.db
-            .settle_delivery(source, customer, channel, outcome, error.as_deref(), ctx.clock.now_ms())
+            .settle_delivery(
+                source,
+                customer,
+                channel,
+                outcome,
+                error.as_deref(),
+                ctx.clock.now_ms(),
+            )
             .await
     };
     let openid = match ctx.pii.open(grant.openid.as_bytes()) {
         Ok(openid) => openid,
         Err(error) => {
-            settle(SendOutcome::Failed, Some(format!("openid unreadable: {error}"))).await?;
+            settle(
+                SendOutcome::Failed,
+                Some(format!("openid unreadable: {error}")),
+            )
+            .await?;
             return Ok(false);
         }
     };
@@ -189,7 +200,14 @@ async fn send_sms(
     let channel = NotifyChannel::Sms;
     match ctx
         .db
-        .claim_delivery(source, customer, channel, None, ctx.clock.now_ms(), STALE_SEND_MS)
+        .claim_delivery(
+            source,
+            customer,
+            channel,
+            None,
+            ctx.clock.now_ms(),
+            STALE_SEND_MS,
+        )
         .await?
     {
         DeliveryClaim::Claimed { .. } => {}
@@ -198,13 +216,24 @@ async fn send_sms(
     }
     let settle = |outcome, error: Option<String>| async move {
         ctx.db
-            .settle_delivery(source, customer, channel, outcome, error.as_deref(), ctx.clock.now_ms())
+            .settle_delivery(
+                source,
+                customer,
+                channel,
+                outcome,
+                error.as_deref(),
+                ctx.clock.now_ms(),
+            )
             .await
     };
     let phone = match ctx.pii.open_phone(sealed) {
         Ok(phone) => phone,
         Err(error) => {
-            settle(SendOutcome::Failed, Some(format!("phone unreadable: {error}"))).await?;
+            settle(
+                SendOutcome::Failed,
+                Some(format!("phone unreadable: {error}")),
+            )
+            .await?;
             return Ok(());
         }
     };
@@ -247,18 +276,38 @@ pub async fn inbox(
 ) -> Result<(Vec<InboxMessage>, i64)> {
     let messages = ctx
         .db
-        .inbox(diner.brand_id, diner.customer_id, before, limit.clamp(1, MAX_PAGE))
+        .inbox(
+            diner.brand_id,
+            diner.customer_id,
+            before,
+            limit.clamp(1, MAX_PAGE),
+        )
         .await?;
-    let unread = ctx.db.unread_count(diner.brand_id, diner.customer_id).await?;
+    let unread = ctx
+        .db
+        .unread_count(diner.brand_id, diner.customer_id)
+        .await?;
     Ok((messages, unread))
 }
 
 /// Marks one message read (or all of them); how many are still unread.
-pub async fn mark_read(ctx: &Context, diner: Diner, message: Option<InboxMessageId>) -> Result<i64> {
+pub async fn mark_read(
+    ctx: &Context,
+    diner: Diner,
+    message: Option<InboxMessageId>,
+) -> Result<i64> {
     ctx.db
-        .mark_inbox_read(diner.brand_id, diner.customer_id, message, ctx.clock.now_ms())
+        .mark_inbox_read(
+            diner.brand_id,
+            diner.customer_id,
+            message,
+            ctx.clock.now_ms(),
+        )
         .await?;
-    Ok(ctx.db.unread_count(diner.brand_id, diner.customer_id).await?)
+    Ok(ctx
+        .db
+        .unread_count(diner.brand_id, diner.customer_id)
+        .await?)
 }
 
 pub async fn preferences(ctx: &Context, diner: Diner) -> Result<Preferences> {
@@ -351,7 +400,11 @@ fn require_campaigns(staff: &StaffCaller) -> Result<()> {
 }
 
 /// How many diners `audience` reaches now (before composing).
-pub async fn audience_preview(ctx: &Context, staff: &StaffCaller, audience: Audience) -> Result<i64> {
+pub async fn audience_preview(
+    ctx: &Context,
+    staff: &StaffCaller,
+    audience: Audience,
+) -> Result<i64> {
     require_campaigns(staff)?;
     Ok(ctx
         .db
@@ -369,7 +422,13 @@ pub async fn compose_campaign(
     let by = format!("staff:{}", staff.id);
     Ok(ctx
         .db
-        .create_campaign(CampaignId::new(), staff.brand_id, content, &by, ctx.clock.now_ms())
+        .create_campaign(
+            CampaignId::new(),
+            staff.brand_id,
+            content,
+            &by,
+            ctx.clock.now_ms(),
+        )
         .await?)
 }
 
@@ -390,7 +449,12 @@ pub async fn send_campaign(ctx: &Context, staff: &StaffCaller, id: CampaignId) -
     let pace = ctx.campaign_pace;
     match ctx
         .db
-        .start_campaign(staff.brand_id, id, pace.burst.max(1) * 1000, ctx.clock.now_ms())
+        .start_campaign(
+            staff.brand_id,
+            id,
+            pace.burst.max(1) * 1000,
+            ctx.clock.now_ms(),
+        )
         .await?
     {
         Some(campaign) => Ok(campaign),
@@ -419,7 +483,11 @@ pub enum CampaignRound {
 pub async fn campaign_round(ctx: &Context) -> Result<CampaignRound> {
     let pace = ctx.campaign_pace;
     let now = ctx.clock.now_ms();
-    let Some(campaign) = ctx.db.lease_sending_campaign(now, CAMPAIGN_LEASE_MS).await? else {
+    let Some(campaign) = ctx
+        .db
+        .lease_sending_campaign(now, CAMPAIGN_LEASE_MS)
+        .await?
+    else {
         return Ok(CampaignRound::Idle);
     };
     let outcome = campaign_batch(ctx, &campaign, pace, now).await;
@@ -500,7 +568,11 @@ async fn campaign_batch(
         bucket_at_ms: after.at_ms,
         finished,
     };
-    if !ctx.db.commit_campaign_batch(campaign.id, &batch, ctx.clock.now_ms()).await? {
+    if !ctx
+        .db
+        .commit_campaign_batch(campaign.id, &batch, ctx.clock.now_ms())
+        .await?
+    {
         // Another worker's batch moved the cursor first: nothing of ours was written.
         return Ok(CampaignRound::Sent {
             reached: 0,

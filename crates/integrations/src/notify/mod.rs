@@ -124,7 +124,10 @@ impl SubscribeTemplates {
         SubscribeTemplates::default()
             .with(NotificationKind::OrderAccepted, order("SIM-ORDER-ACCEPTED"))
             .with(NotificationKind::ReadyForPickup, order("SIM-ORDER-READY"))
-            .with(NotificationKind::OutForDelivery, order("SIM-ORDER-DELIVERY"))
+            .with(
+                NotificationKind::OutForDelivery,
+                order("SIM-ORDER-DELIVERY"),
+            )
             .with(
                 NotificationKind::Refunded,
                 TemplateLayout {

@@ -68,7 +68,9 @@ impl ApiAnswer {
         match self.errcode {
             0 => Ok(()),
             ERRCODE_NOT_SUBSCRIBED => Err(NotifyError::Refused),
-            ERRCODE_INVALID_OPENID | ERRCODE_INVALID_TEMPLATE | ERRCODE_INVALID_DATA
+            ERRCODE_INVALID_OPENID
+            | ERRCODE_INVALID_TEMPLATE
+            | ERRCODE_INVALID_DATA
             | ERRCODE_INVALID_PAGE => Err(NotifyError::Rejected {
                 errcode: self.errcode,
                 errmsg: self.errmsg,
@@ -277,7 +279,11 @@ mod tests {
 
     #[test]
     fn answers_map_to_outcomes() {
-        let answer = |json: &str| serde_json::from_str::<ApiAnswer>(json).unwrap().into_result();
+        let answer = |json: &str| {
+            serde_json::from_str::<ApiAnswer>(json)
+                .unwrap()
+                .into_result()
+        };
         assert_eq!(answer(r#"{"errcode":0,"errmsg":"ok","msgid":1}"#), Ok(()));
         assert_eq!(
             answer(r#"{"errcode":43101,"errmsg":"user refuse to accept the msg"}"#),
@@ -348,10 +354,11 @@ mod tests {
     #[tokio::test]
     async fn a_phone_is_not_a_wechat_recipient() {
         let client =
-            SubscribeClient::new("wxapp1", "s3cr3t", "http://127.0.0.1:9", Arc::new(|| 0))
-                .unwrap();
+            SubscribeClient::new("wxapp1", "s3cr3t", "http://127.0.0.1:9", Arc::new(|| 0)).unwrap();
         let message = Outgoing {
-            recipient: Recipient::Phone(diancan_domain::customer::Phone::parse("13812345678").unwrap()),
+            recipient: Recipient::Phone(
+                diancan_domain::customer::Phone::parse("13812345678").unwrap(),
+            ),
             title: String::new(),
             body: String::new(),
         };

@@ -152,7 +152,8 @@ impl Notifier for SubscribeSimulator {
                 lang: "zh_CN",
                 data: data_object(data),
             };
-            let bytes = serde_json::to_vec(&body).map_err(|e| NotifyError::Transient(e.to_string()))?;
+            let bytes =
+                serde_json::to_vec(&body).map_err(|e| NotifyError::Transient(e.to_string()))?;
             self.answer(&bytes).into_result()
         })
     }
@@ -188,7 +189,10 @@ mod tests {
         assert_eq!(wechat.send(&message).await, Ok(()));
         assert_eq!(wechat.send(&message).await, Err(NotifyError::Refused));
         assert_eq!(wechat.sent().len(), 1);
-        assert_eq!(wechat.sent()[0].data[1], ("phrase2".into(), "已接单".into()));
+        assert_eq!(
+            wechat.sent()[0].data[1],
+            ("phrase2".into(), "已接单".into())
+        );
 
         wechat.grant("oA", "T1");
         let long = "长".repeat(21);
@@ -199,7 +203,11 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(wechat.credits("oA", "T1"), 1, "a refused message spends nothing");
+        assert_eq!(
+            wechat.credits("oA", "T1"),
+            1,
+            "a refused message spends nothing"
+        );
         wechat.fail_next(1);
         assert!(wechat.send(&message).await.unwrap_err().is_transient());
         assert_eq!(wechat.send(&message).await, Ok(()));

@@ -14,8 +14,8 @@ mod sessions;
 mod writes;
 
 pub(crate) use changes::change_in;
-pub(crate) use orders::{ORDER_COLUMNS, OrderRow};
 pub use changes::{ChangeError, ChangeRequest, Decide};
 pub use orders::OrderTransition;
+pub(crate) use orders::{ORDER_COLUMNS, OrderRow};
 pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
 pub use sessions::{TableMoveError, TableSession};
