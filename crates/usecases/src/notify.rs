@@ -41,7 +41,7 @@ impl Default for CampaignPace {
 }
 
 /// Delivers one notify outbox row. `Err` means "try again later" (the outbox backs off).
-pub(crate) async fn deliver_notice(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
+pub async fn deliver_notice(ctx: &Context, message: &OutboxMessage) -> Result<(), String> {
     let row: NoticeRow = match serde_json::from_str(&message.payload_json) {
         Ok(row) => row,
         Err(error) => {

@@ -25,8 +25,10 @@ pub struct SimulatedSend {
 struct State {
     credits: HashMap<(String, String), u32>,
     sent: Vec<SimulatedSend>,
-    /// Tests: fail this many coming sends as a busy WeChat (-1) would.
+    /// Tests: fail this many coming sends as a busy WeChat (-1) would…
     fail_next: u32,
+    /// …after letting this many through.
+    pass_first: u32,
 }
 
 #[derive(Default)]
@@ -67,7 +69,14 @@ impl SubscribeSimulator {
 
     /// Answers the next `n` sends with "system busy", as WeChat does under load.
     pub fn fail_next(&self, n: u32) {
-        self.state.lock().expect("simulator lock").fail_next = n;
+        self.fail_after(0, n);
+    }
+
+    /// Lets `passing` sends through, then answers `n` with "system busy".
+    pub fn fail_after(&self, passing: u32, n: u32) {
+        let mut state = self.state.lock().expect("simulator lock");
+        state.pass_first = passing;
+        state.fail_next = n;
     }
 
     /// What WeChat would answer the JSON body of a send.
@@ -101,8 +110,12 @@ impl SubscribeSimulator {
         }
         let mut state = self.state.lock().expect("simulator lock");
         if state.fail_next > 0 {
-            state.fail_next -= 1;
-            return refuse(-1, "system error".into());
+            if state.pass_first > 0 {
+                state.pass_first -= 1;
+            } else {
+                state.fail_next -= 1;
+                return refuse(-1, "system error".into());
+            }
         }
         let key = (body.touser.clone(), body.template_id.clone());
         match state.credits.get_mut(&key) {

@@ -19,6 +19,7 @@ mod isolation;
 mod kitchen;
 mod live;
 mod menu;
+mod notifications;
 mod openapi;
 mod ordering;
 mod payments;
