@@ -13,6 +13,7 @@ import { ordersPage } from './orders.js';
 import { settingsPage } from './settings.js';
 import { printersPage } from './printers.js';
 import { staffPage } from './staff.js';
+import { campaignsPage } from './campaigns.js';
 import { qrSheetPage } from './qr-sheet.js';
 
 const STORE_KEY = 'diancan.console.store';
@@ -23,6 +24,7 @@ const AREAS = [
   { path: 'tables', label: 'nav_tables', icon: '桌', page: tablesPage },
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
   { path: 'marketing', label: 'nav_marketing', icon: '营' },
+  { path: 'campaigns', label: 'nav_campaigns', icon: '推', page: campaignsPage },
   { path: 'members', label: 'nav_members', icon: '会' },
   { path: 'reports', label: 'nav_reports', icon: '报' },
   { path: 'printers', label: 'nav_printers', icon: '印', page: printersPage },
