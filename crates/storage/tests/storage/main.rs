@@ -4,6 +4,7 @@ mod balance;
 mod catalog;
 mod customers;
 mod kitchen;
+mod notifications;
 mod ordering;
 mod outbox;
 mod parity;
