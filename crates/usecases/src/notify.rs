@@ -62,7 +62,18 @@ async fn deliver(ctx: &Context, row: &NoticeRow, source: &str) -> Result<()> {
     if !preferences.allows(kind) {
         return Ok(());
     }
-    let store = ctx.db.store(row.store_id).await?;
+    let store = match ctx.db.store(row.store_id).await {
+        Ok(store) => store,
+        // A store that is gone (or damaged) cannot be named; retrying will not help.
+        Err(
+            diancan_storage::StorageError::NotFound
+            | diancan_storage::StorageError::StoreDamaged(_),
+        ) => {
+            tracing::warn!(store = %row.store_id, "notice for an unreadable store; dropped");
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
     let text = row.notice.message(&store.profile.name);
     ctx.db
         .deliver_to_inbox(
