@@ -15,6 +15,7 @@ import { printersPage } from './printers.js';
 import { financePage } from './finance.js';
 import { staffPage } from './staff.js';
 import { membersPage } from './members.js';
+import { campaignsPage } from './campaigns.js';
 import { qrSheetPage } from './qr-sheet.js';
 
 const STORE_KEY = 'diancan.console.store';
@@ -25,6 +26,7 @@ const AREAS = [
   { path: 'tables', label: 'nav_tables', icon: '桌', page: tablesPage },
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
   { path: 'marketing', label: 'nav_marketing', icon: '营' },
+  { path: 'campaigns', label: 'nav_campaigns', icon: '推', page: campaignsPage },
   { path: 'members', label: 'nav_members', icon: '会', page: membersPage },
   { path: 'finance', label: 'nav_finance', icon: '账', page: financePage },
   { path: 'reports', label: 'nav_reports', icon: '报' },

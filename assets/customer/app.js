@@ -1,7 +1,7 @@
 // The diner's menu page at /t/{token} (table QR) and /s/{store_id} (takeaway): browse, choose
 // specs, fill the cart, check out and follow the order. At a table the cart is the table's
 // shared cart (every phone that scanned the code edits it, live); takeaway keeps it on the phone.
-// Views over the menu are hash routes: #checkout, #order=<id>, #orders, #member.
+// Views over the menu are hash routes: #checkout, #order=<id>, #orders, #member, #inbox.
 
 import { h, mount } from '../shared/dom.js';
 import { yuan } from '../shared/money.js';
@@ -20,6 +20,8 @@ let orderViews = null;
 const loadOrderViews = () => orderViews || (orderViews = import('./order-page.js'));
 let memberView = null;
 const loadMemberView = () => memberView || (memberView = import('./member-page.js'));
+let inboxView = null;
+const loadInbox = () => inboxView || (inboxView = import('./inbox.js'));
 let Favourites = null;
 let favouritesReady = null;
 
@@ -75,6 +77,7 @@ const t = translator({
   tableNotOpen: ['餐桌尚未开台：可先看菜单加购，下单前请联系服务员开台', 'Table not open yet: browse and add, then ask a waiter to open it before ordering'],
   myOrders: ['订单', 'Orders'],
   member: ['会员', 'Member'],
+  inbox: ['消息', 'Messages'],
   syncFailed: ['购物车同步失败：{msg}', 'Cart sync failed: {msg}'],
   close: ['关闭', 'Close'],
   badTable: ['桌码已失效', 'Table code not valid'],
@@ -167,6 +170,7 @@ async function start() {
   });
   window.addEventListener('hashchange', route);
   route();
+  refreshUnread();
 }
 
 // ---------- views over the menu: #checkout, #order=<id>, #orders ----------
@@ -177,6 +181,7 @@ function route() {
   if (hash !== 'checkout') closeCheckout();
   if (!order && hash !== 'orders') orderViews?.then((m) => m.closeOrderViews());
   if (hash !== 'member') memberView?.then((m) => m.closeMemberView());
+  if (hash !== 'inbox') inboxView?.then((m) => m.closeInbox());
   if (hash === 'checkout') {
     closeSheet();
     if (!Cart.totals(state.cart).count) return history.replaceState(null, '', location.pathname + location.search);
@@ -190,7 +195,23 @@ function route() {
   } else if (hash === 'member') {
     closeSheet();
     loadMemberView().then((m) => location.hash.slice(1) === hash && m.openMember(orderContext));
+  } else if (hash === 'inbox') {
+    closeSheet();
+    loadInbox().then((m) => location.hash.slice(1) === hash && m.openInbox({ backToMenu: goMenu, unreadChanged: showUnread }));
   }
+}
+
+/** The unread badge on 消息 (hidden at 0). */
+function showUnread(n) {
+  const badge = document.querySelector('.inbox-link .badge');
+  if (!badge) return;
+  badge.textContent = n > 99 ? '99+' : String(n);
+  badge.hidden = !n;
+}
+
+/** Looks for unread messages once the menu is up (a guest has none). */
+function refreshUnread() {
+  loadInbox().then((m) => m.unreadCount()).then(showUnread, () => {});
 }
 
 const goMenu = () => {
@@ -647,6 +668,7 @@ function renderHeader(store) {
       h('h1', {}, `${store.brand_name}（${storeName(store)}）`),
       h('a.orders-link', { href: '#member', dataset: { action: 'member' } }, t('member')),
       h('a.orders-link', { href: '#orders', dataset: { action: 'my-orders' } }, t('myOrders')),
+      h('a.orders-link.inbox-link', { href: '#inbox', dataset: { action: 'inbox' } }, t('inbox'), h('span.badge', { hidden: true })),
       h('button.lang-toggle', {
         onclick: () => {
           setLang(lang() === 'en' ? 'zh' : 'en');

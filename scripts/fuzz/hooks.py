@@ -96,6 +96,25 @@ STATE_REFUSALS = {
         "details": [(r"payment\.use_balance", "INVALID_CHOICE"), (r"payer", "INVALID_CHARACTERS"),
                     (r"return_path", "INVALID_CHARACTERS")],
     },
+    # A campaign's texts are not blank after trimming and carry no control characters; a
+    # recent-diners audience names its days (a sibling `kind` decides).
+    "POST /api/v1/console/campaigns": {
+        "codes": set(),
+        "details": [
+            (r"title|body", "REQUIRED"),
+            (r"title|body", "INVALID_CHARACTERS"),
+            (r"audience\.days", "OUT_OF_RANGE"),
+        ],
+    },
+    "POST /api/v1/console/campaigns/preview": {
+        "codes": set(),
+        "details": [(r"audience\.days", "OUT_OF_RANGE")],
+    },
+    # Template ids are printable ASCII, as WeChat issues them.
+    "POST /api/v1/customer/subscribe-consents": {
+        "codes": set(),
+        "details": [(r"answers", "INVALID_CHARACTERS")],
+    },
 }
 
 

@@ -220,6 +220,18 @@ pub struct ProviderArgs {
     /// Bearer token the `webhook` provider sends; set it in the environment.
     #[arg(long, env = "DIANCAN_SMS_WEBHOOK_TOKEN", hide_env_values = true)]
     pub sms_webhook_token: Option<String>,
+    /// A JSON file naming the mini-program's subscribe-message templates per kind, e.g.
+    /// `{"order_accepted": {"template_id": "…", "fields": [["character_string1", "pickup_number"],
+    /// ["thing2", "store_name"], ["phrase3", "status"], ["time4", "time"]]}}`. With the AppID and
+    /// AppSecret it turns WeChat order notices on.
+    #[arg(long, env = "DIANCAN_WECHAT_SUBSCRIBE_TEMPLATES")]
+    pub wechat_subscribe_templates: Option<std::path::PathBuf>,
+    /// The WeChat API base for subscribe messages: only for a test double or an egress proxy.
+    #[arg(long, env = "DIANCAN_WECHAT_API_BASE", hide = true)]
+    pub wechat_api_base: Option<String>,
+    /// Campaign messages sent per minute, across all instances.
+    #[arg(long, env = "DIANCAN_CAMPAIGN_PER_MINUTE", default_value_t = 600)]
+    pub campaign_per_minute: i64,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,7 +50,15 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let state = app_state_with(db.clone(), Clock::system(), config, pii)
         .await?
         .with_sms(providers.sms)
-        .with_wechat(providers.wechat);
+        .with_wechat(providers.wechat)
+        .with_notifiers(providers.notifiers);
+    let mut state = state;
+    state.core = state
+        .core
+        .with_campaign_pace(diancan_usecases::notify::CampaignPace {
+            per_minute: args.providers.campaign_per_minute.max(1),
+            ..Default::default()
+        });
     let (state, payment_notes) = crate::payment_setup::configure(state, &args.payments, mode.demo)?;
     let (state, feie_note) =
         crate::print_setup::configure_feie(state, &args.feie, mode.demo).await?;
@@ -194,9 +202,10 @@ pub async fn reseal(database_url: &str) -> anyhow::Result<()> {
     db.close().await;
     let report = report?;
     println!(
-        "已用当前密钥 {current} 重新加密 · re-sealed under key {current}: {} customer phones, {} order contacts{}",
+        "已用当前密钥 {current} 重新加密 · re-sealed under key {current}: {} customer phones, {} order contacts, {} WeChat grants{}",
         report.customer_phones,
         report.order_contacts,
+        report.grant_openids,
         if report.index_key {
             ", the blind-index key"
         } else {

@@ -75,6 +75,12 @@ id_type!(
     PrintAgentId,
     ReconciliationRunId,
     MismatchId,
+    /// A message in a diner's in-app inbox (消息).
+    InboxMessageId,
+    /// A marketing message staff send to many diners (推送).
+    CampaignId,
+    /// A one-time WeChat subscribe-message consent (订阅授权).
+    SubscribeGrantId,
 );
 
 // Promotions: a promotion, a coupon template and one diner's claimed copy of it.

@@ -11,6 +11,7 @@ pub mod kitchen;
 pub mod login_throttle;
 pub mod membership;
 pub mod money;
+pub mod notifications;
 pub mod ordering;
 pub mod password;
 pub mod payments;

@@ -63,6 +63,9 @@ pub enum Permission {
     ManageMembers,
     /// Look members up and read their ledgers (cashiers at the counter).
     ViewMembers,
+    /// Compose and send campaigns (推送) to the brand's diners. It reaches every store's
+    /// diners, so it is brand-wide.
+    SendCampaigns,
 }
 
 impl Permission {
@@ -71,7 +74,10 @@ impl Permission {
     pub fn is_brand_wide(self) -> bool {
         matches!(
             self,
-            Permission::ManageBrand | Permission::EditMenu | Permission::ManageMembers
+            Permission::ManageBrand
+                | Permission::EditMenu
+                | Permission::ManageMembers
+                | Permission::SendCampaigns
         )
     }
 }
@@ -185,6 +191,9 @@ mod tests {
         assert!(!Role::Rider.can(Permission::CompleteOrders));
         assert!(Permission::EditMenu.is_brand_wide());
         assert!(!Permission::ManageStock.is_brand_wide());
+        assert!(Permission::SendCampaigns.is_brand_wide());
+        assert!(Role::Manager.can(Permission::SendCampaigns));
+        assert!(!Role::Cashier.can(Permission::SendCampaigns));
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }

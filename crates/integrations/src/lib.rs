@@ -7,6 +7,7 @@ pub mod couriers;
 pub mod demo_images;
 pub mod images;
 pub mod menu_files;
+pub mod notify;
 pub mod payments;
 pub mod pii;
 pub mod printing;

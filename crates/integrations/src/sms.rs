@@ -21,13 +21,22 @@ pub enum SmsError {
     NotConfigured,
 }
 
-/// Something that delivers a one-time code to a phone.
+/// Something that delivers a one-time code (and order notices) to a phone.
 pub trait SmsSender: Send + Sync {
     fn send_code<'a>(
         &'a self,
         phone: &'a Phone,
         code: &'a OtpCode,
     ) -> BoxFuture<'a, Result<(), SmsError>>;
+
+    /// A short notice ("取餐号 42 已出餐…"). A provider that only sends codes refuses.
+    fn send_notice<'a>(
+        &'a self,
+        _phone: &'a Phone,
+        _text: &'a str,
+    ) -> BoxFuture<'a, Result<(), SmsError>> {
+        Box::pin(async { Err(SmsError::NotConfigured) })
+    }
 }
 
 /// Demo provider: sends nothing, logs the code with the phone masked so a developer can log in
@@ -47,6 +56,17 @@ impl SmsSender for LogSms {
                 code = code.expose(),
                 "验证码 (development SMS provider, nothing sent)"
             );
+            Ok(())
+        })
+    }
+
+    fn send_notice<'a>(
+        &'a self,
+        phone: &'a Phone,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<(), SmsError>> {
+        Box::pin(async move {
+            tracing::info!(phone = %phone.masked(), text, "短信通知 (development SMS provider, nothing sent)");
             Ok(())
         })
     }
@@ -72,6 +92,12 @@ impl SmsSender for NoSms {
 /// {"phone": "13812345678", "code": "246810", "purpose": "login", "ttl_secs": 300}
 /// ```
 ///
+/// and for each order notice (see [`WebhookNotice`]):
+///
+/// ```json
+/// {"phone": "13812345678", "purpose": "notice", "text": "取餐号 42 已出餐，请到老王面馆取餐。"}
+/// ```
+///
 /// with `Authorization: Bearer <token>` and `Content-Type: application/json`. Any 2xx answer
 /// means sent; anything else (or no answer within 10 s) fails the send, and the diner is told
 /// to try again. The receiver is the deployment's adapter to its SMS gateway (a template
@@ -82,6 +108,14 @@ pub struct WebhookMessage<'a> {
     pub code: &'a str,
     pub purpose: &'static str,
     pub ttl_secs: u64,
+}
+
+/// What [`WebhookSms`] posts for an order notice.
+#[derive(serde::Serialize)]
+pub struct WebhookNotice<'a> {
+    pub phone: &'a str,
+    pub purpose: &'static str,
+    pub text: &'a str,
 }
 
 /// How long a code lives; sent so the adapter can say so in the message.
@@ -132,25 +166,46 @@ impl SmsSender for WebhookSms {
                 purpose: "login",
                 ttl_secs: CODE_TTL_SECS,
             };
-            // Errors name the status or the transport failure, never the message.
-            let response = self
-                .http
-                .post(&self.url)
-                .bearer_auth(self.token.expose())
-                .json(&message)
-                .send()
-                .await
-                .map_err(|e| SmsError::Gateway {
-                    reason: format!("webhook unreachable: {}", e.without_url()),
-                })?;
-            if response.status().is_success() {
-                Ok(())
-            } else {
-                Err(SmsError::Gateway {
-                    reason: format!("webhook answered {}", response.status()),
-                })
-            }
+            self.post(&message).await
         })
+    }
+
+    fn send_notice<'a>(
+        &'a self,
+        phone: &'a Phone,
+        text: &'a str,
+    ) -> BoxFuture<'a, Result<(), SmsError>> {
+        Box::pin(async move {
+            let notice = WebhookNotice {
+                phone: phone.expose(),
+                purpose: "notice",
+                text,
+            };
+            self.post(&notice).await
+        })
+    }
+}
+
+impl WebhookSms {
+    /// Errors name the status or the transport failure, never the message.
+    async fn post(&self, message: &impl serde::Serialize) -> Result<(), SmsError> {
+        let response = self
+            .http
+            .post(&self.url)
+            .bearer_auth(self.token.expose())
+            .json(message)
+            .send()
+            .await
+            .map_err(|e| SmsError::Gateway {
+                reason: format!("webhook unreachable: {}", e.without_url()),
+            })?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(SmsError::Gateway {
+                reason: format!("webhook answered {}", response.status()),
+            })
+        }
     }
 }
 
@@ -230,6 +285,23 @@ mod tests {
         ));
         assert_eq!(
             NoSms.send_code(&phone, &code).await,
+            Err(SmsError::NotConfigured)
+        );
+    }
+
+    #[tokio::test]
+    async fn notices_go_to_the_webhook_with_their_own_purpose() {
+        let gateway = crate::testing::FakeHttp::start(200, "{}").await;
+        let sms = WebhookSms::new(&gateway.url, "tok3n").unwrap();
+        let phone = Phone::parse("13812345678").unwrap();
+        sms.send_notice(&phone, "取餐号 42 已出餐").await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&gateway.requests()[0].body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"phone": "13812345678", "purpose": "notice", "text": "取餐号 42 已出餐"})
+        );
+        assert_eq!(
+            NoSms.send_notice(&phone, "x").await,
             Err(SmsError::NotConfigured)
         );
     }

@@ -171,6 +171,20 @@ impl Db {
         Ok(row.into())
     }
 
+    /// Finds a customer by WeChat identity; `NotFound` when there is none.
+    pub async fn customer_by_wechat_index(
+        &self,
+        brand_id: BrandId,
+        openid_index: &BlindIndex,
+    ) -> Result<CustomerRecord> {
+        let row: CustomerRow = on_pool!(self, |p| sqlx::query_as(SELECT_CUSTOMER_BY_WECHAT)
+            .bind(brand_id.as_uuid())
+            .bind(openid_index.as_bytes())
+            .fetch_one(p)
+            .await)?;
+        Ok(row.into())
+    }
+
     /// Finds a customer by phone without decrypting anything; `NotFound` when there is none.
     pub async fn customer_by_phone_index(
         &self,

@@ -17,6 +17,7 @@ pub mod events;
 mod favourites;
 pub mod kitchen;
 pub mod membership;
+pub mod notifications;
 pub mod ordering;
 pub mod outbox;
 pub mod payments;

@@ -249,7 +249,13 @@ impl Db {
         .await
         .map(|done| done.rows_affected() == 1)
         })?;
+        if changed && state == RefundState::Succeeded {
+            crate::notifications::refund_notice_in(&mut tx, out_refund_no, now_ms).await?;
+        }
         tx.commit().await?;
+        if changed && state == RefundState::Succeeded {
+            self.outbox_bell().notify_one();
+        }
         Ok(changed)
     }
 }

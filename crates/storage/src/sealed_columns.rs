@@ -14,6 +14,10 @@ const ORDER_CONTACTS_AFTER: &str = "SELECT id, contact_json FROM orders
     WHERE contact_json IS NOT NULL AND id > $1 ORDER BY id LIMIT $2";
 const REPLACE_ORDER_CONTACT: &str =
     "UPDATE orders SET contact_json = $3 WHERE id = $1 AND contact_json = $2";
+const GRANT_OPENIDS_AFTER: &str = "SELECT id, openid_sealed FROM subscribe_grants
+    WHERE id > $1 ORDER BY id LIMIT $2";
+const REPLACE_GRANT_OPENID: &str =
+    "UPDATE subscribe_grants SET openid_sealed = $3 WHERE id = $1 AND openid_sealed = $2";
 const REPLACE_SECRET: &str =
     "UPDATE server_secrets SET secret = $3 WHERE name = $1 AND secret = $2";
 const SELECT_SECRET: &str = "SELECT secret FROM server_secrets WHERE name = $1";
@@ -55,6 +59,42 @@ impl Db {
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let changed = on_tx!(&mut tx, |c| sqlx::query(REPLACE_CUSTOMER_PHONE)
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    /// Up to `limit` WeChat subscribe grants (their sealed openids), by id, after `after`.
+    pub async fn sealed_grant_openids(
+        &self,
+        after: Uuid,
+        limit: i64,
+    ) -> Result<Vec<SealedRow<Vec<u8>>>> {
+        let rows: Vec<(Uuid, Vec<u8>)> = on_pool!(self, |p| sqlx::query_as(GRANT_OPENIDS_AFTER)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, value)| SealedRow { id, value })
+            .collect())
+    }
+
+    /// Replaces a grant's sealed openid if it is still `old`; whether it was.
+    pub async fn replace_sealed_grant_openid(
+        &self,
+        id: Uuid,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, |c| sqlx::query(REPLACE_GRANT_OPENID)
             .bind(id)
             .bind(old)
             .bind(new)

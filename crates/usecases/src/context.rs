@@ -6,6 +6,7 @@ use crate::dispatch::Couriers;
 use crate::hub::EventHub;
 use crate::menus::MenuCache;
 use crate::payments::PaymentGateways;
+use diancan_integrations::notify::Notifiers;
 use diancan_integrations::pii::PiiVault;
 use diancan_integrations::printing::feie::FeieClient;
 use diancan_storage::Db;
@@ -38,6 +39,10 @@ pub struct Context {
     pub feie: Option<Arc<FeieClient>>,
     /// The courier providers 派单 may ask (none until configured; the simulator in demo).
     pub couriers: Couriers,
+    /// Where diners are told things besides their inbox (WeChat, SMS); none until configured.
+    pub notifiers: Notifiers,
+    /// How fast campaigns go out.
+    pub campaign_pace: crate::notify::CampaignPace,
 }
 
 impl Context {
@@ -57,6 +62,8 @@ impl Context {
             payments: PaymentGateways::default(),
             feie: None,
             couriers: Couriers::default(),
+            notifiers: Notifiers::default(),
+            campaign_pace: Default::default(),
         }
     }
 
@@ -72,6 +79,16 @@ impl Context {
 
     pub fn with_couriers(mut self, couriers: Couriers) -> Context {
         self.couriers = couriers;
+        self
+    }
+
+    pub fn with_notifiers(mut self, notifiers: Notifiers) -> Context {
+        self.notifiers = notifiers;
+        self
+    }
+
+    pub fn with_campaign_pace(mut self, pace: crate::notify::CampaignPace) -> Context {
+        self.campaign_pace = pace;
         self
     }
 

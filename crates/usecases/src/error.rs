@@ -96,6 +96,9 @@ pub enum Error {
     /// A member's birthday is set once.
     #[error("the birthday was set before")]
     BirthdayAlreadySet,
+    /// A campaign that is sending or sent already; it is as shown.
+    #[error("the campaign was sent already")]
+    CampaignNotDraft(Box<diancan_storage::notifications::Campaign>),
     #[error(transparent)]
     Storage(StorageError),
 }

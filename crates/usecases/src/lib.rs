@@ -16,6 +16,7 @@ pub mod kitchen;
 pub mod marketing;
 pub mod membership;
 pub mod menus;
+pub mod notify;
 pub mod ordering;
 pub mod outbox;
 pub mod payments;

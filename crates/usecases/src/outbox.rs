@@ -57,6 +57,9 @@ pub async fn deliver_due(ctx: &Context) -> Result<Delivered, StorageError> {
             diancan_storage::membership::EARN => member_earn(ctx, message).await,
             diancan_storage::membership::REVERSE => member_reverse(ctx, message).await,
             // Jobs were committed: the print worker looks now rather than within the second.
+            diancan_storage::notifications::NOTIFY => {
+                crate::notify::deliver_notice(ctx, message).await
+            }
             crate::printing::PRINT => {
                 crate::printing::ring();
                 Ok(())

@@ -16,12 +16,13 @@ impl Drop for Workers {
     }
 }
 
-/// Starts the outbox deliverer, the print worker, the unpaid-order timeout, the sweep that
-/// closes abandoned gateway orders, the daily reconciliation, the points expiry, and the
-/// retention sweep.
+/// Starts the outbox deliverer, the campaign sender, the print worker, the unpaid-order
+/// timeout, the sweep that closes abandoned gateway orders, the daily reconciliation, the
+/// points expiry, and the retention sweep.
 pub fn spawn(ctx: Context, retention: Retention) -> Workers {
     Workers(vec![
         tokio::spawn(deliver_outbox(ctx.clone())),
+        tokio::spawn(crate::notify::run_campaigns(ctx.clone())),
         tokio::spawn(crate::printing::run_worker(
             ctx.clone(),
             crate::printing::PrintSettings::default(),

@@ -116,6 +116,8 @@ async fn index_key(db: &Db, keyring: &PiiKeyring) -> Result<[u8; 32], PiiKeyErro
 pub struct ResealReport {
     pub customer_phones: u64,
     pub order_contacts: u64,
+    /// WeChat openids kept with subscribe grants.
+    pub grant_openids: u64,
     pub index_key: bool,
     /// The database's fallback key was forgotten: nothing is sealed under it any more.
     pub forgot_database_key: bool,
@@ -142,6 +144,27 @@ pub async fn reseal(db: &Db, loaded: &LoadedVault) -> Result<ResealReport, PiiKe
                         .await?
                     {
                         report.customer_phones += 1;
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => unopenable += 1,
+            }
+        }
+    }
+
+    let mut after = FIRST;
+    loop {
+        let page = db.sealed_grant_openids(after, RESEAL_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for row in &page {
+            match vault.reseal(&row.value) {
+                Ok(Some(new)) => {
+                    if db
+                        .replace_sealed_grant_openid(row.id, &row.value, &new)
+                        .await?
+                    {
+                        report.grant_openids += 1;
                     }
                 }
                 Ok(None) => {}

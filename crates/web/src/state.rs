@@ -90,8 +90,14 @@ impl AppState {
             request_digest: config.request_digest_key.clone(),
             order_access: config.order_access_key.clone(),
         };
+        // Like the login providers: simulated WeChat and logged SMS until real ones are set.
+        let notifiers = diancan_integrations::notify::Notifiers::simulated(Arc::new(
+            diancan_integrations::notify::sms::SmsNotifier(Arc::new(
+                diancan_integrations::sms::LogSms,
+            )),
+        ));
         AppState {
-            core: Context::new(db, clock, keys, config.menu_cache_ttl_ms),
+            core: Context::new(db, clock, keys, config.menu_cache_ttl_ms).with_notifiers(notifiers),
             config: Arc::new(config),
             sms: Arc::new(diancan_integrations::sms::LogSms),
             wechat: Arc::new(diancan_integrations::wechat::WeChatSimulator::default()),
@@ -183,8 +189,20 @@ impl AppState {
     }
 
     /// Replaces the SMS provider (a real gateway, or a test's capturing fake).
+    /// Order notices by text go through the same provider.
     pub fn with_sms(mut self, sms: Arc<dyn diancan_integrations::sms::SmsSender>) -> AppState {
+        self.core.notifiers.sms =
+            Arc::new(diancan_integrations::notify::sms::SmsNotifier(sms.clone()));
         self.sms = sms;
+        self
+    }
+
+    /// Replaces the notification channels (WeChat subscribe messages, SMS notices).
+    pub fn with_notifiers(
+        mut self,
+        notifiers: diancan_integrations::notify::Notifiers,
+    ) -> AppState {
+        self.core = self.core.with_notifiers(notifiers);
         self
     }
 

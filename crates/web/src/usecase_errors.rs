@@ -150,6 +150,11 @@ impl From<Error> for ApiError {
             ),
             Error::Delivery(refusal) => delivery_refusal(refusal),
             Error::Courier(error) => courier_error(error),
+            Error::CampaignNotDraft(_) => conflict(
+                "CAMPAIGN_ALREADY_SENT",
+                "该推送已发送，不能再次发送".into(),
+                "This campaign was sent already; compose a new one".into(),
+            ),
             Error::Storage(error) => error.into(),
         }
     }

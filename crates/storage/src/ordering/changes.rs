@@ -334,6 +334,10 @@ async fn write_history(
             fields.insert("delivery_state".into(), state.into());
         }
         announcements.push(entry);
+        // The diner hears of the moments worth a message (接单, 出餐, 配送) by the outbox.
+        if let Some(notice) = crate::notifications::status_notice(*from, order) {
+            announcements.push(notice);
+        }
         // A paid order cancelled: its gateway payments are refunded, by the outbox, in full.
         if order.status == OrderStatus::Cancelled
             && *from != OrderStatus::Cancelled

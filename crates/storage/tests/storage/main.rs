@@ -6,6 +6,7 @@ mod customers;
 mod dispatch;
 mod kitchen;
 mod membership;
+mod notifications;
 mod ordering;
 mod outbox;
 mod parity;

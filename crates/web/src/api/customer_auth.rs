@@ -139,7 +139,7 @@ fn invalid_otp_format() -> ApiError {
     )
 }
 
-fn wechat_code_invalid() -> ApiError {
+pub(crate) fn wechat_code_invalid() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "WECHAT_CODE_INVALID",
@@ -148,7 +148,7 @@ fn wechat_code_invalid() -> ApiError {
     )
 }
 
-fn wechat_unavailable() -> ApiError {
+pub(crate) fn wechat_unavailable() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "WECHAT_UNAVAILABLE",

@@ -15,6 +15,7 @@ mod favourites;
 mod floor;
 mod kitchen;
 mod membership;
+mod notifications;
 pub mod ordering;
 mod payments;
 mod print_agents;
@@ -136,6 +137,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(membership::member))
         .routes(routes!(membership::post_points))
         .routes(routes!(membership::programme, membership::save_programme))
+        .routes(routes!(notifications::inbox))
+        .routes(routes!(notifications::unread))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(
+            notifications::get_preferences,
+            notifications::set_preferences
+        ))
+        .routes(routes!(notifications::record_consent))
+        .routes(routes!(
+            notifications::list_campaigns,
+            notifications::compose_campaign
+        ))
+        .routes(routes!(notifications::preview_audience))
+        .routes(routes!(notifications::get_campaign))
+        .routes(routes!(notifications::send_campaign))
         .routes(routes!(table_cart::get_cart, table_cart::change_cart))
         .routes(routes!(table_cart::cart_events))
         .routes(routes!(console_orders::todays_orders))

@@ -130,6 +130,23 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
     assert_eq!(status, StatusCode::CREATED);
     let b_order_version = b_order["version"].clone();
     let b_order = b_order["id"].as_str().unwrap().to_owned();
+    // And a campaign (a draft, so sending it would change it).
+    let b_campaign = app
+        .db()
+        .create_campaign(
+            diancan_domain::CampaignId::new(),
+            app.b.brand,
+            &diancan_domain::notifications::CampaignContent::parse(
+                "越界推送",
+                "不应被 A 看到",
+                diancan_domain::notifications::Audience::AllMembers,
+            )
+            .unwrap(),
+            "staff:test",
+            app.state.clock.now_ms(),
+        )
+        .await
+        .unwrap();
 
     let document = serde_json::to_value(diancan_web::openapi_document()).unwrap();
     let mut walked = 0;
@@ -146,7 +163,8 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
             let (status, _, response) = app
                 .send(
                     method_value,
-                    &with_ids(&app, path, &b_order),
+                    &with_ids(&app, path, &b_order)
+                        .replace("{campaign_id}", &b_campaign.id.to_string()),
                     Some(&token),
                     body,
                 )
@@ -159,6 +177,15 @@ async fn brand_a_cannot_read_or_touch_anything_of_brand_b() {
         }
     }
     assert!(walked >= 10, "walked only {walked} endpoints");
+    assert_eq!(
+        app.db()
+            .campaign(app.b.brand, b_campaign.id)
+            .await
+            .unwrap()
+            .state,
+        diancan_domain::notifications::CampaignState::Draft,
+        "brand B's campaign was not sent by brand A"
+    );
 
     // A's own store with B's SKU or dish in the path.
     let (status, _) = app

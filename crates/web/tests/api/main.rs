@@ -21,6 +21,7 @@ mod kitchen;
 mod live;
 mod membership;
 mod menu;
+mod notifications;
 mod openapi;
 mod ordering;
 mod payments;
