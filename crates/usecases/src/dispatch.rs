@@ -130,11 +130,21 @@ pub async fn assign(
             (Courier::OwnRider { staff_id: rider }, Money::ZERO, None)
         }
         DispatchTo::Courier(name) => {
-            let provider = ctx.couriers.get(&name).cloned().ok_or_else(|| {
-                Error::Courier(CourierError::Unavailable(format!(
-                    "{name} is not configured"
-                )))
-            })?;
+            // A name that is none of the configured couriers is bad input, not an outage.
+            let Some(provider) = ctx.couriers.get(&name).cloned() else {
+                let mut errors = diancan_domain::validation::FieldErrors::new();
+                let allowed = ctx
+                    .couriers
+                    .names()
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect();
+                errors.add(
+                    "courier",
+                    diancan_domain::validation::Problem::InvalidChoice { allowed },
+                );
+                return Err(Error::Invalid(errors));
+            };
             let ask = delivery_ask(ctx, &order).await?;
             let quote = provider.quote(&ask).await.map_err(Error::Courier)?;
             let external_id = provider.create(&ask, quote).await.map_err(Error::Courier)?;
@@ -405,6 +415,10 @@ pub async fn my_deliveries(
     let mut mine = Vec::with_capacity(deliveries.len());
     for delivery in deliveries {
         let order = ctx.db.order(delivery.order_id).await?;
+        // An order the store cancelled is not carried, whatever its delivery still says.
+        if order.status == diancan_domain::ordering::OrderStatus::Cancelled {
+            continue;
+        }
         let contact = match order.contact_sealed.as_deref() {
             Some(json) => match crate::contact::open(ctx, json) {
                 Ok(contact) => Some(contact),
