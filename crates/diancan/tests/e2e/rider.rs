@@ -180,3 +180,95 @@ async fn the_rider_picks_up_and_delivers_from_their_phone() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_gives_an_order_to_a_rider_and_follows_the_delivery_live() {
+    browser_test(
+        "the_board_gives_an_order_to_a_rider_and_follows_the_delivery_live",
+        Viewport::Laptop,
+        |app, driver| async move {
+            let token = app.owner_token().await?;
+            app.open_store_all_day(&token).await?;
+            let store = app.tour.store_id;
+            driver.set_window_rect(0, 0, 1024, 768).await?;
+            driver.goto(app.url("/console/orders")).await?;
+            driver
+                .execute(
+                    "localStorage.setItem('diancan.console.store', arguments[0]);",
+                    vec![json!(store.to_string())],
+                )
+                .await?;
+            driver.goto(app.url("/console/orders")).await?;
+            page::fill(&driver, "form#login-form input[name=login]", "owner").await?;
+            page::fill(
+                &driver,
+                "form#login-form input[name=password]",
+                diancan::demo::DEMO_PASSWORD,
+            )
+            .await?;
+            page::tap(&driver, "form#login-form [type=submit]").await?;
+            page::present(&driver, ".live-line[data-online=true]")
+                .await
+                .context("the board, live")?;
+
+            let order = ready_delivery_order(&app, &token).await?;
+            let id = order["id"].as_str().context("order id")?.to_owned();
+            let card = format!("article.order-card[data-order-id=\"{id}\"]");
+            page::tap(&driver, &format!("{card} [data-action=assign-delivery]"))
+                .await
+                .context("派单 on the ready delivery order")?;
+            page::tap(&driver, "dialog.assign button.choice[data-rider]")
+                .await
+                .context("the demo rider in the 派单 dialog")?;
+            page::present(&driver, &format!("{card} .delivery-state[data-delivery=assigned]"))
+                .await
+                .context("the card says the rider has it")?;
+            let hand_dispatch = driver
+                .execute(
+                    "return !!document.querySelector(arguments[0]);",
+                    vec![json!(format!("{card} [data-next=dispatch]"))],
+                )
+                .await?
+                .convert::<bool>()?;
+            anyhow::ensure!(!hand_dispatch, "配送 by hand is not offered while a rider has it");
+            picture(&driver, "board-dispatch").await?;
+
+            // The rider taps 取货 on their phone: the board hears it without a reload.
+            let rider_login = app
+                .http
+                .post(app.url("/api/v1/auth/login"))
+                .json(&json!({"login": "rider", "password": diancan::demo::DEMO_PASSWORD}))
+                .send()
+                .await?
+                .json::<Value>()
+                .await?;
+            let rider = rider_login["token"].as_str().context("rider token")?;
+            let mine = app
+                .http
+                .get(app.url(&format!("/api/v1/console/stores/{store}/rider/deliveries")))
+                .bearer_auth(rider)
+                .send()
+                .await?
+                .json::<Value>()
+                .await?;
+            let delivery = mine[0]["delivery"]["id"].as_str().context("the rider's delivery")?;
+            send(
+                &app,
+                rider,
+                &format!("/api/v1/console/stores/{store}/deliveries/{delivery}/pick-up"),
+                json!({}),
+            )
+            .await?;
+            page::present(
+                &driver,
+                &format!(
+                    "article.order-card[data-order-id=\"{id}\"][data-status=out_for_delivery] .delivery-state[data-delivery=picked_up]"
+                ),
+            )
+            .await
+            .context("the board follows the delivery")?;
+            Ok(())
+        },
+    )
+    .await;
+}
