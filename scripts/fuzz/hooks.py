@@ -71,6 +71,15 @@ STATE_REFUSALS = {
         "codes": {"PREP_TARGET_INVALID"},
         "details": [],
     },
+    # 派单: exactly one of rider_id and courier; a rider of this store; a configured courier.
+    "POST /api/v1/console/stores/{store_id}/orders/{order_id}/deliveries": {
+        "codes": {"NOT_A_RIDER"},
+        "details": [
+            (r"rider_id", "INVALID_CHOICE"),
+            (r"courier", "INVALID_CHOICE"),
+            (r"courier", "INVALID_CHARACTERS"),
+        ],
+    },
     # A recharge is positive, an adjustment signed: the sibling `kind` decides.
     "POST /api/v1/console/members/{customer_id}/balance": {
         "codes": set(),

@@ -318,6 +318,9 @@ pub fn assign(
     })
 }
 
+/// Why a delivery ended when its order was cancelled.
+pub const ORDER_CANCELLED_NOTE: &str = "订单已取消";
+
 /// What a report changes: `None` when the delivery is already there or past it (a repeated or
 /// late report), so applying the same report twice changes nothing.
 pub type StepOutcome = Result<Option<DeliveryDecision>, DeliveryRefusal>;
@@ -406,6 +409,34 @@ impl Delivery {
             event,
             order_actions,
         }))
+    }
+
+    /// The order was cancelled: an active delivery ends with it, wherever it was (a rider out
+    /// on the road brings the food back). `None` for a delivery that already ended.
+    pub fn end_with_cancelled_order(&self, now_ms: i64) -> Option<DeliveryDecision> {
+        if !self.state.is_active() {
+            return None;
+        }
+        let note = Some(ORDER_CANCELLED_NOTE.to_owned());
+        let mut delivery = self.clone();
+        delivery.state = DeliveryState::Cancelled;
+        delivery.version += 1;
+        delivery.updated_at_ms = now_ms;
+        delivery.note.clone_from(&note);
+        let event = DeliveryEvent {
+            delivery_id: self.id,
+            version: delivery.version,
+            from_state: Some(self.state),
+            to_state: DeliveryState::Cancelled,
+            actor: "system:order-cancelled".to_owned(),
+            note,
+            at_ms: now_ms,
+        };
+        Some(DeliveryDecision {
+            delivery,
+            event,
+            order_actions: Vec::new(),
+        })
     }
 
     /// Staff may call any delivery back (with 派单's permission), and move our own rider's
@@ -764,6 +795,28 @@ mod tests {
         let delivered = applied(&picked.delivery, &done, DeliveryStep::Delivered, &rider);
         assert!(delivered.order_actions.is_empty());
         assert_eq!(delivered.delivery.state, DeliveryState::Delivered);
+    }
+
+    #[test]
+    fn a_cancelled_order_ends_its_delivery_wherever_it_was() {
+        let ready = order_for_tests(Channel::Delivery, OrderStatus::Ready);
+        let (rider_id, rider) = rider();
+        let ours = assign(
+            &ready,
+            None,
+            Courier::OwnRider { staff_id: rider_id },
+            Money::ZERO,
+            &cashier(),
+            1,
+        )
+        .unwrap()
+        .delivery;
+        let out = applied(&ours, &ready, DeliveryStep::PickedUp, &rider).delivery;
+        let ended = out.end_with_cancelled_order(9).unwrap();
+        assert_eq!(ended.delivery.state, DeliveryState::Cancelled);
+        assert!(ended.order_actions.is_empty());
+        assert_eq!(ended.event.from_state, Some(DeliveryState::PickedUp));
+        assert_eq!(ended.delivery.end_with_cancelled_order(10), None, "once");
     }
 
     #[test]

@@ -130,11 +130,21 @@ pub async fn assign(
             (Courier::OwnRider { staff_id: rider }, Money::ZERO, None)
         }
         DispatchTo::Courier(name) => {
-            let provider = ctx.couriers.get(&name).cloned().ok_or_else(|| {
-                Error::Courier(CourierError::Unavailable(format!(
-                    "{name} is not configured"
-                )))
-            })?;
+            // A name that is none of the configured couriers is bad input, not an outage.
+            let Some(provider) = ctx.couriers.get(&name).cloned() else {
+                let mut errors = diancan_domain::validation::FieldErrors::new();
+                let allowed = ctx
+                    .couriers
+                    .names()
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .collect();
+                errors.add(
+                    "courier",
+                    diancan_domain::validation::Problem::InvalidChoice { allowed },
+                );
+                return Err(Error::Invalid(errors));
+            };
             let ask = delivery_ask(ctx, &order).await?;
             let quote = provider.quote(&ask).await.map_err(Error::Courier)?;
             let external_id = provider.create(&ask, quote).await.map_err(Error::Courier)?;
@@ -326,6 +336,51 @@ pub async fn cancel(
     .await
 }
 
+/// Ends the active delivery of `order`, which was just cancelled: a courier's is called back
+/// with the courier, our rider's leaves their list. Run after the cancel committed (a failure
+/// here is logged; the order stays cancelled and the rider's list already hides it).
+pub async fn end_with_cancelled_order(ctx: &Context, order: &diancan_domain::ordering::Order) {
+    if order.channel != diancan_domain::ordering::Channel::Delivery {
+        return;
+    }
+    let scope = (order.brand_id, order.store_id);
+    let active = match ctx.db.deliveries_of_order(scope, order.id).await {
+        Ok(records) => records
+            .into_iter()
+            .map(|r| r.delivery)
+            .find(|d| d.state.is_active()),
+        Err(error) => {
+            tracing::warn!(%error, order = %order.id, "reading a cancelled order's delivery failed");
+            return;
+        }
+    };
+    let Some(active) = active else {
+        return;
+    };
+    if let Courier::Provider {
+        provider,
+        external_id,
+    } = &active.courier
+        && let Some(courier) = ctx.couriers.get(provider)
+        && let Err(error) = courier.cancel(external_id).await
+    {
+        tracing::warn!(%error, order = %order.id, "calling back the courier of a cancelled order failed");
+    }
+    let now = ctx.clock.now_ms();
+    let plan: PlanDelivery =
+        Box::new(move |_, current| Ok(current.and_then(|d| d.end_with_cancelled_order(now))));
+    let request = DeliveryRequest {
+        key: DeliveryKey::Id(active.id),
+        scope: Some(scope),
+        actor: diancan_domain::ordering::Actor::System("order-cancelled"),
+        plan,
+        now_ms: now,
+    };
+    if let Err(error) = ctx.db.move_delivery(request).await {
+        tracing::warn!(%error, order = %order.id, "ending a cancelled order's delivery failed");
+    }
+}
+
 /// A courier's callback to our webhook: believed only with the provider's signature, matched by
 /// the courier's own id for the delivery, and applied at most once: a repeated or late report
 /// answers `changed: false` and moves nothing back. A report the order cannot take yet (picked
@@ -405,6 +460,10 @@ pub async fn my_deliveries(
     let mut mine = Vec::with_capacity(deliveries.len());
     for delivery in deliveries {
         let order = ctx.db.order(delivery.order_id).await?;
+        // An order the store cancelled is not carried, whatever its delivery still says.
+        if order.status == diancan_domain::ordering::OrderStatus::Cancelled {
+            continue;
+        }
         let contact = match order.contact_sealed.as_deref() {
             Some(json) => match crate::contact::open(ctx, json) {
                 Ok(contact) => Some(contact),

@@ -15,3 +15,4 @@ mod membership;
 mod ordering;
 mod page;
 mod payment;
+mod rider;

@@ -43,7 +43,11 @@ pub async fn act(
     let now = ctx.clock.now_ms();
     let decide =
         move |o: &Order| o.decide_with_reason(command, &actor, Some(seen), reason.as_ref(), now);
-    change(ctx, order, (staff.brand_id, store), decide).await
+    let changed = change(ctx, order, (staff.brand_id, store), decide).await?;
+    if changed.status == diancan_domain::ordering::OrderStatus::Cancelled {
+        crate::dispatch::end_with_cancelled_order(ctx, &changed).await;
+    }
+    Ok(changed)
 }
 
 /// The diner's cancel: at once before the store accepts, otherwise a request for the store.

@@ -262,7 +262,7 @@ pub async fn order_deliveries(
         (status = 403, body = crate::error::ErrorBody, description = "The role may not hand deliveries out"),
         (status = 404, body = crate::error::ErrorBody),
         (status = 409, body = crate::error::ErrorBody, description = "DELIVERY_ALREADY_ASSIGNED, NOT_A_DELIVERY_ORDER, ORDER_NOT_DISPATCHABLE, COURIER_DECLINED"),
-        (status = 422, body = crate::error::ErrorBody, description = "Neither or both of rider_id and courier; NOT_A_RIDER"),
+        (status = 422, body = crate::error::ErrorBody, description = "Neither or both of rider_id and courier, or a courier that is not configured; NOT_A_RIDER"),
         (status = 503, body = crate::error::ErrorBody, description = "COURIER_UNAVAILABLE")))]
 pub async fn assign_delivery(
     State(state): State<AppState>,

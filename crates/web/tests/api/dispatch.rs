@@ -436,3 +436,70 @@ async fn a_failing_courier_puts_the_order_back_on_the_board() {
     assert_eq!(called_back["delivery"]["state"], "cancelled");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_dispatch_names_one_rider_of_the_store_or_one_configured_courier() {
+    let (app, _) = delivering_app().await;
+    let owner = app.login(&app.a.owner_login).await;
+    let order = ready_delivery_order(&app, "dispatch-bad-1", &owner).await;
+    let assign = console(&app, &format!("orders/{order}/deliveries"));
+    let rider = rider_id(&app, &owner, "alpha-rider").await;
+    let manager = rider_id(&app, &owner, "alpha-manager").await;
+    for (body, expected) in [
+        (json!({}), "VALIDATION_FAILED"),
+        (
+            json!({"rider_id": rider, "courier": "simulator"}),
+            "VALIDATION_FAILED",
+        ),
+        (json!({"courier": "nobody"}), "VALIDATION_FAILED"),
+        (json!({"courier": "有 空格"}), "VALIDATION_FAILED"),
+        (json!({"rider_id": manager}), "NOT_A_RIDER"),
+        (
+            json!({"rider_id": diancan_domain::StaffId::new()}),
+            "NOT_A_RIDER",
+        ),
+    ] {
+        let (status, refused) = app.post(&assign, Some(&owner), body.clone()).await;
+        assert_eq!(
+            (status, code(&refused)),
+            (StatusCode::UNPROCESSABLE_ENTITY, expected),
+            "{body}: {refused}"
+        );
+    }
+    let (_, records) = app.get(&assign, Some(&owner)).await;
+    assert_eq!(records, json!([]), "nothing was given out");
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn cancelling_the_order_ends_its_delivery_and_calls_the_courier_back() {
+    let (app, simulator) = delivering_app().await;
+    let owner = app.login(&app.a.owner_login).await;
+    let rider_token = app.login("alpha-rider").await;
+    let rider = rider_id(&app, &owner, "alpha-rider").await;
+    for (key, body) in [
+        ("dispatch-cancel-1", json!({"rider_id": rider})),
+        ("dispatch-cancel-2", json!({"courier": "simulator"})),
+    ] {
+        let order = ready_delivery_order(&app, key, &owner).await;
+        let assign = console(&app, &format!("orders/{order}/deliveries"));
+        let (status, _) = app.post(&assign, Some(&owner), body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, now) = app.as_guest(axum::http::Method::GET, &order, "").await;
+        let (status, cancelled) = app.act(&owner, &order, "cancel", &now["version"]).await;
+        assert_eq!(status, StatusCode::OK, "{cancelled}");
+        let (_, records) = app.get(&assign, Some(&owner)).await;
+        assert_eq!(records[0]["delivery"]["state"], "cancelled", "{records}");
+        assert_eq!(records[0]["delivery"]["note"], "订单已取消");
+    }
+    let (_, mine) = app
+        .get(&console(&app, "rider/deliveries"), Some(&rider_token))
+        .await;
+    assert_eq!(mine, json!([]));
+    assert_eq!(
+        simulator.open_deliveries(),
+        0,
+        "the courier was called back"
+    );
+    app.cleanup().await;
+}

@@ -46,7 +46,9 @@ fn plausible_body(
             Some(json!({"target_secs": 60, "amber_after_secs": 30, "red_after_secs": 60}))
         }
         (_, p) if p.ends_with("/refunds") => Some(json!({"key": uuid::Uuid::now_v7()})),
-        (_, p) if p.ends_with("/orders/{order_id}/deliveries") => Some(json!({"courier": "simulator"})),
+        (_, p) if p.ends_with("/orders/{order_id}/deliveries") => {
+            Some(json!({"courier": "simulator"}))
+        }
         (_, p) if p.ends_with("/balance") => Some(
             json!({"kind": "recharge", "amount_fen": 100, "reason": "越界充值", "key": uuid::Uuid::now_v7()}),
         ),
