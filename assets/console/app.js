@@ -12,6 +12,7 @@ import { tablesPage } from './tables.js';
 import { ordersPage } from './orders.js';
 import { settingsPage } from './settings.js';
 import { printersPage } from './printers.js';
+import { marketingPage } from './marketing.js';
 import { staffPage } from './staff.js';
 import { qrSheetPage } from './qr-sheet.js';
 
@@ -22,7 +23,7 @@ const AREAS = [
   { path: 'orders', label: 'nav_orders', icon: '单', page: ordersPage },
   { path: 'tables', label: 'nav_tables', icon: '桌', page: tablesPage },
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
-  { path: 'marketing', label: 'nav_marketing', icon: '营' },
+  { path: 'marketing', label: 'nav_marketing', icon: '营', page: marketingPage },
   { path: 'members', label: 'nav_members', icon: '会' },
   { path: 'reports', label: 'nav_reports', icon: '报' },
   { path: 'printers', label: 'nav_printers', icon: '印', page: printersPage },

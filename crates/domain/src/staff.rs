@@ -55,13 +55,19 @@ pub enum Permission {
     ReconcilePayments,
     /// Recharge or correct a member's stored value (储值), and refund paid orders.
     ManageBalances,
+    /// Set up promotions and coupon templates (营销). Their rules reach every store of the
+    /// brand, so it is brand-wide.
+    ManagePromotions,
 }
 
 impl Permission {
     /// Changes that reach every store of the brand: a staff member limited to some stores may
     /// not make them, whatever the role.
     pub fn is_brand_wide(self) -> bool {
-        matches!(self, Permission::ManageBrand | Permission::EditMenu)
+        matches!(
+            self,
+            Permission::ManageBrand | Permission::EditMenu | Permission::ManagePromotions
+        )
     }
 }
 

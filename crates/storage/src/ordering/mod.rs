@@ -16,5 +16,7 @@ mod writes;
 pub(crate) use changes::change_in;
 pub use changes::{ChangeError, ChangeRequest, Decide};
 pub use orders::OrderTransition;
-pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
+pub use placement::{
+    NewOrder, NewOrderTable, NewRedemption, PlaceError, Placed, Redeemed, SessionClaim,
+};
 pub use sessions::{TableMoveError, TableSession};

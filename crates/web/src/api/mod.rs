@@ -17,6 +17,7 @@ pub mod ordering;
 mod payments;
 mod print_agents;
 mod printing;
+mod promotions;
 pub mod public;
 mod reconciliation;
 mod session;
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
         (name = "kitchen", description = "The kitchen display: tickets by station, bump, recall, hold and fire, all-day counts, expo, the pickup screen"),
         (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打), print agents"),
         (name = "print agent", description = "The shop's print agent (`diancan print-agent`, device token): claim jobs, confirm, report results and printer status"),
+        (name = "marketing", description = "营销: promotions and coupon templates with overlap warnings, a preview of what a cart pays and why, redemption statistics, coupons given to diners"),
         (name = "reconciliation", description = "对账: each gateway's daily statement against our payments and refunds, the mismatches (JSON and CSV), reruns and resolutions"),
     )
 )]
@@ -175,6 +177,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(reconciliation::run_mismatches))
         .routes(routes!(reconciliation::run_mismatches_csv))
         .routes(routes!(reconciliation::resolve_mismatch))
+        .routes(routes!(
+            promotions::list_promotions,
+            promotions::create_promotion
+        ))
+        .routes(routes!(promotions::update_promotion))
+        .routes(routes!(
+            promotions::list_coupon_templates,
+            promotions::create_coupon_template
+        ))
+        .routes(routes!(promotions::update_coupon_template))
+        .routes(routes!(promotions::grant_coupon))
+        .routes(routes!(promotions::preview))
+        .routes(routes!(promotions::coupon_centre))
+        .routes(routes!(promotions::claim_coupon))
+        .routes(routes!(promotions::my_coupons))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.
