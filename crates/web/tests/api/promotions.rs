@@ -83,15 +83,26 @@ async fn the_quote_takes_the_best_combination_off_and_the_order_redeems_the_coup
     assert_eq!(status, StatusCode::CREATED, "{promotion}");
     assert_eq!(promotion["class"], "order");
     let (status, template) = app
-        .post("/api/v1/console/coupon-templates", Some(&owner), coupon_template())
+        .post(
+            "/api/v1/console/coupon-templates",
+            Some(&owner),
+            coupon_template(),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{template}");
     let template_id = template["id"].as_str().unwrap().to_owned();
 
     // The diner claims the coupon once; a second claim is over the limit.
     let (_, token) = diner(&app).await;
-    let (status, centre) =
-        as_diner(&app, "GET", "/api/v1/customer/coupon-centre", &token, None, None).await;
+    let (status, centre) = as_diner(
+        &app,
+        "GET",
+        "/api/v1/customer/coupon-centre",
+        &token,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{centre}");
     assert_eq!(centre[0]["name"], "无门槛5元券");
     let claim = format!("/api/v1/customer/coupon-centre/{template_id}/claim");
@@ -136,7 +147,8 @@ async fn the_quote_takes_the_best_combination_off_and_the_order_redeems_the_coup
     assert_eq!(own["best_proven"], false);
     let mut nonsense = body.clone();
     nonsense["chosen"] = json!(["coupon:not-an-id"]);
-    let (status, refused) = as_diner(&app, "POST", &quote_path, &token, Some(&nonsense), None).await;
+    let (status, refused) =
+        as_diner(&app, "POST", &quote_path, &token, Some(&nonsense), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(code(&refused), "VALIDATION_FAILED");
 
@@ -144,12 +156,30 @@ async fn the_quote_takes_the_best_combination_off_and_the_order_redeems_the_coup
     let mut order = body.clone();
     order["quote_version"] = quote["version"].clone();
     let orders_path = format!("/api/v1/stores/{}/orders", app.a.store);
-    let (status, placed) =
-        as_diner(&app, "POST", &orders_path, &token, Some(&order), Some("promo-order-1")).await;
+    let (status, placed) = as_diner(
+        &app,
+        "POST",
+        &orders_path,
+        &token,
+        Some(&order),
+        Some("promo-order-1"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{placed}");
-    assert_eq!(placed["total_fen"], 4600);
-    let (status, again) =
-        as_diner(&app, "POST", &orders_path, &token, Some(&order), Some("promo-order-2")).await;
+    assert_eq!(placed["quote"]["total_fen"], quote["total_fen"]);
+    assert_eq!(
+        quote["total_fen"].as_i64().unwrap(),
+        5600 - 1000 + quote["packing_fee_fen"].as_i64().unwrap()
+    );
+    let (status, again) = as_diner(
+        &app,
+        "POST",
+        &orders_path,
+        &token,
+        Some(&order),
+        Some("promo-order-2"),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
     assert_eq!(code(&again), "STALE_QUOTE");
     let (_, mine) = as_diner(&app, "GET", "/api/v1/customer/coupons", &token, None, None).await;
@@ -157,7 +187,9 @@ async fn the_quote_takes_the_best_combination_off_and_the_order_redeems_the_coup
     assert_eq!(mine[0]["order_id"], placed["id"]);
 
     // The console's figures count the redemption.
-    let (_, list) = app.get("/api/v1/console/coupon-templates", Some(&owner)).await;
+    let (_, list) = app
+        .get("/api/v1/console/coupon-templates", Some(&owner))
+        .await;
     assert_eq!(list["stats"][0]["used"], 1);
     assert_eq!(list["stats"][0]["discount_fen"], 500);
     let (_, promotions) = app.get("/api/v1/console/promotions", Some(&owner)).await;
@@ -198,7 +230,12 @@ async fn bad_rules_are_refused_and_only_brand_wide_owners_and_managers_set_them_
 
     // A store manager (one store) and the kitchen may not; another brand's owner sees nothing.
     for login in ["-manager", "-kitchen"] {
-        let staff = app.login(&format!("{}{login}", app.a.owner_login.trim_end_matches("-owner"))).await;
+        let staff = app
+            .login(&format!(
+                "{}{login}",
+                app.a.owner_login.trim_end_matches("-owner")
+            ))
+            .await;
         let (status, _) = app
             .post("/api/v1/console/promotions", Some(&staff), spend_and_save())
             .await;
@@ -213,7 +250,10 @@ async fn bad_rules_are_refused_and_only_brand_wide_owners_and_managers_set_them_
     edit["version"] = created["version"].clone();
     let (status, _) = app
         .put(
-            &format!("/api/v1/console/promotions/{}", created["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/console/promotions/{}",
+                created["id"].as_str().unwrap()
+            ),
             Some(&other),
             edit.clone(),
         )
@@ -222,7 +262,10 @@ async fn bad_rules_are_refused_and_only_brand_wide_owners_and_managers_set_them_
     let (_, theirs) = app.get("/api/v1/console/promotions", Some(&other)).await;
     assert_eq!(theirs["promotions"].as_array().unwrap().len(), 0);
     // A stale version is a conflict.
-    let path = format!("/api/v1/console/promotions/{}", created["id"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/console/promotions/{}",
+        created["id"].as_str().unwrap()
+    );
     let (status, _) = app.put(&path, Some(&owner), edit.clone()).await;
     assert_eq!(status, StatusCode::OK);
     let (status, stale) = app.put(&path, Some(&owner), edit).await;
@@ -244,7 +287,10 @@ async fn the_preview_says_what_a_cart_pays_and_why_and_warns_of_stacking_promoti
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
     let (_, list) = app.get("/api/v1/console/promotions", Some(&owner)).await;
-    assert_eq!(list["warnings"][0]["code"], "SHADOWED_BY_SAME_CLASS", "{list}");
+    assert_eq!(
+        list["warnings"][0]["code"], "SHADOWED_BY_SAME_CLASS",
+        "{list}"
+    );
 
     let mut cart = app.pickup_body(1).await;
     let (status, preview) = app
@@ -262,7 +308,11 @@ async fn the_preview_says_what_a_cart_pays_and_why_and_warns_of_stacking_promoti
         .iter()
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    assert_eq!(reasons, ["THRESHOLD_NOT_MET", "THRESHOLD_NOT_MET"], "{preview}");
+    assert_eq!(
+        reasons,
+        ["THRESHOLD_NOT_MET", "THRESHOLD_NOT_MET"],
+        "{preview}"
+    );
     cart["lines"][0]["quantity"] = json!(4);
     let (_, preview) = app
         .post(
