@@ -14,3 +14,4 @@ mod kitchen;
 mod ordering;
 mod page;
 mod payment;
+mod promotions;
