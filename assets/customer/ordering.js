@@ -36,6 +36,18 @@ export function quoteBody(lines, form) {
   return body;
 }
 
+/** What the cart bar says about a quote: the next threshold, else what is already taken off. */
+export function cartBarNudge(quote, language = 'zh') {
+  if (!quote) return '';
+  if (quote.hint) return language === 'en' ? quote.hint.message_en : quote.hint.message;
+  if (quote.discount_total_fen > 0) {
+    const fen = quote.discount_total_fen;
+    const amount = fen % 100 === 0 ? String(fen / 100) : (fen / 100).toFixed(2);
+    return language === 'en' ? `¥${amount} off applied` : `已优惠 ¥${amount}`;
+  }
+  return '';
+}
+
 /** The kind of an offer from its source (`promotion:<id>`, `coupon:<id>`). */
 export const offerKind = (source) => String(source || '').split(':')[0];
 

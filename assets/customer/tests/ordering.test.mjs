@@ -199,3 +199,14 @@ test('tapping an offer picks from the quote\'s combination, and the pick goes in
   assert.deepEqual(body.chosen, ['promotion:p1']);
   assert.equal('chosen' in quoteBody([], { channel: 'pickup', chosen: null }), false);
 });
+
+import { cartBarNudge } from '../ordering.js';
+
+test('the cart bar names the next threshold, else the saving, else nothing', () => {
+  const hint = { message: '再买 8 元减 15', message_en: 'Spend ¥8 more to save ¥15' };
+  assert.equal(cartBarNudge({ hint, discount_total_fen: 500 }), '再买 8 元减 15');
+  assert.equal(cartBarNudge({ hint, discount_total_fen: 500 }, 'en'), 'Spend ¥8 more to save ¥15');
+  assert.equal(cartBarNudge({ hint: null, discount_total_fen: 550 }), '已优惠 ¥5.50');
+  assert.equal(cartBarNudge({ hint: null, discount_total_fen: 0 }), '');
+  assert.equal(cartBarNudge(null), '');
+});

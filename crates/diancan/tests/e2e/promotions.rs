@@ -1,6 +1,7 @@
-//! Promotions at checkout on a phone: a cart over ¥50 at the demo table gets 满50减5 chosen and
-//! explained line by line, the diner can take it out (the server prices their own pick) and put
-//! the best combination back, and the order placed carries the discount the page showed.
+//! Promotions on a phone: the cart bar nudges towards the next tier, a cart over ¥50 at the demo
+//! table gets 满50减5 chosen and explained line by line, the diner can take it out (the server
+//! prices their own pick) and put the best combination back, and the order placed carries the
+//! discount the page showed.
 
 use crate::harness::{Viewport, browser_test, picture};
 use crate::page;
@@ -46,6 +47,14 @@ async fn the_checkout_chooses_and_explains_the_best_discount_and_lets_the_diner_
                 .await?;
                 page::text_is(&driver, "#cart-bar .count", &n.to_string()).await?;
             }
+            // The cart bar already says how far the next tier is.
+            page::until(
+                &driver,
+                "(document.querySelector('#cart-bar .hint')?.textContent || '').includes('再买')",
+                serde_json::json!({}),
+                "the cart bar's next-threshold nudge",
+            )
+            .await?;
             page::tap(&driver, "[data-action=checkout]").await?;
             let discount = ".breakdown .row.discount[data-source^=\"promotion:\"]";
             page::present(&driver, discount)
