@@ -165,6 +165,8 @@ impl Db {
                 )));
             }
         }
+        // Refunded in full (both channels): its coupons are the diner's again.
+        crate::refunds::return_offers_when_fully_refunded(&mut tx, order, now_ms).await?;
         tx.commit().await?;
         self.outbox_bell().notify_one();
         Ok(OrderRefund::Refunded {

@@ -340,3 +340,93 @@ async fn an_unreadable_stored_rule_is_skipped_not_priced(db: &Db) {
     assert_eq!(records[0].name, "新品立减");
 }
 both!(an_unreadable_stored_rule_is_skipped_not_priced);
+
+async fn a_full_refund_gives_the_coupon_back_and_a_repeat_gives_nothing_twice(db: &Db) {
+    use diancan_domain::balance::EntryKind;
+    use diancan_domain::ordering::{Actor, Order, OrderAction, OrderCommand, OrderStatus};
+    use diancan_storage::balance::OrderRefund;
+    use diancan_storage::balance::{BalancePayment, NewEntry};
+    let menu = menu_with_stock(db, 10).await;
+    let customer = diner(db, menu.brand).await;
+    db.post_staff_entry(
+        menu.brand,
+        customer,
+        NewEntry {
+            kind: EntryKind::Recharge,
+            amount: Money::from_yuan(100),
+            reason: "现金充值",
+            reference: "staff:promo-test".into(),
+            order_id: None,
+            actor: "staff:test",
+        },
+        NOW_MS,
+    )
+    .await
+    .unwrap();
+    let template = template(db, menu.brand, 1, None).await;
+    let grant = claimed(db, menu.brand, template, customer).await;
+    let mut order = with_coupon(menu, "refund-me", customer, grant, template);
+    order.start.status = OrderStatus::AwaitingPayment;
+    order.start.pay_by_ms = Some(NOW_MS + 15 * 60_000);
+    let placed = match db.place_order(order).await.unwrap() {
+        Placed::Created(order) => order,
+        other => panic!("expected a new order, got {other:?}"),
+    };
+    let pay = std::sync::Arc::new(|o: &Order| {
+        o.decide(
+            OrderCommand::Act(OrderAction::Pay),
+            &Actor::System("balance"),
+            None,
+            NOW_MS + 10,
+        )
+    });
+    let paid = db
+        .pay_order_by_balance(
+            customer,
+            placed.id,
+            (menu.brand, menu.store),
+            pay,
+            NOW_MS + 10,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(paid, BalancePayment::Paid { .. }), "{paid:?}");
+    assert!(
+        db.customer_coupons(menu.brand, customer, false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let refunded = db
+        .refund_order(placed.id, RefundId::new(), None, "staff:test", NOW_MS + 20)
+        .await
+        .unwrap();
+    assert!(
+        matches!(refunded, OrderRefund::Refunded { .. }),
+        "{refunded:?}"
+    );
+    let held = db
+        .customer_coupons(menu.brand, customer, false)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 1, "the refund gave the coupon back");
+    let stats = db.coupon_template_stats(menu.brand).await.unwrap();
+    assert_eq!((stats[0].used, stats[0].returned), (0, 1));
+    // Asking again finds nothing left to refund, and nothing is given back twice.
+    let again = db
+        .refund_order(placed.id, RefundId::new(), None, "staff:test", NOW_MS + 30)
+        .await
+        .unwrap();
+    assert!(!matches!(again, OrderRefund::Refunded { .. }), "{again:?}");
+    db.return_redemptions(placed.id, NOW_MS + 40).await.unwrap();
+    let stats = db.coupon_template_stats(menu.brand).await.unwrap();
+    assert_eq!((stats[0].used, stats[0].returned), (0, 1));
+    assert_eq!(
+        db.customer_coupons(menu.brand, customer, false)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+both!(a_full_refund_gives_the_coupon_back_and_a_repeat_gives_nothing_twice);
