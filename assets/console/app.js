@@ -13,6 +13,7 @@ import { ordersPage } from './orders.js';
 import { settingsPage } from './settings.js';
 import { printersPage } from './printers.js';
 import { financePage } from './finance.js';
+import { marketingPage } from './marketing.js';
 import { staffPage } from './staff.js';
 import { membersPage } from './members.js';
 import { campaignsPage } from './campaigns.js';
@@ -25,7 +26,7 @@ const AREAS = [
   { path: 'orders', label: 'nav_orders', icon: '单', page: ordersPage },
   { path: 'tables', label: 'nav_tables', icon: '桌', page: tablesPage },
   { path: 'menu', label: 'nav_menu', icon: '菜', page: menuPage },
-  { path: 'marketing', label: 'nav_marketing', icon: '营' },
+  { path: 'marketing', label: 'nav_marketing', icon: '营', page: marketingPage },
   { path: 'campaigns', label: 'nav_campaigns', icon: '推', page: campaignsPage },
   { path: 'members', label: 'nav_members', icon: '会', page: membersPage },
   { path: 'finance', label: 'nav_finance', icon: '账', page: financePage },

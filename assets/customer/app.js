@@ -893,6 +893,32 @@ function renderCartBar() {
   bar.querySelector('.hint').textContent = count ? t('estimate') : '';
   bar.querySelector('.checkout').disabled = !count;
   bar.querySelector('.open').disabled = !state.cart.lines.length;
+  if (count) nudgeSoon();
+}
+
+// The cart bar's nudge: the server prices the cart (a moment after the last change) and the bar
+// says what the promotions take off or how far the next threshold is ("再买 8 元减 15").
+let nudgeTimer;
+let nudgeSeq = 0;
+function nudgeSoon() {
+  clearTimeout(nudgeTimer);
+  nudgeTimer = setTimeout(nudge, 600);
+}
+
+async function nudge() {
+  const lines = Ordering.orderableLines(state.cart);
+  if (!lines.length || !state.storeId) return;
+  const seq = ++nudgeSeq;
+  const form = state.table ? { channel: 'dine_in', tableToken: state.token } : { channel: 'pickup' };
+  try {
+    const quote = await post(`stores/${encodeURIComponent(state.storeId)}/quote`, Ordering.quoteBody(lines, form));
+    if (seq !== nudgeSeq || !els.bar) return;
+    const text = Ordering.cartBarNudge(quote, lang());
+    if (text) els.bar.querySelector('.hint').textContent = text;
+    els.bar.classList.toggle('nudged', !!quote.hint);
+  } catch {
+    // The estimate stays; the checkout explains any problem.
+  }
 }
 
 function bumpBar() {

@@ -57,6 +57,14 @@ const t = translator({
   placed: ['下单成功', 'Order placed'],
   payFirst: ['本店先付后吃', 'Pay before the meal'],
   payAfter: ['用餐后统一结账', 'Pay after the meal'],
+  offers: ['优惠', 'Offers'],
+  offersBest: ['已为你选择最优惠的组合', 'The best combination is chosen for you'],
+  offersOwn: ['你选择的组合', 'Your own combination'],
+  offersReset: ['恢复最优组合', 'Back to the best combination'],
+  gift: ['赠品', 'Gift'],
+  saving: ['已省', 'Saved'],
+  free: ['免费', 'Free'],
+  myCoupons: ['我的优惠券', 'My coupons'],
 });
 
 const QUICK_NOTES = [['不要香菜', 'No coriander'], ['不要葱', 'No scallion'], ['少辣', 'Less spicy'], ['少盐', 'Less salt'], ['不吃辣', 'Not spicy']];
@@ -98,6 +106,8 @@ export function openCheckout(ctx) {
       contactPhone: saved.contactPhone || '',
       address: saved.address || '',
       deliveryTo: saved.deliveryTo || null,
+      // The diner's own pick of offers; null lets the server choose the best combination.
+      chosen: null,
     },
     quote: null,
     quoteError: null,
@@ -157,6 +167,7 @@ async function runQuote() {
     const quote = await post(`stores/${encodeURIComponent(v.ctx.state.storeId)}/quote`, O.quoteBody(v.lines, v.form));
     if (seq !== v.seq) return;
     v.quote = quote;
+    v.offersQuote = quote;
     v.quoteError = null;
     v.problems = new Map();
     v.general = [];
@@ -195,6 +206,7 @@ function render() {
       state.table ? null : channelTabs(),
       h('section.card.fields', {}, fieldsFor(store)),
       h('section.card.breakdown', { 'aria-busy': v.quoting ? 'true' : 'false' }, breakdown()),
+      offerPicker(),
       h('section.card.fields', {},
         h('label.field', {},
           h('span.label', {}, t('note')),
@@ -432,7 +444,12 @@ function breakdown() {
       q.discounts.map((d) => h('div.row.discount', { dataset: { source: d.source } },
         h('span', {}, h('span.badge', {}, sourceLabel(d.source)), d.label),
         h('span', {}, '-' + yuan(d.amount_fen)))),
+      (q.gifts || []).map((g) => h('div.row.discount.gift', { dataset: { source: g.source } },
+        h('span', {}, h('span.badge', {}, t('gift')), g.name),
+        h('span', {}, t('free')))),
       h('div.row.total', {}, h('span', {}, t('total')), h('span.price', {}, yuan(q.total_fen))),
+      q.saving_fen ? h('div.row.saving', {}, h('span', {}, t('saving')), h('span.price', {}, yuan(q.saving_fen))) : null,
+      q.hint ? h('p.threshold-hint', {}, lang() === 'en' ? q.hint.message_en : q.hint.message) : null,
     ] : v.quoting ? h('p.hint', {}, t('quoting'))
       : v.form.channel === 'delivery' && !v.form.deliveryTo ? h('p.hint', {}, t('pointFirst')) : null,
   ];
@@ -440,8 +457,37 @@ function breakdown() {
 
 const SOURCES = { promotion: ['活动', 'Deal'], coupon: ['券', 'Coupon'], member: ['会员', 'Member'], store: ['店铺', 'Store'] };
 function sourceLabel(source) {
-  const entry = SOURCES[source];
+  const entry = SOURCES[O.offerKind(source)];
   return entry ? entry[lang() === 'en' ? 1 : 0] : source;
+}
+
+/** The offers the quote used and the ones it left out; a tap picks another combination. */
+function offerPicker() {
+  const v = view;
+  // While a pick is refused, the last priced combination stays to pick from again.
+  const quote = v.quote || v.offersQuote;
+  const choices = O.offerChoices(quote);
+  const own = Array.isArray(v.form.chosen);
+  if (!choices.length && !own) return null;
+  const pick = (source) => {
+    v.form.chosen = O.toggleOffer(v.form.chosen, quote, source);
+    requote();
+  };
+  return h('section.card.offers', { 'aria-label': t('offers') },
+    h('h3', {}, t('offers'), h('small', {}, own ? t('offersOwn') : t('offersBest'))),
+    choices.map((c) => h('label.offer' + (c.applied ? '.on' : '.off'), { dataset: { source: c.source, code: c.code || '' } },
+      h('input', { type: 'checkbox', checked: c.applied, onchange: () => pick(c.source) }),
+      h('span.badge', {}, sourceLabel(c.source)),
+      h('span.label', {}, c.label),
+      c.applied ? h('span.amount', {}, c.gift ? t('gift') : '-' + yuan(c.fen)) : h('span.reason', {}, c.reason || ''))),
+    own ? h('button.button.secondary', {
+      type: 'button',
+      dataset: { action: 'best-offers' },
+      onclick: () => {
+        v.form.chosen = null;
+        requote();
+      },
+    }, t('offersReset')) : null);
 }
 
 function errorBox() {

@@ -31,7 +31,65 @@ export function quoteBody(lines, form) {
     if (form.tableToken) body.table_token = form.tableToken;
   }
   if (form.channel === 'delivery' && form.deliveryTo) body.delivery_to = { ...form.deliveryTo };
+  // The diner's own pick of promotions and coupons; without it the server picks the best.
+  if (Array.isArray(form.chosen)) body.chosen = [...form.chosen];
   return body;
+}
+
+/** What the cart bar says about a quote: the next threshold, else what is already taken off. */
+export function cartBarNudge(quote, language = 'zh') {
+  if (!quote) return '';
+  if (quote.hint) return language === 'en' ? quote.hint.message_en : quote.hint.message;
+  if (quote.discount_total_fen > 0) {
+    const fen = quote.discount_total_fen;
+    const amount = fen % 100 === 0 ? String(fen / 100) : (fen / 100).toFixed(2);
+    return language === 'en' ? `¥${amount} off applied` : `已优惠 ¥${amount}`;
+  }
+  return '';
+}
+
+/** The kind of an offer from its source (`promotion:<id>`, `coupon:<id>`). */
+export const offerKind = (source) => String(source || '').split(':')[0];
+
+/**
+ * Every promotion and coupon of a quote, for the checkout's picker: the ones it uses (with the
+ * amount each takes off, or a gift's value) and the ones it does not (with the server's reason).
+ */
+export function offerChoices(quote) {
+  if (!quote) return [];
+  const used = new Set(quote.chosen || []);
+  const taken = new Map();
+  for (const d of quote.discounts || []) taken.set(d.source, { label: d.label, fen: d.amount_fen });
+  for (const g of quote.gifts || []) taken.set(g.source, { label: g.name, fen: g.value_fen, gift: true });
+  const choices = [...used].map((source) => ({
+    source,
+    kind: offerKind(source),
+    label: taken.get(source)?.label || '',
+    fen: taken.get(source)?.fen || 0,
+    gift: !!taken.get(source)?.gift,
+    applied: true,
+  }));
+  for (const r of quote.not_applicable || []) {
+    if (used.has(r.source)) continue;
+    choices.push({
+      source: r.source,
+      kind: offerKind(r.source),
+      label: r.label,
+      applied: false,
+      code: r.code,
+      reason: lang() === 'en' ? r.message_en : r.message,
+    });
+  }
+  return choices;
+}
+
+/**
+ * The diner taps an offer: from the quote's combination (or their earlier pick), the offer is
+ * added or taken out. The server prices the new pick or says why it cannot be used.
+ */
+export function toggleOffer(chosen, quote, source) {
+  const current = Array.isArray(chosen) ? chosen : [...(quote?.chosen || [])];
+  return current.includes(source) ? current.filter((s) => s !== source) : [...current, source];
 }
 
 /** The order body: the quote body plus the quote version, contact, address, time and note. */

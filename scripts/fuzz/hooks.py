@@ -55,11 +55,36 @@ PRINTER = {
     # Stations must differ, which utoipa cannot state as uniqueItems.
     "details": [(r"address", "INVALID_CHARACTERS"), (r"stations", "DUPLICATE")],
 }
+# A promotion's or coupon's rule is the domain's own JSON, documented as an object: what it
+# says (a zero amount, tiers that fall, an unreadable kind) is checked by the domain.
+RULE_PROBLEMS = [
+    (r".*", code)
+    for code in (
+        "UNREADABLE", "MUST_BE_POSITIVE", "MUST_NOT_BE_NEGATIVE", "TOO_LARGE", "MIN_ABOVE_MAX",
+        "OUT_OF_RANGE", "REQUIRED", "UNKNOWN_REFERENCE", "EMPTY", "TOO_LONG", "INVALID_CHARACTERS",
+        "INVALID_TIME",
+    )
+]
+RULE = {"codes": set(), "details": RULE_PROBLEMS}
+# `chosen` names offers as `promotion:<id>` / `coupon:<id>`; the chosen offers may not apply.
+CHOSEN = (r"chosen\[\d+\]", "UNKNOWN_REFERENCE")
+
 STATE_REFUSALS = {
-    "POST /api/v1/stores/{store_id}/quote": {"codes": CART_STATE, "details": []},
+    "POST /api/v1/stores/{store_id}/quote": {
+        "codes": CART_STATE | {"OFFERS_REFUSED"},
+        "details": [CHOSEN],
+    },
     "POST /api/v1/stores/{store_id}/orders": {
-        "codes": CART_STATE | {"INVALID_PICKUP_TIME"},
-        "details": [],
+        "codes": CART_STATE | {"INVALID_PICKUP_TIME", "OFFERS_REFUSED"},
+        "details": [CHOSEN],
+    },
+    "POST /api/v1/console/promotions": RULE,
+    "PUT /api/v1/console/promotions/{promotion_id}": RULE,
+    "POST /api/v1/console/coupon-templates": RULE,
+    "PUT /api/v1/console/coupon-templates/{template_id}": RULE,
+    "POST /api/v1/console/stores/{store_id}/promotions/preview": {
+        "codes": CART_STATE | {"OFFERS_REFUSED"},
+        "details": [CHOSEN, (r"at_ms", "INVALID_TIME")],
     },
     "POST /api/v1/console/stores/{store_id}/tables": {"codes": set(), "details": [REFERENCE]},
     "POST /api/v1/console/dishes": DISH,

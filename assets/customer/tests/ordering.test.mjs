@@ -165,3 +165,48 @@ test('each order keeps its secret, the newest few, and sends it as a header or i
   assert.equal(eventsUrl('o 1', 'a+b'), '/api/v1/orders/o%201/events?secret=a%2Bb');
   assert.equal(eventsUrl('o1'), '/api/v1/orders/o1/events');
 });
+
+import { offerChoices, offerKind, toggleOffer } from '../ordering.js';
+
+const langStore = new Map();
+globalThis.location ??= { search: '' };
+globalThis.localStorage ??= { getItem: (k) => langStore.get(k) ?? null, setItem: (k, v) => langStore.set(k, String(v)) };
+
+const promoQuote = {
+  chosen: ['promotion:p1', 'coupon:g1'],
+  discounts: [
+    { source: 'promotion:p1', label: '满50减5', amount_fen: 500, class: 'order' },
+    { source: 'coupon:g1', label: '无门槛5元券', amount_fen: 500, class: 'order' },
+  ],
+  gifts: [],
+  not_applicable: [{ source: 'coupon:g2', label: '满100减20券', code: 'THRESHOLD_NOT_MET', message: '还差 44 元可用', message_en: 'Spend ¥44 more to use it' }],
+};
+
+test('a quote lists the offers it uses and the ones it leaves out with the reason', () => {
+  const choices = offerChoices(promoQuote);
+  assert.deepEqual(choices.map((c) => [c.source, c.applied]), [['promotion:p1', true], ['coupon:g1', true], ['coupon:g2', false]]);
+  assert.equal(choices[1].fen, 500);
+  assert.equal(choices[2].reason, '还差 44 元可用');
+  assert.equal(offerKind('coupon:g1'), 'coupon');
+  assert.deepEqual(offerChoices(null), []);
+});
+
+test('tapping an offer picks from the quote\'s combination, and the pick goes into the quote body', () => {
+  const without = toggleOffer(null, promoQuote, 'coupon:g1');
+  assert.deepEqual(without, ['promotion:p1']);
+  assert.deepEqual(toggleOffer(without, promoQuote, 'coupon:g2'), ['promotion:p1', 'coupon:g2']);
+  const body = quoteBody([], { channel: 'pickup', chosen: without });
+  assert.deepEqual(body.chosen, ['promotion:p1']);
+  assert.equal('chosen' in quoteBody([], { channel: 'pickup', chosen: null }), false);
+});
+
+import { cartBarNudge } from '../ordering.js';
+
+test('the cart bar names the next threshold, else the saving, else nothing', () => {
+  const hint = { message: '再买 8 元减 15', message_en: 'Spend ¥8 more to save ¥15' };
+  assert.equal(cartBarNudge({ hint, discount_total_fen: 500 }), '再买 8 元减 15');
+  assert.equal(cartBarNudge({ hint, discount_total_fen: 500 }, 'en'), 'Spend ¥8 more to save ¥15');
+  assert.equal(cartBarNudge({ hint: null, discount_total_fen: 550 }), '已优惠 ¥5.50');
+  assert.equal(cartBarNudge({ hint: null, discount_total_fen: 0 }), '');
+  assert.equal(cartBarNudge(null), '');
+});

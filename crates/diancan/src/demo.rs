@@ -186,6 +186,7 @@ async fn seed(db: &Db, fast_hashing: bool) -> anyhow::Result<Brand> {
     let dishes = seed_menu(db, &brand).await?;
     seed_store_stock(db, &brand, &people_square, &dishes).await?;
     seed_membership(db, &brand).await?;
+    seed_promotions(db, &brand, &dishes).await?;
     Ok(brand)
 }
 
@@ -865,6 +866,145 @@ async fn picture(db: &Db, brand: BrandId, seed: u64, style: DishStyle) -> anyhow
     )
     .await?;
     Ok(id)
+}
+
+/// 营销: 满减 tiers on every order, 第二份半价 on the signature noodle, a 下午茶 price for the
+/// milk tea from 14:00 to 17:00, and three coupons in the coupon centre.
+async fn seed_promotions(
+    db: &Db,
+    brand: &Brand,
+    dishes: &HashMap<&'static str, Dish>,
+) -> anyhow::Result<()> {
+    use diancan_domain::promotions::*;
+    use diancan_storage::promotions::{Issuing, PromotionWindow};
+    let dish_id = |name: &str| {
+        dishes
+            .get(name)
+            .map(|d| d.id)
+            .ok_or_else(|| anyhow::anyhow!("demo dish {name}"))
+    };
+    let yuan = Money::from_yuan;
+    let coupon_ids = [CouponId::new(), CouponId::new(), CouponId::new()];
+    let afternoon = Conditions {
+        schedule: Schedule::new(vec![window(Weekdays::ALL, "14:00", "17:00")]),
+        ..Conditions::always()
+    };
+    let promotions = [
+        (
+            "满50减5，满100减15",
+            Conditions::always(),
+            PromotionBenefit::SpendAndSave {
+                scope: ItemScope::everything(),
+                tiers: vec![
+                    Tier {
+                        threshold: yuan(50),
+                        save: yuan(5),
+                    },
+                    Tier {
+                        threshold: yuan(100),
+                        save: yuan(15),
+                    },
+                ],
+            },
+            // The brand's coupons come off on top; a second 满减 would not.
+            Stacking {
+                exclusive: false,
+                with_classes: ClassSet::of(&[Class::Item, Class::DeliveryFee]),
+                with_rules: coupon_ids.iter().map(|id| RuleRef::Coupon(*id)).collect(),
+            },
+        ),
+        (
+            "红烧牛肉面第二份半价",
+            Conditions::always(),
+            PromotionBenefit::NthItem {
+                scope: ItemScope::dishes(&[dish_id("红烧牛肉面")?]),
+                nth: 2,
+                pays: BasisPoints::new(5_000).expect("a rate"),
+            },
+            Stacking::with_everything(),
+        ),
+        (
+            "下午茶 芋泥波波奶茶 12 元",
+            afternoon,
+            PromotionBenefit::SlotPrice {
+                dish_id: dish_id("芋泥波波奶茶")?,
+                price: yuan(12),
+            },
+            Stacking::with_everything(),
+        ),
+    ];
+    for (name, conditions, benefit, stacking) in promotions {
+        let promotion = Promotion::new(PromotionSpec {
+            id: PromotionId::new(),
+            name: name.into(),
+            conditions,
+            benefit,
+            stacking,
+        })
+        .map_err(|e| anyhow::anyhow!("demo promotion {name}: {e}"))?;
+        let window = PromotionWindow {
+            enabled: true,
+            starts_at_ms: None,
+            ends_at_ms: None,
+            per_diner_limit: None,
+        };
+        db.save_promotion(brand.id, &promotion, &window, None, now_ms())
+            .await?;
+    }
+    let coupons = [
+        (
+            "无门槛5元券",
+            CouponBenefit::NoThreshold { off: yuan(5) },
+            7,
+            1,
+            Some(1_000),
+        ),
+        (
+            "满30减8元券",
+            CouponBenefit::Threshold {
+                min_spend: yuan(30),
+                off: yuan(8),
+            },
+            14,
+            2,
+            None,
+        ),
+        (
+            "外卖免配送费券",
+            CouponBenefit::DeliveryFee {
+                off: FeeOff::Free,
+                min_spend: yuan(20),
+            },
+            30,
+            3,
+            None,
+        ),
+    ];
+    for ((name, benefit, days, per_diner_limit, total_limit), id) in
+        coupons.into_iter().zip(coupon_ids)
+    {
+        let coupon = Coupon::new(CouponSpec {
+            id,
+            name: name.into(),
+            benefit,
+            scope: ItemScope::everything(),
+            conditions: Conditions::always(),
+            validity: Validity::DaysAfterClaim { days },
+            stacks_with_same_class: false,
+            // One coupon per class (the engine's rule); with any promotion that accepts it.
+            stacking: Stacking::with_everything(),
+        })
+        .map_err(|e| anyhow::anyhow!("demo coupon {name}: {e}"))?;
+        let issuing = Issuing {
+            enabled: true,
+            claimable: true,
+            per_diner_limit,
+            total_limit,
+        };
+        db.save_coupon_template(brand.id, &coupon, &issuing, None, now_ms())
+            .await?;
+    }
+    Ok(())
 }
 
 async fn seed_menu(db: &Db, brand: &Brand) -> anyhow::Result<HashMap<&'static str, Dish>> {

@@ -10,7 +10,8 @@ use diancan_domain::ids::{
 };
 use diancan_domain::money::Money;
 use diancan_domain::ordering::{
-    Channel, DeliveryZone, LineRequest, PricingContext, Quote, QuoteRequest, ZoneArea, quote,
+    Channel, DeliveryZone, Discounting, LineRequest, PricingContext, Quote, QuoteRequest, ZoneArea,
+    quote,
 };
 use diancan_domain::promotions::*;
 use diancan_domain::schedule::{Schedule, TimeOfDay, TimeWindow, Weekdays};
@@ -205,6 +206,7 @@ fn main() {
         seat_fee_fen: Money::ZERO,
         store_location,
         delivery_zones: &zones,
+        discounting: None,
     };
     let request = QuoteRequest {
         channel: Channel::Delivery,
@@ -455,6 +457,29 @@ fn main() {
 
     let (priced, evaluations) =
         best_price_counted(&cart, &facts, offers, MAX_EVALUATIONS).expect("priced");
+    // The one pricing function as quotes and orders call it, promotions wired in.
+    let promoted_context = PricingContext {
+        menu: &menu,
+        store_open: true,
+        opens_at: None,
+        packing_fee: PackingFee::PerOrder {
+            fee_fen: Money::from_yuan(2),
+        },
+        seat_fee_fen: Money::ZERO,
+        store_location,
+        delivery_zones: &zones,
+        discounting: Some(Discounting {
+            store_id: facts.store_id,
+            offers,
+            local_time: facts.local_time,
+            now: facts.now,
+            member_level: facts.member_level,
+            first_order: facts.first_order,
+            chosen: None,
+        }),
+    };
+    let wired = quote(&promoted_context, &request).expect("quoted");
+    assert_eq!(wired.discount_total_fen, priced.breakdown.discount_total());
     let mut quote_only = Vec::with_capacity(runs);
     let mut with_promotions = Vec::with_capacity(runs);
     let mut engine_only = Vec::with_capacity(runs);
@@ -465,7 +490,6 @@ fn main() {
         quote_only.push(start.elapsed());
         std::hint::black_box(quoted);
 
-        let start = Instant::now();
         let quoted = quote(&context, &request).expect("quoted");
         let cart = cart_of(&quoted, &menu);
         let switches = involuntary_switches();
@@ -476,8 +500,12 @@ fn main() {
         if switches.is_some() && switches == involuntary_switches() {
             engine_on_core.push(took);
         }
-        with_promotions.push(start.elapsed());
         std::hint::black_box(priced);
+
+        let start = Instant::now();
+        let quoted = quote(&promoted_context, &request).expect("quoted");
+        with_promotions.push(start.elapsed());
+        std::hint::black_box(quoted);
     }
     let b = &priced.breakdown;
     println!(

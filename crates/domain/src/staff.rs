@@ -66,6 +66,9 @@ pub enum Permission {
     /// Compose and send campaigns (推送) to the brand's diners. It reaches every store's
     /// diners, so it is brand-wide.
     SendCampaigns,
+    /// Set up promotions and coupon templates (营销). Their rules reach every store of the
+    /// brand, so it is brand-wide.
+    ManagePromotions,
 }
 
 impl Permission {
@@ -78,6 +81,7 @@ impl Permission {
                 | Permission::EditMenu
                 | Permission::ManageMembers
                 | Permission::SendCampaigns
+                | Permission::ManagePromotions
         )
     }
 }

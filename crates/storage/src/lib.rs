@@ -22,6 +22,7 @@ pub mod ordering;
 pub mod outbox;
 pub mod payments;
 pub mod printing;
+pub mod promotions;
 pub mod reconciliation;
 pub mod refunds;
 pub mod retention;

@@ -140,6 +140,7 @@ pub(crate) async fn request_refund_in(
     .await
     .map(drop)
     })?;
+    return_offers_when_fully_refunded(tx, refund.order_id, now_ms).await?;
     crate::outbox::enqueue(
         tx,
         &[OutboxEntry {
@@ -151,6 +152,30 @@ pub(crate) async fn request_refund_in(
     )
     .await?;
     Ok(RefundOutcome::Requested(refund))
+}
+
+/// Once the order's refunds (gateway refunds not failed, and stored value given back) cover its
+/// whole total, the coupons and limited promotions it redeemed are given back, in the refund's
+/// own transaction. Idempotent: what was given back once is not given back again.
+pub(crate) async fn return_offers_when_fully_refunded(
+    tx: &mut Tx,
+    order: OrderId,
+    now_ms: i64,
+) -> Result<()> {
+    const COVERED: &str = "SELECT o.total_fen,
+        CAST(COALESCE((SELECT SUM(r.amount_fen) FROM refunds r WHERE r.order_id = o.id AND r.state <> $2), 0) AS BIGINT),
+        CAST(COALESCE((SELECT SUM(e.amount_fen) FROM balance_entries e WHERE e.order_id = o.id AND e.kind = $3), 0) AS BIGINT)
+        FROM orders o WHERE o.id = $1";
+    let (total, gateway, balance): (i64, i64, i64) = on_tx!(tx, |c| sqlx::query_as(COVERED)
+        .bind(order.as_uuid())
+        .bind(RefundState::Failed.as_str())
+        .bind(diancan_domain::balance::EntryKind::Refund.as_str())
+        .fetch_one(&mut *c)
+        .await)?;
+    if gateway + balance.abs() >= total {
+        crate::promotions::return_offers_in(tx, order, now_ms).await?;
+    }
+    Ok(())
 }
 
 impl Db {

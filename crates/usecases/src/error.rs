@@ -99,6 +99,23 @@ pub enum Error {
     /// A campaign that is sending or sent already; it is as shown.
     #[error("the campaign was sent already")]
     CampaignNotDraft(Box<diancan_storage::notifications::Campaign>),
+    /// A chosen coupon was used on another order, expired or is not the diner's: nothing was
+    /// placed and no coupon changed.
+    #[error("the coupon cannot be used")]
+    CouponUnavailable,
+    /// The diner has used this promotion as often as it allows.
+    #[error("the promotion's limit is reached")]
+    PromotionLimitReached,
+    /// Every coupon of the template has been given out.
+    #[error("all coupons were claimed")]
+    CouponsAllClaimed,
+    /// The diner holds as many of this coupon as it allows.
+    #[error("the coupon's limit per diner is reached")]
+    CouponLimitReached,
+    /// Someone saved the record since the editor read it (or a limit was set below what was
+    /// issued already).
+    #[error("the record changed since it was read")]
+    VersionConflict,
     #[error(transparent)]
     Storage(StorageError),
 }

@@ -26,6 +26,9 @@ pub struct CachedMenu {
     pub opens_at: Option<String>,
     /// The brand's menu revision this was built from.
     pub revision: i64,
+    /// The brand's switched-on promotions with readable rules (their windows and store lists
+    /// are judged at pricing time). Saving one moves the menu revision, so this goes stale with it.
+    pub promotions: Arc<Vec<diancan_storage::promotions::PromotionRecord>>,
     fresh_until_ms: i64,
 }
 
@@ -111,6 +114,13 @@ async fn build(state: &Context, store_id: StoreId, ttl_ms: i64) -> Result<Arc<Ca
     let categories = state.db.categories(store.brand_id).await?;
     let dishes = state.db.dishes(store.brand_id).await?;
     let settings = state.db.store_menu_settings(store_id).await?;
+    let promotions: Vec<_> = state
+        .db
+        .promotions(store.brand_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.window.enabled && p.rule.is_some())
+        .collect();
     let now = state.clock.now();
     let zone = store.profile.rules.time_zone.zone().clone();
     let clock = StoreClock {
@@ -160,6 +170,7 @@ async fn build(state: &Context, store_id: StoreId, ttl_ms: i64) -> Result<Arc<Ca
         open_now,
         opens_at,
         revision,
+        promotions: Arc::new(promotions),
         fresh_until_ms,
     }))
 }

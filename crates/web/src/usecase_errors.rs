@@ -78,6 +78,31 @@ impl From<Error> for ApiError {
                 format!("{dish}刚刚售罄"),
                 format!("{dish} just sold out"),
             ),
+            Error::CouponUnavailable => conflict(
+                "COUPON_UNAVAILABLE",
+                "优惠券已被使用或已失效，请重新确认订单".into(),
+                "A coupon was already used or is no longer valid; check your order again".into(),
+            ),
+            Error::PromotionLimitReached => conflict(
+                "PROMOTION_LIMIT_REACHED",
+                "该优惠每人限享次数已用完，请重新确认订单".into(),
+                "You have used this offer as often as it allows; check your order again".into(),
+            ),
+            Error::CouponsAllClaimed => conflict(
+                "COUPONS_ALL_CLAIMED",
+                "优惠券已被领完".into(),
+                "All of these coupons have been claimed".into(),
+            ),
+            Error::CouponLimitReached => conflict(
+                "COUPON_LIMIT_REACHED",
+                "已达到每人领取上限".into(),
+                "You have claimed as many of these as allowed".into(),
+            ),
+            Error::VersionConflict => conflict(
+                "VERSION_CONFLICT",
+                "内容已被他人修改，请刷新后重试".into(),
+                "Someone changed this since you opened it; reload and try again".into(),
+            ),
             Error::MenuChanged => conflict(
                 "MENU_CHANGED",
                 "菜单刚刚更新，请重新确认后下单".into(),
@@ -493,6 +518,23 @@ fn quote_error(error: QuoteError) -> ApiError {
                 .map(|l| (l.problem.message_zh(&l.item), l.problem.message_en(&l.item)))
                 .unwrap_or_default();
             unprocessable("LINE_PROBLEMS", first.0, first.1).with_details(details)
+        }
+        QuoteError::OffersRefused(refusals) => {
+            let details = refusals
+                .iter()
+                .map(|r| ErrorDetail {
+                    field: r.source.clone(),
+                    code: r.code.clone(),
+                    message: format!("{}：{}", r.label, r.message),
+                    message_en: format!("{}: {}", r.label, r.message_en),
+                })
+                .collect();
+            unprocessable(
+                "OFFERS_REFUSED",
+                "所选优惠无法使用，请重新选择".into(),
+                "The chosen offers cannot be used; choose again".into(),
+            )
+            .with_details(details)
         }
         QuoteError::DinersOutOfRange { max } => unprocessable(
             "DINERS_OUT_OF_RANGE",

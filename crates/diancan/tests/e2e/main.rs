@@ -16,3 +16,4 @@ mod ordering;
 mod page;
 mod payment;
 mod rider;
+mod promotions;

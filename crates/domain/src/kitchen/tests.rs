@@ -56,6 +56,7 @@ fn line(dish_index: usize, station_id: Option<StationId>, quantity: i64) -> Quot
         note: None,
         unit_price_fen: Money::from_fen(1000),
         line_total_fen: Money::from_fen(1000 * quantity),
+        discount_fen: Money::ZERO,
     }
 }
 
@@ -91,6 +92,12 @@ fn order(channel: Channel, table: Option<&str>, round: i64, lines: Vec<QuotedLin
             discounts: Vec::new(),
             discount_total_fen: Money::ZERO,
             total_fen: Money::ZERO,
+            gifts: Vec::new(),
+            saving_fen: Money::ZERO,
+            chosen: Vec::new(),
+            best_proven: false,
+            hint: None,
+            not_applicable: Vec::new(),
         },
         contact_sealed: None,
         note: None,

@@ -559,6 +559,12 @@ pub(crate) mod tests {
             discounts: Vec::new(),
             discount_total_fen: Money::ZERO,
             total_fen: Money::ZERO,
+            gifts: Vec::new(),
+            saving_fen: Money::ZERO,
+            chosen: Vec::new(),
+            best_proven: false,
+            hint: None,
+            not_applicable: Vec::new(),
         }
     }
 

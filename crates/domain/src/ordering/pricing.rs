@@ -7,6 +7,10 @@ use super::lifecycle::Channel;
 use crate::catalog::{PublicDish, PublicMenu, PublicSku};
 use crate::ids::*;
 use crate::money::Money;
+use crate::promotions::{
+    Cart as PromoCart, CartLine, MemberLevel, OfferRef, Offers, OrderFacts, Priced, PricingError,
+    Refusal, best_price, price_chosen,
+};
 use crate::store::{GeoPoint, PackingFee};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -60,6 +64,8 @@ pub struct PricingContext<'a> {
     pub seat_fee_fen: Money,
     pub store_location: GeoPoint,
     pub delivery_zones: &'a [DeliveryZone],
+    /// The promotions and coupons that may reduce this order; `None` prices at menu prices.
+    pub discounting: Option<Discounting<'a>>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -103,15 +109,93 @@ pub struct QuotedLine {
     /// Spec price plus option and combo deltas, for one.
     pub unit_price_fen: Money,
     pub line_total_fen: Money,
+    /// This line's share of every discount (largest remainder: the lines sum exactly to the
+    /// item and order discounts, for partial refunds and reports).
+    #[serde(default)]
+    pub discount_fen: Money,
 }
 
 /// A reduction with where it came from (满减, a coupon, a member price…).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotedDiscount {
+    /// `promotion:<id>` or `coupon:<grant id>`: what the diner names to pick it again.
     pub source: String,
     pub label: String,
     pub amount_fen: Money,
+    /// `item`, `order` or `delivery_fee`.
+    #[serde(default)]
+    pub class: String,
+}
+
+/// A dish given free by a 满赠 promotion: not charged, its value counted in the saving.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedGift {
+    pub source: String,
+    pub dish_id: DishId,
+    pub name: String,
+    pub value_fen: Money,
+}
+
+/// The cart bar's nudge: spend `needed_fen` more (at menu prices) and `source` gives `gives_fen`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedHint {
+    pub source: String,
+    pub label: String,
+    pub needed_fen: Money,
+    pub gives_fen: Money,
+    /// "再买 8 元减 15".
+    pub message: String,
+    pub message_en: String,
+}
+
+/// A promotion or one of the diner's coupons that this order does not use, and why.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedRefusal {
+    pub source: String,
+    pub label: String,
+    /// A stable code: `THRESHOLD_NOT_MET`, `COUPON_EXPIRED`, `CANNOT_COMBINE`…
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+/// What the promotions engine needs besides the menu: the offers, the instant and the diner.
+#[derive(Debug, Clone, Copy)]
+pub struct Discounting<'a> {
+    pub store_id: StoreId,
+    pub offers: Offers<'a>,
+    /// The store's local wall-clock time (time slots, near-expiry hours).
+    pub local_time: jiff::civil::DateTime,
+    /// When coupon validity is judged.
+    pub now: jiff::Timestamp,
+    /// The diner's member level at the brand (membership plugs in here; `None` today).
+    pub member_level: Option<MemberLevel>,
+    pub first_order: bool,
+    /// The diner's own combination; `None` lets the engine choose the best one.
+    pub chosen: Option<&'a [OfferRef]>,
+}
+
+/// How an offer is named on the wire: `promotion:<uuid>` or `coupon:<uuid>`.
+pub fn offer_source(offer: &OfferRef) -> String {
+    match offer {
+        OfferRef::Promotion(id) => format!("promotion:{id}"),
+        OfferRef::Coupon(id) => format!("coupon:{id}"),
+    }
+}
+
+/// The reverse of [`offer_source`]; `None` for anything else.
+pub fn parse_offer_source(source: &str) -> Option<OfferRef> {
+    let (kind, id) = source.split_once(':')?;
+    let id = uuid::Uuid::parse_str(id).ok()?;
+    match kind {
+        "promotion" => Some(OfferRef::Promotion(PromotionId::from_uuid(id))),
+        "coupon" => Some(OfferRef::Coupon(CouponGrantId::from_uuid(id))),
+        _ => None,
+    }
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -130,6 +214,21 @@ pub struct Quote {
     pub discounts: Vec<QuotedDiscount>,
     pub discount_total_fen: Money,
     pub total_fen: Money,
+    #[serde(default)]
+    pub gifts: Vec<QuotedGift>,
+    /// Everything saved, gifts at their value included.
+    #[serde(default)]
+    pub saving_fen: Money,
+    /// The offers this quote uses, as `source` strings (what placing the order redeems).
+    #[serde(default)]
+    pub chosen: Vec<String>,
+    /// The engine proved no valid combination pays less (false for the diner's own pick).
+    #[serde(default)]
+    pub best_proven: bool,
+    #[serde(default)]
+    pub hint: Option<QuotedHint>,
+    #[serde(default)]
+    pub not_applicable: Vec<QuotedRefusal>,
 }
 
 impl Quote {
@@ -256,6 +355,9 @@ pub enum QuoteError {
     /// The lines or fees add up to more than an amount can hold.
     #[error("the total is too large")]
     TotalTooLarge,
+    /// The diner's chosen promotions or coupons cannot be used on this order.
+    #[error("the chosen offers cannot be used")]
+    OffersRefused(Vec<QuotedRefusal>),
     #[error("below the minimum order")]
     BelowMinimumOrder {
         minimum_fen: Money,
@@ -456,6 +558,155 @@ fn price_line(
         note,
         unit_price_fen,
         line_total_fen,
+        discount_fen: Money::ZERO,
+    })
+}
+
+/// What the promotions engine added to a quote.
+#[derive(Default)]
+struct Promoted {
+    discounts: Vec<QuotedDiscount>,
+    gifts: Vec<QuotedGift>,
+    saving_fen: Money,
+    chosen: Vec<String>,
+    best_proven: bool,
+    hint: Option<QuotedHint>,
+    not_applicable: Vec<QuotedRefusal>,
+}
+
+fn offer_label(offers: &Offers<'_>, offer: &OfferRef) -> String {
+    match offer {
+        OfferRef::Promotion(id) => offers
+            .promotions
+            .iter()
+            .find(|p| p.id() == *id)
+            .map(|p| p.spec().name.clone()),
+        OfferRef::Coupon(id) => offers
+            .grants
+            .iter()
+            .find(|g| g.id == *id)
+            .and_then(|g| offers.coupons.iter().find(|c| c.id() == g.coupon_id))
+            .map(|c| c.spec().name.clone()),
+    }
+    .unwrap_or_default()
+}
+
+fn quoted_refusal(offers: &Offers<'_>, refusal: &Refusal) -> QuotedRefusal {
+    QuotedRefusal {
+        source: offer_source(&refusal.offer),
+        label: offer_label(offers, &refusal.offer),
+        code: refusal.reason.code().to_owned(),
+        message: refusal.reason.message_zh(),
+        message_en: refusal.reason.message_en(),
+    }
+}
+
+fn class_name(class: crate::promotions::Class) -> &'static str {
+    match class {
+        crate::promotions::Class::Item => "item",
+        crate::promotions::Class::Order => "order",
+        crate::promotions::Class::DeliveryFee => "delivery_fee",
+    }
+}
+
+/// Runs the promotions engine over the priced lines: the best combination (or the diner's
+/// pick), each line's share of the discounts, and what was left out and why.
+fn discount(
+    menu: &PublicMenu,
+    index: &MenuIndex<'_>,
+    lines: &mut [QuotedLine],
+    request: &QuoteRequest,
+    delivery_fee_fen: Money,
+    discounting: &Discounting<'_>,
+) -> Result<Promoted, QuoteError> {
+    let category_of: HashMap<DishId, CategoryId> = menu
+        .categories
+        .iter()
+        .flat_map(|c| c.dishes.iter().map(move |d| (d.id, c.id)))
+        .collect();
+    let cart_lines = lines
+        .iter()
+        .map(|line| CartLine {
+            dish_id: line.dish_id,
+            category_id: category_of[&line.dish_id],
+            unit_price: line.unit_price_fen,
+            quantity: line.quantity,
+            stock_left: index.skus.get(&line.sku_id).and_then(|(_, s)| s.remaining),
+        })
+        .collect();
+    // Lines and amounts were checked above; a cart the engine refuses is priced at menu prices.
+    let Ok(cart) = PromoCart::new(cart_lines) else {
+        return Ok(Promoted::default());
+    };
+    let facts = OrderFacts {
+        channel: request.channel,
+        store_id: discounting.store_id,
+        local_time: discounting.local_time,
+        now: discounting.now,
+        member_level: discounting.member_level,
+        first_order: discounting.first_order,
+        diners: request.diners.unwrap_or(1).clamp(1, MAX_DINERS),
+        delivery_fee: delivery_fee_fen,
+    };
+    let offers = discounting.offers;
+    let priced: Priced = match discounting.chosen {
+        Some(picks) => price_chosen(&cart, &facts, offers, picks),
+        None => best_price(&cart, &facts, offers),
+    }
+    .map_err(|error| match error {
+        PricingError::Refused(refusals) => QuoteError::OffersRefused(
+            refusals
+                .iter()
+                .map(|r| quoted_refusal(&offers, r))
+                .collect(),
+        ),
+        // The caller caps the offers and checked the diners: neither can happen.
+        PricingError::TooManyOffers { .. } | PricingError::InvalidFacts(_) => {
+            QuoteError::TotalTooLarge
+        }
+    })?;
+    let breakdown = &priced.breakdown;
+    for (line, priced_line) in lines.iter_mut().zip(&breakdown.lines) {
+        line.discount_fen = priced_line.discount;
+    }
+    let mut discounts = Vec::new();
+    let mut gifts = Vec::new();
+    for applied in &breakdown.discounts {
+        let source = offer_source(&applied.offer);
+        match &applied.gift {
+            Some(gift) => gifts.push(QuotedGift {
+                source,
+                dish_id: gift.dish_id,
+                name: gift.name.clone(),
+                value_fen: gift.value,
+            }),
+            None => discounts.push(QuotedDiscount {
+                source,
+                label: applied.name.clone(),
+                amount_fen: applied.amount,
+                class: class_name(applied.class).to_owned(),
+            }),
+        }
+    }
+    Ok(Promoted {
+        discounts,
+        gifts,
+        saving_fen: breakdown.saving,
+        chosen: breakdown.chosen.iter().map(offer_source).collect(),
+        best_proven: priced.best_proven,
+        hint: priced.hint.as_ref().map(|hint| QuotedHint {
+            source: offer_source(&hint.offer),
+            label: hint.name.clone(),
+            needed_fen: hint.needed,
+            gives_fen: hint.gives,
+            message: hint.message_zh(),
+            message_en: hint.message_en(),
+        }),
+        not_applicable: priced
+            .not_applicable
+            .iter()
+            .map(|r| quoted_refusal(&offers, r))
+            .collect(),
     })
 }
 
@@ -545,7 +796,26 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
         }
         _ => (Money::ZERO, None),
     };
-    let discounts: Vec<QuotedDiscount> = Vec::new();
+    let promoted = match &context.discounting {
+        Some(discounting) => Some(discount(
+            context.menu,
+            &index,
+            &mut lines,
+            request,
+            delivery_fee_fen,
+            discounting,
+        )?),
+        None => None,
+    };
+    let Promoted {
+        discounts,
+        gifts,
+        saving_fen,
+        chosen,
+        best_proven,
+        hint,
+        not_applicable,
+    } = promoted.unwrap_or_default();
     let discount_total_fen = Money::checked_sum(discounts.iter().map(|d| d.amount_fen))
         .ok_or(QuoteError::TotalTooLarge)?;
     let total_fen = Money::checked_sum([
@@ -570,6 +840,12 @@ pub fn quote(context: &PricingContext<'_>, request: &QuoteRequest) -> Result<Quo
         discounts,
         discount_total_fen,
         total_fen,
+        gifts,
+        saving_fen,
+        chosen,
+        best_proven,
+        hint,
+        not_applicable,
     };
     quote.version = fingerprint(&serde_json::to_vec(&quote).expect("quotes serialize"));
     Ok(quote)

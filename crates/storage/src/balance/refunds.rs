@@ -185,6 +185,8 @@ impl Db {
             )
             .await?;
         }
+        // Refunded in full (both channels): its coupons are the diner's again.
+        crate::refunds::return_offers_when_fully_refunded(&mut tx, order, now_ms).await?;
         tx.commit().await?;
         self.outbox_bell().notify_one();
         Ok(OrderRefund::Refunded {

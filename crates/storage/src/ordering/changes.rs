@@ -263,6 +263,8 @@ async fn release_claims(tx: &mut Tx, applied: &[Applied]) -> Result<BTreeSet<Sto
                 limited.insert(order.store_id);
             }
         }
+        // Its coupons are the diner's to use again, and its uses of limited promotions uncounted.
+        crate::promotions::return_offers_in(tx, order.id, order.updated_at_ms).await?;
         if let Some(slot) = order.slot_start_ms {
             on_tx!(tx, |c| sqlx::query(RELEASE_SLOT)
                 .bind(order.store_id.as_uuid())

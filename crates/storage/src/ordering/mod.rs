@@ -17,5 +17,7 @@ pub use changes::{ChangeError, ChangeRequest, Decide};
 pub(crate) use changes::{change_in, lock_order};
 pub use orders::OrderTransition;
 pub(crate) use orders::{ORDER_COLUMNS, OrderRow};
-pub use placement::{NewOrder, NewOrderTable, PlaceError, Placed, SessionClaim};
+pub use placement::{
+    NewOrder, NewOrderTable, NewRedemption, PlaceError, Placed, Redeemed, SessionClaim,
+};
 pub use sessions::{TableMoveError, TableSession};

@@ -82,7 +82,32 @@ pub struct NewOrder {
     /// The brand's menu revision the order was priced from; the order is refused with
     /// [`PlaceError::MenuChanged`] if the menu changed since. `None` skips the check.
     pub menu_revision: Option<i64>,
+    /// The promotions and coupons the quote used: redeemed with the order, or the order is
+    /// refused and nothing is redeemed.
+    pub redemptions: Vec<NewRedemption>,
     pub now_ms: i64,
+}
+
+/// One promotion or coupon an order uses, with what it took off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRedemption {
+    pub offer: Redeemed,
+    pub label: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redeemed {
+    /// A promotion; with a limit, the diner's uses are counted (a limited one needs a diner).
+    Promotion {
+        id: PromotionId,
+        per_diner_limit: Option<i64>,
+    },
+    /// One of the diner's coupons: it must still be theirs, unused and valid.
+    Coupon {
+        grant: CouponGrantId,
+        template: CouponId,
+    },
 }
 
 /// What placing an order did.
@@ -104,6 +129,12 @@ pub enum PlaceError {
     /// The menu changed after the order was priced: price it again from the current menu.
     #[error("the menu changed since the order was priced")]
     MenuChanged,
+    /// A chosen coupon is used, expired or not the diner's: nothing was redeemed or placed.
+    #[error("coupon {0} cannot be used")]
+    CouponUnavailable(CouponGrantId),
+    /// The diner has used this promotion as often as it allows.
+    #[error("promotion {0} reached its limit for this diner")]
+    PromotionLimitReached(PromotionId),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -122,6 +153,8 @@ impl PlaceError {
             PlaceError::SlotFull => PlaceError::SlotFull,
             PlaceError::KeyReused => PlaceError::KeyReused,
             PlaceError::MenuChanged => PlaceError::MenuChanged,
+            PlaceError::CouponUnavailable(grant) => PlaceError::CouponUnavailable(*grant),
+            PlaceError::PromotionLimitReached(id) => PlaceError::PromotionLimitReached(*id),
             PlaceError::Storage(error) => {
                 PlaceError::Storage(StorageError::Unavailable(error.to_string()))
             }
@@ -168,8 +201,9 @@ pub(crate) async fn place_in(
     }
     let mut stock = lock_stock(tx, orders, &fresh(&fates)).await?;
     let mut slots = lock_slots(tx, orders, &fresh(&fates)).await?;
+    let mut offers = lock_offers(tx, orders, &fresh(&fates)).await?;
     for i in fresh(&fates) {
-        if let Some(refusal) = allocate(orders[i], &mut stock, &mut slots) {
+        if let Some(refusal) = allocate(orders[i], &mut stock, &mut slots, &mut offers) {
             fates[i] = Fate::Done(Box::new(Err(refusal)));
         }
     }
@@ -191,6 +225,7 @@ pub(crate) async fn place_in(
         .collect();
     let limited = limited_stores(orders, &placed, &stock);
     insert_orders(tx, &placed, &records, &limited).await?;
+    redeem(tx, orders, &placed, &offers).await?;
     for &i in &placed {
         if let Some(hash) = &orders[i].access_hash {
             super::access::issue_in(tx, orders[i].id, hash, orders[i].now_ms).await?;
@@ -443,7 +478,12 @@ async fn lock_slots(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Resul
 }
 
 /// Takes the order's stock and slot place from the locked rows, or says why not (taking nothing).
-fn allocate(order: &NewOrder, stock: &mut StockRows, slots: &mut SlotRows) -> Option<PlaceError> {
+fn allocate(
+    order: &NewOrder,
+    stock: &mut StockRows,
+    slots: &mut SlotRows,
+    offers: &mut OfferRows,
+) -> Option<PlaceError> {
     let claims = order.quote.stock_claims();
     let mut trial: Vec<((StoreId, SkuId), SkuStoreState)> = Vec::with_capacity(claims.len());
     for (sku_id, quantity) in &claims {
@@ -460,9 +500,14 @@ fn allocate(order: &NewOrder, stock: &mut StockRows, slots: &mut SlotRows) -> Op
         }
         trial.push((key, state));
     }
+    let redeemed = match take_offers(order, offers) {
+        Ok(redeemed) => redeemed,
+        Err(refusal) => return Some(refusal),
+    };
     if let Some((start, capacity)) = order.slot {
         let taken = slots.get(&(order.store_id, start)).map_or(0, |row| row.now);
         if taken >= capacity {
+            give_back(offers, &redeemed);
             return Some(PlaceError::SlotFull);
         }
         if let Some(row) = slots.get_mut(&(order.store_id, start)) {
@@ -477,12 +522,266 @@ fn allocate(order: &NewOrder, stock: &mut StockRows, slots: &mut SlotRows) -> Op
     None
 }
 
+/// A coupon grant as locked: whose it is, whether it is still unused, and when it is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct GrantLock {
+    brand_id: BrandId,
+    customer_id: CustomerId,
+    available: bool,
+    valid_from_ms: i64,
+    valid_until_ms: i64,
+}
+
+/// The coupon grants and per-diner promotion counters the batch touches, locked.
+#[derive(Default)]
+struct OfferRows {
+    grants: BTreeMap<CouponGrantId, Locked<GrantLock>>,
+    /// For each grant taken in this batch, the order taking it.
+    taken_by: HashMap<CouponGrantId, OrderId>,
+    uses: BTreeMap<(PromotionId, CustomerId), Locked<i64>>,
+}
+
+/// Locks every coupon grant and limited-promotion counter the batch's orders want, in key
+/// order (after stock and slots), so batches on two instances queue instead of deadlocking.
+async fn lock_offers(tx: &mut Tx, orders: &[&NewOrder], fresh: &[usize]) -> Result<OfferRows> {
+    const ENSURE_USE: &str =
+        "INSERT INTO promotion_uses (promotion_id, customer_id, used) VALUES ($1, $2, 0)
+        ON CONFLICT (promotion_id, customer_id) DO NOTHING";
+    let mut grants = BTreeSet::new();
+    let mut uses = BTreeSet::new();
+    for &i in fresh {
+        for redemption in &orders[i].redemptions {
+            match redemption.offer {
+                Redeemed::Coupon { grant, .. } => {
+                    grants.insert(grant);
+                }
+                Redeemed::Promotion {
+                    id,
+                    per_diner_limit: Some(_),
+                } => {
+                    if let Some(customer) = orders[i].customer_id {
+                        uses.insert((id, customer));
+                    }
+                }
+                Redeemed::Promotion { .. } => {}
+            }
+        }
+    }
+    let mut rows = OfferRows::default();
+    let select_grant = format!(
+        "SELECT brand_id, customer_id, state, valid_from_ms, valid_until_ms FROM coupon_grants WHERE id = $1{}",
+        for_update(tx)
+    );
+    for grant in grants {
+        let row: Option<(Uuid, Uuid, String, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
+            sqlx::AssertSqlSafe(select_grant.as_str())
+        )
+        .bind(grant.as_uuid())
+        .fetch_optional(&mut *c)
+        .await)?;
+        if let Some((brand, customer, state, from, until)) = row {
+            let lock = GrantLock {
+                brand_id: BrandId::from_uuid(brand),
+                customer_id: CustomerId::from_uuid(customer),
+                available: state == "available",
+                valid_from_ms: from,
+                valid_until_ms: until,
+            };
+            rows.grants.insert(
+                grant,
+                Locked {
+                    read: lock,
+                    now: lock,
+                },
+            );
+        }
+    }
+    let select_use = format!(
+        "SELECT used FROM promotion_uses WHERE promotion_id = $1 AND customer_id = $2{}",
+        for_update(tx)
+    );
+    for (promotion, customer) in uses {
+        on_tx!(tx, |c| sqlx::query(ENSURE_USE)
+            .bind(promotion.as_uuid())
+            .bind(customer.as_uuid())
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
+        let (used,): (i64,) = on_tx!(tx, |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            select_use.as_str()
+        ))
+        .bind(promotion.as_uuid())
+        .bind(customer.as_uuid())
+        .fetch_one(&mut *c)
+        .await)?;
+        rows.uses.insert(
+            (promotion, customer),
+            Locked {
+                read: used,
+                now: used,
+            },
+        );
+    }
+    Ok(rows)
+}
+
+/// What one order took from the locked offer rows, to give back if it is refused after all.
+#[derive(Default)]
+struct TakenOffers {
+    grants: Vec<CouponGrantId>,
+    uses: Vec<(PromotionId, CustomerId)>,
+}
+
+/// Takes the order's coupons and promotion uses from the locked rows, all or none.
+fn take_offers(
+    order: &NewOrder,
+    rows: &mut OfferRows,
+) -> std::result::Result<TakenOffers, PlaceError> {
+    let mut taken = TakenOffers::default();
+    for redemption in &order.redemptions {
+        let refusal = match redemption.offer {
+            Redeemed::Coupon { grant, .. } => {
+                let usable = rows.grants.get(&grant).is_some_and(|row| {
+                    let g = row.now;
+                    g.available
+                        && g.brand_id == order.brand_id
+                        && Some(g.customer_id) == order.customer_id
+                        && g.valid_from_ms <= order.now_ms
+                        && order.now_ms < g.valid_until_ms
+                });
+                if usable {
+                    if let Some(row) = rows.grants.get_mut(&grant) {
+                        row.now.available = false;
+                    }
+                    rows.taken_by.insert(grant, order.id);
+                    taken.grants.push(grant);
+                    None
+                } else {
+                    Some(PlaceError::CouponUnavailable(grant))
+                }
+            }
+            Redeemed::Promotion {
+                id,
+                per_diner_limit: Some(limit),
+            } => match order.customer_id.and_then(|customer| {
+                rows.uses
+                    .get_mut(&(id, customer))
+                    .map(|row| (customer, row))
+            }) {
+                Some((customer, row)) if row.now < limit => {
+                    row.now += 1;
+                    taken.uses.push((id, customer));
+                    None
+                }
+                _ => Some(PlaceError::PromotionLimitReached(id)),
+            },
+            Redeemed::Promotion { .. } => None,
+        };
+        if let Some(refusal) = refusal {
+            give_back(rows, &taken);
+            return Err(refusal);
+        }
+    }
+    Ok(taken)
+}
+
+fn give_back(rows: &mut OfferRows, taken: &TakenOffers) {
+    for grant in &taken.grants {
+        if let Some(row) = rows.grants.get_mut(grant) {
+            row.now.available = true;
+        }
+        rows.taken_by.remove(grant);
+    }
+    for key in &taken.uses {
+        if let Some(row) = rows.uses.get_mut(key) {
+            row.now -= 1;
+        }
+    }
+}
+
+/// Marks the placed orders' coupons used (each only if still available: the count is checked),
+/// writes the promotion counters and records every redemption. Runs after the orders are
+/// written, which the grants and redemptions refer to.
+async fn redeem(
+    tx: &mut Tx,
+    orders: &[&NewOrder],
+    placed: &[usize],
+    rows: &OfferRows,
+) -> Result<()> {
+    const USE_GRANT: &str =
+        "UPDATE coupon_grants SET state = 'used', order_id = $2, used_at_ms = $3
+        WHERE id = $1 AND state = 'available'";
+    const WRITE_USES: &str =
+        "UPDATE promotion_uses SET used = $3 WHERE promotion_id = $1 AND customer_id = $2";
+    const INSERT_REDEMPTION: &str = "INSERT INTO redemptions (id, brand_id, order_id, customer_id, promotion_id, template_id, grant_id, label, amount_fen, created_at_ms)";
+    let now_ms = placed.first().map_or(0, |&i| orders[i].now_ms);
+    for (grant, order) in &rows.taken_by {
+        let used = on_tx!(tx, |c| sqlx::query(USE_GRANT)
+            .bind(grant.as_uuid())
+            .bind(order.as_uuid())
+            .bind(now_ms)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if used != 1 {
+            // The row was locked and seen available: only a broken invariant gets here, and the
+            // whole batch is rolled back rather than place an order on a coupon used elsewhere.
+            return Err(StorageError::Corrupt(format!(
+                "coupon grant {grant} changed under its lock"
+            )));
+        }
+    }
+    for ((promotion, customer), row) in &rows.uses {
+        if row.now == row.read {
+            continue;
+        }
+        on_tx!(tx, |c| sqlx::query(WRITE_USES)
+            .bind(promotion.as_uuid())
+            .bind(customer.as_uuid())
+            .bind(row.now)
+            .execute(&mut *c)
+            .await
+            .map(drop))?;
+    }
+    let redemption_rows: Vec<Vec<Value>> = placed
+        .iter()
+        .flat_map(|&i| {
+            let order = orders[i];
+            order.redemptions.iter().map(move |r| {
+                let (promotion, template, grant) = match r.offer {
+                    Redeemed::Promotion { id, .. } => (Some(id.as_uuid()), None, None),
+                    Redeemed::Coupon { grant, template } => {
+                        (None, Some(template.as_uuid()), Some(grant.as_uuid()))
+                    }
+                };
+                vec![
+                    Value::Id(Uuid::now_v7()),
+                    Value::Id(order.brand_id.as_uuid()),
+                    Value::Id(order.id.as_uuid()),
+                    Value::MaybeId(order.customer_id.map(|c| c.as_uuid())),
+                    Value::MaybeId(promotion),
+                    Value::MaybeId(template),
+                    Value::MaybeId(grant),
+                    Value::Text(r.label.clone()),
+                    Value::Int(r.amount.fen()),
+                    Value::Int(order.now_ms),
+                ]
+            })
+        })
+        .collect();
+    if !redemption_rows.is_empty() {
+        insert_rows(tx, INSERT_REDEMPTION, "", redemption_rows).await?;
+    }
+    Ok(())
+}
+
 /// A refused order's key is given back, so the diner can try again with it.
 async fn release_keys(tx: &mut Tx, orders: &[&NewOrder], fates: &[Fate]) -> Result<()> {
     const RELEASE: &str = "DELETE FROM idempotency_keys WHERE store_id = $1 AND order_id = $2";
     for (order, fate) in orders.iter().zip(fates) {
         let refused_fresh = matches!(fate, Fate::Done(outcome)
-            if matches!(**outcome, Err(PlaceError::SoldOut(_) | PlaceError::SlotFull | PlaceError::MenuChanged)));
+            if matches!(**outcome, Err(PlaceError::SoldOut(_) | PlaceError::SlotFull | PlaceError::MenuChanged
+                | PlaceError::CouponUnavailable(_) | PlaceError::PromotionLimitReached(_))));
         if refused_fresh {
             on_tx!(tx, |c| sqlx::query(RELEASE)
                 .bind(order.store_id.as_uuid())

@@ -13,6 +13,7 @@ mod parity;
 mod payments;
 mod print_agents;
 mod printing;
+mod promotions;
 mod reconciliation;
 mod retention;
 mod secrets;

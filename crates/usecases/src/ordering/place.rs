@@ -69,10 +69,18 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
     // edit on another instance costs one repricing here rather than a query on every order.
     let mut menu = ctx.menus.get(ctx, store_id).await?;
     let mut repriced = false;
+    let diner = crate::marketing::Diner {
+        customer: input.customer,
+        member_level: None,
+    };
     loop {
         let store = menu.store.clone();
         let rules = &store.profile.rules;
-        let quote = price(&menu, &input.cart)?;
+        let now = ctx.clock.now();
+        // The diner's coupons and promotion uses as they are now; placement checks them again
+        // under their locks, in the order's own transaction.
+        let offers = crate::marketing::offers_for(ctx, &menu, diner, now).await?;
+        let quote = price(&menu, &input.cart, &offers, now)?;
         if quote.version != input.quote_version {
             if !repriced {
                 // This instance's menu may be older than the one the diner was quoted from.
@@ -89,7 +97,6 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
             (_, Some(contact)) => Some(seal(ctx, contact, input.delivery_address.as_deref())?),
             (_, None) => None,
         };
-        let now = ctx.clock.now();
         let now_ms = now.as_millisecond();
         let ready_by_ms = ready_by(rules, input.cart.channel, input.pickup_time.as_deref(), now)?;
         let table = match &table {
@@ -133,6 +140,7 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
             customer_id: input.customer,
             slot: slot_claim(rules, ready_by_ms),
             menu_revision: Some(menu.revision),
+            redemptions: offers.redemptions(&quote),
             now_ms,
         };
         return match ctx.db.place_order(order).await {
@@ -163,6 +171,8 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
             }
             Err(PlaceError::MenuChanged) => Err(Error::MenuChanged),
             Err(PlaceError::KeyReused) => Err(Error::KeyReused),
+            Err(PlaceError::CouponUnavailable(_)) => Err(Error::CouponUnavailable),
+            Err(PlaceError::PromotionLimitReached(_)) => Err(Error::PromotionLimitReached),
             Err(PlaceError::SlotFull) => Err(Error::SlotFull),
             Err(PlaceError::SoldOut(sku)) => {
                 // This instance's copy said otherwise: read the stock again next time.

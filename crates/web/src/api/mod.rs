@@ -20,6 +20,7 @@ pub mod ordering;
 mod payments;
 mod print_agents;
 mod printing;
+mod promotions;
 pub mod public;
 mod reconciliation;
 mod session;
@@ -54,6 +55,7 @@ use utoipa_axum::routes;
         (name = "printing", description = "Printers, test prints, the day's print jobs and reprints (重打), print agents"),
         (name = "print agent", description = "The shop's print agent (`diancan print-agent`, device token): claim jobs, confirm, report results and printer status"),
         (name = "dispatch", description = "派单: give delivery orders to the store's riders or a courier, the rider's deliveries (取货, 送达), couriers' status reports"),
+        (name = "marketing", description = "营销: promotions and coupon templates with overlap warnings, a preview of what a cart pays and why, redemption statistics, coupons given to diners"),
         (name = "reconciliation", description = "对账: each gateway's daily statement against our payments and refunds, the mismatches (JSON and CSV), reruns and resolutions"),
     )
 )]
@@ -214,6 +216,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(dispatch::deliver))
         .routes(routes!(dispatch::courier_callback))
         .routes(routes!(dispatch::diner_delivery))
+        .routes(routes!(
+            promotions::list_promotions,
+            promotions::create_promotion
+        ))
+        .routes(routes!(promotions::update_promotion))
+        .routes(routes!(
+            promotions::list_coupon_templates,
+            promotions::create_coupon_template
+        ))
+        .routes(routes!(promotions::update_coupon_template))
+        .routes(routes!(promotions::grant_coupon))
+        .routes(routes!(promotions::preview))
+        .routes(routes!(promotions::coupon_centre))
+        .routes(routes!(promotions::claim_coupon))
+        .routes(routes!(promotions::my_coupons))
 }
 
 /// The OpenAPI document, as served and as snapshot-tested.

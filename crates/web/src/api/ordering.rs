@@ -36,6 +36,11 @@ pub struct QuoteBody {
     /// Dine-in: the token from the table's QR code.
     #[serde(default)]
     pub table_token: Option<String>,
+    /// The promotions and coupons the diner picked, as the quote names them (`promotion:<id>`,
+    /// `coupon:<id>`); leave it out to get the best combination. An empty list uses none.
+    #[serde(default)]
+    #[schema(max_items = 64)]
+    pub chosen: Option<Vec<String>>,
 }
 
 /// A quote plus what the kitchen and the rider need, under an `Idempotency-Key` header.
@@ -53,6 +58,10 @@ pub struct PlaceOrderBody {
     pub delivery_to: Option<GeoPoint>,
     #[serde(default)]
     pub table_token: Option<String>,
+    /// As in the quote: the diner's own pick of promotions and coupons, or none for the best.
+    #[serde(default)]
+    #[schema(max_items = 64)]
+    pub chosen: Option<Vec<String>>,
     /// The `version` of the quote the diner confirmed.
     pub quote_version: String,
     #[serde(default)]
@@ -81,27 +90,53 @@ fn check_diners(diners: Option<i64>) -> ApiResult<()> {
     }
 }
 
+/// The diner's pick, parsed at the edge: each entry must name a promotion or a coupon.
+pub(crate) fn parse_chosen(
+    chosen: Option<Vec<String>>,
+) -> ApiResult<Option<Vec<diancan_domain::promotions::OfferRef>>> {
+    use diancan_domain::validation::{FieldErrors, Problem};
+    let Some(chosen) = chosen else {
+        return Ok(None);
+    };
+    let mut errors = FieldErrors::new();
+    if chosen.len() > 64 {
+        errors.add("chosen", Problem::TooLarge { max: 64 });
+    }
+    let mut offers = Vec::with_capacity(chosen.len());
+    for (i, source) in chosen.iter().enumerate() {
+        match diancan_domain::ordering::parse_offer_source(source) {
+            Some(offer) => offers.push(offer),
+            None => errors.add(format!("chosen[{i}]"), Problem::UnknownReference),
+        }
+    }
+    Ok(errors
+        .finish(|| Some(offers))
+        .map_err(diancan_usecases::Error::from)?)
+}
+
 impl QuoteBody {
-    fn cart(self) -> Cart {
-        Cart {
+    fn cart(self) -> ApiResult<Cart> {
+        Ok(Cart {
             channel: self.channel,
             lines: self.lines,
             diners: self.diners,
             delivery_to: self.delivery_to,
             table_token: self.table_token,
-        }
+            chosen: parse_chosen(self.chosen)?,
+        })
     }
 }
 
 impl PlaceOrderBody {
-    fn order(self, idempotency_key: String, customer: Option<CustomerId>) -> PlaceOrder {
-        PlaceOrder {
+    fn order(self, idempotency_key: String, customer: Option<CustomerId>) -> ApiResult<PlaceOrder> {
+        Ok(PlaceOrder {
             cart: Cart {
                 channel: self.channel,
                 lines: self.lines,
                 diners: self.diners,
                 delivery_to: self.delivery_to,
                 table_token: self.table_token,
+                chosen: parse_chosen(self.chosen)?,
             },
             quote_version: self.quote_version,
             contact: self.contact,
@@ -110,22 +145,30 @@ impl PlaceOrderBody {
             note: self.note,
             customer,
             idempotency_key,
-        }
+        })
     }
 }
 
-/// Prices a cart: the authoritative breakdown the checkout shows.
+/// Prices a cart: the authoritative breakdown the checkout shows, with the best combination of
+/// the store's promotions and (signed in) the diner's coupons, or the diner's own pick.
 #[utoipa::path(post, path = "/api/v1/stores/{store_id}/quote", tag = "ordering", params(("store_id" = StoreId, Path)),
     request_body = QuoteBody,
     responses((status = 200, body = Quote), (status = 404, body = crate::error::ErrorBody),
-        (status = 422, body = crate::error::ErrorBody, description = "A cart the store cannot take now: STORE_CLOSED (outside its hours or paused), LINE_PROBLEMS (a dish or spec that is not on this menu, off the shelf or sold out, per line in `details`), OUTSIDE_DELIVERY_ZONES, BELOW_MINIMUM_ORDER, DELIVERY_ADDRESS_REQUIRED, EMPTY_ORDER, TOO_MANY_LINES, DINERS_OUT_OF_RANGE, TOTAL_TOO_LARGE; or a body that breaks a rule (VALIDATION_FAILED)")))]
+        (status = 422, body = crate::error::ErrorBody, description = "A cart the store cannot take now: STORE_CLOSED (outside its hours or paused), LINE_PROBLEMS (a dish or spec that is not on this menu, off the shelf or sold out, per line in `details`), OUTSIDE_DELIVERY_ZONES, BELOW_MINIMUM_ORDER, DELIVERY_ADDRESS_REQUIRED, EMPTY_ORDER, TOO_MANY_LINES, DINERS_OUT_OF_RANGE, TOTAL_TOO_LARGE, OFFERS_REFUSED (the chosen promotions or coupons cannot be used, each reason in `details`); or a body that breaks a rule (VALIDATION_FAILED)")))]
 pub async fn quote_order(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<QuoteBody>,
 ) -> ApiResult<Json<Quote>> {
     check_diners(body.diners)?;
-    Ok(Json(ordering::quote(&state, store_id, &body.cart()).await?))
+    let diner = diancan_usecases::marketing::Diner {
+        customer: signed_in_customer(&state, &headers, store_id).await,
+        member_level: None,
+    };
+    Ok(Json(
+        ordering::quote(&state, store_id, &body.cart()?, diner).await?,
+    ))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<String> {
@@ -181,8 +224,8 @@ pub async fn customer_orders(
     request_body = PlaceOrderBody,
     responses((status = 201, body = PlacedOrderView), (status = 200, body = PlacedOrderView, description = "The same key was sent before: that order (a guest gets a new secret; the earlier one stops working)"),
         (status = 400, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
-        (status = 409, body = crate::error::ErrorBody, description = "STALE_QUOTE, SOLD_OUT, SLOT_FULL, MENU_CHANGED, IDEMPOTENCY_KEY_REUSED, TABLE_NOT_OPEN"),
-        (status = 422, body = crate::error::ErrorBody, description = "A cart the store cannot take now: STORE_CLOSED (outside its hours or paused), LINE_PROBLEMS (a dish or spec that is not on this menu, off the shelf or sold out, per line in `details`), OUTSIDE_DELIVERY_ZONES, BELOW_MINIMUM_ORDER, DELIVERY_ADDRESS_REQUIRED, EMPTY_ORDER, TOO_MANY_LINES, DINERS_OUT_OF_RANGE, TOTAL_TOO_LARGE, INVALID_PICKUP_TIME; or a body that breaks a rule (VALIDATION_FAILED)")))]
+        (status = 409, body = crate::error::ErrorBody, description = "STALE_QUOTE, SOLD_OUT, SLOT_FULL, MENU_CHANGED, IDEMPOTENCY_KEY_REUSED, TABLE_NOT_OPEN, COUPON_UNAVAILABLE (a chosen coupon was used on another order meanwhile or expired: nothing was placed), PROMOTION_LIMIT_REACHED"),
+        (status = 422, body = crate::error::ErrorBody, description = "A cart the store cannot take now: STORE_CLOSED (outside its hours or paused), LINE_PROBLEMS (a dish or spec that is not on this menu, off the shelf or sold out, per line in `details`), OUTSIDE_DELIVERY_ZONES, BELOW_MINIMUM_ORDER, DELIVERY_ADDRESS_REQUIRED, EMPTY_ORDER, TOO_MANY_LINES, DINERS_OUT_OF_RANGE, TOTAL_TOO_LARGE, INVALID_PICKUP_TIME, OFFERS_REFUSED; or a body that breaks a rule (VALIDATION_FAILED)")))]
 pub async fn place_order(
     State(state): State<AppState>,
     ApiPath(store_id): ApiPath<StoreId>,
@@ -192,7 +235,7 @@ pub async fn place_order(
     let key = idempotency_key(&headers)?;
     check_diners(body.diners)?;
     let customer = signed_in_customer(&state, &headers, store_id).await;
-    let placed = ordering::place(&state, store_id, body.order(key, customer)).await?;
+    let placed = ordering::place(&state, store_id, body.order(key, customer)?).await?;
     let status = if placed.created {
         StatusCode::CREATED
     } else {

@@ -58,6 +58,21 @@ fn plausible_body(
         (_, p) if p.ends_with("/stores/{store_id}") => {
             Some(serde_json::to_value(store_profile("越界门店")).unwrap())
         }
+        (_, p) if p.ends_with("/promotions/{promotion_id}") => Some(json!({
+            "name": "越界满减", "enabled": true, "version": 1,
+            "benefit": {"kind": "spend_and_save", "scope": {}, "tiers": [{"threshold": 5000, "save": 500}]}
+        })),
+        (_, p) if p.ends_with("/coupon-templates/{template_id}") => Some(json!({
+            "name": "越界券", "benefit": {"kind": "no_threshold", "off": 500},
+            "validity": {"kind": "days_after_claim", "days": 7},
+            "enabled": true, "claimable": true, "per_diner_limit": 1, "version": 1
+        })),
+        (_, p) if p.ends_with("/grants") => {
+            Some(json!({"customer_id": diancan_domain::CustomerId::new()}))
+        }
+        (_, p) if p.ends_with("/promotions/preview") => Some(json!({
+            "channel": "pickup", "lines": [{"sku_id": app.b.sku, "quantity": 1}]
+        })),
         _ => Some(json!({})),
     }
 }
@@ -93,6 +108,16 @@ fn with_ids(app: &TestApp, path: &str, b_order: &str) -> String {
         .replace(
             "{delivery_id}",
             &diancan_domain::DeliveryId::new().to_string(),
+        )
+        // A promotion or coupon template of none is refused as one of brand B's is (the
+        // `promotions` tests put brand B's owner at brand A's real ones).
+        .replace(
+            "{promotion_id}",
+            &diancan_domain::PromotionId::new().to_string(),
+        )
+        .replace(
+            "{template_id}",
+            &diancan_domain::CouponId::new().to_string(),
         )
         // Brand B has no ticket; an id of none is refused as a real one of B's would be.
         .replace(

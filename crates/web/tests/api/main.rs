@@ -27,6 +27,7 @@ mod ordering;
 mod payments;
 mod print_agents;
 mod printing;
+mod promotions;
 mod reconciliation;
 mod security;
 mod sessions;

@@ -96,6 +96,7 @@ fn context<'a>(menu: &'a PublicMenu, zones: &'a [DeliveryZone]) -> PricingContex
         seat_fee_fen: Money::from_fen(300),
         store_location: GeoPoint::parse(31_230_000, 121_470_000).unwrap(),
         delivery_zones: zones,
+        discounting: None,
     }
 }
 
@@ -433,5 +434,197 @@ proptest! {
                 prop_assert!(q.total_fen >= q.subtotal_fen);
             }
         }
+    }
+}
+
+mod with_promotions {
+    use super::*;
+    use crate::promotions::*;
+    use crate::schedule::{TimeWindow, Weekdays};
+
+    fn tiers() -> Promotion {
+        Promotion::new(PromotionSpec {
+            id: PromotionId::new(),
+            name: "满50减5，满100减15".into(),
+            conditions: Conditions::always(),
+            benefit: PromotionBenefit::SpendAndSave {
+                scope: ItemScope::everything(),
+                tiers: vec![
+                    Tier {
+                        threshold: Money::from_yuan(50),
+                        save: Money::from_yuan(5),
+                    },
+                    Tier {
+                        threshold: Money::from_yuan(100),
+                        save: Money::from_yuan(15),
+                    },
+                ],
+            },
+            stacking: Stacking::with_other_classes(Class::Order),
+        })
+        .unwrap()
+    }
+
+    fn afternoon_beer(s: &Shop) -> Promotion {
+        let beer_dish = s
+            .menu
+            .categories
+            .iter()
+            .flat_map(|c| &c.dishes)
+            .find(|d| d.name == "啤酒")
+            .unwrap()
+            .id;
+        Promotion::new(PromotionSpec {
+            id: PromotionId::new(),
+            name: "下午茶啤酒6元".into(),
+            conditions: Conditions {
+                schedule: Schedule::new(vec![TimeWindow {
+                    weekdays: Weekdays::ALL,
+                    start: TimeOfDay::parse("14:00").unwrap(),
+                    end: TimeOfDay::parse("17:00").unwrap(),
+                }]),
+                ..Conditions::always()
+            },
+            benefit: PromotionBenefit::SlotPrice {
+                dish_id: beer_dish,
+                price: Money::from_yuan(6),
+            },
+            stacking: Stacking::with_everything(),
+        })
+        .unwrap()
+    }
+
+    fn priced(
+        s: &Shop,
+        promotions: &[Promotion],
+        local: &str,
+        lines: Vec<LineRequest>,
+        chosen: Option<&[OfferRef]>,
+    ) -> Result<Quote, QuoteError> {
+        let mut context = context(&s.menu, ZONES);
+        let local_time: jiff::civil::DateTime = local.parse().unwrap();
+        context.discounting = Some(Discounting {
+            store_id: StoreId::new(),
+            offers: Offers {
+                promotions,
+                coupons: &[],
+                grants: &[],
+            },
+            local_time,
+            now: "2026-11-25T06:00:00Z".parse().unwrap(),
+            member_level: None,
+            first_order: false,
+            chosen,
+        });
+        quote(
+            &context,
+            &QuoteRequest {
+                channel: Channel::DineIn,
+                lines,
+                diners: Some(1),
+                delivery_to: None,
+            },
+        )
+    }
+
+    #[test]
+    fn the_best_tier_is_taken_off_and_spread_over_the_lines_exactly() {
+        let s = shop(None);
+        let promotions = [tiers()];
+        let lines = vec![
+            line(s.noodle_large, 3, vec![s.spicy[0]]),
+            line(s.beer, 1, vec![]),
+        ];
+        let quote = priced(&s, &promotions, "2026-11-25T12:00", lines, None).unwrap();
+        // 3 × ¥32 + ¥10 = ¥106: 满100减15.
+        assert_eq!(quote.subtotal_fen, Money::from_fen(10_600));
+        assert_eq!(quote.discount_total_fen, Money::from_yuan(15));
+        assert_eq!(quote.discounts.len(), 1);
+        assert_eq!(quote.discounts[0].label, "满50减5，满100减15");
+        assert_eq!(quote.discounts[0].class, "order");
+        assert_eq!(
+            quote.lines.iter().map(|l| l.discount_fen).sum::<Money>(),
+            Money::from_yuan(15),
+            "the lines carry the whole discount, to the fen"
+        );
+        assert_eq!(
+            quote.total_fen,
+            quote.subtotal_fen + quote.seat_fee_fen - Money::from_yuan(15)
+        );
+        assert_eq!(
+            quote.chosen,
+            vec![offer_source(&OfferRef::Promotion(promotions[0].id()))]
+        );
+        assert!(quote.best_proven);
+    }
+
+    #[test]
+    fn the_cart_bar_hints_at_the_next_tier() {
+        let s = shop(None);
+        let promotions = [tiers()];
+        let quote = priced(
+            &s,
+            &promotions,
+            "2026-11-25T12:00",
+            vec![line(s.noodle_large, 2, vec![s.spicy[0]])],
+            None,
+        )
+        .unwrap();
+        // ¥64: 满50减5 applies; ¥36 more reaches 满100减15.
+        assert_eq!(quote.discount_total_fen, Money::from_yuan(5));
+        let hint = quote.hint.expect("a next tier");
+        assert_eq!(hint.needed_fen, Money::from_yuan(36));
+        assert_eq!(hint.message, "再买 36 元减 15");
+    }
+
+    #[test]
+    fn the_afternoon_price_ends_at_five_sharp() {
+        let s = shop(None);
+        let promotions = [afternoon_beer(&s)];
+        let beer = || vec![line(s.beer, 2, vec![])];
+        let at_459 = priced(&s, &promotions, "2026-11-25T16:59:59", beer(), None).unwrap();
+        assert_eq!(at_459.discount_total_fen, Money::from_yuan(8));
+        assert_eq!(at_459.discounts[0].class, "item");
+        let at_five = priced(&s, &promotions, "2026-11-25T17:00:00", beer(), None).unwrap();
+        assert_eq!(at_five.discount_total_fen, Money::ZERO);
+        assert_eq!(at_five.not_applicable[0].code, "OUTSIDE_HOURS");
+    }
+
+    #[test]
+    fn a_pick_the_engine_cannot_use_is_refused_with_reasons() {
+        let s = shop(None);
+        let promotions = [afternoon_beer(&s)];
+        let pick = [OfferRef::Promotion(promotions[0].id())];
+        let refused = priced(
+            &s,
+            &promotions,
+            "2026-11-25T10:00",
+            vec![line(s.beer, 1, vec![])],
+            Some(&pick),
+        );
+        let Err(QuoteError::OffersRefused(reasons)) = refused else {
+            panic!("expected a refusal, got {refused:?}");
+        };
+        assert_eq!(reasons[0].code, "OUTSIDE_HOURS");
+        assert_eq!(reasons[0].label, "下午茶啤酒6元");
+        // Choosing nothing prices at menu prices.
+        let none = priced(
+            &s,
+            &promotions,
+            "2026-11-25T15:00",
+            vec![line(s.beer, 1, vec![])],
+            Some(&[]),
+        )
+        .unwrap();
+        assert_eq!(none.discount_total_fen, Money::ZERO);
+        assert!(!none.best_proven);
+    }
+
+    #[test]
+    fn offer_sources_round_trip() {
+        let offer = OfferRef::Coupon(CouponGrantId::new());
+        assert_eq!(parse_offer_source(&offer_source(&offer)), Some(offer));
+        assert_eq!(parse_offer_source("member:1"), None);
+        assert_eq!(parse_offer_source("coupon:not-a-uuid"), None);
     }
 }

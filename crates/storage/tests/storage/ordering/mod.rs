@@ -101,6 +101,7 @@ pub fn quote(menu: Menu, channel: Channel, quantity: i64) -> Quote {
             note: None,
             unit_price_fen: Money::from_fen(2800),
             line_total_fen: total,
+            discount_fen: Money::ZERO,
         }],
         item_count: quantity,
         subtotal_fen: total,
@@ -111,6 +112,12 @@ pub fn quote(menu: Menu, channel: Channel, quantity: i64) -> Quote {
         discounts: Vec::new(),
         discount_total_fen: Money::ZERO,
         total_fen: total,
+        gifts: Vec::new(),
+        saving_fen: Money::ZERO,
+        chosen: Vec::new(),
+        best_proven: false,
+        hint: None,
+        not_applicable: Vec::new(),
     }
 }
 
@@ -139,6 +146,7 @@ pub fn new_order(menu: Menu, key: &str, quantity: i64) -> NewOrder {
         access_hash: None,
         slot: None,
         menu_revision: None,
+        redemptions: Vec::new(),
         now_ms: NOW_MS,
     }
 }
