@@ -30,8 +30,25 @@ pub const MAX_TOTAL_ISSUE: i64 = 10_000_000;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Diner {
     pub customer: Option<CustomerId>,
-    /// The member's level at the brand: membership plugs in here (`None` until it exists).
+    /// The member's level at the brand (member prices, a promotion's minimum level).
     pub member_level: Option<MemberLevel>,
+}
+
+impl Diner {
+    /// The diner ordering at `store`: a guest, or a signed-in customer with their level at the
+    /// store's brand (none until they joined).
+    pub async fn at(ctx: &Context, store: StoreId, customer: Option<CustomerId>) -> Result<Diner> {
+        let member_level = match customer {
+            Some(customer) => crate::membership::member_level_for(ctx, store, customer)
+                .await?
+                .map(|standing| standing.level.rank()),
+            None => None,
+        };
+        Ok(Diner {
+            customer,
+            member_level,
+        })
+    }
 }
 
 /// Everything that may reduce one order, read once per quote: the store's promotions in force

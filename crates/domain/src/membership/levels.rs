@@ -40,6 +40,17 @@ impl MemberLevel {
         Self::ALL.into_iter().find(|l| l.as_str() == text)
     }
 
+    /// The level as the promotions engine ranks it (1 = 青铜 … 4 = 钻石): what member prices
+    /// and a promotion's minimum level are compared with.
+    pub fn rank(self) -> crate::promotions::MemberLevel {
+        crate::promotions::MemberLevel(match self {
+            MemberLevel::Bronze => 1,
+            MemberLevel::Silver => 2,
+            MemberLevel::Gold => 3,
+            MemberLevel::Diamond => 4,
+        })
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             MemberLevel::Bronze => "青铜",

@@ -69,10 +69,7 @@ pub async fn place(ctx: &Context, store_id: StoreId, input: PlaceOrder) -> Resul
     // edit on another instance costs one repricing here rather than a query on every order.
     let mut menu = ctx.menus.get(ctx, store_id).await?;
     let mut repriced = false;
-    let diner = crate::marketing::Diner {
-        customer: input.customer,
-        member_level: None,
-    };
+    let diner = crate::marketing::Diner::at(ctx, store_id, input.customer).await?;
     loop {
         let store = menu.store.clone();
         let rules = &store.profile.rules;

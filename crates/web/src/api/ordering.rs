@@ -162,10 +162,8 @@ pub async fn quote_order(
     ApiJson(body): ApiJson<QuoteBody>,
 ) -> ApiResult<Json<Quote>> {
     check_diners(body.diners)?;
-    let diner = diancan_usecases::marketing::Diner {
-        customer: signed_in_customer(&state, &headers, store_id).await,
-        member_level: None,
-    };
+    let customer = signed_in_customer(&state, &headers, store_id).await;
+    let diner = diancan_usecases::marketing::Diner::at(&state, store_id, customer).await?;
     Ok(Json(
         ordering::quote(&state, store_id, &body.cart()?, diner).await?,
     ))
