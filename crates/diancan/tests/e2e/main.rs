@@ -15,5 +15,5 @@ mod membership;
 mod ordering;
 mod page;
 mod payment;
-mod rider;
 mod promotions;
+mod rider;
