@@ -368,21 +368,25 @@ pub struct CampaignAudience {
 }
 
 impl CampaignAudience {
+    /// The audience, or why not. `days` is checked against its range whenever it is sent, as
+    /// the schema states, even where the kind does not use it.
     fn parse(self) -> ApiResult<Audience> {
-        match self.kind {
-            AudienceKind::AllMembers => Ok(Audience::AllMembers),
-            AudienceKind::RecentDiners => match self.days {
-                Some(days) if (1..=MAX_RECENT_DAYS).contains(&days) => {
-                    Ok(Audience::RecentDiners { days })
-                }
-                _ => Err(ApiError::invalid_field(
-                    "audience.days",
-                    Problem::OutOfRange {
-                        min: 1,
-                        max: MAX_RECENT_DAYS,
-                    },
-                )),
-            },
+        let out_of_range = || {
+            ApiError::invalid_field(
+                "audience.days",
+                Problem::OutOfRange {
+                    min: 1,
+                    max: MAX_RECENT_DAYS,
+                },
+            )
+        };
+        if self.days.is_some_and(|days| !(1..=MAX_RECENT_DAYS).contains(&days)) {
+            return Err(out_of_range());
+        }
+        match (self.kind, self.days) {
+            (AudienceKind::AllMembers, _) => Ok(Audience::AllMembers),
+            (AudienceKind::RecentDiners, Some(days)) => Ok(Audience::RecentDiners { days }),
+            (AudienceKind::RecentDiners, None) => Err(out_of_range()),
         }
     }
 

@@ -518,6 +518,49 @@ impl TestApp {
         self.send_request(request).await
     }
 
+    /// A new diner of `brand`, signed in as a WeChat customer: their id and bearer token.
+    pub async fn signed_in_diner(&self, brand: BrandId) -> (CustomerId, String) {
+        use sha2::Digest;
+        let now = self.state.clock.now_ms();
+        let record = self
+            .db()
+            .customer_by_wechat_or_create(
+                brand,
+                &diancan_domain::customer::BlindIndex::from_bytes(
+                    uuid::Uuid::now_v7().as_bytes().to_vec(),
+                ),
+                "食客",
+                now,
+            )
+            .await
+            .unwrap();
+        let token = uuid::Uuid::now_v7().simple().to_string();
+        let hash = sha2::Sha256::digest(token.as_bytes()).to_vec();
+        self.db()
+            .create_customer_session(&hash, &record, now, now + 3_600_000)
+            .await
+            .unwrap();
+        (record.id, token)
+    }
+
+    /// `method path` as the signed-in diner `token`, with a JSON body when given.
+    pub async fn as_diner(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::AUTHORIZATION, format!("Customer {token}"));
+        let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+        let (status, _, body) = self.send_request(request.body(body).unwrap()).await;
+        (status, body)
+    }
+
     pub async fn send_request(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();

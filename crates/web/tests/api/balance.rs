@@ -16,24 +16,7 @@ use sha2::Digest;
 
 /// A signed-in diner of `tenant`'s brand: their id and session token.
 async fn diner(app: &TestApp, tenant: &Tenant) -> (CustomerId, String) {
-    let now = app.state.clock.now_ms();
-    let record = app
-        .db()
-        .customer_by_wechat_or_create(
-            tenant.brand,
-            &BlindIndex::from_bytes(uuid::Uuid::now_v7().as_bytes().to_vec()),
-            "食客",
-            now,
-        )
-        .await
-        .unwrap();
-    let token = uuid::Uuid::now_v7().simple().to_string();
-    let hash = sha2::Sha256::digest(token.as_bytes()).to_vec();
-    app.db()
-        .create_customer_session(&hash, &record, now, now + 3_600_000)
-        .await
-        .unwrap();
-    (record.id, token)
+    app.signed_in_diner(tenant.brand).await
 }
 
 /// A POST as the diner `token`, opening order paths with `secret`.

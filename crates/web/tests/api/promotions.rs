@@ -11,24 +11,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 async fn diner(app: &TestApp) -> (CustomerId, String) {
-    let now = app.state.clock.now_ms();
-    let record = app
-        .db()
-        .customer_by_wechat_or_create(
-            app.a.brand,
-            &BlindIndex::from_bytes(uuid::Uuid::now_v7().as_bytes().to_vec()),
-            "食客",
-            now,
-        )
-        .await
-        .unwrap();
-    let token = uuid::Uuid::now_v7().simple().to_string();
-    let hash = sha2::Sha256::digest(token.as_bytes()).to_vec();
-    app.db()
-        .create_customer_session(&hash, &record, now, now + 3_600_000)
-        .await
-        .unwrap();
-    (record.id, token)
+    app.signed_in_diner(app.a.brand).await
 }
 
 async fn as_diner(
@@ -36,20 +19,9 @@ async fn as_diner(
     method: &str,
     path: &str,
     token: &str,
-    body: Option<&Value>,
-    key: Option<&str>,
+    body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Customer {token}"));
-    if let Some(key) = key {
-        request = request.header("idempotency-key", key);
-    }
-    let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
-    let (status, _, body) = app.send_request(request.body(body).unwrap()).await;
-    (status, body)
+    app.as_diner(method, path, token, body).await
 }
 
 fn spend_and_save() -> Value {
