@@ -380,7 +380,10 @@ impl CampaignAudience {
                 },
             )
         };
-        if self.days.is_some_and(|days| !(1..=MAX_RECENT_DAYS).contains(&days)) {
+        if self
+            .days
+            .is_some_and(|days| !(1..=MAX_RECENT_DAYS).contains(&days))
+        {
             return Err(out_of_range());
         }
         match (self.kind, self.days) {

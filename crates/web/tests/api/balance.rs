@@ -8,11 +8,9 @@ use crate::checkout::{browser, status_of, tap_pay, unpaid_order};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use diancan_domain::balance::{EntryKind, replay};
-use diancan_domain::customer::BlindIndex;
 use diancan_domain::refunds::RefundState;
 use diancan_domain::*;
 use serde_json::{Value, json};
-use sha2::Digest;
 
 /// A signed-in diner of `tenant`'s brand: their id and session token.
 async fn diner(app: &TestApp, tenant: &Tenant) -> (CustomerId, String) {

@@ -12,7 +12,6 @@ use diancan_domain::customer::BlindIndex;
 use diancan_domain::staff::{Role, StoreAccess};
 use diancan_domain::*;
 use serde_json::{Value, json};
-use sha2::Digest;
 
 /// A signed-in diner of brand A: their id and session token.
 async fn diner(app: &TestApp) -> (CustomerId, String) {

@@ -5,10 +5,8 @@
 use crate::app::{TestApp, code};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use diancan_domain::customer::BlindIndex;
 use diancan_domain::*;
 use serde_json::{Value, json};
-use sha2::Digest;
 
 async fn diner(app: &TestApp) -> (CustomerId, String) {
     app.signed_in_diner(app.a.brand).await
@@ -19,9 +17,20 @@ async fn as_diner(
     method: &str,
     path: &str,
     token: &str,
-    body: Option<Value>,
+    body: Option<&Value>,
+    key: Option<&str>,
 ) -> (StatusCode, Value) {
-    app.as_diner(method, path, token, body).await
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Customer {token}"));
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let body = body.map_or(Body::empty(), |b| Body::from(b.to_string()));
+    let (status, _, body) = app.send_request(request.body(body).unwrap()).await;
+    (status, body)
 }
 
 fn spend_and_save() -> Value {
