@@ -213,6 +213,23 @@ fn optional(
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
+/// A required free text that staff write with a change (the reason of a balance or points
+/// correction): trimmed, refused under `field` when blank or over `max_chars` characters.
+pub fn required_reason<'a>(
+    errors: &mut FieldErrors,
+    field: &str,
+    text: &'a str,
+    max_chars: usize,
+) -> &'a str {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        errors.add(field, Problem::Required);
+    } else if trimmed.chars().nth(max_chars).is_some() {
+        errors.add(field, Problem::TooLong { max: max_chars });
+    }
+    trimmed
+}
+
 /// Parses a required name into `errors` under `field`, returning it when valid.
 pub fn required_name(errors: &mut FieldErrors, field: &str, text: &str) -> Option<Name> {
     match Name::parse(text) {

@@ -14,6 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use diancan_domain::balance::MAX_REASON_CHARS;
+use diancan_domain::text::required_reason;
 use diancan_domain::validation::{FieldErrors, Problem};
 use diancan_domain::*;
 use diancan_storage::balance::{OrderRefund, Posted};
@@ -153,17 +154,7 @@ pub async fn post_member_entry(
     ApiJson(body): ApiJson<StaffEntryBody>,
 ) -> ApiResult<(StatusCode, Json<BalanceView>)> {
     let mut errors = FieldErrors::new();
-    let reason = body.reason.trim();
-    if reason.is_empty() {
-        errors.add("reason", Problem::Required);
-    } else if reason.chars().count() > MAX_REASON_CHARS {
-        errors.add(
-            "reason",
-            Problem::TooLong {
-                max: MAX_REASON_CHARS,
-            },
-        );
-    }
+    let reason = required_reason(&mut errors, "reason", &body.reason, MAX_REASON_CHARS);
     let (entry, bounds_ok) = match body.kind {
         StaffEntryKind::Recharge => (StaffEntry::Recharge, body.amount_fen > 0),
         StaffEntryKind::Adjustment => (StaffEntry::Adjustment, body.amount_fen != 0),

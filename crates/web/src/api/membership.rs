@@ -18,6 +18,7 @@ use diancan_domain::customer::Phone;
 use diancan_domain::membership::MAX_REASON_CHARS;
 use diancan_domain::membership::levels::LevelRule;
 use diancan_domain::membership::recharge::RechargeTier;
+use diancan_domain::text::required_reason;
 use diancan_domain::validation::{FieldErrors, Problem};
 use diancan_domain::*;
 use diancan_usecases::membership::{self, MAX_PAGE, ProgrammeInput, StaffPoints};
@@ -341,18 +342,8 @@ pub async fn post_points(
     ApiPath(customer): ApiPath<CustomerId>,
     ApiJson(body): ApiJson<StaffPointsBody>,
 ) -> ApiResult<(StatusCode, Json<PointsPageView>)> {
-    let reason = body.reason.trim();
     let mut errors = FieldErrors::new();
-    if reason.is_empty() {
-        errors.add("reason", Problem::Required);
-    } else if reason.chars().count() > MAX_REASON_CHARS {
-        errors.add(
-            "reason",
-            Problem::TooLong {
-                max: MAX_REASON_CHARS,
-            },
-        );
-    }
+    let reason = required_reason(&mut errors, "reason", &body.reason, MAX_REASON_CHARS);
     errors.finish(|| ())?;
     let what = match body.kind {
         StaffPointsKind::Redeem => StaffPoints::Redeem,
